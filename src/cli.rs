@@ -1,0 +1,243 @@
+//! Every command-line flag, in one place. Commands receive these structs after
+//! `settings::resolve` has combined them with the environment.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::profile::{Model, Provider};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "unionctl",
+    version,
+    about = "Provision Union.ai data planes (BYOC and self-managed) on AWS, GCP and Azure",
+    long_about = None,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// When to use colour.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// `json` streams one JSON event per line on stdout (for CI) instead of progress bars.
+    #[arg(long, global = true, value_enum, default_value_t = OutputMode::Text)]
+    pub output: OutputMode,
+
+    /// Directory of local state files.
+    #[arg(long, global = true, env = "UNIONCTL_STATE_DIR", default_value = ".unionctl")]
+    pub state_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented starter profile.
+    Init(InitArgs),
+    /// Report every problem of a profile at once, with line and column.
+    Validate(ProfileArgs),
+    /// Show what apply would do: resources, owner, stage, settings, changes.
+    Plan(PlanArgs),
+    /// Create or update the data plane through the cloud SDKs.
+    Apply(ApplyArgs),
+    /// Delete what unionctl created, in reverse dependency order.
+    Destroy(DestroyArgs),
+    /// Show what state records.
+    Show(ProfileArgs),
+    /// Inspect state.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// The hand-off: identities, buckets, cluster, and Helm values.
+    Outputs(OutputsArgs),
+    /// Who owns, operates and patches each component, per model.
+    Responsibilities(ResponsibilitiesArgs),
+    /// Read live resources and check every security invariant.
+    Verify(ProfileArgs),
+    /// Print the profile's JSON Schema.
+    Schema,
+    /// Print shell completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List the resources state records.
+    List(ProfileArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputMode {
+    Text,
+    Json,
+}
+
+/// `--model` spellings. Kept apart from the profile type so that the profile stays free of
+/// command-line concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelArg {
+    Byoc,
+    #[value(name = "self-managed")]
+    SelfManaged,
+}
+
+impl From<ModelArg> for Model {
+    fn from(m: ModelArg) -> Model {
+        match m {
+            ModelArg::Byoc => Model::Byoc,
+            ModelArg::SelfManaged => Model::SelfManaged,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CloudArg {
+    Aws,
+    Gcp,
+    Azure,
+}
+
+impl From<CloudArg> for Provider {
+    fn from(c: CloudArg) -> Provider {
+        match c {
+            CloudArg::Aws => Provider::Aws,
+            CloudArg::Gcp => Provider::Gcp,
+            CloudArg::Azure => Provider::Azure,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Table,
+    Json,
+    Yaml,
+    Markdown,
+    Dot,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StageArg {
+    Customer,
+    Union,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MatrixFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[arg(long, value_enum)]
+    pub cloud: CloudArg,
+    #[arg(long, value_enum)]
+    pub model: ModelArg,
+    /// Write here instead of stdout (refuses to overwrite an existing file).
+    #[arg(short = 'o', long)]
+    pub output_file: Option<PathBuf>,
+    /// Overwrite `--output-file` if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// The profile (YAML).
+    #[arg(short = 'f', long = "file", value_name = "PROFILE")]
+    pub profile: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Must match the profile's `spec.model`.
+    #[arg(long, value_enum)]
+    pub model: Option<ModelArg>,
+    /// Read live resources and diff against them (also done whenever state exists).
+    #[arg(long)]
+    pub refresh: bool,
+    /// Save the plan for `apply PLANFILE`.
+    #[arg(long, value_name = "PLANFILE")]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
+    pub format: PlanFormat,
+    /// Exit 2 when the plan has changes, 0 when it has none.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Must match the profile's `spec.model`.
+    #[arg(long, value_enum)]
+    pub model: ModelArg,
+    /// A plan saved by `plan --out`; applied exactly, refused if state moved since.
+    pub plan_file: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = StageArg::All)]
+    pub stage: StageArg,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Resources worked on at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    #[arg(long, value_enum, default_value_t = StageArg::All)]
+    pub stage: StageArg,
+    #[arg(long)]
+    pub auto_approve: bool,
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputsArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    #[arg(long, value_enum, default_value_t = DataFormat::Yaml)]
+    pub format: DataFormat,
+    /// Also write the `unionai/dataplane` Helm values file here.
+    #[arg(long, value_name = "FILE")]
+    pub helm_values: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ResponsibilitiesArgs {
+    #[arg(long, value_enum)]
+    pub model: ModelArg,
+    /// Also list the resource kinds of each component on this cloud.
+    #[arg(long, value_enum)]
+    pub cloud: Option<CloudArg>,
+    #[arg(long, value_enum, default_value_t = MatrixFormat::Table)]
+    pub format: MatrixFormat,
+}

@@ -1,0 +1,62 @@
+//! Errors the user acts on, and the exit-code contract:
+//! 0 success, 1 error, 2 changes present (`plan --detailed-exitcode`), 3 a security
+//! invariant failed.
+
+use std::path::PathBuf;
+
+use crate::plan::{PlanError, Violation};
+use crate::profile::yaml::Mark;
+use crate::profile::ProfileError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Success = 0,
+    Failure = 1,
+    Changes = 2,
+    Invariant = 3,
+}
+
+/// A failure with a message written for the person at the terminal and, where the fix is
+/// known, a hint.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct UserError {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl UserError {
+    pub fn new(message: impl Into<String>) -> Self {
+        UserError { message: message.into(), hint: None }
+    }
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// A plan (or live data plane) that breaks security invariants, with each violation's
+/// position in the profile.
+#[derive(Debug, thiserror::Error)]
+#[error("{} {} security {}; nothing was changed", subject, .violations.len(), if .violations.len() == 1 { "invariant is broken" } else { "invariant violations" })]
+pub struct InvariantFailure {
+    pub subject: String,
+    pub profile: PathBuf,
+    pub violations: Vec<(Violation, Option<Mark>)>,
+}
+
+/// The exit status an error maps to.
+pub fn exit_status(err: &anyhow::Error) -> ExitStatus {
+    for cause in err.chain() {
+        if cause.downcast_ref::<InvariantFailure>().is_some() {
+            return ExitStatus::Invariant;
+        }
+        if let Some(PlanError::Invariants(_)) = cause.downcast_ref::<PlanError>() {
+            return ExitStatus::Invariant;
+        }
+        if cause.downcast_ref::<ProfileError>().is_some() {
+            return ExitStatus::Failure;
+        }
+    }
+    ExitStatus::Failure
+}

@@ -1,0 +1,475 @@
+//! The Azure plan (SPEC §4.2): ARM resource bodies, `properties` as the ARM REST API
+//! spells them.
+
+use ipnet::Ipv4Net;
+use serde_json::{json, Value};
+
+use super::builder::{r, Builder};
+use super::invariants::Invariant::*;
+use super::ownership::Component::*;
+use crate::profile::names;
+use crate::profile::schema::{EndpointAccess, Protocol};
+
+/// Built-in role definition ids.
+pub const STORAGE_BLOB_DATA_CONTRIBUTOR: &str = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
+pub const KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER: &str = "e147488a-f6f5-4113-8e2d-b22465e65bf6";
+pub const KEY_VAULT_CRYPTO_USER: &str = "12338af0-0e69-4776-bea7-57ae8d297424";
+/// Issuer of Union.ai's federated identity (its AWS identity, through Cognito).
+pub const UNION_ISSUER: &str = "https://cognito-identity.amazonaws.com";
+pub const TOKEN_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
+
+/// What Union.ai's administrator may do, inside the data plane's resource group only.
+pub const ADMIN_ACTIONS: &[&str] = &[
+    "Microsoft.ContainerService/managedClusters/read",
+    "Microsoft.ContainerService/managedClusters/write",
+    "Microsoft.ContainerService/managedClusters/delete",
+    "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
+    "Microsoft.ContainerService/managedClusters/agentPools/read",
+    "Microsoft.ContainerService/managedClusters/agentPools/write",
+    "Microsoft.ContainerService/managedClusters/agentPools/delete",
+    "Microsoft.Network/privateLinkServices/read",
+    "Microsoft.Network/privateLinkServices/write",
+    "Microsoft.Network/privateLinkServices/privateEndpointConnections/write",
+    "Microsoft.Network/loadBalancers/read",
+    "Microsoft.Network/loadBalancers/write",
+    "Microsoft.Network/virtualNetworks/subnets/join/action",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/read",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/write",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write",
+    "Microsoft.Authorization/roleAssignments/write",
+    "Microsoft.Insights/diagnosticSettings/write",
+    "Microsoft.Resources/deployments/write",
+];
+
+pub fn build(b: &mut Builder<'_>) {
+    let p = b.profile;
+    let az = p.spec.cloud.azure.clone().unwrap_or_else(|| crate::profile::schema::AzureSubscription {
+        subscription_id: String::new(),
+        tenant_id: String::new(),
+        resource_group: String::new(),
+    });
+    let location = p.spec.cloud.region.clone();
+    let prefix = b.prefix().to_string();
+    let rg_id = format!("/subscriptions/{}/resourceGroups/{}", az.subscription_id, az.resource_group);
+    let net_cfg = p.spec.network.clone();
+
+    let rg = b.managed("azure.resource_group", "main", az.resource_group.clone(), Account, &[], json!({
+        "name": az.resource_group, "location": location, "tags": b.tags(Account),
+    }));
+
+    // Keys (customer): Key Vault with purge protection and RBAC, a rotating key, and the
+    // identities that use it (storage CMK, AKS KMS, disk encryption set).
+    let vault_name = names::azure_key_vault(p);
+    let key: Option<Value> = match p.spec.storage.encryption.key.as_str() {
+        "none" => None,
+        "create" => {
+            let vault = b.managed("azure.key_vault", "main", vault_name.clone(), Storage, &[EncryptionAtRest], json!({
+                "name": vault_name,
+                "location": location,
+                "resourceGroup": r(&rg, "name"),
+                "properties": {
+                    "tenantId": az.tenant_id,
+                    "sku": { "family": "A", "name": "premium" },
+                    "enableRbacAuthorization": true,
+                    "enablePurgeProtection": true,
+                    "softDeleteRetentionInDays": 90,
+                    "networkAcls": { "defaultAction": "Deny", "bypass": "AzureServices" }
+                },
+                "tags": b.tags(Storage),
+            }));
+            let key = b.managed("azure.key_vault_key", "main", format!("{prefix}-cmk"), Storage, &[EncryptionAtRest], json!({
+                "vault": r(&vault, "name"),
+                "name": format!("{prefix}-cmk"),
+                "properties": {
+                    "kty": "RSA",
+                    "keySize": 3072,
+                    "keyOps": ["wrapKey", "unwrapKey", "encrypt", "decrypt"],
+                    "rotationPolicy": {
+                        "lifetimeActions": [{ "trigger": { "timeBeforeExpiry": "P30D" }, "action": { "type": "rotate" } }],
+                        "attributes": { "expiryTime": "P1Y" }
+                    }
+                },
+                "tags": b.tags(Storage),
+            }));
+            Some(r(&key, "keyUriWithVersion"))
+        }
+        existing => {
+            let k = b.data("azure.key_vault_key", "existing", existing, Storage, json!({ "kid": existing }));
+            Some(r(&k, "keyUriWithVersion"))
+        }
+    };
+    let cmk_identity = b.managed("azure.user_assigned_identity", "cmk", format!("{prefix}-cmk"), Storage, &[EncryptionAtRest], json!({
+        "name": format!("{prefix}-cmk"), "location": location, "resourceGroup": r(&rg, "name"), "tags": b.tags(Storage),
+    }));
+    let aks_identity = b.managed("azure.user_assigned_identity", "aks", format!("{prefix}-aks"), Account, &[LeastPrivilege], json!({
+        "name": format!("{prefix}-aks"), "location": location, "resourceGroup": r(&rg, "name"), "tags": b.tags(Account),
+    }));
+    let mut disk_set: Option<String> = None;
+    if key.is_some() {
+        let vault_scope = format!("{rg_id}/providers/Microsoft.KeyVault/vaults/{vault_name}");
+        for (name, principal, role) in [
+            ("cmk_crypto", &cmk_identity, KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER),
+            ("aks_kms", &aks_identity, KEY_VAULT_CRYPTO_USER),
+        ] {
+            b.managed("azure.role_assignment", name, format!("{prefix}-{name}"), Storage, &[EncryptionAtRest, LeastPrivilege], json!({
+                "scope": vault_scope,
+                "properties": {
+                    "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role}", az.subscription_id),
+                    "principalId": r(principal, "principalId"),
+                    "principalType": "ServicePrincipal"
+                },
+            }));
+        }
+        disk_set = Some(b.managed("azure.disk_encryption_set", "main", format!("{prefix}-disks"), Storage, &[EncryptionAtRest], json!({
+            "name": format!("{prefix}-disks"),
+            "location": location,
+            "identity": { "type": "UserAssigned", "userAssignedIdentities": [r(&cmk_identity, "id")] },
+            "properties": { "activeKey": { "keyUrl": key }, "encryptionType": "EncryptionAtRestWithCustomerKey", "rotationToLatestKeyVersionEnabled": true },
+            "tags": b.tags(Storage),
+        })));
+    }
+
+    // Network (customer).
+    let (vnet_id, nodes_subnet, link_subnet) = match &net_cfg.existing {
+        Some(e) => {
+            let v = b.data("azure.virtual_network", "existing", e.network_id.clone(), Network, json!({ "id": e.network_id }));
+            let first = e.subnet_ids.first().cloned().unwrap_or_default();
+            let s = b.data("azure.subnet", "existing", first.clone(), Network, json!({ "virtualNetwork": e.network_id, "name": first }));
+            (r(&v, "id"), r(&s, "id"), r(&s, "id"))
+        }
+        None => {
+            let cidr: Ipv4Net = net_cfg.cidr.parse().unwrap_or_else(|_| "10.0.0.0/16".parse().expect("literal"));
+            let halves: Vec<Ipv4Net> = cidr.subnets(cidr.prefix_len() + 1).map(|s| s.collect()).unwrap_or_default();
+            let link_range = halves.get(1).and_then(|h| h.subnets(h.prefix_len() + 4).ok()).and_then(|mut s| s.next());
+            let vnet = b.managed("azure.virtual_network", "main", prefix.clone(), Network, &[OutboundOnly], json!({
+                "name": prefix, "location": location,
+                "properties": { "addressSpace": { "addressPrefixes": [cidr.to_string()] } },
+                "tags": b.tags(Network),
+            }));
+            let pip = b.managed("azure.public_ip", "nat", format!("{prefix}-nat"), Network, &[], json!({
+                "name": format!("{prefix}-nat"), "location": location,
+                "sku": { "name": "Standard" },
+                "properties": { "publicIPAllocationMethod": "Static", "publicIPAddressVersion": "IPv4" },
+                "tags": b.tags(Network),
+            }));
+            let nat = b.managed("azure.nat_gateway", "main", prefix.clone(), Network, &[OutboundOnly], json!({
+                "name": prefix, "location": location,
+                "sku": { "name": "Standard" },
+                "properties": { "publicIpAddresses": [{ "id": r(&pip, "id") }], "idleTimeoutInMinutes": 10 },
+                "tags": b.tags(Network),
+            }));
+            let nsg = nsg(b, &location);
+            let nodes = b.managed("azure.subnet", "nodes", format!("{prefix}-nodes"), Network, &[OutboundOnly], json!({
+                "virtualNetwork": r(&vnet, "name"),
+                "name": "nodes",
+                "properties": {
+                    "addressPrefix": halves.first().map(|h| h.to_string()),
+                    "natGateway": { "id": r(&nat, "id") },
+                    "networkSecurityGroup": { "id": r(&nsg, "id") },
+                    "privateEndpointNetworkPolicies": "Enabled",
+                    "defaultOutboundAccess": false
+                },
+            }));
+            let link = if b.byoc() {
+                let s = b.managed("azure.subnet", "private_link", format!("{prefix}-private-link"), Network, &[OutboundOnly], json!({
+                    "virtualNetwork": r(&vnet, "name"),
+                    "name": "private-link",
+                    "properties": {
+                        "addressPrefix": link_range.map(|h| h.to_string()),
+                        "networkSecurityGroup": { "id": r(&nsg, "id") },
+                        "privateLinkServiceNetworkPolicies": "Disabled",
+                        "defaultOutboundAccess": false
+                    },
+                }));
+                r(&s, "id")
+            } else {
+                r(&nodes, "id")
+            };
+            (r(&vnet, "id"), r(&nodes, "id"), link)
+        }
+    };
+
+    // Storage (customer): one account, hierarchical namespace, CMK, TLS 1.2+, no public blobs.
+    let account_name = names::azure_storage_account(p);
+    let tls = match p.spec.storage.minimum_tls_version.as_str() {
+        "1.0" => "TLS1_0",
+        "1.1" => "TLS1_1",
+        "1.3" => "TLS1_3",
+        _ => "TLS1_2",
+    };
+    let encryption = match &key {
+        Some(k) => json!({
+            "keySource": "Microsoft.Keyvault",
+            "keyvaultproperties": { "keyvaulturi": format!("https://{vault_name}.vault.azure.net"), "keyname": format!("{prefix}-cmk"), "keyReference": k },
+            "identity": { "userAssignedIdentity": r(&cmk_identity, "id") },
+            "requireInfrastructureEncryption": true,
+            "services": { "blob": { "enabled": true, "keyType": "Account" } }
+        }),
+        None => json!({ "keySource": "Microsoft.Storage" }),
+    };
+    let account = b.managed("azure.storage_account", "main", account_name.clone(), Storage, &[EncryptionAtRest, EncryptionInTransit, NoPublicBuckets], json!({
+        "name": account_name,
+        "location": location,
+        "kind": "StorageV2",
+        "sku": { "name": "Standard_ZRS" },
+        "identity": { "type": "UserAssigned", "userAssignedIdentities": [r(&cmk_identity, "id")] },
+        "properties": {
+            "isHnsEnabled": true,
+            "allowBlobPublicAccess": !p.spec.storage.block_public_access,
+            "minimumTlsVersion": tls,
+            "supportsHttpsTrafficOnly": true,
+            "allowSharedKeyAccess": false,
+            "encryption": encryption,
+            "networkAcls": { "defaultAction": "Deny", "bypass": "AzureServices", "virtualNetworkRules": [{ "id": nodes_subnet }] }
+        },
+        "tags": b.tags(Storage),
+    }));
+    let mut containers = Vec::new();
+    for logical in &p.spec.storage.buckets {
+        let c = b.managed("azure.storage_container", logical, logical.clone(), Storage, &[NoPublicBuckets], json!({
+            "storageAccount": r(&account, "name"),
+            "name": logical,
+            "properties": { "publicAccess": if p.spec.storage.block_public_access { "None" } else { "Blob" } },
+        }));
+        containers.push((logical.clone(), c));
+    }
+
+    // Audit (customer): Log Analytics, the subscription's Activity Log exported to it, and
+    // VNet flow logs.
+    let workspace = b.managed("azure.log_analytics_workspace", "main", prefix.clone(), Account, &[AuditLogging], json!({
+        "name": prefix, "location": location,
+        "properties": { "sku": { "name": "PerGB2018" }, "retentionInDays": 90 },
+        "tags": b.tags(Account),
+    }));
+    match p.spec.audit.trail.as_str() {
+        "create" => {
+            let activity_categories: Vec<Value> = ["Administrative", "Security", "Policy", "Alert"].iter().map(|c| json!({ "category": c, "enabled": true })).collect();
+            b.managed("azure.monitor_diagnostic_setting", "activity_log", format!("{prefix}-activity-log"), Account, &[AuditLogging], json!({
+                "scope": format!("/subscriptions/{}", az.subscription_id),
+                "name": format!("{prefix}-activity-log"),
+                "properties": {
+                    "workspaceId": r(&workspace, "id"),
+                    "logs": activity_categories
+                },
+            }));
+        }
+        existing => {
+            b.data("azure.monitor_diagnostic_setting", "existing", existing, Account, json!({ "scope": format!("/subscriptions/{}", az.subscription_id), "name": existing }));
+        }
+    }
+    b.managed("azure.network_watcher_flow_log", "vnet", format!("{prefix}-vnet"), Network, &[AuditLogging], json!({
+        "name": format!("{prefix}-vnet"),
+        "location": location,
+        "properties": {
+            "targetResourceId": vnet_id,
+            "storageId": r(&account, "id"),
+            "enabled": p.spec.audit.flow_logs,
+            "retentionPolicy": { "days": 90, "enabled": true },
+            "flowAnalyticsConfiguration": { "networkWatcherFlowAnalyticsConfiguration": { "enabled": true, "workspaceResourceId": r(&workspace, "id") } }
+        },
+    }));
+
+    // BYOC admin identity (customer creates, Union.ai uses): an app whose only credential is
+    // a federated one with Union.ai's exact subject, and a custom role on the resource group.
+    if b.byoc() {
+        let union = p.spec.union.clone().unwrap_or_default();
+        let app = b.managed("azure.application", "unionai", format!("{prefix}-unionai-admin"), AdminIdentity, &[AdminTrust], json!({
+            "displayName": format!("{prefix}-unionai-admin"),
+            "signInAudience": "AzureADMyOrg",
+        }));
+        let sp = b.managed("azure.service_principal", "unionai", format!("{prefix}-unionai-admin"), AdminIdentity, &[AdminTrust], json!({
+            "appId": r(&app, "appId"),
+        }));
+        b.managed("azure.federated_identity_credential", "unionai", "unionai", AdminIdentity, &[AdminTrust], json!({
+            "application": r(&app, "id"),
+            "name": "unionai",
+            "issuer": UNION_ISSUER,
+            "subject": union.azure_federated_subject,
+            "audiences": [TOKEN_EXCHANGE_AUDIENCE],
+        }));
+        let role = b.managed("azure.role_definition", "unionai_administrator", "UnionaiAdministrator", AdminIdentity, &[LeastPrivilege], json!({
+            "scope": rg_id,
+            "properties": {
+                "roleName": format!("UnionaiAdministrator ({prefix})"),
+                "description": "What Union.ai needs to operate this BYOC data plane",
+                "type": "CustomRole",
+                "assignableScopes": [rg_id],
+                "permissions": [{ "actions": ADMIN_ACTIONS, "notActions": [], "dataActions": [], "notDataActions": [] }]
+            },
+        }));
+        b.managed("azure.role_assignment", "unionai_admin", format!("{prefix}-unionai-admin"), AdminIdentity, &[LeastPrivilege], json!({
+            "scope": rg_id,
+            "properties": {
+                "roleDefinitionId": r(&role, "id"),
+                "principalId": r(&sp, "id"),
+                "principalType": "ServicePrincipal",
+                // Union.ai may grant only Storage Blob Data Contributor (to workload identities).
+                "condition": format!("((!(ActionMatches{{'Microsoft.Authorization/roleAssignments/write'}})) OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{STORAGE_BLOB_DATA_CONTRIBUTOR}}}))"),
+                "conditionVersion": "2.0"
+            },
+        }));
+    }
+
+    // Cluster (Union.ai in BYOC).
+    let public = p.spec.cluster.endpoint_access == EndpointAccess::PrivateAndPublic;
+    let services: Ipv4Net = net_cfg.services_cidr.parse().unwrap_or_else(|_| "10.68.0.0/20".parse().expect("literal"));
+    let dns_ip = services.hosts().nth(9).map(|ip| ip.to_string());
+    let system_pool = p.spec.cluster.node_pools.iter().find(|pool| !pool.gpu).or(p.spec.cluster.node_pools.first());
+    let mut properties = json!({
+        "kubernetesVersion": p.spec.cluster.kubernetes_version,
+        "dnsPrefix": prefix,
+        "apiServerAccessProfile": { "enablePrivateCluster": !public, "enablePrivateClusterPublicFQDN": false },
+        "oidcIssuerProfile": { "enabled": true },
+        "securityProfile": {
+            "workloadIdentity": { "enabled": true },
+            "azureKeyVaultKms": match &key {
+                Some(k) => json!({ "enabled": true, "keyId": k, "keyVaultNetworkAccess": "Public" }),
+                None => json!({ "enabled": false }),
+            }
+        },
+        "networkProfile": {
+            "networkPlugin": "azure",
+            "networkPluginMode": "overlay",
+            "podCidr": net_cfg.pods_cidr,
+            "serviceCidr": net_cfg.services_cidr,
+            "dnsServiceIP": dns_ip,
+            "outboundType": "userAssignedNATGateway"
+        },
+        "agentPoolProfiles": [{
+            "name": "system",
+            "mode": "System",
+            "count": 2,
+            "vmSize": system_pool.map(|p| p.instance_type.clone()),
+            "vnetSubnetID": nodes_subnet,
+            "osDiskSizeGB": 128,
+            "nodeTaints": ["CriticalAddonsOnly=true:NoSchedule"]
+        }],
+        "aadProfile": { "managed": true, "enableAzureRBAC": true },
+        "disableLocalAccounts": true,
+    });
+    if let Some(set) = &disk_set {
+        properties["diskEncryptionSetID"] = r(set, "id");
+    }
+    let aks = b.managed("azure.kubernetes_cluster", "main", prefix.clone(), Cluster, &[PrivateEndpoint, EncryptionAtRest], json!({
+        "name": prefix,
+        "location": location,
+        "identity": { "type": "UserAssigned", "userAssignedIdentities": [r(&aks_identity, "id")] },
+        "sku": { "name": "Base", "tier": "Standard" },
+        "properties": properties,
+        "tags": b.tags(Cluster),
+    }));
+    let audit_logs = if p.spec.audit.cluster_logs { vec!["kube-audit", "kube-audit-admin", "kube-apiserver"] } else { vec![] };
+    let audit_categories: Vec<Value> = audit_logs.iter().map(|c| json!({ "category": c, "enabled": true })).collect();
+    b.managed("azure.monitor_diagnostic_setting", "aks_audit", format!("{prefix}-aks-audit"), Cluster, &[AuditLogging], json!({
+        "scope": r(&aks, "id"),
+        "name": format!("{prefix}-aks-audit"),
+        "properties": {
+            "workspaceId": r(&workspace, "id"),
+            "logs": audit_categories
+        },
+    }));
+    for pool in &p.spec.cluster.node_pools {
+        let taints: Vec<String> = if pool.gpu { vec![format!("{}={}:NoSchedule", super::aws::GPU_TAINT.0, super::aws::GPU_TAINT.1)] } else { vec![] };
+        let pool_name: String = pool.name.chars().filter(|c| c.is_ascii_alphanumeric()).take(12).collect();
+        b.managed("azure.kubernetes_cluster_node_pool", &pool.name, pool_name.clone(), NodePools, &[EncryptionAtRest], json!({
+            "cluster": r(&aks, "name"),
+            "name": pool_name,
+            "properties": {
+                "mode": "User",
+                "vmSize": pool.instance_type,
+                "enableAutoScaling": true,
+                "minCount": pool.min,
+                "maxCount": pool.max,
+                "count": pool.min,
+                "osDiskSizeGB": pool.disk_size_gib,
+                "osDiskType": "Managed",
+                "vnetSubnetID": nodes_subnet,
+                "nodeTaints": taints,
+                "nodeLabels": { "union.ai/node-pool": pool.name },
+                "enableEncryptionAtHost": true
+            },
+        }));
+    }
+
+    // Workload identities: per namespace group, federated to exact service accounts, with
+    // Storage Blob Data Contributor on this data plane's containers only.
+    let platform: Vec<(String, String)> = names::PLATFORM_SERVICE_ACCOUNTS.iter().map(|sa| (sa.to_string(), format!("system:serviceaccount:{}:{sa}", names::PLATFORM_NAMESPACE))).collect();
+    let tasks: Vec<(String, String)> = p.spec.tenancy.namespaces.iter().map(|ns| (ns.clone(), format!("system:serviceaccount:{ns}:{}", names::TASK_SERVICE_ACCOUNT))).collect();
+    for (name, subjects) in [("backend", platform), ("worker", tasks)] {
+        let identity = b.managed("azure.user_assigned_identity", &format!("workload_{name}"), format!("{prefix}-{name}"), WorkloadIdentity, &[TenantIsolation], json!({
+            "name": format!("{prefix}-{name}"), "location": location, "resourceGroup": r(&rg, "name"), "tags": b.tags(WorkloadIdentity),
+        }));
+        for (label, subject) in subjects {
+            b.managed("azure.federated_identity_credential", &format!("{name}_{label}"), format!("{prefix}-{name}-{label}"), WorkloadIdentity, &[LeastPrivilege, TenantIsolation], json!({
+                "identity": r(&identity, "name"),
+                "name": format!("{name}-{label}"),
+                "properties": { "issuer": r(&aks, "oidcIssuerProfile.issuerURL"), "subject": subject, "audiences": [TOKEN_EXCHANGE_AUDIENCE] },
+            }));
+        }
+        for (logical, container) in &containers {
+            b.managed("azure.role_assignment", &format!("{name}_{logical}"), format!("{prefix}-{name}-{logical}"), WorkloadIdentity, &[TenantIsolation, LeastPrivilege], json!({
+                "scope": r(container, "id"),
+                "properties": {
+                    "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{STORAGE_BLOB_DATA_CONTRIBUTOR}", az.subscription_id),
+                    "principalId": r(&identity, "principalId"),
+                    "principalType": "ServicePrincipal"
+                },
+            }));
+        }
+    }
+
+    // BYOC: the API behind an internal load balancer, exposed by a Private Link service
+    // visible to, and approved for, Union.ai's subscription only.
+    if b.byoc() {
+        let union_sub = p.spec.union.as_ref().and_then(|u| u.azure_subscription_id.clone()).unwrap_or_default();
+        let lb = b.managed("azure.lb", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
+            "name": format!("{prefix}-api"),
+            "location": location,
+            "sku": { "name": "Standard" },
+            "properties": {
+                "frontendIPConfigurations": [{ "name": "api", "properties": { "subnet": { "id": nodes_subnet }, "privateIPAllocationMethod": "Dynamic" } }],
+                "backendAddressPools": [{ "name": "apiserver", "properties": { "loadBalancerBackendAddresses": [{ "name": "apiserver", "properties": { "ipAddress": r(&aks, "privateEndpointIp"), "virtualNetwork": { "id": vnet_id } } }] } }],
+                "loadBalancingRules": [{ "name": "https", "properties": { "protocol": "Tcp", "frontendPort": 443, "backendPort": 443 } }]
+            },
+            "tags": b.tags(PrivateConnection),
+        }));
+        b.managed("azure.private_link_service", "api", format!("{prefix}-api"), PrivateConnection, &[OutboundOnly, PrivateEndpoint], json!({
+            "name": format!("{prefix}-api"),
+            "location": location,
+            "properties": {
+                "loadBalancerFrontendIpConfigurations": [{ "id": r(&lb, "frontendIPConfigurations.0.id") }],
+                "ipConfigurations": [{ "name": "nat", "properties": { "subnet": { "id": link_subnet }, "privateIPAllocationMethod": "Dynamic", "primary": true } }],
+                "visibility": { "subscriptions": [union_sub] },
+                "autoApproval": { "subscriptions": [union_sub] }
+            },
+            "tags": b.tags(PrivateConnection),
+        }));
+    }
+}
+
+/// Network security group: the internet may not come in; going out, only 443 and 7844.
+fn nsg(b: &mut Builder<'_>, location: &str) -> String {
+    let p = b.profile;
+    let prefix = b.prefix().to_string();
+    let mut rules = vec![
+        json!({ "name": "AllowHttpsOut", "properties": { "priority": 100, "direction": "Outbound", "access": "Allow", "protocol": "Tcp", "sourceAddressPrefix": "VirtualNetwork", "sourcePortRange": "*", "destinationAddressPrefix": "Internet", "destinationPortRange": "443" } }),
+        json!({ "name": "AllowTunnelTcpOut", "properties": { "priority": 110, "direction": "Outbound", "access": "Allow", "protocol": "Tcp", "sourceAddressPrefix": "VirtualNetwork", "sourcePortRange": "*", "destinationAddressPrefix": "Internet", "destinationPortRange": "7844" } }),
+        json!({ "name": "AllowTunnelUdpOut", "properties": { "priority": 120, "direction": "Outbound", "access": "Allow", "protocol": "Udp", "sourceAddressPrefix": "VirtualNetwork", "sourcePortRange": "*", "destinationAddressPrefix": "Internet", "destinationPortRange": "7844" } }),
+        json!({ "name": "DenyInternetOut", "properties": { "priority": 4000, "direction": "Outbound", "access": "Deny", "protocol": "*", "sourceAddressPrefix": "*", "sourcePortRange": "*", "destinationAddressPrefix": "Internet", "destinationPortRange": "*" } }),
+        json!({ "name": "DenyInternetIn", "properties": { "priority": 4000, "direction": "Inbound", "access": "Deny", "protocol": "*", "sourceAddressPrefix": "Internet", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "*" } }),
+    ];
+    for (i, rule) in p.spec.network.ingress.iter().enumerate() {
+        let proto = match rule.protocol {
+            Protocol::Tcp => "Tcp",
+            Protocol::Udp => "Udp",
+        };
+        rules.push(json!({ "name": format!("AllowProfileIngress{i}"), "properties": { "priority": 200 + i, "direction": "Inbound", "access": "Allow", "protocol": proto, "sourceAddressPrefix": rule.cidr, "sourcePortRange": "*", "destinationAddressPrefix": "VirtualNetwork", "destinationPortRange": rule.port.to_string() } }));
+    }
+    b.managed("azure.network_security_group", "nodes", format!("{prefix}-nodes"), Network, &[OutboundOnly], json!({
+        "name": format!("{prefix}-nodes"),
+        "location": location,
+        "properties": { "securityRules": rules },
+        "tags": b.tags(Network),
+    }))
+}

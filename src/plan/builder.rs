@@ -1,0 +1,123 @@
+//! Shared machinery of the per-cloud plan builders. A builder only *describes* resources:
+//! it names the component (ownership comes from `ownership.rs`), the native settings and
+//! the controls; it never decides who owns what and never calls a cloud.
+
+use serde_json::{json, Map, Value};
+
+use super::invariants::Invariant;
+use super::ownership::{responsibility, Component};
+use super::resource::{reference, Mode, Resource};
+use crate::profile::{Model, Profile};
+
+pub const TAG_DATA_PLANE: &str = "unionctl.union.ai/data-plane";
+pub const TAG_OWNER: &str = "unionctl.union.ai/owner";
+
+pub struct Builder<'p> {
+    pub profile: &'p Profile,
+    pub model: Model,
+    pub resources: Vec<Resource>,
+}
+
+/// The name part of an address: `fast-registration` → `fast_registration`.
+pub fn address_name(name: &str) -> String {
+    name.replace(['-', '.'], "_")
+}
+
+impl<'p> Builder<'p> {
+    pub fn new(profile: &'p Profile) -> Self {
+        Builder { profile, model: profile.spec.model, resources: Vec::new() }
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.profile.metadata.name
+    }
+
+    pub fn byoc(&self) -> bool {
+        self.model == Model::Byoc
+    }
+
+    /// Adds a resource unionctl manages; returns its address.
+    pub fn managed(
+        &mut self,
+        kind: &str,
+        name: &str,
+        native_name: impl Into<String>,
+        component: Component,
+        controls: &[Invariant],
+        settings: Value,
+    ) -> String {
+        self.push(Mode::Managed, kind, name, native_name.into(), component, controls, settings)
+    }
+
+    /// Adds something that already exists and is only read (`data.` address).
+    pub fn data(&mut self, kind: &str, name: &str, native_name: impl Into<String>, component: Component, settings: Value) -> String {
+        self.push(Mode::Data, kind, name, native_name.into(), component, &[], settings)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        mode: Mode,
+        kind: &str,
+        name: &str,
+        native_name: String,
+        component: Component,
+        controls: &[Invariant],
+        settings: Value,
+    ) -> String {
+        let who = responsibility(self.model, component)
+            .unwrap_or_else(|| panic!("builder bug: {kind} belongs to {component}, which {} does not have", self.model));
+        let address = match mode {
+            Mode::Managed => format!("{kind}.{}", address_name(name)),
+            Mode::Data => format!("data.{kind}.{}", address_name(name)),
+        };
+        self.resources.push(Resource {
+            address: address.clone(),
+            kind: kind.to_string(),
+            name: native_name,
+            mode,
+            component,
+            owner: who.owner,
+            stage: who.stage,
+            depends_on: Vec::new(),
+            settings,
+            controls: controls.to_vec(),
+        });
+        address
+    }
+
+    /// Orders `address` after `after` without a reference between them.
+    pub fn order_after(&mut self, address: &str, after: &str) {
+        if let Some(r) = self.resources.iter_mut().find(|r| r.address == address) {
+            r.depends_on.push(after.to_string());
+        }
+    }
+
+    /// unionctl's own tags plus the profile's, as a map (`tags` / `labels` / `Tags`).
+    pub fn tags(&self, component: Component) -> Value {
+        let owner = responsibility(self.model, component).map_or("customer", |r| r.owner.as_str());
+        let mut m = Map::new();
+        for (k, v) in &self.profile.spec.tags {
+            m.insert(k.clone(), json!(v));
+        }
+        m.insert(TAG_DATA_PLANE.into(), json!(self.prefix()));
+        m.insert(TAG_OWNER.into(), json!(owner));
+        Value::Object(m)
+    }
+
+    /// GCP labels: keys and values limited to lowercase, digits, `-` and `_`.
+    pub fn labels(&self, component: Component) -> Value {
+        let Value::Object(tags) = self.tags(component) else { return json!({}) };
+        let clean = |s: &str| {
+            s.chars()
+                .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_' { c } else { '_' })
+                .collect::<String>()
+        };
+        Value::Object(tags.iter().map(|(k, v)| (clean(k), json!(clean(v.as_str().unwrap_or(""))))).collect())
+    }
+}
+
+/// `${address.attribute}`.
+pub fn r(address: &str, attribute: &str) -> Value {
+    Value::String(reference(address, attribute))
+}

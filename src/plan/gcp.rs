@@ -1,0 +1,423 @@
+//! The GCP plan (SPEC §4.2): field names as the Compute, Container, Cloud KMS, Cloud
+//! Storage and IAM REST APIs spell them.
+
+use ipnet::Ipv4Net;
+use serde_json::{json, Value};
+
+use super::builder::{r, Builder};
+use super::invariants::Invariant::*;
+use super::ownership::Component::*;
+use crate::profile::names;
+use crate::profile::schema::{EndpointAccess, Protocol};
+
+/// Custom role of Union.ai's administrator: explicit permissions only (no wildcards).
+pub const ADMIN_PERMISSIONS: &[&str] = &[
+    "container.clusters.create", "container.clusters.get", "container.clusters.update", "container.clusters.delete",
+    "container.clusters.list", "container.clusters.getCredentials", "container.operations.get", "container.operations.list",
+    "container.nodes.list", "container.pods.list",
+    "compute.serviceAttachments.create", "compute.serviceAttachments.get", "compute.serviceAttachments.update", "compute.serviceAttachments.delete",
+    "compute.forwardingRules.create", "compute.forwardingRules.get", "compute.forwardingRules.delete", "compute.forwardingRules.use",
+    "compute.regionBackendServices.create", "compute.regionBackendServices.get", "compute.regionBackendServices.delete", "compute.regionBackendServices.use",
+    "compute.networkEndpointGroups.create", "compute.networkEndpointGroups.get", "compute.networkEndpointGroups.delete", "compute.networkEndpointGroups.use",
+    "compute.regionOperations.get", "compute.subnetworks.use", "compute.subnetworks.get", "compute.networks.get",
+    "iam.serviceAccounts.create", "iam.serviceAccounts.get", "iam.serviceAccounts.delete", "iam.serviceAccounts.actAs",
+    "iam.serviceAccounts.getIamPolicy", "iam.serviceAccounts.setIamPolicy",
+    "storage.buckets.get", "storage.buckets.getIamPolicy", "storage.buckets.setIamPolicy",
+    "cloudkms.cryptoKeys.get",
+];
+
+pub fn build(b: &mut Builder<'_>) {
+    let p = b.profile;
+    let gcp = p.spec.cloud.gcp.clone().unwrap_or_else(|| crate::profile::schema::GcpProject { project_id: String::new(), project_number: String::new() });
+    let project = gcp.project_id.clone();
+    let number = gcp.project_number.clone();
+    let region = p.spec.cloud.region.clone();
+    let prefix = b.prefix().to_string();
+    let net_cfg = p.spec.network.clone();
+
+    // Key (customer): ring + key rotated every 90 days, usable by the storage, GKE and
+    // compute service agents.
+    let key: Option<Value> = match p.spec.storage.encryption.key.as_str() {
+        "none" => None,
+        "create" => {
+            let ring = b.managed("gcp.kms_key_ring", "main", prefix.clone(), Storage, &[EncryptionAtRest], json!({
+                "name": format!("projects/{project}/locations/{region}/keyRings/{prefix}"),
+                "keyRingId": prefix,
+            }));
+            let key = b.managed("gcp.kms_crypto_key", "main", format!("{prefix}-cmek"), Storage, &[EncryptionAtRest], json!({
+                "parent": r(&ring, "name"),
+                "cryptoKeyId": format!("{prefix}-cmek"),
+                "purpose": "ENCRYPT_DECRYPT",
+                "rotationPeriod": "7776000s",
+                "versionTemplate": { "algorithm": "GOOGLE_SYMMETRIC_ENCRYPTION", "protectionLevel": "SOFTWARE" },
+                "labels": b.labels(Storage),
+            }));
+            b.managed("gcp.kms_crypto_key_iam_binding", "service_agents", format!("{prefix}-cmek"), Storage, &[EncryptionAtRest], json!({
+                "resource": r(&key, "name"),
+                "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+                "members": [
+                    format!("serviceAccount:service-{number}@gs-project-accounts.iam.gserviceaccount.com"),
+                    format!("serviceAccount:service-{number}@container-engine-robot.iam.gserviceaccount.com"),
+                    format!("serviceAccount:service-{number}@compute-system.iam.gserviceaccount.com")
+                ],
+            }));
+            Some(r(&key, "name"))
+        }
+        existing => {
+            let k = b.data("gcp.kms_crypto_key", "existing", existing, Storage, json!({ "name": existing }));
+            Some(r(&k, "name"))
+        }
+    };
+
+    // Network (customer).
+    let (network, subnet) = match &net_cfg.existing {
+        Some(e) => {
+            let n = b.data("gcp.compute_network", "existing", e.network_id.clone(), Network, json!({ "name": e.network_id, "project": project }));
+            let first = e.subnet_ids.first().cloned().unwrap_or_default();
+            let s = b.data("gcp.compute_subnetwork", "existing", first.clone(), Network, json!({ "name": first, "region": region }));
+            (r(&n, "selfLink"), r(&s, "selfLink"))
+        }
+        None => {
+            let cidr: Ipv4Net = net_cfg.cidr.parse().unwrap_or_else(|_| "10.0.0.0/16".parse().expect("literal"));
+            let halves: Vec<Ipv4Net> = cidr.subnets(cidr.prefix_len() + 1).map(|s| s.collect()).unwrap_or_default();
+            let n = b.managed("gcp.compute_network", "main", prefix.clone(), Network, &[OutboundOnly], json!({
+                "name": prefix,
+                "autoCreateSubnetworks": false,
+                "routingConfig": { "routingMode": "REGIONAL" },
+            }));
+            let s = b.managed("gcp.compute_subnetwork", "nodes", format!("{prefix}-nodes"), Network, &[OutboundOnly, AuditLogging], json!({
+                "name": format!("{prefix}-nodes"),
+                "network": r(&n, "selfLink"),
+                "region": region,
+                "ipCidrRange": halves.first().map(|h| h.to_string()),
+                "secondaryIpRanges": [
+                    { "rangeName": "pods", "ipCidrRange": net_cfg.pods_cidr },
+                    { "rangeName": "services", "ipCidrRange": net_cfg.services_cidr }
+                ],
+                "privateIpGoogleAccess": true,
+                "logConfig": {
+                    "enable": p.spec.audit.flow_logs,
+                    "aggregationInterval": "INTERVAL_5_SEC",
+                    "flowSampling": 0.5,
+                    "metadata": "INCLUDE_ALL_METADATA"
+                },
+            }));
+            let router = b.managed("gcp.compute_router", "main", prefix.clone(), Network, &[], json!({
+                "name": prefix,
+                "network": r(&n, "selfLink"),
+                "region": region,
+            }));
+            b.managed("gcp.compute_router_nat", "main", prefix.clone(), Network, &[OutboundOnly], json!({
+                "router": r(&router, "name"),
+                "name": prefix,
+                "natIpAllocateOption": "AUTO_ONLY",
+                "sourceSubnetworkIpRangesToNat": "ALL_SUBNETWORKS_ALL_IP_RANGES",
+                "logConfig": { "enable": true, "filter": "ERRORS_ONLY" },
+            }));
+            (r(&n, "selfLink"), r(&s, "selfLink"))
+        }
+    };
+    if b.byoc() {
+        // The PSC NAT range: the first sixteenth of the upper half of `network.cidr` (for an
+        // existing network, `network.cidr` names a free range of it).
+        let cidr: Ipv4Net = net_cfg.cidr.parse().unwrap_or_else(|_| "10.0.0.0/16".parse().expect("literal"));
+        let upper = cidr.subnets(cidr.prefix_len() + 1).ok().and_then(|s| s.last());
+        b.managed("gcp.compute_subnetwork", "psc_nat", format!("{prefix}-psc-nat"), Network, &[OutboundOnly], json!({
+            "name": format!("{prefix}-psc-nat"),
+            "network": network,
+            "region": region,
+            "ipCidrRange": upper.and_then(|h| h.subnets(h.prefix_len() + 4).ok()).and_then(|mut s| s.next()).map(|s| s.to_string()),
+            "purpose": "PRIVATE_SERVICE_CONNECT",
+        }));
+    }
+    let internal_ranges = vec![net_cfg.cidr.clone(), net_cfg.pods_cidr.clone(), net_cfg.master_cidr.clone()];
+    b.managed("gcp.compute_firewall", "egress_allow", format!("{prefix}-egress-allow"), Network, &[OutboundOnly], json!({
+        "name": format!("{prefix}-egress-allow"),
+        "network": network,
+        "direction": "EGRESS",
+        "priority": 1000,
+        "allowed": [{ "IPProtocol": "tcp", "ports": ["443", "7844"] }, { "IPProtocol": "udp", "ports": ["7844"] }],
+        "destinationRanges": ["0.0.0.0/0"],
+    }));
+    b.managed("gcp.compute_firewall", "egress_internal", format!("{prefix}-egress-internal"), Network, &[OutboundOnly], json!({
+        "name": format!("{prefix}-egress-internal"),
+        "network": network,
+        "direction": "EGRESS",
+        "priority": 1000,
+        "allowed": [{ "IPProtocol": "all" }],
+        "destinationRanges": internal_ranges,
+    }));
+    b.managed("gcp.compute_firewall", "egress_deny", format!("{prefix}-egress-deny"), Network, &[OutboundOnly], json!({
+        "name": format!("{prefix}-egress-deny"),
+        "network": network,
+        "direction": "EGRESS",
+        "priority": 65000,
+        "denied": [{ "IPProtocol": "all" }],
+        "destinationRanges": ["0.0.0.0/0"],
+    }));
+    let mut ingress_sources = internal_ranges.clone();
+    ingress_sources.dedup();
+    b.managed("gcp.compute_firewall", "ingress_internal", format!("{prefix}-ingress-internal"), Network, &[OutboundOnly], json!({
+        "name": format!("{prefix}-ingress-internal"),
+        "network": network,
+        "direction": "INGRESS",
+        "priority": 1000,
+        "allowed": [{ "IPProtocol": "all" }],
+        "sourceRanges": ingress_sources,
+    }));
+    for (i, rule) in p.spec.network.ingress.iter().enumerate() {
+        let proto = match rule.protocol {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        };
+        b.managed("gcp.compute_firewall", &format!("ingress_{i}"), format!("{prefix}-ingress-{i}"), Network, &[OutboundOnly], json!({
+            "name": format!("{prefix}-ingress-{i}"),
+            "network": network,
+            "direction": "INGRESS",
+            "priority": 1000,
+            "allowed": [{ "IPProtocol": proto, "ports": [rule.port.to_string()] }],
+            "sourceRanges": [rule.cidr],
+        }));
+    }
+
+    // Buckets (customer) and the audit trail.
+    let mut bucket_names = Vec::new();
+    for logical in &p.spec.storage.buckets {
+        let name = names::bucket(p, logical);
+        let settings = bucket(b, &name, &region, key.as_ref(), true);
+        b.managed("gcp.storage_bucket", logical, name.clone(), Storage, &[EncryptionAtRest, NoPublicBuckets, EncryptionInTransit], settings);
+        bucket_names.push(name);
+    }
+    b.managed("gcp.project_iam_audit_config", "all_services", format!("{project}/allServices"), Account, &[AuditLogging], json!({
+        "service": "allServices",
+        "auditLogConfigs": [{ "logType": "ADMIN_READ" }, { "logType": "DATA_WRITE" }, { "logType": "DATA_READ" }],
+    }));
+    match p.spec.audit.trail.as_str() {
+        "create" => {
+            let name = names::audit_bucket(p);
+            let settings = bucket(b, &name, &region, key.as_ref(), false);
+            let audit_bucket = b.managed("gcp.storage_bucket", "audit_logs", name.clone(), Account, &[EncryptionAtRest, NoPublicBuckets, AuditLogging], settings);
+            b.managed("gcp.logging_project_sink", "audit", format!("{prefix}-audit"), Account, &[AuditLogging], json!({
+                "name": format!("{prefix}-audit"),
+                "destination": format!("storage.googleapis.com/{}", r(&audit_bucket, "name").as_str().unwrap_or_default()),
+                "filter": "logName:\"cloudaudit.googleapis.com\"",
+                "uniqueWriterIdentity": true,
+            }));
+        }
+        existing => {
+            b.data("gcp.logging_project_sink", "existing", existing, Account, json!({ "name": existing }));
+        }
+    }
+
+    // Node service account (customer: IAM is the account's).
+    let nodes_sa = b.managed("gcp.service_account", "nodes", format!("{prefix}-nodes"), Account, &[LeastPrivilege], json!({
+        "accountId": format!("{prefix}-nodes"),
+        "displayName": "GKE nodes of the unionctl data plane",
+    }));
+    for role in ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/artifactregistry.reader"] {
+        let short = role.rsplit('/').next().unwrap_or(role).replace('.', "_");
+        b.managed("gcp.project_iam_member", &format!("nodes_{short}"), format!("{prefix}-nodes {role}"), Account, &[LeastPrivilege], json!({
+            "role": role,
+            "member": format!("serviceAccount:{prefix}-nodes@{project}.iam.gserviceaccount.com"),
+        }));
+    }
+
+    // BYOC admin identity: a pool federating Union.ai's AWS role, under an attribute condition.
+    if b.byoc() {
+        let union = p.spec.union.clone().unwrap_or_default();
+        let union_role = format!("arn:aws:sts::{}:assumed-role/{}", union.aws_account_id, union.role_name);
+        let pool = b.managed("gcp.iam_workload_identity_pool", "unionai", "unionai", AdminIdentity, &[AdminTrust], json!({
+            "workloadIdentityPoolId": "unionai",
+            "displayName": "Union.ai",
+            "description": "Union.ai's AWS identity, for the BYOC data plane",
+            "disabled": false,
+        }));
+        b.managed("gcp.iam_workload_identity_pool_provider", "unionai_aws", "unionai-aws", AdminIdentity, &[AdminTrust], json!({
+            "parent": r(&pool, "name"),
+            "workloadIdentityPoolProviderId": "unionai-aws",
+            "aws": { "accountId": union.aws_account_id },
+            "attributeMapping": {
+                "google.subject": "assertion.arn",
+                "attribute.aws_role": "assertion.arn.extract('{role}/')"
+            },
+            "attributeCondition": format!("attribute.aws_role == '{union_role}'"),
+        }));
+        let role = b.managed("gcp.project_iam_custom_role", "unionai_administrator", "UnionaiAdministrator", AdminIdentity, &[LeastPrivilege], json!({
+            "roleId": "UnionaiAdministrator",
+            "role": { "title": "Union.ai administrator", "description": "What Union.ai needs to operate this BYOC data plane", "stage": "GA", "includedPermissions": ADMIN_PERMISSIONS },
+        }));
+        let admin = b.managed("gcp.service_account", "unionai_administrator", "unionai-administrator", AdminIdentity, &[AdminTrust], json!({
+            "accountId": "unionai-administrator",
+            "displayName": "Union.ai administrator (BYOC)",
+        }));
+        b.managed("gcp.project_iam_member", "unionai_administrator", "unionai-administrator UnionaiAdministrator", AdminIdentity, &[LeastPrivilege], json!({
+            "role": r(&role, "name"),
+            "member": format!("serviceAccount:unionai-administrator@{project}.iam.gserviceaccount.com"),
+        }));
+        b.managed("gcp.service_account_iam_binding", "unionai_administrator", "unionai-administrator workloadIdentityUser", AdminIdentity, &[AdminTrust], json!({
+            "resource": r(&admin, "name"),
+            "role": "roles/iam.workloadIdentityUser",
+            "members": [format!("principalSet://iam.googleapis.com/projects/{number}/locations/global/workloadIdentityPools/unionai/attribute.aws_role/{union_role}")],
+        }));
+    }
+
+    // Cluster (Union.ai in BYOC): private nodes and endpoint, Workload Identity, secrets
+    // encrypted with the key, API-server logs.
+    let public = p.spec.cluster.endpoint_access == EndpointAccess::PrivateAndPublic;
+    let mut components = vec!["SYSTEM_COMPONENTS"];
+    if p.spec.audit.cluster_logs {
+        components.push("APISERVER");
+    }
+    let cluster = b.managed("gcp.container_cluster", "main", prefix.clone(), Cluster, &[PrivateEndpoint, EncryptionAtRest, AuditLogging], json!({
+        "name": prefix,
+        "location": region,
+        "initialClusterVersion": p.spec.cluster.kubernetes_version,
+        "network": network,
+        "subnetwork": subnet,
+        "releaseChannel": { "channel": "UNSPECIFIED" },
+        "privateClusterConfig": {
+            "enablePrivateNodes": true,
+            "enablePrivateEndpoint": !public,
+            "masterIpv4CidrBlock": net_cfg.master_cidr,
+        },
+        "masterAuthorizedNetworksConfig": { "enabled": true, "cidrBlocks": [{ "cidrBlock": net_cfg.cidr, "displayName": "data plane network" }] },
+        "ipAllocationPolicy": { "useIpAliases": true, "clusterSecondaryRangeName": "pods", "servicesSecondaryRangeName": "services" },
+        "workloadIdentityConfig": { "workloadPool": format!("{project}.svc.id.goog") },
+        "databaseEncryption": match &key {
+            Some(k) => json!({ "state": "ENCRYPTED", "keyName": k }),
+            None => json!({ "state": "DECRYPTED" }),
+        },
+        "loggingConfig": { "componentConfig": { "enableComponents": components } },
+        "masterAuth": { "clientCertificateConfig": { "issueClientCertificate": false } },
+        "legacyAbac": { "enabled": false },
+        "shieldedNodes": { "enabled": true },
+        "removeDefaultNodePool": true,
+        "initialNodeCount": 1,
+        "resourceLabels": b.labels(Cluster),
+    }));
+    b.order_after(&cluster, "gcp.compute_firewall.egress_allow");
+    for pool in &p.spec.cluster.node_pools {
+        let mut config = json!({
+            "machineType": pool.instance_type,
+            "diskSizeGb": pool.disk_size_gib,
+            "diskType": "pd-balanced",
+            "serviceAccount": format!("{prefix}-nodes@{project}.iam.gserviceaccount.com"),
+            "oauthScopes": ["https://www.googleapis.com/auth/cloud-platform"],
+            "workloadMetadataConfig": { "mode": "GKE_METADATA" },
+            "shieldedInstanceConfig": { "enableSecureBoot": true, "enableIntegrityMonitoring": true },
+            "labels": { "union.ai/node-pool": pool.name },
+            "taints": [],
+        });
+        if let Some(k) = &key {
+            config["bootDiskKmsKey"] = k.clone();
+        }
+        if pool.gpu {
+            config["taints"] = json!([{ "key": super::aws::GPU_TAINT.0, "value": super::aws::GPU_TAINT.1, "effect": "NO_SCHEDULE" }]);
+        }
+        b.managed("gcp.container_node_pool", &pool.name, pool.name.clone(), NodePools, &[EncryptionAtRest], json!({
+            "cluster": r(&cluster, "name"),
+            "name": pool.name,
+            "config": config,
+            "autoscaling": { "enabled": true, "minNodeCount": pool.min, "maxNodeCount": pool.max },
+            "management": { "autoRepair": true, "autoUpgrade": true },
+            "initialNodeCount": pool.min,
+        }));
+        b.order_after(&format!("gcp.container_node_pool.{}", super::builder::address_name(&pool.name)), &nodes_sa);
+    }
+
+    // Workload identities: one service account per namespace group, bound to exact
+    // Kubernetes service accounts, with access to this data plane's buckets only.
+    let platform: Vec<String> = names::PLATFORM_SERVICE_ACCOUNTS
+        .iter()
+        .map(|sa| format!("serviceAccount:{project}.svc.id.goog[{}/{sa}]", names::PLATFORM_NAMESPACE))
+        .collect();
+    let tasks: Vec<String> = p
+        .spec
+        .tenancy
+        .namespaces
+        .iter()
+        .map(|ns| format!("serviceAccount:{project}.svc.id.goog[{ns}/{}]", names::TASK_SERVICE_ACCOUNT))
+        .collect();
+    for (name, members) in [("backend", platform), ("worker", tasks)] {
+        let sa = b.managed("gcp.service_account", &format!("workload_{name}"), format!("{prefix}-{name}"), WorkloadIdentity, &[TenantIsolation], json!({
+            "accountId": format!("{prefix}-{name}"),
+            "displayName": format!("unionctl {name} workload identity"),
+        }));
+        b.managed("gcp.service_account_iam_binding", &format!("workload_{name}"), format!("{prefix}-{name} workloadIdentityUser"), WorkloadIdentity, &[LeastPrivilege, TenantIsolation], json!({
+            "resource": r(&sa, "name"),
+            "role": "roles/iam.workloadIdentityUser",
+            "members": members,
+        }));
+        b.order_after(&format!("gcp.service_account_iam_binding.workload_{name}"), &cluster);
+        for bucket in &bucket_names {
+            b.managed("gcp.storage_bucket_iam_member", &format!("{name}_{bucket}"), format!("{bucket} {prefix}-{name}"), WorkloadIdentity, &[TenantIsolation], json!({
+                "bucket": bucket,
+                "role": "roles/storage.objectAdmin",
+                "member": format!("serviceAccount:{prefix}-{name}@{project}.iam.gserviceaccount.com"),
+            }));
+        }
+    }
+
+    // BYOC: the API behind an internal load balancer, published through a Private Service
+    // Connect attachment that accepts only Union.ai's project, connection by connection.
+    if b.byoc() {
+        let union_project = p.spec.union.as_ref().and_then(|u| u.gcp_project_id.clone()).unwrap_or_default();
+        let neg = b.managed("gcp.compute_region_network_endpoint_group", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
+            "name": format!("{prefix}-api"),
+            "region": region,
+            "networkEndpointType": "PRIVATE_SERVICE_CONNECT",
+            "network": network,
+            "subnetwork": subnet,
+            "pscTargetService": r(&cluster, "privateClusterConfig.privateEndpoint"),
+        }));
+        let backend = b.managed("gcp.compute_region_backend_service", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
+            "name": format!("{prefix}-api"),
+            "region": region,
+            "loadBalancingScheme": "INTERNAL",
+            "protocol": "TCP",
+            "backends": [{ "group": r(&neg, "selfLink") }],
+        }));
+        let rule = b.managed("gcp.compute_forwarding_rule", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint, OutboundOnly], json!({
+            "name": format!("{prefix}-api"),
+            "region": region,
+            "loadBalancingScheme": "INTERNAL",
+            "IPProtocol": "TCP",
+            "ports": ["443"],
+            "network": network,
+            "subnetwork": subnet,
+            "backendService": r(&backend, "selfLink"),
+        }));
+        b.managed("gcp.compute_service_attachment", "api", format!("{prefix}-api"), PrivateConnection, &[OutboundOnly, PrivateEndpoint], json!({
+            "name": format!("{prefix}-api"),
+            "region": region,
+            "targetService": r(&rule, "selfLink"),
+            "connectionPreference": "ACCEPT_MANUAL",
+            "natSubnets": [r("gcp.compute_subnetwork.psc_nat", "selfLink")],
+            "enableProxyProtocol": false,
+            "consumerAcceptLists": [{ "projectIdOrNum": union_project, "connectionLimit": 4 }],
+            "consumerRejectLists": [],
+        }));
+    }
+}
+
+fn bucket(b: &Builder<'_>, name: &str, region: &str, key: Option<&Value>, cors: bool) -> Value {
+    let p = b.profile;
+    let mut s = json!({
+        "name": name,
+        "location": region.to_uppercase(),
+        "storageClass": "STANDARD",
+        "iamConfiguration": {
+            "uniformBucketLevelAccess": { "enabled": true },
+            "publicAccessPrevention": if p.spec.storage.block_public_access { "enforced" } else { "inherited" },
+        },
+        "versioning": { "enabled": true },
+        "labels": b.labels(Storage),
+    });
+    if let Some(k) = key {
+        s["encryption"] = json!({ "defaultKmsKeyName": k });
+    }
+    if cors {
+        s["cors"] = json!([{ "origin": ["https://*.unionai.cloud"], "method": ["GET", "PUT", "HEAD"], "responseHeader": ["Content-Type", "ETag"], "maxAgeSeconds": 3000 }]);
+    }
+    s
+}

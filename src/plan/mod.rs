@@ -1,0 +1,224 @@
+//! The plan: a DAG of resources built from a profile by pure code, plus the changes that
+//! would bring the live world to it. Plans are plain data (serde) and know nothing of
+//! providers or terminals; `render` turns them into text, `diff` compares them with state.
+
+pub mod aws;
+pub mod azure;
+pub mod builder;
+pub mod diff;
+pub mod gcp;
+pub mod graph;
+pub mod invariants;
+pub mod ownership;
+pub mod render;
+pub mod resource;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use graph::GraphError;
+pub use invariants::{Invariant, Violation};
+pub use resource::{Mode, Party, Resource};
+
+use crate::profile::{Model, Profile, Provider};
+
+/// Version of the JSON plan format (`docs/plan-format.md`). Minor bumps add fields; a
+/// major bump changes or removes one.
+pub const FORMAT_VERSION: &str = "1.0";
+
+/// What happens to one resource. Terraform's vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Read,
+    Update,
+    Replace,
+    Delete,
+}
+
+impl Action {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Read => "<=",
+            Action::Update => "~",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::NoOp => "no-op",
+            Action::Create => "create",
+            Action::Read => "read",
+            Action::Update => "update",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+        }
+    }
+    pub fn is_change(self) -> bool {
+        !matches!(self, Action::NoOp | Action::Read)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub address: String,
+    pub action: Action,
+    pub owner: Party,
+    pub stage: Party,
+    /// The settings as recorded in state / read from the cloud; `null` for a create.
+    pub before: Value,
+    /// The settings the plan wants; `null` for a delete.
+    pub after: Value,
+    /// JSON pointers of settings that differ.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed_paths: Vec<String>,
+    /// The subset of `changed_paths` that the cloud cannot change in place.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace_paths: Vec<String>,
+    /// True when `before` came from the live resource and differs from what state recorded:
+    /// someone changed it outside unionctl.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drift: bool,
+}
+
+/// State identity a plan was made against; a saved plan is refused if state moved since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateRef {
+    pub lineage: String,
+    pub serial: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: String,
+    pub unionctl_version: String,
+    pub data_plane: String,
+    pub org: String,
+    pub cloud: Provider,
+    pub region: String,
+    pub model: Model,
+    /// `sha256:` of the profile file this plan was built from.
+    pub profile_digest: String,
+    /// The state this plan was made against (`null`: no state yet).
+    pub prior_state: Option<StateRef>,
+    /// Desired resources, dependencies first.
+    pub resources: Vec<Resource>,
+    /// One entry per resource (and per state entry no longer desired).
+    pub resource_changes: Vec<Change>,
+    /// Invariant findings that do not refuse the plan (self-managed public endpoint).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Violation>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("the plan's dependency graph is broken")]
+    Graph(#[from] GraphError),
+    #[error("the plan breaks {} security invariant(s)", .0.len())]
+    Invariants(Vec<Violation>),
+}
+
+/// The desired resources for a validated profile, in dependency order.
+pub fn desired_resources(profile: &Profile) -> Result<Vec<Resource>, GraphError> {
+    let mut b = builder::Builder::new(profile);
+    match profile.spec.cloud.provider {
+        Provider::Aws => aws::build(&mut b),
+        Provider::Gcp => gcp::build(&mut b),
+        Provider::Azure => azure::build(&mut b),
+    }
+    graph::link_and_sort(b.resources)
+}
+
+/// The invariant context for a profile.
+pub fn invariant_context(profile: &Profile) -> invariants::Context<'_> {
+    let union = profile.spec.union.as_ref();
+    let mut identifiers = Vec::new();
+    if let Some(u) = union {
+        identifiers.extend(u.gcp_project_id.clone());
+        identifiers.extend(u.azure_subscription_id.clone());
+    }
+    invariants::Context {
+        model: profile.spec.model,
+        union_account: union.map_or(crate::profile::schema::UNION_AWS_ACCOUNT_ID, |u| u.aws_account_id.as_str()),
+        union_identifiers: if profile.spec.model == Model::Byoc { Vec::new() } else { identifiers.clone() },
+        union_identifiers_byoc: if profile.spec.model == Model::Byoc { identifiers } else { Vec::new() },
+        prefix: &profile.metadata.name,
+    }
+}
+
+/// Builds the plan for a validated profile with no prior state: every managed resource is
+/// a create, every data source a read. Refuses a plan that breaks a security invariant.
+pub fn build(profile: &Profile, profile_digest: &str) -> Result<Plan, PlanError> {
+    let resources = desired_resources(profile)?;
+    let (errors, warnings): (Vec<Violation>, Vec<Violation>) =
+        invariants::check(&resources, &invariant_context(profile)).into_iter().partition(|v| !v.warning_only);
+    if !errors.is_empty() {
+        return Err(PlanError::Invariants(errors));
+    }
+    let resource_changes = diff::against_nothing(&resources);
+    Ok(Plan {
+        format_version: FORMAT_VERSION.to_string(),
+        unionctl_version: env!("CARGO_PKG_VERSION").to_string(),
+        data_plane: profile.metadata.name.clone(),
+        org: profile.metadata.org.clone(),
+        cloud: profile.spec.cloud.provider,
+        region: profile.spec.cloud.region.clone(),
+        model: profile.spec.model,
+        profile_digest: profile_digest.to_string(),
+        prior_state: None,
+        resources,
+        resource_changes,
+        warnings,
+    })
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub read: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub no_op: usize,
+    /// Of the changes (create/update/replace/delete): how many the customer owns.
+    pub customer_owned: usize,
+    /// … and how many Union.ai manages.
+    pub union_managed: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.resource_changes {
+            match c.action {
+                Action::Create => s.create += 1,
+                Action::Read => s.read += 1,
+                Action::Update => s.update += 1,
+                Action::Replace => s.replace += 1,
+                Action::Delete => s.delete += 1,
+                Action::NoOp => s.no_op += 1,
+            }
+            if c.action.is_change() {
+                match c.owner {
+                    Party::Customer => s.customer_owned += 1,
+                    Party::Union => s.union_managed += 1,
+                }
+            }
+        }
+        s
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.resource_changes.iter().any(|c| c.action.is_change())
+    }
+
+    pub fn resource(&self, address: &str) -> Option<&Resource> {
+        self.resources.iter().find(|r| r.address == address)
+    }
+}

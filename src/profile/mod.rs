@@ -1,0 +1,83 @@
+//! The profile: schema → load (with positions) → structure check → defaults → validation.
+//!
+//! Nothing here touches the network, the clock or the terminal.
+
+pub mod catalog;
+pub mod defaults;
+pub mod diagnostic;
+pub mod names;
+pub mod schema;
+pub mod structure;
+pub mod template;
+pub mod validate;
+pub mod yaml;
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+pub use diagnostic::{Diagnostic, Severity, SourceMap};
+pub use schema::{Model, Profile, Provider};
+
+/// A profile that parsed and validated, with what is needed to point back into its source.
+#[derive(Debug, Clone)]
+pub struct LoadedProfile {
+    pub profile: Profile,
+    pub source: SourceMap,
+    pub path: PathBuf,
+    /// `sha256:<hex>` of the file's bytes: a saved plan records it to detect an edited profile.
+    pub digest: String,
+    pub warnings: Vec<Diagnostic>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("cannot read profile {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is not a valid profile ({} {})", path.display(), count_errors(diagnostics), if count_errors(diagnostics) == 1 { "error" } else { "errors" })]
+    Invalid { path: PathBuf, diagnostics: Vec<Diagnostic> },
+}
+
+fn count_errors(d: &[Diagnostic]) -> usize {
+    d.iter().filter(|d| d.severity == Severity::Error).count()
+}
+
+pub fn load_file(path: &Path) -> Result<LoadedProfile, ProfileError> {
+    let bytes = std::fs::read(path).map_err(|source| ProfileError::Read { path: path.to_path_buf(), source })?;
+    load_bytes(&bytes, path)
+}
+
+/// The whole pipeline on bytes; `path` is only used in messages.
+pub fn load_bytes(bytes: &[u8], path: &Path) -> Result<LoadedProfile, ProfileError> {
+    let invalid = |diagnostics| ProfileError::Invalid { path: path.to_path_buf(), diagnostics };
+    let root = yaml::load(bytes).map_err(|e| {
+        invalid(vec![Diagnostic { severity: Severity::Error, path: String::new(), mark: e.mark, message: e.message, hint: e.hint }])
+    })?;
+    let source = SourceMap::of(&root);
+
+    let structural = structure::check(&root);
+    if !structural.is_empty() {
+        return Err(invalid(structural));
+    }
+    let mut profile: Profile = serde_path_to_error::deserialize(root.to_json()).map_err(|e| {
+        // The schema check passed, so this is a gap between schema and types; still a clean error.
+        let path = e.path().to_string();
+        let mark = source.mark(&path);
+        invalid(vec![Diagnostic { severity: Severity::Error, path, mark, message: e.inner().to_string(), hint: None }])
+    })?;
+    defaults::apply(&mut profile);
+
+    let mut report = diagnostic::Report::new(&source);
+    validate::validate(&profile, &mut report);
+    let mut items = report.items;
+    items.sort_by_key(|d| (d.mark.map_or((usize::MAX, 0), |m| (m.line, m.col)), d.severity));
+    if items.iter().any(|d| d.severity == Severity::Error) {
+        return Err(invalid(items));
+    }
+    let digest = format!("sha256:{}", hex::encode(Sha256::digest(bytes)));
+    Ok(LoadedProfile { profile, source, path: path.to_path_buf(), digest, warnings: items })
+}

@@ -1,0 +1,19 @@
+//! Flags + environment → the settings every command runs with, resolved once before any
+//! work (as uv and cargo do).
+
+use std::io::IsTerminal;
+
+use crate::cli::{Cli, ColorChoice, OutputMode};
+use crate::ui::Ui;
+
+pub fn ui(cli: &Cli) -> Ui {
+    let stderr_tty = std::io::stderr().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => stderr_tty && !no_color,
+    };
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+    Ui { color, interactive: stderr_tty && !ci, json_events: cli.output == OutputMode::Json }
+}
