@@ -38,11 +38,22 @@ impl UserError {
 /// A plan (or live data plane) that breaks security invariants, with each violation's
 /// position in the profile.
 #[derive(Debug, thiserror::Error)]
-#[error("{} {} security {}; nothing was changed", subject, .violations.len(), if .violations.len() == 1 { "invariant is broken" } else { "invariant violations" })]
+#[error("{} {}; nothing was changed", subject, describe(violations))]
 pub struct InvariantFailure {
     pub subject: String,
     pub profile: PathBuf,
     pub violations: Vec<(Violation, Option<Mark>)>,
+}
+
+/// "security invariants 1, 2 (9 violations)".
+fn describe(violations: &[(Violation, Option<Mark>)]) -> String {
+    let mut numbers: Vec<usize> = violations.iter().map(|(v, _)| v.invariant.number()).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let list = numbers.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
+    let noun = if numbers.len() == 1 { "invariant" } else { "invariants" };
+    let count = violations.len();
+    format!("security {noun} {list} ({count} {})", if count == 1 { "violation" } else { "violations" })
 }
 
 /// The exit status an error maps to.

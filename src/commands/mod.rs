@@ -70,7 +70,8 @@ pub fn build_plan(loaded: &LoadedProfile) -> Result<Plan> {
     })
 }
 
-pub fn invariant_failure(loaded: &LoadedProfile, subject: &str, violations: Vec<crate::plan::Violation>) -> InvariantFailure {
+pub fn invariant_failure(loaded: &LoadedProfile, subject: &str, mut violations: Vec<crate::plan::Violation>) -> InvariantFailure {
+    violations.sort_by_key(|v| v.invariant);
     InvariantFailure {
         subject: subject.to_string(),
         profile: loaded.path.clone(),

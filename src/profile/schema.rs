@@ -147,6 +147,15 @@ pub enum Provider {
 
 impl Provider {
     pub const ALL: [Provider; 3] = [Provider::Aws, Provider::Gcp, Provider::Azure];
+    /// How the cloud is named in sentences.
+    pub fn title(self) -> &'static str {
+        match self {
+            Provider::Aws => "AWS",
+            Provider::Gcp => "GCP",
+            Provider::Azure => "Azure",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Provider::Aws => "aws",

@@ -11,11 +11,7 @@ const TEMPLATE: &str = include_str!("../../templates/profile.yaml");
 
 pub fn render(cloud: Provider, model: Model) -> String {
     let keys = [cloud.as_str(), model.as_str()];
-    let cloud_title = match cloud {
-        Provider::Aws => "AWS",
-        Provider::Gcp => "GCP",
-        Provider::Azure => "Azure",
-    };
+    let cloud_title = cloud.title();
     let model_title = match model {
         Model::Byoc => "BYOC",
         Model::SelfManaged => "self-managed",

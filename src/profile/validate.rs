@@ -159,7 +159,7 @@ fn cloud(p: &Profile, r: &mut Report<'_>) {
     let c = &p.spec.cloud;
     let regions = catalog::regions(c.provider);
     if !regions.contains(&c.region.as_str()) {
-        let d = r.error("spec.cloud.region", format!("`{}` is not a {} region", c.region, c.provider));
+        let d = r.error("spec.cloud.region", format!("`{}` is not a region of {}", c.region, c.provider.title()));
         match did_you_mean(&c.region, regions.iter().copied()) {
             Some(s) => d.set_hint(format!("did you mean `{s}`?")),
             None => d.set_hint(format!("{} regions look like `{}`", c.provider, regions[1])),
@@ -285,7 +285,7 @@ fn network(p: &Profile, r: &mut Report<'_>) {
             ),
         };
         if !net_ok {
-            r.error("spec.network.existing.networkId", format!("`{}` is not a {provider} network id", existing.network_id)).set_hint(net_hint);
+            r.error("spec.network.existing.networkId", format!("`{}` is not a {} network id", existing.network_id, provider.title())).set_hint(net_hint);
         }
         let needed = if provider == Provider::Aws { 2 } else { 1 };
         if existing.subnet_ids.len() < needed {
@@ -348,7 +348,7 @@ fn cluster(p: &Profile, r: &mut Report<'_>) {
             r.error(at("name"), format!("pool name `{}` is used twice", pool.name));
         }
         if !catalog::instance_type_shape_ok(provider, &pool.instance_type) {
-            r.error(at("instanceType"), format!("`{}` is not a {provider} instance type", pool.instance_type))
+            r.error(at("instanceType"), format!("`{}` is not a {} instance type", pool.instance_type, provider.title()))
                 .set_hint(format!("{provider} instance types look like `{}`", catalog::example_instance_type(provider)));
         } else {
             let gpu_type = catalog::is_gpu_instance(provider, &pool.instance_type);
@@ -391,7 +391,7 @@ fn storage(p: &Profile, r: &mut Report<'_>) {
         } else if b == "audit-logs" {
             r.error(&path, "`audit-logs` is reserved for the audit trail's own bucket");
         } else if native.len() > 63 || native.len() < 3 {
-            r.error(&path, format!("the {provider} bucket name `{native}` would be {} characters; the limit is 63", native.len()))
+            r.error(&path, format!("the bucket name `{native}` would be {} characters; the limit is 63", native.len()))
                 .set_hint("shorten the bucket or `metadata.name`");
         }
     }
@@ -408,7 +408,7 @@ fn storage(p: &Profile, r: &mut Report<'_>) {
             Provider::Gcp => "projects/P/locations/L/keyRings/R/cryptoKeys/K",
             Provider::Azure => "https://VAULT.vault.azure.net/keys/NAME",
         };
-        r.error("spec.storage.encryption.key", format!("`{key}` is neither `create` nor a {provider} key id"))
+        r.error("spec.storage.encryption.key", format!("`{key}` is neither `create` nor a {} key id", provider.title()))
             .set_hint(format!("use `create`, or an existing key: `{example}`"));
     }
     if !["1.0", "1.1", "1.2", "1.3"].contains(&s.minimum_tls_version.as_str()) {

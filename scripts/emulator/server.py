@@ -1,0 +1,125 @@
+"""moto in server mode, with the EKS calls moto 5.2.5 lacks.
+
+unionctl's AWS provider calls EKS access entries (CreateAccessEntry, DescribeAccessEntry,
+ListAccessEntries, DeleteAccessEntry, AssociateAccessPolicy, ListAssociatedAccessPolicies).
+moto has no routes for them, so this launcher registers them, with state kept per cluster
+like moto's own, before starting the ordinary moto server. Nothing in the unionctl binary
+knows it talks to an emulator.
+
+    python server.py --host 127.0.0.1 --port 5123
+"""
+
+import datetime
+import sys
+from urllib.parse import unquote
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.eks import urls as eks_urls
+from moto.eks.exceptions import ResourceInUseException, ResourceNotFoundException
+from moto.eks.models import EKSBackend
+from moto.eks.responses import EKSResponse
+
+
+def _entries(backend: EKSBackend, cluster_name: str) -> dict:
+    if cluster_name not in backend.clusters:
+        raise ResourceNotFoundException(
+            clusterName=cluster_name, nodegroupName=None, fargateProfileName=None, addonName=None,
+            message=f"No cluster found for name: {cluster_name}.",
+        )
+    store = backend.__dict__.setdefault("_unionctl_access_entries", {})
+    return store.setdefault(cluster_name, {})
+
+
+def _principal(self: EKSResponse) -> str:
+    return unquote(self.uri.split("/access-entries/", 1)[1].split("/access-policies", 1)[0])
+
+
+def create_access_entry(self: EKSResponse) -> ActionResult:
+    cluster = self._get_param("name")
+    principal = self._get_param("principalArn")
+    entries = _entries(self.eks_backend, cluster)
+    if principal in entries:
+        raise ResourceInUseException(
+            clusterName=cluster, nodegroupName=None, addonName=None,
+            message=f"The specified access entry resource is already in use on this cluster.",
+        )
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    entry = {
+        "clusterName": cluster,
+        "principalArn": principal,
+        "kubernetesGroups": self._get_param("kubernetesGroups") or [],
+        "accessEntryArn": f"arn:aws:eks:{self.region}:{self.current_account}:access-entry/{cluster}/role/{principal.rsplit('/', 1)[-1]}",
+        "createdAt": now,
+        "modifiedAt": now,
+        "tags": self._get_param("tags") or {},
+        "username": principal,
+        "type": self._get_param("type") or "STANDARD",
+        "_policies": [],
+    }
+    entries[principal] = entry
+    return ActionResult({"accessEntry": {k: v for k, v in entry.items() if not k.startswith("_")}})
+
+
+def _get_entry(self: EKSResponse) -> dict:
+    cluster = self._get_param("name")
+    principal = _principal(self)
+    entries = _entries(self.eks_backend, cluster)
+    if principal not in entries:
+        raise ResourceNotFoundException(
+            clusterName=cluster, nodegroupName=None, fargateProfileName=None, addonName=None,
+            message=f"The specified principalArn could not be found.",
+        )
+    return entries[principal]
+
+
+def describe_access_entry(self: EKSResponse) -> ActionResult:
+    entry = _get_entry(self)
+    return ActionResult({"accessEntry": {k: v for k, v in entry.items() if not k.startswith("_")}})
+
+
+def delete_access_entry(self: EKSResponse) -> EmptyResult:
+    entry = _get_entry(self)
+    del _entries(self.eks_backend, entry["clusterName"])[entry["principalArn"]]
+    return EmptyResult()
+
+
+def list_access_entries(self: EKSResponse) -> ActionResult:
+    entries = _entries(self.eks_backend, self._get_param("name"))
+    return ActionResult({"accessEntries": sorted(entries)})
+
+
+def associate_access_policy(self: EKSResponse) -> ActionResult:
+    entry = _get_entry(self)
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    policy = {
+        "policyArn": self._get_param("policyArn"),
+        "accessScope": self._get_param("accessScope") or {"type": "cluster"},
+        "associatedAt": now,
+        "modifiedAt": now,
+    }
+    entry["_policies"] = [p for p in entry["_policies"] if p["policyArn"] != policy["policyArn"]] + [policy]
+    return ActionResult({"clusterName": entry["clusterName"], "principalArn": entry["principalArn"], "associatedAccessPolicy": policy})
+
+
+def list_associated_access_policies(self: EKSResponse) -> ActionResult:
+    entry = _get_entry(self)
+    return ActionResult({"clusterName": entry["clusterName"], "principalArn": entry["principalArn"], "associatedAccessPolicies": entry["_policies"]})
+
+
+def install() -> None:
+    for fn in (create_access_entry, describe_access_entry, delete_access_entry, list_access_entries,
+               associate_access_policy, list_associated_access_policies):
+        setattr(EKSResponse, fn.__name__, fn)
+    response = eks_urls.response
+    eks_urls.url_paths.update({
+        "{0}/clusters/(?P<name>[^/]+)/access-entries$": response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<principalArn>.+)/access-policies$": response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<principalArn>.+)$": response.dispatch,
+    })
+
+
+if __name__ == "__main__":
+    install()
+    from moto.server import main
+
+    main(sys.argv[1:])
