@@ -9,8 +9,10 @@
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod exec;
 pub mod plan;
 pub mod profile;
+pub mod providers;
 pub mod settings;
 pub mod state;
 pub mod ui;

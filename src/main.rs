@@ -4,8 +4,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = unionctl::cli::Cli::parse();
-    let ui = unionctl::settings::ui(&cli);
-    let status = match unionctl::commands::run(cli, &ui) {
+    let settings = unionctl::settings::resolve(&cli);
+    let ui = settings.ui;
+    let status = match unionctl::commands::run(cli.command, &settings) {
         Ok(status) => status,
         Err(err) => {
             ui.error(&err);

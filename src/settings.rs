@@ -6,7 +6,17 @@ use std::io::IsTerminal;
 use crate::cli::{Cli, ColorChoice, OutputMode};
 use crate::ui::Ui;
 
-pub fn ui(cli: &Cli) -> Ui {
+/// What every command runs with.
+pub struct Settings {
+    pub ui: Ui,
+    pub state_dir: std::path::PathBuf,
+}
+
+pub fn resolve(cli: &Cli) -> Settings {
+    Settings { ui: ui(cli), state_dir: cli.state_dir.clone() }
+}
+
+fn ui(cli: &Cli) -> Ui {
     let stderr_tty = std::io::stderr().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let color = match cli.color {

@@ -1,16 +1,36 @@
+use std::collections::HashMap;
+
 use anyhow::{Context, Result};
 
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::error::{ExitStatus, UserError};
-use crate::plan::render;
+use crate::plan::{diff, render};
+use crate::profile::Provider;
+use crate::settings::Settings;
 use crate::state::write_atomically;
-use crate::ui::Ui;
 
-pub fn run(args: PlanArgs, ui: &Ui) -> Result<ExitStatus> {
+pub fn run(args: PlanArgs, settings: &Settings) -> Result<ExitStatus> {
+    let ui = &settings.ui;
     let loaded = super::load_profile(&args.profile.profile, ui)?;
     super::check_model(&loaded, args.model.map(Into::into))?;
-    let plan = super::build_plan(&loaded)?;
+    let mut plan = super::build_plan(&loaded)?;
     super::show_plan_warnings(&plan, &loaded, ui);
+
+    // With state, the plan is a diff against what exists: read live (AWS) and compare.
+    let paths = super::state_paths(settings, &loaded);
+    if let Some(state) = super::load_state(&paths, &loaded)? {
+        let live = if loaded.profile.spec.cloud.provider == Provider::Aws {
+            super::runtime()?.block_on(async {
+                let provider = crate::providers::aws::AwsProvider::from_environment(&loaded.profile.metadata.name).await?;
+                crate::exec::refresh(&plan.resources, &provider, &state, 8).await
+            })?
+        } else {
+            HashMap::new()
+        };
+        diff::with_state(&mut plan, &state, &live);
+    } else if args.refresh {
+        ui.status("No state yet: nothing to refresh; every resource is a create.");
+    }
 
     let text = match args.format {
         PlanFormat::Table => render::table(&plan),

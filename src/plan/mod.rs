@@ -11,6 +11,7 @@ pub mod graph;
 pub mod invariants;
 pub mod ownership;
 pub mod render;
+pub mod resolve;
 pub mod resource;
 
 use serde::{Deserialize, Serialize};

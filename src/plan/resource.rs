@@ -84,6 +84,17 @@ impl Resource {
     }
 }
 
+/// A resource as found in the cloud (read by a provider; the plan only compares it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    /// The cloud's id for it.
+    pub id: String,
+    /// Attributes other resources refer to.
+    pub outputs: serde_json::Map<String, Value>,
+    /// Live settings in the plan's shape: only the fields the provider reads back.
+    pub settings: Value,
+}
+
 /// A reference to an attribute of another resource inside a settings string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {

@@ -3,6 +3,8 @@
 
 
 
+pub mod progress;
+
 use std::io::Write;
 use std::path::Path;
 
@@ -30,10 +32,28 @@ impl Ui {
 
     /// A command's result, on stdout.
     pub fn out(&self, text: &str) {
+        Ui::raw_out(text);
+    }
+
+    pub fn raw_out(text: &str) {
         let mut stdout = std::io::stdout().lock();
         // A closed pipe (`| head`) is not an error worth a panic.
         let _ = stdout.write_all(text.as_bytes());
         let _ = stdout.flush();
+    }
+
+    /// Asks for `yes` on a terminal; refuses when there is no terminal to ask.
+    pub fn confirm(&self, question: &str) -> anyhow::Result<bool> {
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() {
+            return Err(UserError::new("refusing to change anything without confirmation, and there is no terminal to ask")
+                .hint("review the plan, then pass --auto-approve")
+                .into());
+        }
+        eprint!("{question} Only `yes` is accepted: ");
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        Ok(answer.trim() == "yes")
     }
 
     /// A status line on stderr.

@@ -1,0 +1,301 @@
+//! The AWS provider: the official `aws-sdk-*` crates, one file per service.
+//!
+//! Credentials come from the standard chain (`aws-config`), which also honours
+//! `AWS_ENDPOINT_URL`, `AWS_REGION` and `AWS_MAX_ATTEMPTS`. Every call goes through
+//! [`AwsProvider::call`], which waits for the API's rate-limit token and counts calls (the
+//! apply summary reports them; tests assert that a converged apply makes no mutating call).
+
+mod cloudtrail;
+mod ec2;
+mod eks;
+mod elb;
+mod iam;
+mod kms;
+mod s3;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use aws_config::BehaviorVersion;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use serde_json::{Map, Value};
+
+use crate::exec::ratelimit::{Limit, RateLimiter};
+use crate::exec::{Observed, Provider};
+use crate::plan::builder::{TAG_DATA_PLANE, TAG_OWNER};
+use crate::plan::Resource;
+use crate::state::ResourceState;
+
+/// Tag that names the plan address a resource was created for: how a re-run after a crash
+/// finds what the previous run created but did not record.
+pub const TAG_ADDRESS: &str = "unionctl.union.ai/address";
+
+pub struct AwsProvider {
+    ec2: aws_sdk_ec2::Client,
+    eks: aws_sdk_eks::Client,
+    iam: aws_sdk_iam::Client,
+    s3: aws_sdk_s3::Client,
+    kms: aws_sdk_kms::Client,
+    elb: aws_sdk_elasticloadbalancingv2::Client,
+    trail: aws_sdk_cloudtrail::Client,
+    pub account: String,
+    pub region: String,
+    data_plane: String,
+    limiter: RateLimiter,
+    calls: AtomicU64,
+    mutating: AtomicU64,
+    /// Upper bound for long operations (EKS clusters take 10-15 minutes on AWS).
+    wait_timeout: Duration,
+}
+
+/// Call counts, for the apply summary and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CallCounts {
+    pub total: u64,
+    pub mutating: u64,
+}
+
+fn limiter() -> RateLimiter {
+    // Request-token buckets AWS documents for EC2's mutating actions; others default to a
+    // generous bucket that still keeps a large apply from bursting hundreds of calls.
+    let limits = HashMap::from([
+        ("CreateVpcEndpoint", Limit { burst: 4.0, per_second: 0.3 }),
+        ("CreateNatGateway", Limit { burst: 4.0, per_second: 0.5 }),
+        ("CreateVpc", Limit { burst: 5.0, per_second: 1.0 }),
+        ("CreateCluster", Limit { burst: 2.0, per_second: 0.2 }),
+    ]);
+    RateLimiter::new(limits, Limit { burst: 50.0, per_second: 20.0 })
+}
+
+impl AwsProvider {
+    /// With the caller's credentials (the customer stage).
+    pub async fn from_environment(data_plane: &str) -> Result<Self> {
+        let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        Self::with_config(&config, data_plane).await
+    }
+
+    /// As the BYOC admin identity: `sts:AssumeRole` with the external ID, from the
+    /// caller's credentials (the union stage).
+    pub async fn assume_role(data_plane: &str, role_arn: &str, external_id: &str) -> Result<Self> {
+        let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+            .external_id(external_id)
+            .session_name(format!("unionctl-{data_plane}"))
+            .configure(&base)
+            .build()
+            .await;
+        let config = aws_config::defaults(BehaviorVersion::latest()).credentials_provider(provider).load().await;
+        Self::with_config(&config, data_plane).await.with_context(|| format!("cannot act as {role_arn}"))
+    }
+
+    async fn with_config(config: &aws_types::SdkConfig, data_plane: &str) -> Result<Self> {
+        let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
+            crate::error::UserError::new("no AWS region is configured").hint("set AWS_REGION (or a region in your AWS profile)")
+        })?;
+        // An endpoint override (an emulator, a proxy) cannot serve virtual-hosted buckets.
+        let s3_config = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some()).build();
+        let sts = aws_sdk_sts::Client::new(config);
+        let identity = sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| anyhow!("sts:GetCallerIdentity: {}", DisplayErrorContext(&e)))
+            .context("cannot reach AWS with the configured credentials")?;
+        Ok(AwsProvider {
+            ec2: aws_sdk_ec2::Client::new(config),
+            eks: aws_sdk_eks::Client::new(config),
+            iam: aws_sdk_iam::Client::new(config),
+            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            kms: aws_sdk_kms::Client::new(config),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(config),
+            trail: aws_sdk_cloudtrail::Client::new(config),
+            account: identity.account().unwrap_or_default().to_string(),
+            region,
+            data_plane: data_plane.to_string(),
+            limiter: limiter(),
+            calls: AtomicU64::new(0),
+            mutating: AtomicU64::new(0),
+            wait_timeout: Duration::from_secs(45 * 60),
+        })
+    }
+
+    pub fn calls(&self) -> CallCounts {
+        CallCounts { total: self.calls.load(Ordering::Relaxed), mutating: self.mutating.load(Ordering::Relaxed) }
+    }
+
+    /// Every SDK call goes through here: rate limit, count, and an error that names the
+    /// API and keeps the service's code, message and request id.
+    async fn call<T, E, F>(&self, api: &'static str, fut: F) -> Result<T, ApiError>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: std::error::Error + aws_sdk_ec2::error::ProvideErrorMetadata + Send + Sync + 'static,
+    {
+        let mutating = !(api.starts_with("Describe") || api.starts_with("Get") || api.starts_with("List") || api.starts_with("Head"));
+        if mutating {
+            self.limiter.acquire(api).await;
+            self.mutating.fetch_add(1, Ordering::Relaxed);
+        }
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        fut.await.map_err(|e| ApiError { api, code: e.code().map(String::from), message: DisplayErrorContext(&e).to_string() })
+    }
+
+    fn tags_for(&self, r: &Resource, desired: &Value) -> Vec<(String, String)> {
+        let mut tags: Vec<(String, String)> = desired_tags(desired);
+        tags.push((TAG_ADDRESS.to_string(), r.address.clone()));
+        tags
+    }
+}
+
+/// An AWS API failure with its error code.
+#[derive(Debug, thiserror::Error)]
+#[error("{api}: {message}")]
+pub struct ApiError {
+    pub api: &'static str,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl ApiError {
+    fn is(&self, codes: &[&str]) -> bool {
+        self.code.as_deref().is_some_and(|c| codes.contains(&c))
+    }
+}
+
+/// `Ok(None)` for the listed "does not exist" codes.
+fn absent<T>(r: Result<T, ApiError>, codes: &[&str]) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is(codes) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `Ok(())` for the listed "already gone" codes.
+fn gone(r: Result<impl Sized, ApiError>, codes: &[&str]) -> Result<()> {
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if e.is(codes) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The `Tags` / `tags` map of desired settings as pairs.
+fn desired_tags(desired: &Value) -> Vec<(String, String)> {
+    desired
+        .get("Tags")
+        .or_else(|| desired.get("tags"))
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+        .unwrap_or_default()
+}
+
+/// Live tags restricted to the keys the plan sets (other tools may add their own).
+fn tag_subset(live: impl IntoIterator<Item = (String, String)>, desired: &Value) -> Value {
+    let wanted: Vec<String> = desired_tags(desired).into_iter().map(|(k, _)| k).collect();
+    let mut m = Map::new();
+    for (k, v) in live {
+        if wanted.contains(&k) {
+            m.insert(k, Value::String(v));
+        }
+    }
+    Value::Object(m)
+}
+
+/// Refuses to adopt or change a resource that carries another data plane's tag, or that
+/// exists under our fixed name without our tag: unionctl never takes over what it did not
+/// create.
+fn ensure_ours(what: &str, data_plane: &str, tags: &[(String, String)]) -> Result<()> {
+    match tags.iter().find(|(k, _)| k == TAG_DATA_PLANE) {
+        Some((_, v)) if v == data_plane => Ok(()),
+        Some((_, v)) => Err(anyhow!("{what} exists and belongs to data plane `{v}`; unionctl will not take it over")),
+        None => Err(crate::error::UserError::new(format!("{what} exists but was not created by unionctl (no {TAG_DATA_PLANE} tag)"))
+            .hint("rename or remove it, or name it in the profile as an existing resource")
+            .into()),
+    }
+}
+
+fn s(v: &Value, key: &str) -> String {
+    v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(items)) => items.iter().filter_map(|i| i.as_str().map(String::from)).collect(),
+        Some(Value::String(one)) => vec![one.clone()],
+        _ => vec![],
+    }
+}
+
+fn outputs(pairs: &[(&str, Value)]) -> Map<String, Value> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+fn unsupported(r: &Resource, changed: &[String]) -> anyhow::Error {
+    anyhow!("`{}` differs at {}; changing that in place is not supported: destroy and re-create it, or revert the change", r.address, changed.join(", "))
+}
+
+impl Provider for AwsProvider {
+    async fn read(&self, r: &Resource, desired: &Value, prior: Option<&ResourceState>) -> Result<Option<Observed>> {
+        let id = prior.map(|p| p.id.as_str()).filter(|i| !i.is_empty());
+        match r.type_name() {
+            "vpc" | "subnet" | "internet_gateway" | "eip" | "nat_gateway" | "route_table" | "route_tables" | "security_group"
+            | "vpc_endpoint" | "flow_log" | "launch_template" | "vpc_endpoint_service" => ec2::read(self, r, desired, id).await,
+            "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::read(self, r, desired).await,
+            "s3_bucket" => s3::read(self, r, desired).await,
+            "kms_key" => kms::read(self, r, desired, id).await,
+            "eks_cluster" | "eks_node_group" | "eks_access_entry" => eks::read(self, r, desired).await,
+            "lb" | "lb_target_group" | "lb_listener" => elb::read(self, r, desired).await,
+            "cloudtrail" => cloudtrail::read(self, r, desired).await,
+            other => Err(anyhow!("the AWS provider does not know `{other}`")),
+        }
+        .with_context(|| format!("reading {}", r.address))
+    }
+
+    async fn create(&self, r: &Resource, desired: &Value) -> Result<Observed> {
+        match r.type_name() {
+            "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::create(self, r, desired).await,
+            "s3_bucket" => s3::create(self, r, desired).await,
+            "kms_key" => kms::create(self, r, desired).await,
+            "eks_cluster" | "eks_node_group" | "eks_access_entry" => eks::create(self, r, desired).await,
+            "lb" | "lb_target_group" | "lb_listener" => elb::create(self, r, desired).await,
+            "cloudtrail" => cloudtrail::create(self, r, desired).await,
+            _ => ec2::create(self, r, desired).await,
+        }
+        .with_context(|| format!("creating {}", r.address))
+    }
+
+    async fn update(&self, r: &Resource, desired: &Value, live: &Observed, changed: &[String]) -> Result<Observed> {
+        match r.type_name() {
+            "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::update(self, r, desired, live, changed).await,
+            "s3_bucket" => s3::update(self, r, desired, live, changed).await,
+            "kms_key" => kms::update(self, r, desired, live, changed).await,
+            "eks_cluster" | "eks_node_group" | "eks_access_entry" => eks::update(self, r, desired, live, changed).await,
+            "lb" | "lb_target_group" | "lb_listener" => Err(unsupported(r, changed)),
+            "cloudtrail" => cloudtrail::update(self, r, desired, live, changed).await,
+            _ => ec2::update(self, r, desired, live, changed).await,
+        }
+        .with_context(|| format!("updating {}", r.address))
+    }
+
+    async fn delete(&self, r: &ResourceState) -> Result<()> {
+        let kind = r.kind.split_once('.').map_or(r.kind.as_str(), |(_, t)| t);
+        match kind {
+            "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::delete(self, r).await,
+            "s3_bucket" => s3::delete(self, r).await,
+            "kms_key" => kms::delete(self, r).await,
+            "eks_cluster" | "eks_node_group" | "eks_access_entry" => eks::delete(self, r).await,
+            "lb" | "lb_target_group" | "lb_listener" => elb::delete(self, r).await,
+            "cloudtrail" => cloudtrail::delete(self, r).await,
+            _ => ec2::delete(self, r).await,
+        }
+        .with_context(|| format!("deleting {}", r.address))
+    }
+}
+
+/// The owner tag a resource must carry.
+pub fn owner_tag(r: &Resource) -> (String, String) {
+    (TAG_OWNER.to_string(), r.owner.as_str().to_string())
+}
