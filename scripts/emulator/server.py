@@ -1,10 +1,14 @@
-"""moto in server mode, with the EKS calls moto 5.2.5 lacks.
+"""moto in server mode, with what moto 5.2.5 lacks or gets wrong for unionctl's calls.
 
-unionctl's AWS provider calls EKS access entries (CreateAccessEntry, DescribeAccessEntry,
-ListAccessEntries, DeleteAccessEntry, AssociateAccessPolicy, ListAssociatedAccessPolicies).
-moto has no routes for them, so this launcher registers them, with state kept per cluster
-like moto's own, before starting the ordinary moto server. Nothing in the unionctl binary
-knows it talks to an emulator.
+- EKS access entries (CreateAccessEntry, DescribeAccessEntry, ListAccessEntries,
+  DeleteAccessEntry, AssociateAccessPolicy, ListAssociatedAccessPolicies): moto has no
+  routes for them, so this launcher registers them, with state kept per cluster.
+- S3 GetBucketVersioning on a bucket that was never versioned: moto answers
+  `<GetBucketVersioningResponse/>`, which is not the documented `<VersioningConfiguration/>`
+  and which the AWS SDK for Rust rightly refuses to parse.
+
+Everything else is the ordinary moto server. Nothing in the unionctl binary knows it talks
+to an emulator.
 
     python server.py --host 127.0.0.1 --port 5123
 """
@@ -106,7 +110,24 @@ def list_associated_access_policies(self: EKSResponse) -> ActionResult:
     return ActionResult({"clusterName": entry["clusterName"], "principalArn": entry["principalArn"], "associatedAccessPolicies": entry["_policies"]})
 
 
+def _fix_bucket_versioning() -> None:
+    from moto.s3.responses import S3Response
+
+    original = S3Response.get_bucket_versioning
+
+    def get_bucket_versioning(self):  # type: ignore[no-untyped-def]
+        status, headers, body = original(self)
+        if isinstance(body, bytes):
+            body = body.replace(b"GetBucketVersioningResponse", b"VersioningConfiguration")
+        elif isinstance(body, str):
+            body = body.replace("GetBucketVersioningResponse", "VersioningConfiguration")
+        return status, headers, body
+
+    S3Response.get_bucket_versioning = get_bucket_versioning
+
+
 def install() -> None:
+    _fix_bucket_versioning()
     for fn in (create_access_entry, describe_access_entry, delete_access_entry, list_access_entries,
                associate_access_policy, list_associated_access_policies):
         setattr(EKSResponse, fn.__name__, fn)

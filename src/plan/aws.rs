@@ -628,7 +628,7 @@ fn audit(b: &mut Builder<'_>, key_arn: Option<&Value>, net: &Network, account: &
             "Effect": "Allow",
             "Principal": { "Service": "delivery.logs.amazonaws.com" },
             "Action": "s3:PutObject",
-            "Resource": format!("{bucket_arn}/flow-logs/AWSLogs/{account}/*"),
+            "Resource": format!("{bucket_arn}/AWSLogs/{account}/vpcflowlogs/*"),
             "Condition": { "StringEquals": { "aws:SourceAccount": account } },
         }
     ]);
@@ -667,7 +667,8 @@ fn audit(b: &mut Builder<'_>, key_arn: Option<&Value>, net: &Network, account: &
                 "ResourceIds": [net.vpc_id],
                 "TrafficType": "ALL",
                 "LogDestinationType": "s3",
-                "LogDestination": format!("{}/flow-logs/", r(&bucket, "arn").as_str().unwrap_or_default()),
+                // Flow logs land under AWSLogs/<account>/vpcflowlogs/, beside the trail's files.
+                "LogDestination": r(&bucket, "arn"),
                 "MaxAggregationInterval": 600,
                 "Tags": b.tags(Network),
             }),

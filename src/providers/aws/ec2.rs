@@ -222,12 +222,15 @@ pub async fn read(p: &AwsProvider, r: &Resource, desired: &Value, id: Option<&st
             Ok(Some(Observed { id: eid.clone(), outputs: outputs(&[("id", json!(eid))]), settings }))
         }
         "flow_log" => {
+            // A flow log is identified by what it watches and where it writes.
+            let watched = strings(desired.get("ResourceIds"));
             let req = match id {
                 Some(id) => p.ec2.describe_flow_logs().flow_log_ids(id),
-                None => p.ec2.describe_flow_logs().set_filter(Some(ours(p, r))),
+                None => p.ec2.describe_flow_logs().filter(filter("resource-id", &watched.iter().map(String::as_str).collect::<Vec<_>>())),
             };
             let Some(out) = not_found(p.call("DescribeFlowLogs", req.send()).await)? else { return Ok(None) };
-            let Some(f) = out.flow_logs().first() else { return Ok(None) };
+            let destination = s(desired, "LogDestination");
+            let Some(f) = out.flow_logs().iter().find(|f| id.is_some() || f.log_destination() == Some(destination.as_str())) else { return Ok(None) };
             let fid = f.flow_log_id().unwrap_or_default().to_string();
             let settings = json!({
                 "ResourceIds": [f.resource_id()],
@@ -467,7 +470,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
             p.call("CreateVpcEndpoint", req.send()).await?;
         }
         "flow_log" => {
-            p.call(
+            let out = p.call(
                 "CreateFlowLogs",
                 p.ec2
                     .create_flow_logs()
@@ -482,6 +485,11 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
                     .send(),
             )
             .await?;
+            // CreateFlowLogs reports per-resource failures in the response, not as an error.
+            if let Some(failed) = out.unsuccessful().first() {
+                let e = failed.error();
+                return Err(anyhow!("CreateFlowLogs: {}: {}", e.and_then(|e| e.code()).unwrap_or("failed"), e.and_then(|e| e.message()).unwrap_or("no message")));
+            }
         }
         "launch_template" => {
             p.call(

@@ -56,7 +56,7 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, id: Option<&str>) ->
     let tags = p.call("ListResourceTags", p.kms.list_resource_tags().key_id(&key_id).send()).await?;
     let aliases = p.call("ListAliases", p.kms.list_aliases().key_id(&key_id).send()).await?;
     let has_alias = aliases.aliases().iter().any(|a| a.alias_name() == Some(alias.as_str()));
-    let policy = p.call("GetKeyPolicy", p.kms.get_key_policy().key_id(&key_id).send()).await?;
+    let policy = p.call("GetKeyPolicy", p.kms.get_key_policy().key_id(&key_id).policy_name("default").send()).await?;
     let settings = json!({
         "Description": meta.description(),
         "KeySpec": meta.key_spec().map(|k| k.as_str()),

@@ -139,7 +139,18 @@ impl AwsProvider {
             self.mutating.fetch_add(1, Ordering::Relaxed);
         }
         self.calls.fetch_add(1, Ordering::Relaxed);
-        fut.await.map_err(|e| ApiError { api, code: e.code().map(String::from), message: DisplayErrorContext(&e).to_string() })
+        fut.await.map_err(|e| {
+            let message = match (e.code(), e.message()) {
+                // A service error: its code and message, and the request id for support.
+                (Some(code), message) => {
+                    let id = e.meta().extra("aws_request_id").map(|id| format!(" (request id {id})")).unwrap_or_default();
+                    format!("{code}: {}{id}", message.unwrap_or("no message"))
+                }
+                // Transport, timeout, credentials: the whole chain says what happened.
+                _ => DisplayErrorContext(&e).to_string(),
+            };
+            ApiError { api, code: e.code().map(String::from), message }
+        })
     }
 
     fn tags_for(&self, r: &Resource, desired: &Value) -> Vec<(String, String)> {
