@@ -3,6 +3,10 @@
 - EKS access entries (CreateAccessEntry, DescribeAccessEntry, ListAccessEntries,
   DeleteAccessEntry, AssociateAccessPolicy, ListAssociatedAccessPolicies): moto has no
   routes for them, so this launcher registers them, with state kept per cluster.
+- EKS UpdateClusterConfig: moto replaces the whole VPC config with the (partial) one in
+  the request, dropping subnets and security groups, and answers with a cluster instead of
+  the documented `update` object. Here the request is merged into the VPC config, as EKS
+  does, and the answer is an `update`.
 - S3 GetBucketVersioning on a bucket that was never versioned: moto answers
   `<GetBucketVersioningResponse/>`, which is not the documented `<VersioningConfiguration/>`
   and which the AWS SDK for Rust rightly refuses to parse.
@@ -126,8 +130,34 @@ def _fix_bucket_versioning() -> None:
     S3Response.get_bucket_versioning = get_bucket_versioning
 
 
+def update_cluster_config(self: EKSResponse) -> ActionResult:
+    import uuid
+
+    name = self._get_param("name")
+    cluster = self.eks_backend.describe_cluster(name=name)
+    vpc = self._get_param("resourcesVpcConfig")
+    logging = self._get_param("logging")
+    if vpc:
+        merged = dict(cluster.resources_vpc_config or {})
+        merged.update(vpc)
+        cluster.resources_vpc_config = merged
+    if logging:
+        cluster.logging = logging
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    update = {
+        "id": str(uuid.uuid4()),
+        "status": "Successful",
+        "type": "EndpointAccessUpdate" if vpc else "LoggingUpdate",
+        "params": [],
+        "createdAt": now,
+        "errors": [],
+    }
+    return ActionResult({"update": update})
+
+
 def install() -> None:
     _fix_bucket_versioning()
+    EKSResponse.update_cluster_config = update_cluster_config
     for fn in (create_access_entry, describe_access_entry, delete_access_entry, list_access_entries,
                associate_access_policy, list_associated_access_policies):
         setattr(EKSResponse, fn.__name__, fn)

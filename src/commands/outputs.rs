@@ -78,7 +78,13 @@ pub fn run(args: OutputsArgs, settings: &Settings) -> Result<ExitStatus> {
     let doc = hand_off(&loaded, &state);
     let text = match args.format {
         DataFormat::Json => format!("{}\n", serde_json::to_string_pretty(&doc)?),
-        DataFormat::Yaml => serde_saphyr::to_string(&doc).map_err(|e| UserError::new(format!("cannot render YAML: {e}")))?,
+        DataFormat::Yaml => {
+            let mut y = serde_saphyr::to_string(&doc).map_err(|e| UserError::new(format!("cannot render YAML: {e}")))?;
+            if !y.ends_with('\n') {
+                y.push('\n');
+            }
+            y
+        }
     };
     ui.out(&text);
     if let Some(file) = &args.helm_values {

@@ -69,18 +69,24 @@ pub fn table(plan: &Plan) -> String {
     let width = plan.resource_changes.iter().map(|c| c.address.len()).max().unwrap_or(10).max(7);
     let name_width = plan.resource_changes.iter().map(|c| name_of(plan, c).len()).max().unwrap_or(4).clamp(4, 40);
     for (stage, changes) in by_stage(plan) {
+        let unchanged = changes.iter().filter(|c| c.action == Action::NoOp).count();
+        if unchanged == changes.len() {
+            let _ = writeln!(out, "\n{}: {unchanged} unchanged", stage_heading(plan, stage));
+            continue;
+        }
         let _ = writeln!(out, "\n{}", stage_heading(plan, stage));
         let _ = writeln!(out, "  {:<9} {:<width$}  {:<name_width$}  {:<8}  CONTROLS", "ACTION", "ADDRESS", "NAME", "OWNER");
-        for c in changes {
+        for c in changes.iter().filter(|c| c.action != Action::NoOp) {
             let action = format!("{} {}", c.action.symbol(), c.action.as_str());
             let mut name = name_of(plan, c);
             if name.len() > name_width {
                 name.truncate(name_width - 1);
                 name.push('…');
             }
+            let drift = if c.drift { "  (changed outside unionctl)" } else { "" };
             let _ = writeln!(
                 out,
-                "  {:<9} {:<width$}  {:<name_width$}  {:<8}  {}",
+                "  {:<9} {:<width$}  {:<name_width$}  {:<8}  {}{drift}",
                 action.trim_end(),
                 c.address,
                 name,
@@ -94,6 +100,10 @@ pub fn table(plan: &Plan) -> String {
                 let _ = writeln!(out, "  {:<9} {:<width$}    {path}: {before} → {after}{forces}", "", "");
             }
         }
+    }
+    let unchanged = plan.resource_changes.iter().filter(|c| c.action == Action::NoOp).count();
+    if unchanged > 0 && plan.has_changes() {
+        let _ = writeln!(out, "\n({unchanged} resources unchanged, not listed)");
     }
     for w in &plan.warnings {
         let _ = writeln!(out, "\nwarning: {} — {}: {}", w.invariant, w.address, w.message);
@@ -200,9 +210,4 @@ pub fn dot(plan: &Plan) -> String {
     }
     let _ = writeln!(out, "}}");
     out
-}
-
-/// Actions that change something, for callers deciding whether to ask for approval.
-pub fn pending(plan: &Plan) -> Vec<(&str, Action)> {
-    plan.resource_changes.iter().filter(|c| c.action.is_change()).map(|c| (c.address.as_str(), c.action)).collect()
 }
