@@ -639,7 +639,7 @@ fn audit(b: &mut Builder<'_>, key_arn: Option<&Value>, net: &Network, account: &
         "create" => {
             let mut trail = json!({
                 "Name": format!("{prefix}-trail"),
-                "S3BucketName": name,
+                "S3BucketName": r(&bucket, "name"),
                 "IsMultiRegionTrail": true,
                 "IncludeGlobalServiceEvents": true,
                 "EnableLogFileValidation": true,

@@ -99,5 +99,6 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, c
 }
 
 pub async fn delete(p: &AwsProvider, st: &ResourceState) -> Result<()> {
-    gone(p.call("DeleteTrail", p.trail.delete_trail().name(&st.id).send()).await, MISSING)
+    // By name: the name is what the plan fixed (some implementations do not take the ARN).
+    gone(p.call("DeleteTrail", p.trail.delete_trail().name(s(&st.settings, "Name")).send()).await, MISSING)
 }

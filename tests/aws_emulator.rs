@@ -1,0 +1,303 @@
+//! unionctl against a real AWS emulator: moto in server mode (scripts/emulator/server.py),
+//! one emulator per test on its own loopback port, so tests cannot see each other. What
+//! exists is checked by an independent client (boto3, tests/support/*.py), never by
+//! unionctl itself.
+//!
+//! `scripts/test` installs moto and points these tests at it; run alone they look for
+//! `.venv/bin/python` and fail with a clear message if it is missing.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use predicates::str::contains;
+use serde_json::Value;
+
+struct Emulator {
+    child: Child,
+    endpoint: String,
+    python: PathBuf,
+    state_dir: tempfile::TempDir,
+}
+
+fn python() -> PathBuf {
+    let p = std::env::var_os("UNIONCTL_EMULATOR_PYTHON").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".venv/bin/python"));
+    assert!(p.exists(), "{} is missing: run `scripts/test` (it installs moto into .venv)", p.display());
+    p
+}
+
+impl Emulator {
+    fn start() -> Emulator {
+        let python = python();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let server = std::env::var_os("UNIONCTL_EMULATOR_SERVER").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("scripts/emulator/server.py"));
+        let child = StdCommand::new(&python)
+            .arg(server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the emulator");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let t0 = Instant::now();
+        loop {
+            if http_get(port, "/moto-api/data.json").is_some() {
+                break;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(60), "the emulator did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Emulator { child, endpoint, python, state_dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn unionctl(&self) -> Command {
+        Command::from_std(self.process())
+    }
+
+    /// The unionctl binary with this emulator's environment.
+    fn process(&self) -> StdCommand {
+        let mut c = StdCommand::new(assert_cmd::cargo::cargo_bin("unionctl"));
+        c.env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_REGION", "us-east-2")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            // moto answers unimplemented calls with errors that retries only slow down.
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .env("UNIONCTL_STATE_DIR", self.state_dir.path())
+            .env("NO_COLOR", "1")
+            .env_remove("AWS_PROFILE");
+        c
+    }
+
+    fn python(&self, script: &str, args: &[&str]) -> String {
+        let out = StdCommand::new(&self.python)
+            .arg(script)
+            .arg(&self.endpoint)
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_DEFAULT_REGION", "us-east-2")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{script} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Live resources tagged with the data plane, per kind, read by boto3.
+    fn inventory(&self, plane: &str) -> BTreeMap<String, u64> {
+        let text = self.python("tests/support/inventory.py", &[plane]);
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn state_file(&self, profile: &str) -> PathBuf {
+        let stem = Path::new(profile).file_stem().unwrap().to_string_lossy().to_string();
+        self.state_dir.path().join(format!("{stem}.state.json"))
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut body = String::new();
+    s.read_to_string(&mut body).ok()?;
+    body.starts_with("HTTP/1.").then_some(body)
+}
+
+/// Resources of each kind in the plan (managed ones; data sources and local values are
+/// not cloud resources unionctl owns).
+fn planned_counts(profile: &str) -> BTreeMap<String, u64> {
+    let loaded = unionctl::profile::load_file(Path::new(profile)).unwrap();
+    let plan = unionctl::plan::build(&loaded.profile, &loaded.digest).unwrap();
+    let mut counts = BTreeMap::new();
+    for r in plan.resources.iter().filter(|r| r.mode == unionctl::plan::Mode::Managed && !r.kind.starts_with("local.")) {
+        *counts.entry(r.kind.clone()).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn assert_inventory_matches_plan(emu: &Emulator, profile: &str) {
+    let live = emu.inventory("acme-prod");
+    for (kind, want) in planned_counts(profile) {
+        assert_eq!(live.get(&kind).copied().unwrap_or(0), want, "{kind}: live {live:?}");
+    }
+}
+
+fn stderr_of(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+}
+
+#[test]
+fn byoc_apply_converges_detects_drift_repairs_and_destroys() {
+    let emu = Emulator::start();
+    let profile = "profiles/aws-byoc.yaml";
+    let planfile = emu.state_dir.path().join("plan.json");
+
+    // A saved plan applies exactly; the same plan is stale once state moved.
+    emu.unionctl().args(["plan", "-f", profile, "--out"]).arg(&planfile).assert().success();
+    let applied = emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"]).arg(&planfile).assert().success();
+    assert!(stderr_of(&applied).contains("Stage union done: 15 created"), "{}", stderr_of(&applied));
+    emu.unionctl()
+        .args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"])
+        .arg(&planfile)
+        .assert()
+        .code(1)
+        .stderr(contains("is stale"));
+    assert_inventory_matches_plan(&emu, profile);
+
+    // Converged: no changes, and a second apply makes no mutating call.
+    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+    let again = emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"]).assert().success();
+    assert!(stderr_of(&again).contains("API calls (0 mutating)"), "{}", stderr_of(&again));
+    emu.unionctl().args(["verify", "-f", profile]).assert().success().stdout(contains("PASS   1. private-endpoint"));
+
+    // Drift: three changes behind unionctl's back; plan reports exactly those.
+    emu.python("tests/support/tamper.py", &["acme-prod", "drift"]);
+    let out = emu.unionctl().args(["plan", "-f", profile, "--format", "json", "--detailed-exitcode"]).assert().code(2).get_output().stdout.clone();
+    let plan: Value = serde_json::from_slice(&out).unwrap();
+    let mut changed: Vec<(String, bool)> = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "no-op" && c["action"] != "read")
+        .map(|c| (c["address"].as_str().unwrap().to_string(), c["drift"].as_bool().unwrap_or(false)))
+        .collect();
+    changed.sort();
+    assert_eq!(
+        changed,
+        vec![
+            ("aws.eks_cluster.main".to_string(), true),
+            ("aws.iam_role.workload_worker".to_string(), true),
+            ("aws.s3_bucket.metadata".to_string(), true)
+        ]
+    );
+    emu.unionctl()
+        .args(["verify", "-f", profile])
+        .assert()
+        .code(3)
+        .stderr(contains("invariant 1 (private-endpoint)"))
+        .stderr(contains("invariant 2 (encryption-at-rest)"))
+        .stderr(contains("invariant 7 (least-privilege)"));
+    emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"]).assert().success();
+    emu.unionctl().args(["verify", "-f", profile]).assert().success();
+    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+
+    // Hand-off.
+    let out = emu.unionctl().args(["outputs", "-f", profile, "--format", "json"]).assert().success().get_output().stdout.clone();
+    let hand_off: Value = serde_json::from_slice(&out).unwrap();
+    assert!(hand_off["union_access"]["admin_role_arn"].as_str().unwrap().ends_with(":role/acme-prod-union-ai-admin"));
+    assert_eq!(hand_off["union_access"]["external_id"].as_str().unwrap().len(), 24);
+    assert!(hand_off["union_access"]["endpoint_service_name"].as_str().unwrap().starts_with("com.amazonaws.vpce."));
+    assert_eq!(hand_off["helm_values"]["global"]["METADATA_BUCKET"], "acme-prod-metadata");
+    assert!(hand_off["helm_values"]["global"]["WORKER_IAM_ROLE_ARN"].as_str().unwrap().ends_with("acme-prod-workload-worker"));
+
+    // Destroy leaves nothing tagged; destroying twice is fine.
+    emu.unionctl().args(["destroy", "-f", profile, "--auto-approve"]).assert().success();
+    let left: Vec<_> = emu.inventory("acme-prod").into_iter().filter(|(_, n)| *n > 0).collect();
+    assert!(left.is_empty(), "left after destroy: {left:?}");
+    emu.unionctl().args(["destroy", "-f", profile, "--auto-approve"]).assert().success().stderr(contains("nothing to destroy"));
+}
+
+#[test]
+fn self_managed_creates_no_union_principal() {
+    let emu = Emulator::start();
+    let profile = "profiles/aws-self-managed.yaml";
+    emu.unionctl()
+        .args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"])
+        .assert()
+        .code(1)
+        .stderr(contains("does not match `spec.model: self-managed`"));
+    emu.unionctl().args(["apply", "--model", "self-managed", "-f", profile, "--stage", "union", "--auto-approve"]).assert().code(1).stderr(contains("no union stage"));
+    let applied = emu.unionctl().args(["apply", "--model", "self-managed", "-f", profile, "--auto-approve"]).assert().success();
+    assert!(!stderr_of(&applied).contains("Stage union"), "{}", stderr_of(&applied));
+    assert_inventory_matches_plan(&emu, profile);
+    let live = emu.inventory("acme-prod");
+    assert_eq!(live["aws.vpc_endpoint_service"], 0);
+    assert_eq!(live["aws.lb"], 0);
+    let roles = emu.python("tests/support/principals.py", &["479331373192"]);
+    assert_eq!(roles.trim(), "[]", "roles trusting Union.ai's account: {roles}");
+    emu.unionctl().args(["verify", "-f", profile]).assert().success();
+    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+}
+
+#[test]
+fn union_stage_refuses_to_change_customer_resources() {
+    let emu = Emulator::start();
+    let profile = "profiles/aws-byoc.yaml";
+    emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "union", "--auto-approve"]).assert().code(1).stderr(contains("admin identity does not exist yet"));
+    emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "customer", "--auto-approve"]).assert().success();
+    emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "union", "--auto-approve"]).assert().success();
+    emu.python("tests/support/tamper.py", &["acme-prod", "ssh-open"]);
+    emu.unionctl()
+        .args(["apply", "--model", "byoc", "-f", profile, "--stage", "union", "--auto-approve"])
+        .assert()
+        .code(1)
+        .stderr(contains("`aws.security_group.cluster` is owned by the customer and does not comply"))
+        .stderr(contains("never changes customer-owned resources"));
+    // The customer stage repairs it; then the union stage passes.
+    emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "customer", "--auto-approve"]).assert().success();
+    emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "union", "--auto-approve"]).assert().success();
+    emu.unionctl().args(["verify", "-f", profile]).assert().success();
+}
+
+#[test]
+fn a_second_apply_fails_fast_naming_the_lock_holder() {
+    let emu = Emulator::start();
+    let lock_path = emu.state_dir.path().join("aws-byoc.lock");
+    let held = unionctl::state::StateLock::acquire(&lock_path, "apply").unwrap();
+    let t0 = Instant::now();
+    emu.unionctl()
+        .args(["apply", "--model", "byoc", "-f", "profiles/aws-byoc.yaml", "--auto-approve"])
+        .assert()
+        .code(1)
+        .stderr(contains(format!("the state is locked by pid {}", std::process::id())))
+        .stderr(contains("unionctl apply"));
+    assert!(t0.elapsed() < Duration::from_secs(30), "the second apply waited instead of failing fast");
+    drop(held);
+}
+
+/// Kill -9 at several points of an apply; every re-run resumes; the end state has exactly
+/// the plan's resources: nothing duplicated, nothing lost.
+#[test]
+fn killed_applies_resume_without_duplicates() {
+    let emu = Emulator::start();
+    let profile = "profiles/aws-byoc.yaml";
+    let state = emu.state_file(profile);
+    for kill_at_serial in [3u64, 14, 30, 45] {
+        let mut child = emu
+            .process()
+            .args(["apply", "--model", "byoc", "-f", profile, "--auto-approve", "--parallelism", "3"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = Instant::now();
+        loop {
+            let serial = std::fs::read(&state).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()).and_then(|v| v["serial"].as_u64()).unwrap_or(0);
+            if serial >= kill_at_serial || child.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(300), "apply made no progress");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+    }
+    emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"]).assert().success();
+    assert_inventory_matches_plan(&emu, profile);
+    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+    emu.unionctl().args(["verify", "-f", profile]).assert().success();
+}

@@ -1,0 +1,31 @@
+"""Out-of-band changes, the way someone with console access would make them (boto3).
+
+    python tamper.py ENDPOINT DATA_PLANE drift      # public endpoint on, bucket encryption off, worker trust loosened
+    python tamper.py ENDPOINT DATA_PLANE ssh-open   # port 22 from the internet on the cluster security group
+"""
+
+import json
+import sys
+
+import boto3
+
+endpoint, plane, what = sys.argv[1], sys.argv[2], sys.argv[3]
+c = lambda n: boto3.client(n, endpoint_url=endpoint, region_name="us-east-2")
+
+if what == "drift":
+    c("eks").update_cluster_config(name=plane, resourcesVpcConfig={"endpointPublicAccess": True, "endpointPrivateAccess": True})
+    c("s3").delete_bucket_encryption(Bucket=f"{plane}-metadata")
+    iam = c("iam")
+    doc = iam.get_role(RoleName=f"{plane}-workload-worker")["Role"]["AssumeRolePolicyDocument"]
+    st = doc["Statement"][0]
+    sub = [k for k in st["Condition"]["StringEquals"] if k.endswith(":sub")][0]
+    st["Condition"] = {"StringLike": {sub: "system:serviceaccount:*:*"}}
+    iam.update_assume_role_policy(RoleName=f"{plane}-workload-worker", PolicyDocument=json.dumps(doc))
+elif what == "ssh-open":
+    ec2 = c("ec2")
+    sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{plane}-cluster"]}])["SecurityGroups"][0]
+    ec2.authorize_security_group_ingress(
+        GroupId=sg["GroupId"], IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    )
+else:
+    sys.exit(f"unknown change {what}")
