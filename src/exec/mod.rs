@@ -41,7 +41,7 @@ pub trait Provider {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    Start { address: String, action: String, stage: Party, index: usize, total: usize },
+    Start { address: String, action: String, stage: Party, total: usize },
     Done { address: String, action: String, outcome: String, elapsed_ms: u128, done: usize, total: usize },
     Error { address: String, message: String },
 }
@@ -131,6 +131,88 @@ pub fn stage_nodes(resources: &[Resource], stage: Party) -> Vec<(Resource, bool)
         .collect()
 }
 
+/// Runs nodes `0..waits_for.len()` in dependency order: node `i` starts once every node in
+/// `waits_for[i]` has succeeded, at most `parallelism` at a time, the lowest ready index
+/// first (plan order). `start` makes a node's future from the context; `finish` records
+/// its result in the context and says whether it succeeded. After a failure no new node
+/// starts; the ones in flight finish and are recorded. Shared by apply and destroy.
+async fn walk<C, T, Fut>(
+    ctx: &mut C,
+    waits_for: &[Vec<usize>],
+    parallelism: usize,
+    mut start: impl FnMut(&mut C, usize) -> Result<Fut>,
+    mut finish: impl FnMut(&mut C, usize, Result<T>) -> Result<bool>,
+) -> Result<bool>
+where
+    Fut: Future<Output = Result<T>>,
+{
+    let n = waits_for.len();
+    let mut pending: Vec<usize> = waits_for.iter().map(Vec::len).collect();
+    let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, deps) in waits_for.iter().enumerate() {
+        for &d in deps {
+            unblocks[d].push(i);
+        }
+    }
+    let mut ready: BTreeSet<usize> = (0..n).filter(|&i| pending[i] == 0).collect();
+    let mut in_flight = FuturesUnordered::new();
+    let mut failed = false;
+    loop {
+        while !failed && in_flight.len() < parallelism.max(1) {
+            let Some(i) = ready.pop_first() else { break };
+            match start(ctx, i) {
+                Ok(fut) => in_flight.push(async move { (i, fut.await) }),
+                Err(e) => failed |= !finish(ctx, i, Err(e))?,
+            }
+        }
+        let Some((i, result)) = in_flight.next().await else { break };
+        if finish(ctx, i, result)? {
+            for &k in &unblocks[i] {
+                pending[k] -= 1;
+                if pending[k] == 0 {
+                    ready.insert(k);
+                }
+            }
+        } else {
+            failed = true;
+        }
+    }
+    Ok(!failed)
+}
+
+/// What a walk records as it goes.
+struct Progress<'s> {
+    state: &'s mut State,
+    sink: &'s mut dyn StateSink,
+    report: WalkReport,
+    failures: Vec<(String, String)>,
+    done: usize,
+}
+
+impl Progress<'_> {
+    fn failed(&mut self, reporter: &dyn Reporter, address: &str, e: &anyhow::Error) -> bool {
+        let message = format!("{e:#}");
+        reporter.event(Event::Error { address: address.to_string(), message: message.clone() });
+        self.failures.push((address.to_string(), message));
+        false
+    }
+
+    fn into_result(self, total: usize, t0: Instant) -> Result<WalkReport> {
+        let mut report = self.report;
+        report.elapsed_ms = t0.elapsed().as_millis();
+        if !self.failures.is_empty() {
+            return Err(anyhow::Error::new(WalkFailed { failures: self.failures, total }));
+        }
+        Ok(report)
+    }
+}
+
+/// Indices each node waits for, from addresses.
+fn waits_for<'a>(addresses: &[&'a str], deps: impl Fn(usize) -> Vec<&'a str>) -> Vec<Vec<usize>> {
+    let index: HashMap<&str, usize> = addresses.iter().enumerate().map(|(i, a)| (*a, i)).collect();
+    (0..addresses.len()).map(|i| deps(i).iter().filter_map(|d| index.get(d).copied()).collect()).collect()
+}
+
 /// Applies one stage. `check_only` nodes are read and compared, never changed: a
 /// difference is an error naming the resource and the settings.
 pub async fn apply<P: Provider>(
@@ -141,70 +223,51 @@ pub async fn apply<P: Provider>(
     reporter: &dyn Reporter,
     parallelism: usize,
 ) -> Result<WalkReport> {
-    let started = Instant::now();
-    let index: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, (r, _))| (r.address.as_str(), i)).collect();
-    let mut waiting_on: Vec<usize> = vec![0; nodes.len()];
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-    for (i, (r, _)) in nodes.iter().enumerate() {
-        for d in &r.depends_on {
-            if let Some(&j) = index.get(d.as_str()) {
-                waiting_on[i] += 1;
-                dependents[j].push(i);
-            }
-        }
-    }
+    let t0 = Instant::now();
     let total = nodes.len();
-    let mut ready: BTreeSet<usize> = (0..total).filter(|&i| waiting_on[i] == 0).collect();
-    let mut in_flight = FuturesUnordered::new();
-    let mut report = WalkReport::default();
-    let mut failures: Vec<(String, String)> = Vec::new();
-    let mut done = 0usize;
-    let mut started_count = 0usize;
-
-    loop {
-        while failures.is_empty() && in_flight.len() < parallelism.max(1) {
-            let Some(i) = ready.pop_first() else { break };
-            let (r, check_only) = &nodes[i];
-            started_count += 1;
-            let action = if *check_only { "check" } else if r.mode == Mode::Data { "read" } else { "apply" };
-            reporter.event(Event::Start { address: r.address.clone(), action: action.into(), stage: r.stage, index: started_count, total });
-            match prepare(r, state) {
-                Ok((desired, prior)) => in_flight.push(run_node(provider, i, r, *check_only, desired, prior)),
-                Err(e) => {
-                    reporter.event(Event::Error { address: r.address.clone(), message: format!("{e:#}") });
-                    failures.push((r.address.clone(), format!("{e:#}")));
-                }
-            }
-        }
-        let Some((i, t0, result)) = in_flight.next().await else { break };
+    let addresses: Vec<&str> = nodes.iter().map(|(r, _)| r.address.as_str()).collect();
+    let graph = waits_for(&addresses, |i| nodes[i].0.depends_on.iter().map(String::as_str).collect());
+    let action = |i: usize| {
         let (r, check_only) = &nodes[i];
-        match result {
-            Ok((outcome, observed, desired)) => {
-                done += 1;
-                record(state, r, observed, desired);
-                sink.save(state)?;
-                report.outcomes.insert(r.address.clone(), outcome);
-                let action = if *check_only { "check" } else { "apply" };
-                reporter.event(Event::Done { address: r.address.clone(), action: action.into(), outcome: outcome.as_str().into(), elapsed_ms: t0.elapsed().as_millis(), done, total });
-                for &k in &dependents[i] {
-                    waiting_on[k] -= 1;
-                    if waiting_on[k] == 0 {
-                        ready.insert(k);
-                    }
+        if *check_only { "check" } else if r.mode == Mode::Data { "read" } else { "apply" }
+    };
+    let mut cx = Progress { state, sink, report: WalkReport::default(), failures: Vec::new(), done: 0 };
+    walk(
+        &mut cx,
+        &graph,
+        parallelism,
+        |cx, i| {
+            let (r, check_only) = &nodes[i];
+            reporter.event(Event::Start { address: r.address.clone(), action: action(i).into(), stage: r.stage, total });
+            let (desired, prior) = prepare(r, cx.state)?;
+            if prior.is_none() && !*check_only && r.mode == Mode::Managed && !r.kind.starts_with("local.") {
+                // Intent first (a saga's fixed identifier): the next run knows it may
+                // find this resource without our tag.
+                let mut intent = resource_state(r, Observed { id: String::new(), outputs: Map::new(), settings: Value::Null }, desired.clone());
+                intent.pending = true;
+                cx.state.resources.insert(r.address.clone(), intent);
+                cx.sink.save(cx.state)?;
+            }
+            Ok(run_node(provider, r, *check_only, desired, prior))
+        },
+        |cx, i, result| {
+            let r = &nodes[i].0;
+            match result {
+                Ok((t_node, (outcome, observed, desired))) => {
+                    cx.done += 1;
+                    record(cx.state, r, observed, desired);
+                    cx.sink.save(cx.state)?;
+                    cx.report.outcomes.insert(r.address.clone(), outcome);
+                    let (done, elapsed_ms) = (cx.done, t_node.elapsed().as_millis());
+                    reporter.event(Event::Done { address: r.address.clone(), action: action(i).into(), outcome: outcome.as_str().into(), elapsed_ms, done, total });
+                    Ok(true)
                 }
+                Err(e) => Ok(cx.failed(reporter, &r.address, &e)),
             }
-            Err(e) => {
-                let message = format!("{e:#}");
-                reporter.event(Event::Error { address: r.address.clone(), message: message.clone() });
-                failures.push((r.address.clone(), message));
-            }
-        }
-    }
-    report.elapsed_ms = started.elapsed().as_millis();
-    if !failures.is_empty() {
-        return Err(anyhow::Error::new(WalkFailed { failures, total }));
-    }
-    Ok(report)
+        },
+    )
+    .await?;
+    cx.into_result(total, t0)
 }
 
 fn prepare(r: &Resource, state: &State) -> Result<(Value, Option<ResourceState>)> {
@@ -214,18 +277,17 @@ fn prepare(r: &Resource, state: &State) -> Result<(Value, Option<ResourceState>)
 
 type NodeResult = Result<(Outcome, Observed, Value)>;
 
+/// A node's work, timed.
 fn run_node<'a, P: Provider>(
     provider: &'a P,
-    i: usize,
     r: &'a Resource,
     check_only: bool,
     desired: Value,
     prior: Option<ResourceState>,
-) -> impl Future<Output = (usize, Instant, NodeResult)> + 'a {
+) -> impl Future<Output = Result<(Instant, (Outcome, Observed, Value))>> + 'a {
     async move {
         let t0 = Instant::now();
-        let result = converge(provider, r, check_only, desired, prior).await;
-        (i, t0, result)
+        converge(provider, r, check_only, desired, prior).await.map(|out| (t0, out))
     }
 }
 
@@ -269,7 +331,7 @@ async fn converge<P: Provider>(provider: &P, r: &Resource, check_only: bool, des
 
 /// Resources that live only in state: the BYOC external ID, generated once.
 fn local(r: &Resource, desired: &Value, prior: Option<&ResourceState>) -> NodeResult {
-    if let Some(p) = prior {
+    if let Some(p) = prior.filter(|p| !p.pending) {
         let obs = Observed { id: p.id.clone(), outputs: p.outputs.clone(), settings: desired.clone() };
         return Ok((Outcome::Unchanged, obs, desired.clone()));
     }
@@ -288,22 +350,24 @@ fn local(r: &Resource, desired: &Value, prior: Option<&ResourceState>) -> NodeRe
     }
 }
 
+fn resource_state(r: &Resource, observed: Observed, desired: Value) -> ResourceState {
+    ResourceState {
+        address: r.address.clone(),
+        kind: r.kind.clone(),
+        name: r.name.clone(),
+        mode: r.mode,
+        owner: r.owner,
+        stage: r.stage,
+        id: observed.id,
+        outputs: observed.outputs,
+        settings: desired,
+        depends_on: r.depends_on.clone(),
+        pending: false,
+    }
+}
+
 fn record(state: &mut State, r: &Resource, observed: Observed, desired: Value) {
-    state.resources.insert(
-        r.address.clone(),
-        ResourceState {
-            address: r.address.clone(),
-            kind: r.kind.clone(),
-            name: r.name.clone(),
-            mode: r.mode,
-            owner: r.owner,
-            stage: r.stage,
-            id: observed.id,
-            outputs: observed.outputs,
-            settings: desired,
-            depends_on: r.depends_on.clone(),
-        },
-    );
+    state.resources.insert(r.address.clone(), resource_state(r, observed, desired));
 }
 
 /// Deletes the state's resources that `select` picks (managed ones; data sources are only
@@ -316,68 +380,49 @@ pub async fn destroy<P: Provider>(
     reporter: &dyn Reporter,
     parallelism: usize,
 ) -> Result<WalkReport> {
-    let started = Instant::now();
+    let t0 = Instant::now();
     let targets: Vec<ResourceState> = state.resources.values().filter(|r| select(r)).cloned().collect();
-    let addresses: BTreeSet<String> = targets.iter().map(|r| r.address.clone()).collect();
-    // A target may go once every target that depends on it is gone.
-    let mut blockers: HashMap<String, usize> = targets.iter().map(|r| (r.address.clone(), 0)).collect();
-    let mut unblocks: HashMap<String, Vec<String>> = HashMap::new();
-    for r in &targets {
-        for d in &r.depends_on {
-            if addresses.contains(d) {
-                *blockers.get_mut(d).expect("target") += 1;
-                unblocks.entry(r.address.clone()).or_default().push(d.clone());
-            }
-        }
-    }
     let total = targets.len();
-    let by_address: HashMap<String, ResourceState> = targets.into_iter().map(|r| (r.address.clone(), r)).collect();
-    let mut ready: BTreeSet<String> = blockers.iter().filter(|(_, n)| **n == 0).map(|(a, _)| a.clone()).collect();
-    let mut in_flight = FuturesUnordered::new();
-    let mut report = WalkReport::default();
-    let mut failures = Vec::new();
-    let mut done = 0;
-    let mut started_count = 0;
-    loop {
-        while failures.is_empty() && in_flight.len() < parallelism.max(1) {
-            let Some(a) = ready.pop_first() else { break };
-            let r = by_address[&a].clone();
-            started_count += 1;
-            reporter.event(Event::Start { address: a.clone(), action: "delete".into(), stage: r.stage, index: started_count, total });
-            in_flight.push(async move {
-                let t0 = Instant::now();
-                let result = if r.mode == Mode::Data || r.kind.starts_with("local.") { Ok(Outcome::Gone) } else { provider.delete(&r).await.map(|_| Outcome::Deleted) };
-                (r.address.clone(), t0, result)
-            });
-        }
-        let Some((a, t0, result)) = in_flight.next().await else { break };
-        match result {
-            Ok(outcome) => {
-                done += 1;
-                state.resources.remove(&a);
-                sink.save(state)?;
-                report.outcomes.insert(a.clone(), outcome);
-                reporter.event(Event::Done { address: a.clone(), action: "delete".into(), outcome: outcome.as_str().into(), elapsed_ms: t0.elapsed().as_millis(), done, total });
-                for d in unblocks.get(&a).cloned().unwrap_or_default() {
-                    let n = blockers.get_mut(&d).expect("target");
-                    *n -= 1;
-                    if *n == 0 {
-                        ready.insert(d);
-                    }
+    let addresses: Vec<&str> = targets.iter().map(|r| r.address.as_str()).collect();
+    // Reverse edges: a target waits for every target that depends on it.
+    let graph = waits_for(&addresses, |i| targets.iter().filter(|t| t.depends_on.iter().any(|d| d == addresses[i])).map(|t| t.address.as_str()).collect());
+    let mut cx = Progress { state, sink, report: WalkReport::default(), failures: Vec::new(), done: 0 };
+    walk(
+        &mut cx,
+        &graph,
+        parallelism,
+        |_, i| {
+            let r = &targets[i];
+            reporter.event(Event::Start { address: r.address.clone(), action: "delete".into(), stage: r.stage, total });
+            Ok(async move {
+                let t_node = Instant::now();
+                // A pending entry never got an id: there is nothing unionctl can name to delete.
+                let outcome = if r.mode == Mode::Data || r.kind.starts_with("local.") || (r.pending && r.id.is_empty()) {
+                    Outcome::Gone
+                } else {
+                    provider.delete(r).await?;
+                    Outcome::Deleted
+                };
+                Ok((t_node, outcome))
+            })
+        },
+        |cx, i, result: Result<(Instant, Outcome)>| {
+            let r = &targets[i];
+            match result {
+                Ok((t_node, outcome)) => {
+                    cx.done += 1;
+                    cx.state.resources.remove(&r.address);
+                    cx.sink.save(cx.state)?;
+                    cx.report.outcomes.insert(r.address.clone(), outcome);
+                    reporter.event(Event::Done { address: r.address.clone(), action: "delete".into(), outcome: outcome.as_str().into(), elapsed_ms: t_node.elapsed().as_millis(), done: cx.done, total });
+                    Ok(true)
                 }
+                Err(e) => Ok(cx.failed(reporter, &r.address, &e)),
             }
-            Err(e) => {
-                let message = format!("{e:#}");
-                reporter.event(Event::Error { address: a.clone(), message: message.clone() });
-                failures.push((a, message));
-            }
-        }
-    }
-    report.elapsed_ms = started.elapsed().as_millis();
-    if !failures.is_empty() {
-        return Err(anyhow::Error::new(WalkFailed { failures, total }));
-    }
-    Ok(report)
+        },
+    )
+    .await?;
+    cx.into_result(total, t0)
 }
 
 /// Reads every resource state knows of (and every desired one), for drift and verify.

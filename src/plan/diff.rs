@@ -133,7 +133,7 @@ pub fn against(resources: &[Resource], known: &Known<'_>) -> Vec<Change> {
     let mut changes = Vec::new();
     for r in resources {
         let after = known.resolved.get(&r.address).cloned().unwrap_or_else(|| r.settings.clone());
-        let recorded = known.recorded.get(&r.address);
+        let recorded = known.recorded.get(&r.address).filter(|s| !s.pending);
         let live = known.live.get(&r.address);
         let mut change = Change {
             address: r.address.clone(),

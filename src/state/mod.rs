@@ -50,6 +50,11 @@ pub struct ResourceState {
     pub settings: Value,
     /// Kept so that destroy can order resources no longer in the plan.
     pub depends_on: Vec<String>,
+    /// Written before the resource is first worked on: a run killed between a create and
+    /// the tag that marks the resource as ours leaves the proof here that unionctl made it,
+    /// so the next run adopts it instead of refusing it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
 }
 
 impl State {

@@ -16,7 +16,7 @@ fn tags(p: &AwsProvider, r: &Resource, d: &Value) -> Vec<Tag> {
     p.tags_for(r, d).into_iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect()
 }
 
-pub async fn read(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Option<Observed>> {
+pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, adopt: bool) -> Result<Option<Observed>> {
     let name = s(d, "Name");
     let Some(out) = absent(p.call("GetTrail", p.trail.get_trail().name(&name).send()).await, MISSING)? else { return Ok(None) };
     let Some(t) = out.trail() else { return Ok(None) };
@@ -32,7 +32,7 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Option<Obs
         .flat_map(|rt| rt.tags_list())
         .map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string()))
         .collect();
-    super::ensure_ours(&format!("trail {name}"), &p.data_plane, &tag_pairs)?;
+    super::ensure_ours(&format!("trail {name}"), &p.data_plane, &tag_pairs, adopt)?;
     let mut settings = json!({
         "Name": name,
         "S3BucketName": t.s3_bucket_name(),
@@ -68,7 +68,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
         Err(e) => return Err(e.into()),
     }
     p.call("StartLogging", p.trail.start_logging().name(s(d, "Name")).send()).await?;
-    read(p, r, d).await?.ok_or_else(|| anyhow!("{} was created but cannot be read", r.address))
+    read(p, r, d, true).await?.ok_or_else(|| anyhow!("{} was created but cannot be read", r.address))
 }
 
 pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, changed: &[String]) -> Result<Observed> {
@@ -95,7 +95,7 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, c
     if touched("/Tags") {
         p.call("AddTags", p.trail.add_tags().resource_id(&live.id).set_tags_list(Some(tags(p, r, d))).send()).await?;
     }
-    read(p, r, d).await?.ok_or_else(|| anyhow!("{} disappeared while being updated", r.address))
+    read(p, r, d, true).await?.ok_or_else(|| anyhow!("{} disappeared while being updated", r.address))
 }
 
 pub async fn delete(p: &AwsProvider, st: &ResourceState) -> Result<()> {

@@ -63,7 +63,7 @@ fn not_found<T>(r: Result<T, ApiError>) -> Result<Option<T>> {
     )
 }
 
-pub async fn read(p: &AwsProvider, r: &Resource, desired: &Value, id: Option<&str>) -> Result<Option<Observed>> {
+pub async fn read(p: &AwsProvider, r: &Resource, desired: &Value, id: Option<&str>, adopt: bool) -> Result<Option<Observed>> {
     let by_id = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     match r.type_name() {
         "vpc" => {
@@ -247,7 +247,7 @@ pub async fn read(p: &AwsProvider, r: &Resource, desired: &Value, id: Option<&st
                 return Ok(None);
             };
             let Some(t) = out.launch_templates().first() else { return Ok(None) };
-            super::ensure_ours(&format!("launch template {name}"), &p.data_plane, &pairs(t.tags()))?;
+            super::ensure_ours(&format!("launch template {name}"), &p.data_plane, &pairs(t.tags()), adopt)?;
             let tid = t.launch_template_id().unwrap_or_default().to_string();
             let latest = t.latest_version_number().unwrap_or(1);
             let versions = p
@@ -527,7 +527,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
         other => return Err(anyhow!("the AWS provider cannot create `{other}`")),
     }
     // Read back through the tag: the same path a resumed run takes.
-    read(p, r, d, None).await?.ok_or_else(|| anyhow!("{} was created but cannot be found by its tag", r.address))
+    read(p, r, d, None, true).await?.ok_or_else(|| anyhow!("{} was created but cannot be found by its tag", r.address))
 }
 
 /// A stable idempotency token: AWS returns the first result for a repeated token.
@@ -645,6 +645,15 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, c
                 sync_rules(p, id, d, &live.settings).await?;
                 retag(p, r, id, d).await?;
             }
+            // A run killed between CreateInternetGateway and AttachInternetGateway.
+            "internet_gateway" if only(&["/Tags", "/VpcId"]) => {
+                let old = s(&live.settings, "VpcId");
+                if !old.is_empty() {
+                    p.call("DetachInternetGateway", p.ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(old).send()).await?;
+                }
+                p.call("AttachInternetGateway", p.ec2.attach_internet_gateway().internet_gateway_id(id).vpc_id(s(d, "VpcId")).send()).await?;
+                retag(p, r, id, d).await?;
+            }
             "subnet" if only(&["/Tags", "/MapPublicIpOnLaunch"]) => {
                 let flag = AttributeBooleanValue::builder().value(d.get("MapPublicIpOnLaunch").and_then(Value::as_bool).unwrap_or(false)).build();
                 p.call("ModifySubnetAttribute", p.ec2.modify_subnet_attribute().subnet_id(id).map_public_ip_on_launch(flag).send()).await?;
@@ -680,7 +689,7 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, c
             _ => return Err(unsupported(r, changed)),
         }
     }
-    read(p, r, d, Some(id)).await?.ok_or_else(|| anyhow!("{} disappeared while being updated", r.address))
+    read(p, r, d, Some(id), true).await?.ok_or_else(|| anyhow!("{} disappeared while being updated", r.address))
 }
 
 pub async fn delete(p: &AwsProvider, st: &ResourceState) -> Result<()> {

@@ -34,7 +34,7 @@ fn taint_effect_json(e: Option<&TaintEffect>) -> &'static str {
 // `EncryptionConfig.resources` is deprecated (EKS now encrypts all API data with the key
 // given); the plan still says `secrets`, which the API accepts.
 #[allow(deprecated)]
-pub async fn read(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Option<Observed>> {
+pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, adopt: bool) -> Result<Option<Observed>> {
     match r.type_name() {
         "eks_cluster" => {
             let name = s(d, "name");
@@ -44,7 +44,7 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Option<Obs
                 return Ok(None);
             }
             let tags: Vec<(String, String)> = c.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
-            super::ensure_ours(&format!("EKS cluster {name}"), &p.data_plane, &tags)?;
+            super::ensure_ours(&format!("EKS cluster {name}"), &p.data_plane, &tags, adopt)?;
             let vpc = c.resources_vpc_config();
             let mut enabled: Vec<&str> = Vec::new();
             for setup in c.logging().map(|l| l.cluster_logging()).unwrap_or_default() {
@@ -265,7 +265,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
         }
         other => return Err(anyhow!("eks cannot create {other}")),
     }
-    read(p, r, d).await?.ok_or_else(|| anyhow!("{} was created but cannot be read", r.address))
+    read(p, r, d, true).await?.ok_or_else(|| anyhow!("{} was created but cannot be read", r.address))
 }
 
 async fn associate_policies(p: &AwsProvider, cluster: &str, principal: &str, d: &Value) -> Result<()> {
@@ -338,7 +338,7 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, _live: &Observed, 
         }
         other => return Err(anyhow!("eks cannot update {other}")),
     }
-    read(p, r, d).await?.ok_or_else(|| anyhow!("{} disappeared while being updated", r.address))
+    read(p, r, d, true).await?.ok_or_else(|| anyhow!("{} disappeared while being updated", r.address))
 }
 
 pub async fn delete(p: &AwsProvider, st: &ResourceState) -> Result<()> {

@@ -28,7 +28,7 @@ async fn live_tags(p: &AwsProvider, arn: &str) -> Result<Vec<(String, String)>> 
         .collect())
 }
 
-pub async fn read(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Option<Observed>> {
+pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, adopt: bool) -> Result<Option<Observed>> {
     match r.type_name() {
         "lb" => {
             let name = s(d, "Name");
@@ -36,7 +36,7 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Option<Obs
             let Some(lb) = out.load_balancers().first() else { return Ok(None) };
             let arn = lb.load_balancer_arn().unwrap_or_default().to_string();
             let tags = live_tags(p, &arn).await?;
-            ensure_ours(&format!("load balancer {name}"), &p.data_plane, &tags)?;
+            ensure_ours(&format!("load balancer {name}"), &p.data_plane, &tags, adopt)?;
             let settings = json!({
                 "Name": name,
                 "Scheme": lb.scheme().map(|x| x.as_str()),
@@ -51,7 +51,7 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Option<Obs
             let Some(tg) = out.target_groups().first() else { return Ok(None) };
             let arn = tg.target_group_arn().unwrap_or_default().to_string();
             let tags = live_tags(p, &arn).await?;
-            ensure_ours(&format!("target group {name}"), &p.data_plane, &tags)?;
+            ensure_ours(&format!("target group {name}"), &p.data_plane, &tags, adopt)?;
             let settings = json!({
                 "Name": name,
                 "Protocol": tg.protocol().map(|x| x.as_str()),
@@ -139,7 +139,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
         }
         other => return Err(anyhow!("elbv2 cannot create {other}")),
     }
-    read(p, r, d).await?.ok_or_else(|| anyhow!("{} was created but cannot be read", r.address))
+    read(p, r, d, true).await?.ok_or_else(|| anyhow!("{} was created but cannot be read", r.address))
 }
 
 pub async fn delete(p: &AwsProvider, st: &ResourceState) -> Result<()> {

@@ -56,14 +56,14 @@ fn oidc_arn(p: &AwsProvider, url: &str) -> String {
     format!("arn:aws:iam::{}:oidc-provider/{}", p.account, url.trim_start_matches("https://"))
 }
 
-pub async fn read(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Option<Observed>> {
+pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, adopt: bool) -> Result<Option<Observed>> {
     match r.type_name() {
         "iam_role" => {
             let name = s(d, "RoleName");
             let Some(out) = absent(p.call("GetRole", p.iam.get_role().role_name(&name).send()).await, NO_ENTITY)? else { return Ok(None) };
             let Some(role) = out.role() else { return Ok(None) };
             let live_tags = p.call("ListRoleTags", p.iam.list_role_tags().role_name(&name).send()).await?;
-            ensure_ours(&format!("IAM role {name}"), &p.data_plane, &pairs(live_tags.tags()))?;
+            ensure_ours(&format!("IAM role {name}"), &p.data_plane, &pairs(live_tags.tags()), adopt)?;
             let attached = p.call("ListAttachedRolePolicies", p.iam.list_attached_role_policies().role_name(&name).send()).await?;
             let managed: Vec<&str> = attached.attached_policies().iter().filter_map(|a| a.policy_arn()).collect();
             let inline = p.call("ListRolePolicies", p.iam.list_role_policies().role_name(&name).send()).await?;
@@ -98,7 +98,7 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Option<Obs
             let Some(out) = absent(p.call("GetPolicy", p.iam.get_policy().policy_arn(&arn).send()).await, NO_ENTITY)? else { return Ok(None) };
             let Some(policy) = out.policy() else { return Ok(None) };
             let live_tags = p.call("ListPolicyTags", p.iam.list_policy_tags().policy_arn(&arn).send()).await?;
-            ensure_ours(&format!("IAM policy {name}"), &p.data_plane, &pairs(live_tags.tags()))?;
+            ensure_ours(&format!("IAM policy {name}"), &p.data_plane, &pairs(live_tags.tags()), adopt)?;
             let version = policy.default_version_id().unwrap_or("v1");
             let v = p.call("GetPolicyVersion", p.iam.get_policy_version().policy_arn(&arn).version_id(version).send()).await?;
             let document = v.policy_version().and_then(|pv| pv.document()).map(decode_policy).unwrap_or(Value::Null);
@@ -172,7 +172,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
         }
         other => return Err(anyhow!("iam cannot create {other}")),
     }
-    read(p, r, d).await?.ok_or_else(|| anyhow!("{} was created but cannot be read", r.address))
+    read(p, r, d, true).await?.ok_or_else(|| anyhow!("{} was created but cannot be read", r.address))
 }
 
 /// Inline and managed policies exactly as the plan says.
@@ -249,7 +249,7 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, c
         }
         other => return Err(anyhow!("iam cannot update {other}")),
     }
-    read(p, r, d).await?.ok_or_else(|| anyhow!("{} disappeared while being updated", r.address))
+    read(p, r, d, true).await?.ok_or_else(|| anyhow!("{} disappeared while being updated", r.address))
 }
 
 pub async fn delete(p: &AwsProvider, st: &ResourceState) -> Result<()> {

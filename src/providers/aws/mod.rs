@@ -218,8 +218,9 @@ fn tag_subset(live: impl IntoIterator<Item = (String, String)>, desired: &Value)
 /// Refuses to adopt or change a resource that carries another data plane's tag, or that
 /// exists under our fixed name without our tag: unionctl never takes over what it did not
 /// create.
-fn ensure_ours(what: &str, data_plane: &str, tags: &[(String, String)]) -> Result<()> {
+fn ensure_ours(what: &str, data_plane: &str, tags: &[(String, String)], adopt: bool) -> Result<()> {
     match tags.iter().find(|(k, _)| k == TAG_DATA_PLANE) {
+        None if adopt => Ok(()),
         Some((_, v)) if v == data_plane => Ok(()),
         Some((_, v)) => Err(anyhow!("{what} exists and belongs to data plane `{v}`; unionctl will not take it over")),
         None => Err(crate::error::UserError::new(format!("{what} exists but was not created by unionctl (no {TAG_DATA_PLANE} tag)"))
@@ -251,15 +252,18 @@ fn unsupported(r: &Resource, changed: &[String]) -> anyhow::Error {
 impl Provider for AwsProvider {
     async fn read(&self, r: &Resource, desired: &Value, prior: Option<&ResourceState>) -> Result<Option<Observed>> {
         let id = prior.map(|p| p.id.as_str()).filter(|i| !i.is_empty());
+        // A run that died between creating this resource and tagging it recorded the intent
+        // first: such a resource is ours even without the tag (its tags are then repaired).
+        let adopt = prior.is_some_and(|p| p.pending);
         match r.type_name() {
             "vpc" | "subnet" | "internet_gateway" | "eip" | "nat_gateway" | "route_table" | "route_tables" | "security_group"
-            | "vpc_endpoint" | "flow_log" | "launch_template" | "vpc_endpoint_service" => ec2::read(self, r, desired, id).await,
-            "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::read(self, r, desired).await,
-            "s3_bucket" => s3::read(self, r, desired).await,
+            | "vpc_endpoint" | "flow_log" | "launch_template" | "vpc_endpoint_service" => ec2::read(self, r, desired, id, adopt).await,
+            "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::read(self, r, desired, adopt).await,
+            "s3_bucket" => s3::read(self, r, desired, adopt).await,
             "kms_key" => kms::read(self, r, desired, id).await,
-            "eks_cluster" | "eks_node_group" | "eks_access_entry" => eks::read(self, r, desired).await,
-            "lb" | "lb_target_group" | "lb_listener" => elb::read(self, r, desired).await,
-            "cloudtrail" => cloudtrail::read(self, r, desired).await,
+            "eks_cluster" | "eks_node_group" | "eks_access_entry" => eks::read(self, r, desired, adopt).await,
+            "lb" | "lb_target_group" | "lb_listener" => elb::read(self, r, desired, adopt).await,
+            "cloudtrail" => cloudtrail::read(self, r, desired, adopt).await,
             other => Err(anyhow!("the AWS provider does not know `{other}`")),
         }
         .with_context(|| format!("reading {}", r.address))

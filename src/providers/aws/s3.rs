@@ -26,7 +26,7 @@ const MISSING: &[&str] = &[
     "OwnershipControlsNotFoundError",
 ];
 
-pub async fn read(p: &AwsProvider, _r: &Resource, d: &Value) -> Result<Option<Observed>> {
+pub async fn read(p: &AwsProvider, _r: &Resource, d: &Value, adopt: bool) -> Result<Option<Observed>> {
     let bucket = s(d, "Bucket");
     if absent(p.call("HeadBucket", p.s3.head_bucket().bucket(&bucket).send()).await, MISSING)?.is_none() {
         return Ok(None);
@@ -34,7 +34,7 @@ pub async fn read(p: &AwsProvider, _r: &Resource, d: &Value) -> Result<Option<Ob
     let tags: Vec<(String, String)> = absent(p.call("GetBucketTagging", p.s3.get_bucket_tagging().bucket(&bucket).send()).await, MISSING)?
         .map(|t| t.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
         .unwrap_or_default();
-    ensure_ours(&format!("bucket {bucket}"), &p.data_plane, &tags)?;
+    ensure_ours(&format!("bucket {bucket}"), &p.data_plane, &tags, adopt)?;
 
     let sse = absent(p.call("GetBucketEncryption", p.s3.get_bucket_encryption().bucket(&bucket).send()).await, MISSING)?;
     let sse = sse.and_then(|o| o.server_side_encryption_configuration().cloned()).map_or(Value::Null, |c| {
@@ -101,7 +101,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
     }
     // Tag first: the tag is what marks the bucket as ours for a resumed run.
     put_tags(p, r, &bucket, d).await?;
-    let live = read(p, r, d).await?.ok_or_else(|| anyhow!("bucket {bucket} was created but cannot be read"))?;
+    let live = read(p, r, d, true).await?.ok_or_else(|| anyhow!("bucket {bucket} was created but cannot be read"))?;
     let changed = crate::plan::diff::changed_paths(&live.settings, d);
     update(p, r, d, &live, &changed).await
 }
@@ -196,7 +196,7 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, _live: &Observed, 
         let cfg = CorsConfiguration::builder().set_cors_rules(Some(rules)).build()?;
         p.call("PutBucketCors", p.s3.put_bucket_cors().bucket(&bucket).cors_configuration(cfg).send()).await?;
     }
-    read(p, r, d).await?.ok_or_else(|| anyhow!("bucket {bucket} disappeared while being updated"))
+    read(p, r, d, true).await?.ok_or_else(|| anyhow!("bucket {bucket} disappeared while being updated"))
 }
 
 pub async fn delete(p: &AwsProvider, st: &ResourceState) -> Result<()> {
