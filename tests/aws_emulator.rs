@@ -67,8 +67,9 @@ impl Emulator {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            // moto answers unimplemented calls with errors that retries only slow down.
-            .env("AWS_MAX_ATTEMPTS", "1")
+            // The SDK's standard retries stay on (moto can answer 500 under concurrent
+            // IAM changes, as AWS can); fewer attempts keep a real failure quick.
+            .env("AWS_MAX_ATTEMPTS", "3")
             .env("UNIONCTL_STATE_DIR", self.state_dir.path())
             .env("NO_COLOR", "1")
             .env_remove("AWS_PROFILE");

@@ -20,7 +20,10 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use aws_config::BehaviorVersion;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Map, Value};
 
 use crate::exec::ratelimit::{Limit, RateLimiter};
@@ -130,8 +133,8 @@ impl AwsProvider {
     /// API and keeps the service's code, message and request id.
     async fn call<T, E, F>(&self, api: &'static str, fut: F) -> Result<T, ApiError>
     where
-        F: Future<Output = Result<T, E>>,
-        E: std::error::Error + aws_sdk_ec2::error::ProvideErrorMetadata + Send + Sync + 'static,
+        F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
     {
         let mutating = !(api.starts_with("Describe") || api.starts_with("Get") || api.starts_with("List") || api.starts_with("Head"));
         if mutating {
@@ -140,12 +143,14 @@ impl AwsProvider {
         }
         self.calls.fetch_add(1, Ordering::Relaxed);
         fut.await.map_err(|e| {
-            let message = match (e.code(), e.message()) {
+            let message = match (&e, e.code()) {
                 // A service error: its code and message, and the request id for support.
-                (Some(code), message) => {
+                (_, Some(code)) => {
                     let id = e.meta().extra("aws_request_id").map(|id| format!(" (request id {id})")).unwrap_or_default();
-                    format!("{code}: {}{id}", message.unwrap_or("no message"))
+                    format!("{code}: {}{id}", e.message().unwrap_or("no message"))
                 }
+                // An answer that is not a documented error (an HTML 500 page, say).
+                (SdkError::ServiceError(se), None) => format!("HTTP {} with a body that is not an AWS error", se.raw().status().as_u16()),
                 // Transport, timeout, credentials: the whole chain says what happened.
                 _ => DisplayErrorContext(&e).to_string(),
             };
