@@ -3,7 +3,7 @@ use serde_json::{json, Map, Value};
 
 use crate::cli::{DataFormat, OutputsArgs};
 use crate::error::{ExitStatus, UserError};
-use crate::profile::{names, Model};
+use crate::profile::Model;
 use crate::settings::Settings;
 use crate::state::{write_atomically, State};
 
@@ -64,7 +64,6 @@ pub fn hand_off(loaded: &crate::profile::LoadedProfile, state: &State) -> Value 
             "WORKER_IAM_ROLE_ARN": out("aws.iam_role.workload_worker", "arn"),
         }
     });
-    let _ = names::PLATFORM_NAMESPACE;
     doc
 }
 

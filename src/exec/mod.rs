@@ -50,12 +50,6 @@ pub trait Reporter: Sync {
     fn event(&self, event: Event);
 }
 
-/// Discards events.
-pub struct Silent;
-impl Reporter for Silent {
-    fn event(&self, _: Event) {}
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -181,7 +175,7 @@ where
 }
 
 /// What a walk records as it goes.
-struct Progress<'s> {
+struct WalkState<'s> {
     state: &'s mut State,
     sink: &'s mut dyn StateSink,
     report: WalkReport,
@@ -189,7 +183,7 @@ struct Progress<'s> {
     done: usize,
 }
 
-impl Progress<'_> {
+impl WalkState<'_> {
     fn failed(&mut self, reporter: &dyn Reporter, address: &str, e: &anyhow::Error) -> bool {
         let message = format!("{e:#}");
         reporter.event(Event::Error { address: address.to_string(), message: message.clone() });
@@ -231,7 +225,7 @@ pub async fn apply<P: Provider>(
         let (r, check_only) = &nodes[i];
         if *check_only { "check" } else if r.mode == Mode::Data { "read" } else { "apply" }
     };
-    let mut cx = Progress { state, sink, report: WalkReport::default(), failures: Vec::new(), done: 0 };
+    let mut cx = WalkState { state, sink, report: WalkReport::default(), failures: Vec::new(), done: 0 };
     walk(
         &mut cx,
         &graph,
@@ -386,7 +380,7 @@ pub async fn destroy<P: Provider>(
     let addresses: Vec<&str> = targets.iter().map(|r| r.address.as_str()).collect();
     // Reverse edges: a target waits for every target that depends on it.
     let graph = waits_for(&addresses, |i| targets.iter().filter(|t| t.depends_on.iter().any(|d| d == addresses[i])).map(|t| t.address.as_str()).collect());
-    let mut cx = Progress { state, sink, report: WalkReport::default(), failures: Vec::new(), done: 0 };
+    let mut cx = WalkState { state, sink, report: WalkReport::default(), failures: Vec::new(), done: 0 };
     walk(
         &mut cx,
         &graph,
@@ -446,22 +440,83 @@ pub async fn refresh<P: Provider>(resources: &[Resource], provider: &P, state: &
 }
 
 /// Waits for `check` to report done, polling with capped exponential backoff. Providers
-/// use it for long operations (EKS clusters and node groups, NAT gateways).
-pub async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<()>
+/// use it for long operations (EKS clusters and node groups, NAT gateways). A failing poll
+/// (after the SDK's own retries) is tried again a few times before the wait gives up: a
+/// cluster that takes fifteen minutes should not fail on one throttled Describe.
+pub async fn wait_until<F, Fut>(what: &str, timeout: Duration, check: F) -> Result<()>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<bool>>,
 {
+    poll(what, timeout, Duration::from_millis(250), check).await
+}
+
+async fn poll<F, Fut>(what: &str, timeout: Duration, first_delay: Duration, mut check: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<bool>>,
+{
+    const MAX_FAILED_POLLS: u32 = 5;
     let t0 = Instant::now();
-    let mut delay = Duration::from_millis(250);
+    let mut delay = first_delay;
+    let mut failed_polls = 0;
     loop {
-        if check().await? {
-            return Ok(());
+        match check().await {
+            Ok(true) => return Ok(()),
+            Ok(false) => failed_polls = 0,
+            Err(e) => {
+                failed_polls += 1;
+                if failed_polls >= MAX_FAILED_POLLS {
+                    return Err(e.context(format!("waiting for {what}: {failed_polls} polls in a row failed")));
+                }
+            }
         }
         if t0.elapsed() > timeout {
             anyhow::bail!("timed out after {:?} waiting for {what}", timeout);
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(30));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn waits_through_transient_poll_failures() {
+        let mut polls = 0;
+        let tick = Duration::from_millis(1);
+        poll("x", Duration::from_secs(600), tick, || {
+            polls += 1;
+            let n = polls;
+            async move {
+                match n {
+                    1 | 2 => Err(anyhow!("throttled")),
+                    3 => Ok(false),
+                    _ => Ok(true),
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(polls, 4);
+        let err = poll("y", Duration::from_secs(600), tick, || async { Err::<bool, _>(anyhow!("gone")) }).await.unwrap_err();
+        assert!(format!("{err:#}").contains("5 polls in a row failed"));
+    }
+
+    #[test]
+    fn union_stage_reads_only_the_customer_resources_it_needs() {
+        let text = std::fs::read_to_string("profiles/aws-byoc.yaml").unwrap();
+        let loaded = crate::profile::load_bytes(text.as_bytes(), std::path::Path::new("p.yaml")).unwrap();
+        let resources = crate::plan::desired_resources(&loaded.profile).unwrap();
+        let nodes = stage_nodes(&resources, Party::Union);
+        for (r, check_only) in &nodes {
+            assert_eq!(*check_only, r.stage == Party::Customer, "{}", r.address);
+        }
+        let checked: Vec<&str> = nodes.iter().filter(|(_, c)| *c).map(|(r, _)| r.address.as_str()).collect();
+        assert!(checked.contains(&"aws.iam_role.union_admin") && checked.contains(&"aws.kms_key.main"), "{checked:?}");
+        assert!(!checked.contains(&"aws.cloudtrail.main"), "the trail is not an input of any union resource");
+        assert_eq!(stage_nodes(&resources, Party::Customer).iter().filter(|(_, c)| *c).count(), 0);
     }
 }

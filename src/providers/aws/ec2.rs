@@ -64,7 +64,6 @@ fn not_found<T>(r: Result<T, ApiError>) -> Result<Option<T>> {
 }
 
 pub async fn read(p: &AwsProvider, r: &Resource, desired: &Value, id: Option<&str>, adopt: bool) -> Result<Option<Observed>> {
-    let by_id = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     match r.type_name() {
         "vpc" => {
             let req = match (r.mode, id) {
@@ -303,7 +302,7 @@ pub async fn read(p: &AwsProvider, r: &Resource, desired: &Value, id: Option<&st
                 settings,
             }))
         }
-        other => Err(anyhow!("ec2 does not handle {other} ({:?})", by_id(&[]))),
+        other => Err(anyhow!("ec2 does not handle {other}")),
     }
 }
 
@@ -380,8 +379,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
             set_vpc_dns(p, &id, d).await?;
         }
         "subnet" => {
-            let out = p
-                .call(
+            p.call(
                     "CreateSubnet",
                     p.ec2
                         .create_subnet()
@@ -392,7 +390,6 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
                         .send(),
                 )
                 .await?;
-            let _ = out;
         }
         "internet_gateway" => {
             let out = p.call("CreateInternetGateway", p.ec2.create_internet_gateway().tag_specifications(tag_spec(p, r, d, ResourceType::InternetGateway)).send()).await?;

@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 
 use crate::exec::ratelimit::{Limit, RateLimiter};
 use crate::exec::{Observed, Provider};
-use crate::plan::builder::{TAG_DATA_PLANE, TAG_OWNER};
+use crate::plan::builder::TAG_DATA_PLANE;
 use crate::plan::Resource;
 use crate::state::ResourceState;
 
@@ -313,9 +313,4 @@ impl Provider for AwsProvider {
         }
         .with_context(|| format!("deleting {}", r.address))
     }
-}
-
-/// The owner tag a resource must carry.
-pub fn owner_tag(r: &Resource) -> (String, String) {
-    (TAG_OWNER.to_string(), r.owner.as_str().to_string())
 }
