@@ -222,8 +222,13 @@ fn self_managed_creates_no_union_principal() {
         .code(1)
         .stderr(contains("does not match `spec.model: self-managed`"));
     emu.unionctl().args(["apply", "--model", "self-managed", "-f", profile, "--stage", "union", "--auto-approve"]).assert().code(1).stderr(contains("no union stage"));
-    let applied = emu.unionctl().args(["apply", "--model", "self-managed", "-f", profile, "--auto-approve"]).assert().success();
+    // `--output json`: one JSON event per line on stdout, for CI.
+    let applied = emu.unionctl().args(["apply", "--model", "self-managed", "-f", profile, "--auto-approve", "--output", "json"]).assert().success();
     assert!(!stderr_of(&applied).contains("Stage union"), "{}", stderr_of(&applied));
+    let events: Vec<Value> = String::from_utf8_lossy(&applied.get_output().stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let done = events.iter().filter(|e| e["event"] == "done" && e["outcome"] == "created").count() as u64;
+    assert_eq!(done, planned_counts(profile).values().sum::<u64>(), "{events:?}");
+    assert!(events.iter().all(|e| e["event"] == "start" || e["event"] == "done"), "{events:?}");
     assert_inventory_matches_plan(&emu, profile);
     let live = emu.inventory("acme-prod");
     assert_eq!(live["aws.vpc_endpoint_service"], 0);
