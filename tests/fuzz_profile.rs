@@ -71,7 +71,7 @@ fn apply(text: &str, m: &Mutation) -> String {
         Mutation::Indent(i, more) => {
             let l = &mut lines[i % n];
             if *more {
-                l.insert_str(0, " ");
+                l.insert(0, ' ');
             } else if l.starts_with(' ') {
                 l.remove(0);
             }

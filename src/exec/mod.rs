@@ -272,17 +272,15 @@ fn prepare(r: &Resource, state: &State) -> Result<(Value, Option<ResourceState>)
 type NodeResult = Result<(Outcome, Observed, Value)>;
 
 /// A node's work, timed.
-fn run_node<'a, P: Provider>(
+async fn run_node<'a, P: Provider>(
     provider: &'a P,
     r: &'a Resource,
     check_only: bool,
     desired: Value,
     prior: Option<ResourceState>,
-) -> impl Future<Output = Result<(Instant, (Outcome, Observed, Value))>> + 'a {
-    async move {
-        let t0 = Instant::now();
-        converge(provider, r, check_only, desired, prior).await.map(|out| (t0, out))
-    }
+) -> Result<(Instant, (Outcome, Observed, Value))> {
+    let t0 = Instant::now();
+    converge(provider, r, check_only, desired, prior).await.map(|out| (t0, out))
 }
 
 async fn converge<P: Provider>(provider: &P, r: &Resource, check_only: bool, desired: Value, prior: Option<ResourceState>) -> NodeResult {

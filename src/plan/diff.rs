@@ -206,6 +206,18 @@ pub fn against(resources: &[Resource], known: &Known<'_>) -> Vec<Change> {
     changes
 }
 
+/// Re-computes a plan's changes against state (and what was read live), and records which
+/// state the plan was made against.
+pub fn with_state(plan: &mut super::Plan, state: &crate::state::State, live: &std::collections::HashMap<String, Option<Observed>>) {
+    let resolved: std::collections::HashMap<String, Value> = plan
+        .resources
+        .iter()
+        .filter_map(|r| super::resolve::resolve(&r.settings, state).ok().map(|v| (r.address.clone(), v)))
+        .collect();
+    plan.resource_changes = against(&plan.resources, &Known { recorded: &state.resources, resolved: &resolved, live });
+    plan.prior_state = Some(state.reference());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,16 +231,4 @@ mod tests {
         let drifted = json!({ "A": false, "B": { "C": "AES256" }, "L": ["x"], "N": "443" });
         assert_eq!(changed_paths(&drifted, &desired), vec!["/A", "/B/C", "/L"]);
     }
-}
-
-/// Re-computes a plan's changes against state (and what was read live), and records which
-/// state the plan was made against.
-pub fn with_state(plan: &mut super::Plan, state: &crate::state::State, live: &std::collections::HashMap<String, Option<Observed>>) {
-    let resolved: std::collections::HashMap<String, Value> = plan
-        .resources
-        .iter()
-        .filter_map(|r| super::resolve::resolve(&r.settings, state).ok().map(|v| (r.address.clone(), v)))
-        .collect();
-    plan.resource_changes = against(&plan.resources, &Known { recorded: &state.resources, resolved: &resolved, live });
-    plan.prior_state = Some(state.reference());
 }

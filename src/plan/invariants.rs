@@ -131,7 +131,7 @@ fn truthy(v: Option<&Value>) -> bool {
     v.and_then(Value::as_bool).unwrap_or(false)
 }
 
-fn str_of<'v>(v: Option<&'v Value>) -> &'v str {
+fn str_of(v: Option<&Value>) -> &str {
     v.and_then(Value::as_str).unwrap_or("")
 }
 
@@ -401,7 +401,7 @@ fn policies(c: &mut Checker<'_>, r: &Resource) {
                         }
                         let actions = strings(s.get("Action"));
                         let resources = strings(s.get("Resource"));
-                        if actions.iter().any(|a| *a == "*") && resources.iter().any(|x| *x == "*") {
+                        if actions.contains(&"*") && resources.contains(&"*") {
                             c.fail(Invariant::LeastPrivilege, r, &format!("{path}/Statement/{i}"), "spec", "a policy allows every action on every resource");
                         }
                         if r.component == super::ownership::Component::WorkloadIdentity {
@@ -464,11 +464,10 @@ fn gcp_resource(c: &mut Checker<'_>, r: &Resource) {
                 c.fail(Invariant::TenantIsolation, r, "/workloadIdentityConfig", "spec.tenancy", "Workload Identity is off: pods would share the node's identity");
             }
         }
-        "container_node_pool" => {
-            if r.setting("/config/bootDiskKmsKey").is_none() {
+        "container_node_pool"
+            if r.setting("/config/bootDiskKmsKey").is_none() => {
                 c.fail(Invariant::EncryptionAtRest, r, "/config/bootDiskKmsKey", "spec.storage.encryption.key", "node boot disks are not encrypted with the customer-managed key");
             }
-        }
         "storage_bucket" => {
             if r.setting("/encryption/defaultKmsKeyName").is_none() {
                 c.fail(Invariant::EncryptionAtRest, r, "/encryption/defaultKmsKeyName", "spec.storage.encryption.key", "the bucket has no customer-managed key");
@@ -480,11 +479,10 @@ fn gcp_resource(c: &mut Checker<'_>, r: &Resource) {
                 c.fail(Invariant::NoPublicBuckets, r, "/iamConfiguration/uniformBucketLevelAccess", "spec.storage.blockPublicAccess", "uniform bucket-level access is off (object ACLs possible)");
             }
         }
-        "compute_subnetwork" => {
-            if str_of(r.setting("/purpose")) != "PRIVATE_SERVICE_CONNECT" && !truthy(r.setting("/logConfig/enable")) {
+        "compute_subnetwork"
+            if str_of(r.setting("/purpose")) != "PRIVATE_SERVICE_CONNECT" && !truthy(r.setting("/logConfig/enable")) => {
                 c.fail(Invariant::AuditLogging, r, "/logConfig/enable", "spec.audit.flowLogs", "VPC flow logs are off");
             }
-        }
         "compute_firewall" => {
             let allows = r.setting("/allowed").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
             match str_of(r.setting("/direction")) {
@@ -524,11 +522,10 @@ fn gcp_resource(c: &mut Checker<'_>, r: &Resource) {
                 c.fail(Invariant::OutboundOnly, r, "/consumerAcceptLists", "spec.union.gcpProjectId", "the attachment must accept Union.ai's project only");
             }
         }
-        "iam_workload_identity_pool_provider" => {
-            if str_of(r.setting("/attributeCondition")).trim().is_empty() {
+        "iam_workload_identity_pool_provider"
+            if str_of(r.setting("/attributeCondition")).trim().is_empty() => {
                 c.fail(Invariant::AdminTrust, r, "/attributeCondition", "spec.union", "the workload-identity pool is open: it needs an attribute condition");
             }
-        }
         "service_account_iam_binding" | "service_account_iam_member" => {
             let members: Vec<&str> = strings(r.setting("/members")).into_iter().chain(strings(r.setting("/member"))).collect();
             for m in members {
@@ -537,11 +534,10 @@ fn gcp_resource(c: &mut Checker<'_>, r: &Resource) {
                 }
             }
         }
-        "project_iam_custom_role" => {
-            if strings(r.setting("/role/includedPermissions")).iter().any(|p| p.contains('*')) {
+        "project_iam_custom_role"
+            if strings(r.setting("/role/includedPermissions")).iter().any(|p| p.contains('*')) => {
                 c.fail(Invariant::LeastPrivilege, r, "/role/includedPermissions", "spec", "custom roles list permissions explicitly");
             }
-        }
         "project_iam_member" => {
             let role = str_of(r.setting("/role"));
             if role == "roles/owner" || role == "roles/editor" {
@@ -582,11 +578,10 @@ fn azure_resource(c: &mut Checker<'_>, r: &Resource) {
                 c.fail(Invariant::EncryptionAtRest, r, "/properties/encryption/keySource", "spec.storage.encryption.key", "the storage account has no customer-managed key");
             }
         }
-        "storage_container" => {
-            if str_of(r.setting("/properties/publicAccess")) != "None" {
+        "storage_container"
+            if str_of(r.setting("/properties/publicAccess")) != "None" => {
                 c.fail(Invariant::NoPublicBuckets, r, "/properties/publicAccess", "spec.storage.blockPublicAccess", "the container allows anonymous reads");
             }
-        }
         "network_security_group" => {
             for (i, rule) in r.setting("/properties/securityRules").and_then(Value::as_array).into_iter().flatten().enumerate() {
                 let p = rule.get("properties").cloned().unwrap_or(Value::Null);
@@ -632,22 +627,92 @@ fn azure_resource(c: &mut Checker<'_>, r: &Resource) {
                 c.fail(inv, r, "/properties/subject", field, format!("a federated credential must name an exact subject, not `{subject}`"));
             }
         }
-        "role_definition" => {
-            if r.setting("/properties/permissions").and_then(Value::as_array).into_iter().flatten().any(|p| strings(p.get("actions")).iter().any(|a| *a == "*")) {
+        "role_definition"
+            if r.setting("/properties/permissions").and_then(Value::as_array).into_iter().flatten().any(|p| strings(p.get("actions")).contains(&"*")) => {
                 c.fail(Invariant::LeastPrivilege, r, "/properties/permissions", "spec", "a custom role allows every action");
             }
-        }
         "monitor_diagnostic_setting" if r.name.ends_with("aks-audit") => {
             let on = r.setting("/properties/logs").and_then(Value::as_array).into_iter().flatten().any(|l| str_of(l.get("category")) == "kube-audit" && truthy(l.get("enabled")));
             if !on {
                 c.fail(Invariant::AuditLogging, r, "/properties/logs", "spec.audit.clusterLogs", "kube-audit logs are not exported");
             }
         }
-        "network_watcher_flow_log" => {
-            if !truthy(r.setting("/properties/enabled")) {
+        "network_watcher_flow_log"
+            if !truthy(r.setting("/properties/enabled")) => {
                 c.fail(Invariant::AuditLogging, r, "/properties/enabled", "spec.audit.flowLogs", "VNet flow logs are off");
             }
-        }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn plan_of(name: &str) -> (crate::profile::Profile, Vec<Resource>) {
+        let text = std::fs::read_to_string(format!("profiles/{name}.yaml")).unwrap();
+        let loaded = crate::profile::load_bytes(text.as_bytes(), std::path::Path::new("p.yaml")).unwrap();
+        let resources = crate::plan::desired_resources(&loaded.profile).unwrap();
+        (loaded.profile, resources)
+    }
+
+    fn violations(profile: &crate::profile::Profile, resources: &[Resource]) -> Vec<Invariant> {
+        check(resources, &crate::plan::invariant_context(profile)).into_iter().filter(|v| !v.warning_only).map(|v| v.invariant).collect()
+    }
+
+    fn edit(resources: &mut [Resource], address: &str, pointer: &str, value: Value) {
+        let r = resources.iter_mut().find(|r| r.address == address).unwrap();
+        *r.settings.pointer_mut(pointer).unwrap() = value;
+    }
+
+    #[test]
+    fn examples_hold_every_invariant() {
+        for name in ["aws-byoc", "aws-self-managed", "gcp-byoc", "gcp-self-managed", "azure-byoc", "azure-self-managed"] {
+            let (profile, resources) = plan_of(name);
+            assert_eq!(violations(&profile, &resources), vec![], "{name}");
+        }
+    }
+
+    #[test]
+    fn admin_trust_without_external_id_is_refused() {
+        let (profile, mut resources) = plan_of("aws-byoc");
+        edit(&mut resources, "aws.iam_role.union_admin", "/AssumeRolePolicyDocument/Statement/0/Condition", json!({}));
+        assert_eq!(violations(&profile, &resources), vec![Invariant::AdminTrust]);
+        let (profile, mut resources) = plan_of("gcp-byoc");
+        edit(&mut resources, "gcp.iam_workload_identity_pool_provider.unionai_aws", "/attributeCondition", json!(""));
+        assert_eq!(violations(&profile, &resources), vec![Invariant::AdminTrust]);
+        let (profile, mut resources) = plan_of("azure-byoc");
+        edit(&mut resources, "azure.federated_identity_credential.unionai", "/subject", json!("*"));
+        assert_eq!(violations(&profile, &resources), vec![Invariant::AdminTrust]);
+    }
+
+    #[test]
+    fn a_union_principal_in_self_managed_is_refused() {
+        let (profile, mut resources) = plan_of("aws-self-managed");
+        edit(&mut resources, "aws.iam_role.node", "/AssumeRolePolicyDocument/Statement/0/Principal", json!({ "AWS": "arn:aws:iam::479331373192:root" }));
+        assert!(violations(&profile, &resources).contains(&Invariant::AdminTrust));
+    }
+
+    #[test]
+    fn workload_reaching_other_buckets_breaks_tenant_isolation() {
+        let (profile, mut resources) = plan_of("aws-byoc");
+        edit(&mut resources, "aws.iam_role.workload_worker", "/Policies/acme-prod-workload-worker-buckets/Statement/1/Resource", json!(["arn:aws:s3:::*"]));
+        assert_eq!(violations(&profile, &resources), vec![Invariant::TenantIsolation]);
+    }
+
+    #[test]
+    fn star_on_star_breaks_least_privilege() {
+        let (profile, mut resources) = plan_of("aws-byoc");
+        edit(&mut resources, "aws.iam_role.union_admin", "/Policies/acme-prod-union-ai-admin/Statement/1", json!({ "Effect": "Allow", "Action": "*", "Resource": "*" }));
+        assert_eq!(violations(&profile, &resources), vec![Invariant::LeastPrivilege]);
+    }
+
+    #[test]
+    fn endpoint_service_open_to_anyone_is_refused() {
+        let (profile, mut resources) = plan_of("aws-byoc");
+        edit(&mut resources, "aws.vpc_endpoint_service.api", "/AllowedPrincipals", json!(["*"]));
+        edit(&mut resources, "aws.vpc_endpoint_service.api", "/AcceptanceRequired", json!(false));
+        assert_eq!(violations(&profile, &resources), vec![Invariant::OutboundOnly, Invariant::OutboundOnly]);
     }
 }

@@ -229,7 +229,7 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, c
                 // IAM keeps at most five versions: drop the oldest non-default one first.
                 let versions = p.call("ListPolicyVersions", p.iam.list_policy_versions().policy_arn(&arn).send()).await?;
                 if versions.versions().len() >= 5 {
-                    if let Some(old) = versions.versions().iter().filter(|v| !v.is_default_version()).filter_map(|v| v.version_id()).last() {
+                    if let Some(old) = versions.versions().iter().filter(|v| !v.is_default_version()).filter_map(|v| v.version_id()).next_back() {
                         p.call("DeletePolicyVersion", p.iam.delete_policy_version().policy_arn(&arn).version_id(old).send()).await?;
                     }
                 }
