@@ -3,7 +3,15 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = unionctl::cli::Cli::parse();
+    // Usage errors exit 1 like every other error (clap's own default, 2, means "changes
+    // present" in unionctl's exit-code contract); --help and --version exit 0.
+    let cli = match unionctl::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
     let settings = unionctl::settings::resolve(&cli);
     let ui = settings.ui;
     let status = match unionctl::commands::run(cli.command, &settings) {

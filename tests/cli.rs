@@ -100,7 +100,8 @@ fn model_mismatch_names_both() {
 
 #[test]
 fn model_spelling_is_checked() {
-    unionctl().args(["plan", "-f", "profiles/aws-byoc.yaml", "--model", "byo"]).assert().code(2).stderr(contains("possible values: byoc, self-managed"));
+    unionctl().args(["plan", "-f", "profiles/aws-byoc.yaml", "--model", "byo"]).assert().code(1).stderr(contains("possible values: byoc, self-managed"));
+    unionctl().arg("--help").assert().code(0).stdout(contains("Usage: unionctl"));
 }
 
 /// Each profile-reachable invariant is refused with exit 3, naming the invariant and the field.

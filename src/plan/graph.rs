@@ -3,8 +3,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use petgraph::graph::{DiGraph, NodeIndex};
-
 use super::resource::{references, Resource};
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -69,20 +67,4 @@ pub fn link_and_sort(mut resources: Vec<Resource>) -> Result<Vec<Resource>, Grap
     }
     let mut slots: Vec<Option<Resource>> = resources.into_iter().map(Some).collect();
     Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
-}
-
-/// The plan as a petgraph graph (edges point from a dependency to its dependent), for
-/// callers that walk it: the executor and the DOT renderer.
-pub fn to_graph(resources: &[Resource]) -> (DiGraph<usize, ()>, Vec<NodeIndex>) {
-    let mut g = DiGraph::new();
-    let nodes: Vec<NodeIndex> = (0..resources.len()).map(|i| g.add_node(i)).collect();
-    let index: HashMap<&str, usize> = resources.iter().enumerate().map(|(i, r)| (r.address.as_str(), i)).collect();
-    for (i, r) in resources.iter().enumerate() {
-        for d in &r.depends_on {
-            if let Some(&j) = index.get(d.as_str()) {
-                g.add_edge(nodes[j], nodes[i], ());
-            }
-        }
-    }
-    (g, nodes)
 }
