@@ -183,7 +183,11 @@ struct WalkState<'s> {
     done: usize,
 }
 
-impl WalkState<'_> {
+impl<'s> WalkState<'s> {
+    fn new(state: &'s mut State, sink: &'s mut dyn StateSink) -> Self {
+        WalkState { state, sink, report: WalkReport::default(), failures: Vec::new(), done: 0 }
+    }
+
     fn failed(&mut self, reporter: &dyn Reporter, address: &str, e: &anyhow::Error) -> bool {
         let message = format!("{e:#}");
         reporter.event(Event::Error { address: address.to_string(), message: message.clone() });
@@ -225,7 +229,7 @@ pub async fn apply<P: Provider>(
         let (r, check_only) = &nodes[i];
         if *check_only { "check" } else if r.mode == Mode::Data { "read" } else { "apply" }
     };
-    let mut cx = WalkState { state, sink, report: WalkReport::default(), failures: Vec::new(), done: 0 };
+    let mut cx = WalkState::new(state, sink);
     walk(
         &mut cx,
         &graph,
@@ -378,7 +382,7 @@ pub async fn destroy<P: Provider>(
     let addresses: Vec<&str> = targets.iter().map(|r| r.address.as_str()).collect();
     // Reverse edges: a target waits for every target that depends on it.
     let graph = waits_for(&addresses, |i| targets.iter().filter(|t| t.depends_on.iter().any(|d| d == addresses[i])).map(|t| t.address.as_str()).collect());
-    let mut cx = WalkState { state, sink, report: WalkReport::default(), failures: Vec::new(), done: 0 };
+    let mut cx = WalkState::new(state, sink);
     walk(
         &mut cx,
         &graph,

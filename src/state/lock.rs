@@ -4,7 +4,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use fs4::fs_std::FileExt;
 
@@ -12,7 +12,6 @@ use crate::error::UserError;
 
 pub struct StateLock {
     file: File,
-    path: PathBuf,
 }
 
 impl StateLock {
@@ -38,11 +37,7 @@ impl StateLock {
         file.seek(SeekFrom::Start(0))?;
         write!(file, "pid {} on {host} (unionctl {operation}, since unix time {since})", std::process::id())?;
         file.sync_all()?;
-        Ok(StateLock { file, path: path.to_path_buf() })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(StateLock { file })
     }
 }
 

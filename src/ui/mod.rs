@@ -8,7 +8,7 @@ pub mod progress;
 use std::io::Write;
 use std::path::Path;
 
-use console::{style, Style};
+use console::Style;
 
 use crate::error::{InvariantFailure, UserError};
 use crate::profile::{Diagnostic, ProfileError, Severity};
@@ -115,18 +115,6 @@ impl Ui {
         }
         for h in hints {
             eprintln!("  {} {h}", self.paint(Style::new().cyan().bold(), "hint:"));
-        }
-    }
-
-    pub fn dim(&self, text: &str) -> String {
-        self.paint(Style::new().dim(), text)
-    }
-
-    pub fn bold(&self, text: &str) -> String {
-        if self.color {
-            style(text).bold().force_styling(true).to_string()
-        } else {
-            text.to_string()
         }
     }
 }
