@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use unionctl::plan::{self, render};
+use unionctl::plan::render;
 use unionctl::profile;
 
 fn bench(c: &mut Criterion) {
@@ -13,13 +13,13 @@ fn bench(c: &mut Criterion) {
         c.bench_function(&format!("load+plan {name}"), |b| {
             b.iter(|| {
                 let loaded = profile::load_bytes(black_box(&bytes), Path::new("p.yaml")).unwrap();
-                plan::build(&loaded.profile, &loaded.digest).unwrap()
+                unionctl::clouds::plan(&loaded.profile, &loaded.digest).unwrap()
             })
         });
     }
     let bytes = std::fs::read("profiles/aws-byoc.yaml").unwrap();
     let loaded = profile::load_bytes(&bytes, Path::new("p.yaml")).unwrap();
-    let p = plan::build(&loaded.profile, &loaded.digest).unwrap();
+    let p = unionctl::clouds::plan(&loaded.profile, &loaded.digest).unwrap();
     c.bench_function("render table aws-byoc", |b| b.iter(|| render::table(black_box(&p))));
     c.bench_function("render json aws-byoc", |b| b.iter(|| render::json(black_box(&p))));
 }

@@ -24,7 +24,8 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// `json` streams one JSON event per line on stdout (for CI) instead of progress bars.
+    /// `json`: stdout carries JSON lines (for CI): progress events, then one versioned
+    /// result object per command (docs/results-format.md), also on failure.
     #[arg(long, global = true, value_enum, default_value_t = OutputMode::Text)]
     pub output: OutputMode,
 
@@ -63,6 +64,26 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+impl Command {
+    /// The command's name, as `--output json` results carry it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Init(_) => "init",
+            Command::Validate(_) => "validate",
+            Command::Plan(_) => "plan",
+            Command::Apply(_) => "apply",
+            Command::Destroy(_) => "destroy",
+            Command::Show(_) => "show",
+            Command::State(_) => "state",
+            Command::Outputs(_) => "outputs",
+            Command::Responsibilities(_) => "responsibilities",
+            Command::Verify(_) => "verify",
+            Command::Schema => "schema",
+            Command::Completions { .. } => "completions",
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -214,8 +235,14 @@ pub struct DestroyArgs {
     pub profile: ProfileArgs,
     #[arg(long, value_enum, default_value_t = StageArg::All)]
     pub stage: StageArg,
+    /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
+    /// Also delete buckets that hold objects, with every object version. Without it,
+    /// destroy refuses and deletes nothing while a bucket holds data.
+    #[arg(long)]
+    pub delete_data: bool,
+    /// Resources worked on at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
 }

@@ -12,7 +12,7 @@ pub mod error;
 pub mod exec;
 pub mod plan;
 pub mod profile;
-pub mod providers;
+pub mod clouds;
 pub mod settings;
 pub mod state;
 pub mod ui;

@@ -14,11 +14,14 @@ fn main() -> ExitCode {
     };
     let settings = unionctl::settings::resolve(&cli);
     let ui = settings.ui;
+    let command = cli.command.name();
     let status = match unionctl::commands::run(cli.command, &settings) {
         Ok(status) => status,
         Err(err) => {
             ui.error(&err);
-            unionctl::error::exit_status(&err)
+            let status = unionctl::error::exit_status(&err);
+            ui.error_result(command, &err, status);
+            status
         }
     };
     ExitCode::from(status as u8)

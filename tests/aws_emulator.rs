@@ -14,6 +14,7 @@ use std::process::{Child, Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use predicates::prelude::*;
 use predicates::str::contains;
 use serde_json::Value;
 
@@ -61,7 +62,10 @@ impl Emulator {
 
     /// The unionctl binary with this emulator's environment.
     fn process(&self) -> StdCommand {
-        let mut c = StdCommand::new(assert_cmd::cargo::cargo_bin("unionctl"));
+        self.process_with(StdCommand::new(assert_cmd::cargo::cargo_bin("unionctl")))
+    }
+
+    fn process_with(&self, mut c: StdCommand) -> StdCommand {
         c.env("AWS_ENDPOINT_URL", &self.endpoint)
             .env("AWS_REGION", "us-east-2")
             .env("AWS_ACCESS_KEY_ID", "testing")
@@ -96,6 +100,20 @@ impl Emulator {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// unionctl on a terminal (a pseudo-terminal): waits for `prompt`, types `answer`;
+    /// returns the exit code and what the terminal showed.
+    fn on_terminal(&self, prompt: &str, answer: &str, args: &[&str]) -> (i32, String) {
+        let out = self
+            .process_with(StdCommand::new(&self.python))
+            .args(["tests/support/answer.py", prompt, answer, "--"])
+            .arg(assert_cmd::cargo::cargo_bin("unionctl"))
+            .args(args)
+            .env_remove("CI")
+            .output()
+            .unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
     fn state_file(&self, profile: &str) -> PathBuf {
         let stem = Path::new(profile).file_stem().unwrap().to_string_lossy().to_string();
         self.state_dir.path().join(format!("{stem}.state.json"))
@@ -122,7 +140,7 @@ fn http_get(port: u16, path: &str) -> Option<String> {
 /// not cloud resources unionctl owns).
 fn planned_counts(profile: &str) -> BTreeMap<String, u64> {
     let loaded = unionctl::profile::load_file(Path::new(profile)).unwrap();
-    let plan = unionctl::plan::build(&loaded.profile, &loaded.digest).unwrap();
+    let plan = unionctl::clouds::plan(&loaded.profile, &loaded.digest).unwrap();
     let mut counts = BTreeMap::new();
     for r in plan.resources.iter().filter(|r| r.mode == unionctl::plan::Mode::Managed && !r.kind.starts_with("local.")) {
         *counts.entry(r.kind.clone()).or_insert(0) += 1;
@@ -222,13 +240,17 @@ fn self_managed_creates_no_union_principal() {
         .code(1)
         .stderr(contains("does not match `spec.model: self-managed`"));
     emu.unionctl().args(["apply", "--model", "self-managed", "-f", profile, "--stage", "union", "--auto-approve"]).assert().code(1).stderr(contains("no union stage"));
-    // `--output json`: one JSON event per line on stdout, for CI.
+    // `--output json`: JSON lines on stdout for CI: events, then one result.
     let applied = emu.unionctl().args(["apply", "--model", "self-managed", "-f", profile, "--auto-approve", "--output", "json"]).assert().success();
     assert!(!stderr_of(&applied).contains("Stage union"), "{}", stderr_of(&applied));
-    let events: Vec<Value> = String::from_utf8_lossy(&applied.get_output().stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut events: Vec<Value> = String::from_utf8_lossy(&applied.get_output().stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let result = events.pop().unwrap();
+    assert_eq!((result["command"].as_str(), result["ok"].as_bool(), result["format_version"].as_str()), (Some("apply"), Some(true), Some("1.0")), "{result}");
     let done = events.iter().filter(|e| e["event"] == "done" && e["outcome"] == "created").count() as u64;
     assert_eq!(done, planned_counts(profile).values().sum::<u64>(), "{events:?}");
     assert!(events.iter().all(|e| e["event"] == "start" || e["event"] == "done"), "{events:?}");
+    assert_eq!(result["stages"][0]["outcomes"]["created"].as_u64(), Some(done), "{result}");
+    assert_eq!(result["plan"]["summary"]["create"].as_u64(), Some(done), "{result}");
     assert_inventory_matches_plan(&emu, profile);
     let live = emu.inventory("acme-prod");
     assert_eq!(live["aws.vpc_endpoint_service"], 0);
@@ -237,6 +259,102 @@ fn self_managed_creates_no_union_principal() {
     assert_eq!(roles.trim(), "[]", "roles trusting Union.ai's account: {roles}");
     emu.unionctl().args(["verify", "-f", profile]).assert().success();
     emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+}
+
+/// A copy of an example profile with edits, under the same file name (so it shares the
+/// example's state) in a directory of its own.
+fn variant(dir: &tempfile::TempDir, profile: &str, edits: &[(&str, &str)]) -> String {
+    let mut text = std::fs::read_to_string(profile).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{profile} has no `{from}`");
+        text = text.replace(from, to);
+    }
+    let sub = dir.path().join(std::fs::read_dir(dir.path()).unwrap().count().to_string());
+    std::fs::create_dir(&sub).unwrap();
+    let path = sub.join(Path::new(profile).file_name().unwrap());
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// `apply` shows the plan against what exists and executes exactly it: drift shows as
+/// updates (answered `n`, nothing changes); a bucket removed from the profile shows as a
+/// delete, and is deleted only while it holds no data; a change that forces a new
+/// resource shows as a replace at plan time, and is refused for what holds data or
+/// identity; destroy keeps data unless told otherwise.
+#[test]
+fn apply_executes_exactly_the_plan_it_shows() {
+    let emu = Emulator::start();
+    let profile = "profiles/aws-self-managed.yaml";
+    let apply = ["apply", "--model", "self-managed", "-f"];
+    emu.unionctl().args(apply).args([profile, "--auto-approve"]).assert().success();
+
+    // Drift, then apply on a terminal answered `n`: the screen shows updates, not creates.
+    emu.python("tests/support/tamper.py", &["acme-prod", "drift"]);
+    let (code, screen) = emu.on_terminal("Only `yes` is accepted", "n", &[apply[0], apply[1], apply[2], apply[3], profile]);
+    assert_eq!(code, 1, "{screen}");
+    for drifted in ["aws.eks_cluster.main", "aws.s3_bucket.metadata", "aws.iam_role.workload_worker"] {
+        let row = screen.lines().find(|l| l.contains(drifted) && l.contains("update")).unwrap_or_else(|| panic!("no update row for {drifted}:\n{screen}"));
+        assert!(row.contains("~ update") && row.contains("(changed outside unionctl)"), "{row}");
+    }
+    assert!(!screen.contains("+ create"), "{screen}");
+    assert!(screen.contains("Plan: 0 to create, 3 to update, 0 to replace, 0 to delete") && screen.contains("apply cancelled; nothing was changed"), "{screen}");
+    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(2);
+    let (code, screen) = emu.on_terminal("Only `yes` is accepted", "yes", &[apply[0], apply[1], apply[2], apply[3], profile]);
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("3 updated"), "{screen}");
+    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+
+    // A bucket removed from the profile is a delete in the confirmation; empty, it goes.
+    let dir = tempfile::tempdir().unwrap();
+    let one_bucket = variant(&dir, profile, &[("buckets: [metadata, fast-registration]", "buckets: [metadata]")]);
+    let (code, screen) = emu.on_terminal("Only `yes` is accepted", "n", &[apply[0], apply[1], apply[2], apply[3], &one_bucket]);
+    assert_eq!(code, 1, "{screen}");
+    assert!(screen.lines().any(|l| l.contains("- delete") && l.contains("aws.s3_bucket.fast_registration")), "{screen}");
+    emu.unionctl().args(apply).args([&one_bucket, "--auto-approve"]).assert().success().stderr(contains("1 deleted"));
+    assert_eq!(emu.inventory("acme-prod")["aws.s3_bucket"], 2, "metadata and the audit bucket remain");
+
+    // A bucket that holds data is never deleted by apply: refused, and nothing changes.
+    emu.python("tests/support/tamper.py", &["acme-prod", "object", "metadata"]);
+    let swapped = variant(&dir, profile, &[("buckets: [metadata, fast-registration]", "buckets: [fast-registration]")]);
+    emu.unionctl()
+        .args(apply)
+        .args([&swapped, "--auto-approve"])
+        .assert()
+        .code(1)
+        .stdout(contains("! refused: `aws.s3_bucket.metadata` holds 1 object"))
+        .stderr(contains("nothing was changed"));
+    assert_eq!(emu.inventory("acme-prod")["aws.s3_bucket"], 2, "nothing was created or deleted");
+
+    // A change that forces a new node group: a replace at plan time, carried out.
+    let bigger = variant(&dir, &one_bucket, &[("instanceType: m6i.2xlarge", "instanceType: m6i.4xlarge")]);
+    emu.unionctl()
+        .args(["plan", "-f", &bigger, "--detailed-exitcode"])
+        .assert()
+        .code(2)
+        .stdout(contains("-/+ replace aws.eks_node_group.workers"))
+        .stdout(contains("/instanceTypes: [\"m6i.2xlarge\"] → [\"m6i.4xlarge\"]  # forces replacement"));
+    emu.unionctl().args(apply).args([&bigger, "--auto-approve"]).assert().success().stderr(contains("1 deleted, ").or(contains("1 created")));
+    emu.unionctl().args(["plan", "-f", &bigger, "--detailed-exitcode"]).assert().code(0);
+    // … and one that would replace the cluster is refused at plan time.
+    let services = variant(&dir, &bigger, &[("    zones: 3\n", "    zones: 3\n    servicesCidr: 172.21.0.0/16\n")]);
+    emu.unionctl()
+        .args(["plan", "-f", &services])
+        .assert()
+        .code(1)
+        .stdout(contains("-/+ replace aws.eks_cluster.main"))
+        .stderr(contains("apply never replaces `aws.eks_cluster.main`: it runs every workload"));
+
+    // Destroy keeps data unless told: refused with the count, then done with --delete-data.
+    emu.unionctl()
+        .args(["destroy", "-f", &bigger, "--auto-approve"])
+        .assert()
+        .code(1)
+        .stderr(contains("aws.s3_bucket.metadata (acme-prod-metadata): 1 object"))
+        .stderr(contains("--delete-data"));
+    assert!(emu.inventory("acme-prod").values().sum::<u64>() > 0, "nothing was deleted");
+    emu.unionctl().args(["destroy", "-f", &bigger, "--auto-approve", "--delete-data"]).assert().success();
+    let left: Vec<_> = emu.inventory("acme-prod").into_iter().filter(|(_, n)| *n > 0).collect();
+    assert!(left.is_empty(), "left after destroy: {left:?}");
 }
 
 #[test]

@@ -19,7 +19,7 @@ fn examples() -> Vec<(Provider, Model, String)> {
 
 fn plan_of(path: &str) -> Plan {
     let loaded = profile::load_file(Path::new(path)).unwrap_or_else(|e| panic!("{path}: {e:?}"));
-    plan::build(&loaded.profile, &loaded.digest).unwrap_or_else(|e| panic!("{path}: {e:?}"))
+    unionctl::clouds::plan(&loaded.profile, &loaded.digest).unwrap_or_else(|e| panic!("{path}: {e:?}"))
 }
 
 #[test]
@@ -120,7 +120,7 @@ fn aws_plans_match_spec() {
         let sg = find(&plan, "aws.security_group.cluster");
         let egress_ports: Vec<u64> = ptr(sg, "/IpPermissionsEgress").as_array().unwrap().iter().filter_map(|p| p.get("FromPort").and_then(Value::as_u64)).collect();
         assert_eq!(egress_ports, vec![443, 7844, 7844]);
-        for service in plan::aws::INTERFACE_ENDPOINTS {
+        for service in unionctl::clouds::aws::plan::INTERFACE_ENDPOINTS {
             let address = format!("aws.vpc_endpoint.{}", service.replace(['-', '.'], "_"));
             assert_eq!(ptr(find(&plan, &address), "/VpcEndpointType"), "Interface");
         }
@@ -222,7 +222,7 @@ fn an_existing_network_is_read_not_created() {
         "    existing: { networkId: vpc-0a1b2c3d4e5f60718, subnetIds: [subnet-0a1b2c3d, subnet-1a2b3c4d] }\n",
     );
     let loaded = profile::load_bytes(text.as_bytes(), Path::new("existing.yaml")).unwrap();
-    let plan = plan::build(&loaded.profile, &loaded.digest).unwrap();
+    let plan = unionctl::clouds::plan(&loaded.profile, &loaded.digest).unwrap();
     assert!(plan.resource("aws.vpc.main").is_none());
     assert!(plan.resources.iter().all(|r| r.kind != "aws.subnet" || r.mode == plan::Mode::Data));
     let vpc = find(&plan, "data.aws.vpc.existing");

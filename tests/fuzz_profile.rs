@@ -91,7 +91,7 @@ fn apply(text: &str, m: &Mutation) -> String {
 /// Loading and, when that succeeds, planning: both must return, never panic.
 fn exercise(bytes: &[u8]) {
     if let Ok(loaded) = profile::load_bytes(bytes, Path::new("fuzz.yaml")) {
-        let _ = unionctl::plan::build(&loaded.profile, &loaded.digest);
+        let _ = unionctl::clouds::plan(&loaded.profile, &loaded.digest);
     }
 }
 

@@ -7,6 +7,13 @@
   the request, dropping subnets and security groups, and answers with a cluster instead of
   the documented `update` object. Here the request is merged into the VPC config, as EKS
   does, and the answer is an `update`.
+- S3 bucket policies on object operations: moto treats a statement whose condition it
+  cannot evaluate as a denial, so the data plane's "deny without TLS" statement denies
+  every object read, write and delete. Here a statement applies only when its condition
+  holds (IAM's rule), evaluated for Bool, NumericLessThan and StringEquals against the
+  request context of AWS's endpoints, which are TLS 1.2+ only: `aws:SecureTransport`
+  true, `s3:TlsVersion` 1.3. (The emulator listens on plain HTTP on loopback; it stands
+  in for those endpoints.)
 - S3 GetBucketVersioning on a bucket that was never versioned: moto answers
   `<GetBucketVersioningResponse/>`, which is not the documented `<VersioningConfiguration/>`
   and which the AWS SDK for Rust rightly refuses to parse.
@@ -18,6 +25,8 @@ to an emulator.
 """
 
 import datetime
+import json
+import re
 import sys
 from urllib.parse import unquote
 
@@ -155,8 +164,64 @@ def update_cluster_config(self: EKSResponse) -> ActionResult:
     return ActionResult({"update": update})
 
 
+# The request context of an AWS endpoint: https only, TLS 1.2 or later.
+_TLS_ENDPOINT = {"aws:securetransport": "true", "s3:tlsversion": "1.3"}
+
+
+def _as_list(v):
+    return v if isinstance(v, list) else [v]
+
+
+def _condition_holds(condition: dict) -> bool:
+    """IAM: every operator and key must hold; a key absent from the context does not."""
+    for operator, keys in condition.items():
+        for key, expected in keys.items():
+            actual = _TLS_ENDPOINT.get(key.lower())
+            if actual is None:
+                return False
+            wanted = [str(e) for e in _as_list(expected)]
+            if operator == "Bool":
+                ok = actual.lower() in [w.lower() for w in wanted]
+            elif operator == "NumericLessThan":
+                ok = any(float(actual) < float(w) for w in wanted)
+            elif operator == "StringEquals":
+                ok = actual in wanted
+            else:
+                return False
+            if not ok:
+                return False
+    return True
+
+
+def _matches(patterns, value: str) -> bool:
+    return any(re.fullmatch(re.escape(p).replace(r"\*", ".*").replace(r"\?", "."), value) for p in _as_list(patterns or []))
+
+
+def _fix_bucket_policy_conditions() -> None:
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self, action: str, resource: str):
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        doc = json.loads(self.policy.decode() if isinstance(self.policy, bytes) else self.policy)
+        permitted = False
+        for st in _as_list(doc.get("Statement", [])):
+            if not (_matches(st.get("Action"), action) and _matches(st.get("Resource"), resource)):
+                continue
+            if st.get("Condition") and not _condition_holds(st["Condition"]):
+                continue
+            if st.get("Effect") == "Deny":
+                return PermissionResult.DENIED
+            permitted = True
+        return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
+
+    FakeBucket.get_permission = get_permission
+
+
 def install() -> None:
     _fix_bucket_versioning()
+    _fix_bucket_policy_conditions()
     EKSResponse.update_cluster_config = update_cluster_config
     for fn in (create_access_entry, describe_access_entry, delete_access_entry, list_access_entries,
                associate_access_policy, list_associated_access_policies):

@@ -1,11 +1,16 @@
-use std::collections::BTreeSet;
+//! `apply`: the plan against what exists, shown; then exactly its changes, stage by stage.
+
+use std::path::Path;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
+use serde_json::json;
 
 use crate::cli::ApplyArgs;
 use crate::error::{ExitStatus, UserError};
-use crate::exec::{self, Outcome};
-use crate::plan::{render, Plan};
+use crate::exec::{self, CallCounts, Outcome, Provider, WalkReport};
+use crate::plan::{render, Change, Party, Plan};
+use crate::profile::LoadedProfile;
 use crate::settings::Settings;
 use crate::state::{self, State, StateLock};
 use crate::ui::progress::Progress;
@@ -14,84 +19,115 @@ pub fn run(args: ApplyArgs, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
     let loaded = super::load_profile(&args.profile.profile, ui)?;
     super::check_model(&loaded, Some(args.model.into()))?;
-    super::require_aws(&loaded, "apply")?;
     let stages = super::stages(loaded.profile.spec.model, args.stage)?;
+    let cloud = super::cloud_of(&loaded);
     let paths = super::state_paths(settings, &loaded);
     let _lock = StateLock::acquire(&paths.lock, "apply")?;
     let prior = super::load_state(&paths, &loaded)?;
+    let saved = args.plan_file.as_deref().map(|file| saved_plan(file, &loaded, prior.as_ref())).transpose()?;
+    let mut plan = super::build_plan(&loaded)?;
+    super::show_plan_warnings(&plan, &loaded, ui);
+    let mut state = super::state_or_new(prior, &loaded);
+    let union_alone = stages == [Party::Union];
+    let parallelism = usize::from(args.parallelism);
 
-    let plan = match &args.plan_file {
-        Some(file) => saved_plan(file, &loaded, prior.as_ref())?,
-        None => {
-            let plan = super::build_plan(&loaded)?;
-            super::show_plan_warnings(&plan, &loaded, ui);
-            plan
+    super::runtime()?.block_on(async {
+        let t0 = Instant::now();
+        // The union stage alone reads with Union.ai's identity (all it has); otherwise the
+        // customer's credentials read everything.
+        let first = if union_alone { Party::Union } else { Party::Customer };
+        let mut provider = Some(cloud.connect(first, &loaded.profile, &state).await.with_context(|| format!("stage {first}"))?);
+        let refreshed = super::refresh_plan(&mut plan, &loaded, &state, provider.as_deref().expect("just connected"), union_alone.then_some(Party::Union)).await?;
+        if let Some(saved) = &saved {
+            same_changes(saved, &plan, args.plan_file.as_deref().unwrap_or(Path::new("")))?;
         }
-    };
-    let mut state = prior.unwrap_or_else(|| State::new(&loaded.profile.metadata.name, loaded.profile.spec.cloud.provider, loaded.profile.spec.model));
-
-    if !args.auto_approve {
-        ui.out(&render::table(&plan));
-        if !ui.confirm("Apply this plan?")? {
+        plan.resource_changes.retain(|c| shown_for(&plan.resources, &stages, c));
+        if union_alone {
+            super::refuse_customer_changes(&plan)?;
+        }
+        if !ui.json_events {
+            // Unattended, the summary; the whole plan when someone answers, or when
+            // something in it is refused.
+            if args.auto_approve && plan.summary().blocked == 0 {
+                ui.status(&render::summary_line(&plan));
+            } else {
+                ui.out(&render::table(&plan));
+            }
+        }
+        super::refuse_blocked(&plan)?;
+        if !plan.has_changes() {
+            let calls = provider.as_ref().map_or(CallCounts::default(), |p| p.calls());
+            ui.success(&format!("Apply complete in {:.1}s: no changes. {} API calls ({} mutating).", t0.elapsed().as_secs_f64(), calls.total, calls.mutating));
+            ui.result("apply", ExitStatus::Success, json!({ "plan": render::changes_result(&plan), "stages": [], "calls": calls, "elapsed_ms": t0.elapsed().as_millis(), "state_serial": state.serial }));
+            return Ok(());
+        }
+        if !args.auto_approve && !ui.confirm("Apply these changes?")? {
             return Err(UserError::new("apply cancelled; nothing was changed").into());
         }
-    }
 
-    let parallelism = usize::from(args.parallelism);
-    let desired: BTreeSet<String> = plan.resources.iter().map(|r| r.address.clone()).collect();
-    super::runtime()?.block_on(async {
-        let mut total_calls = 0;
-        let mut mutating_calls = 0;
-        let t0 = std::time::Instant::now();
-        for stage in stages {
-            let provider = super::provider_for(stage, &loaded, &state).await.with_context(|| format!("stage {stage}"))?;
-            let nodes = exec::stage_nodes(&plan.resources, stage);
-            let progress = Progress::new(ui, &format!("Applying stage {stage}: {} resources, {parallelism} at a time", nodes.len()));
+        let mut calls = CallCounts::default();
+        let mut stage_results = Vec::new();
+        for stage in &stages {
+            let stage = *stage;
+            // The refresh's provider serves the first stage; the union stage after the
+            // customer's connects anew, through the admin identity the customer stage made.
+            let p: Box<dyn Provider> = match provider.take() {
+                Some(p) if stage == first => p,
+                other => {
+                    calls = calls + other.map_or(CallCounts::default(), |p| p.calls());
+                    cloud.connect(stage, &loaded.profile, &state).await.with_context(|| format!("stage {stage}"))?
+                }
+            };
+            let changes = plan.resource_changes.iter().filter(|c| c.stage == stage && c.action.is_change()).count();
+            let progress = Progress::new(ui, &format!("Applying stage {stage}: {}, {parallelism} at a time", crate::plan::count(changes as u64, "change")));
             let mut sink = |s: &mut State| state::save(&paths.state, s);
-            let result = exec::apply(&nodes, &provider, &mut state, &mut sink, &progress, parallelism).await;
-            // Resources state still records that the profile no longer wants: delete them.
-            let orphans = result.is_ok() && state.resources.values().any(|r| r.stage == stage && !desired.contains(&r.address));
-            let cleanup = if orphans {
-                let select = |r: &state::ResourceState| r.stage == stage && !desired.contains(&r.address);
-                Some(exec::destroy(&select, &provider, &mut state, &mut sink, &progress, parallelism).await)
-            } else {
-                None
-            };
+            let result = exec::apply(&plan, stage, &refreshed, p.as_ref(), &mut state, &mut sink, &progress, parallelism).await;
             progress.finish();
-            let calls = provider.calls();
-            total_calls += calls.total;
-            mutating_calls += calls.mutating;
+            let stage_calls = p.calls();
+            calls = calls + stage_calls;
             let report = result.with_context(|| format!("stage {stage} stopped; state records what was done, and re-running apply resumes"))?;
-            let deleted = match cleanup {
-                Some(r) => r?.count(Outcome::Deleted),
-                None => 0,
-            };
-            ui.success(&format!(
-                "Stage {stage} done: {} created, {} updated, {} unchanged, {} checked, {} read, {deleted} deleted in {:.1}s ({} API calls, {} mutating).",
-                report.count(Outcome::Created),
-                report.count(Outcome::Updated),
-                report.count(Outcome::Unchanged),
-                report.count(Outcome::Checked),
-                report.count(Outcome::Read),
-                report.elapsed_ms as f64 / 1000.0,
-                calls.total,
-                calls.mutating
-            ));
+            ui.success(&format!("Stage {stage} done: {} in {:.1}s ({} API calls, {} mutating).", describe(&report), report.elapsed_ms as f64 / 1000.0, stage_calls.total, stage_calls.mutating));
+            stage_results.push(json!({ "stage": stage, "outcomes": counts(&report), "elapsed_ms": report.elapsed_ms, "calls": stage_calls }));
         }
         ui.success(&format!(
-            "Apply complete in {:.1}s: {total_calls} API calls ({mutating_calls} mutating). State: {} (serial {}).",
+            "Apply complete in {:.1}s: {} API calls ({} mutating). State: {} (serial {}).",
             t0.elapsed().as_secs_f64(),
+            calls.total,
+            calls.mutating,
             paths.state.display(),
             state.serial
         ));
+        ui.result("apply", ExitStatus::Success, json!({ "plan": render::changes_result(&plan), "stages": stage_results, "calls": calls, "elapsed_ms": t0.elapsed().as_millis(), "state_serial": state.serial }));
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitStatus::Success)
 }
 
+/// Whether a change belongs to the stages being applied: its own stage, or (the union
+/// stage) a customer-owned resource that stage depends on and checks.
+fn shown_for(resources: &[crate::plan::Resource], stages: &[Party], c: &Change) -> bool {
+    stages.contains(&c.stage) || (stages.contains(&Party::Union) && exec::stage_inputs(resources, Party::Union).contains(c.address.as_str()))
+}
+
+const OUTCOMES: [Outcome; 8] = [Outcome::Created, Outcome::Adopted, Outcome::Updated, Outcome::Deleted, Outcome::Unchanged, Outcome::Checked, Outcome::Read, Outcome::Gone];
+
+/// "3 created, 1 updated, 40 unchanged".
+fn describe(report: &WalkReport) -> String {
+    let parts: Vec<String> = OUTCOMES.iter().filter(|o| report.count(**o) > 0).map(|o| format!("{} {}", report.count(*o), o.as_str())).collect();
+    if parts.is_empty() {
+        "nothing to do".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn counts(report: &WalkReport) -> serde_json::Value {
+    OUTCOMES.iter().map(|o| (o.as_str().replace(' ', "_"), json!(report.count(*o)))).collect::<serde_json::Map<_, _>>().into()
+}
+
 /// A plan saved by `plan --out`: applied exactly, and only if neither the profile nor the
 /// state moved since it was made.
-fn saved_plan(file: &std::path::Path, loaded: &crate::profile::LoadedProfile, state: Option<&State>) -> Result<Plan> {
+fn saved_plan(file: &Path, loaded: &LoadedProfile, state: Option<&State>) -> Result<Plan> {
     let text = std::fs::read(file).with_context(|| format!("cannot read plan {}", file.display()))?;
     let plan: Plan = serde_json::from_slice(&text).with_context(|| format!("{} is not a unionctl plan", file.display()))?;
     if plan.format_version.split('.').next() != crate::plan::FORMAT_VERSION.split('.').next() {
@@ -116,4 +152,24 @@ fn saved_plan(file: &std::path::Path, loaded: &crate::profile::LoadedProfile, st
         return Err(UserError::new("the saved plan is for another model").into());
     }
     Ok(plan)
+}
+
+/// A saved plan is carried out only if what exists still gives exactly its changes.
+fn same_changes(saved: &Plan, fresh: &Plan, file: &Path) -> Result<()> {
+    let key = |c: &Change| (c.address.clone(), c.action, c.changed_paths.clone(), c.replace_paths.clone());
+    let mut a: Vec<_> = saved.resource_changes.iter().filter(|c| c.action.is_change()).map(key).collect();
+    let mut b: Vec<_> = fresh.resource_changes.iter().filter(|c| c.action.is_change()).map(key).collect();
+    a.sort();
+    b.sort();
+    if a != b {
+        let differ: Vec<String> = b.iter().filter(|x| !a.contains(x)).chain(a.iter().filter(|x| !b.contains(x))).map(|x| x.0.clone()).collect();
+        return Err(UserError::new(format!(
+            "the live resources changed since plan {} was made ({}); nothing was changed",
+            file.display(),
+            differ.join(", ")
+        ))
+        .hint("make a new plan with `unionctl plan --out` and review it")
+        .into());
+    }
+    Ok(())
 }

@@ -1,8 +1,13 @@
+//! `destroy`: what state records, dependents first, stage by stage in reverse; never a
+//! bucket that holds data unless `--delete-data` says so.
+
 use anyhow::{Context, Result};
+use serde_json::json;
 
 use crate::cli::DestroyArgs;
 use crate::error::{ExitStatus, UserError};
 use crate::exec::{self, Outcome};
+use crate::plan::Party;
 use crate::settings::Settings;
 use crate::state::{self, State, StateLock};
 use crate::ui::progress::Progress;
@@ -10,40 +15,69 @@ use crate::ui::progress::Progress;
 pub fn run(args: DestroyArgs, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
     let loaded = super::load_profile(&args.profile.profile, ui)?;
-    super::require_aws(&loaded, "destroy")?;
+    let cloud = super::cloud_of(&loaded);
     let mut stages = super::stages(loaded.profile.spec.model, args.stage)?;
     stages.reverse();
     let paths = super::state_paths(settings, &loaded);
     let _lock = StateLock::acquire(&paths.lock, "destroy")?;
     let Some(mut st) = super::load_state(&paths, &loaded)? else {
         ui.success("No state: unionctl created nothing here, so there is nothing to destroy.");
+        ui.result("destroy", ExitStatus::Success, json!({ "stages": [] }));
         return Ok(ExitStatus::Success);
     };
-    if st.resources.is_empty() {
+    if !st.resources.values().any(|r| stages.contains(&r.stage)) {
         ui.success("State records no resources: nothing to destroy.");
+        ui.result("destroy", ExitStatus::Success, json!({ "stages": [] }));
         return Ok(ExitStatus::Success);
-    }
-    if !args.auto_approve {
-        for r in st.resources.values() {
-            ui.out(&format!("  - {} ({}, owner {})\n", r.address, r.id, r.owner));
-        }
-        if !ui.confirm(&format!("Delete these {} resources?", st.resources.len()))? {
-            return Err(UserError::new("destroy cancelled; nothing was deleted").into());
-        }
     }
     let parallelism = usize::from(args.parallelism);
     super::runtime()?.block_on(async {
-        for stage in stages {
+        // What the buckets hold, read before anything is deleted: a refusal leaves the data
+        // plane whole. Data-holding resources are the customer's in both models.
+        let mut holding = Vec::new();
+        if stages.contains(&Party::Customer) {
+            let provider = cloud.connect(Party::Customer, &loaded.profile, &st).await.context("stage customer")?;
+            for r in st.resources.values().filter(|r| r.stage == Party::Customer) {
+                if let Some(n) = provider.contents(r).await? {
+                    if n > 0 {
+                        holding.push((r.address.clone(), r.id.clone(), n));
+                    }
+                }
+            }
+        }
+        if !holding.is_empty() && !args.delete_data {
+            let list = holding.iter().map(|(a, id, n)| format!("{a} ({id}): {}", crate::plan::count(*n, "object"))).collect::<Vec<_>>().join("; ");
+            return Err(UserError::new(format!("{} bucket(s) hold data, and destroy never deletes data unless asked: {list}; nothing was deleted", holding.len()))
+                .hint("copy out what must be kept, then run destroy again with --delete-data (every object version is deleted)")
+                .into());
+        }
+        if !args.auto_approve {
+            let mut listing = String::new();
+            for r in st.resources.values().filter(|r| stages.contains(&r.stage)) {
+                listing.push_str(&format!("  - {} ({}, owner {})\n", r.address, r.id, r.owner));
+            }
+            for (a, _, n) in &holding {
+                listing.push_str(&format!("  ! {a} holds {}, which will be deleted (--delete-data)\n", crate::plan::count(*n, "object")));
+            }
+            ui.out(&listing);
+            let count = st.resources.values().filter(|r| stages.contains(&r.stage)).count();
+            if !ui.confirm(&format!("Delete these {count} resources?"))? {
+                return Err(UserError::new("destroy cancelled; nothing was deleted").into());
+            }
+        }
+        let mut results = Vec::new();
+        for stage in &stages {
+            let stage = *stage;
             if !st.resources.values().any(|r| r.stage == stage) {
                 continue;
             }
             // The union stage deletes only what Union.ai created; the customer's resources
             // go only with the customer's credentials.
-            let provider = super::provider_for(stage, &loaded, &st).await.with_context(|| format!("stage {stage}"))?;
+            let provider = cloud.connect(stage, &loaded.profile, &st).await.with_context(|| format!("stage {stage}"))?;
             let progress = Progress::new(ui, &format!("Destroying stage {stage}"));
             let mut sink = |s: &mut State| state::save(&paths.state, s);
             let select = |r: &state::ResourceState| r.stage == stage;
-            let result = exec::destroy(&select, &provider, &mut st, &mut sink, &progress, parallelism).await;
+            let result = exec::destroy(&select, args.delete_data, stage, provider.as_ref(), &mut st, &mut sink, &progress, parallelism).await;
             progress.finish();
             let report = result.with_context(|| format!("stage {stage} stopped; re-running destroy resumes"))?;
             let calls = provider.calls();
@@ -54,7 +88,9 @@ pub fn run(args: DestroyArgs, settings: &Settings) -> Result<ExitStatus> {
                 report.elapsed_ms as f64 / 1000.0,
                 calls.total
             ));
+            results.push(json!({ "stage": stage, "deleted": report.count(Outcome::Deleted), "gone": report.count(Outcome::Gone), "elapsed_ms": report.elapsed_ms, "calls": calls }));
         }
+        ui.result("destroy", ExitStatus::Success, json!({ "stages": results, "state_serial": st.serial }));
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitStatus::Success)

@@ -1,6 +1,6 @@
 //! One thin function per command over the library. Shared steps (load the profile and
-//! show its warnings, build the plan and map invariant violations to profile positions)
-//! live here once.
+//! show its warnings, build the plan and map invariant violations to profile positions,
+//! compute the plan's changes against what exists) live here once.
 
 pub mod apply;
 pub mod destroy;
@@ -17,11 +17,12 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, StateCommand};
+use crate::cli::{Cli, Command, StageArg, StateCommand};
+use crate::clouds::{self, Cloud};
 use crate::error::{ExitStatus, InvariantFailure, UserError};
-use crate::plan::{Party, Plan, PlanError};
-use crate::profile::{self, LoadedProfile, Model, Provider};
-use crate::providers::aws::AwsProvider;
+use crate::exec::{self, Provider, Refreshed};
+use crate::plan::{Action, Party, Plan, PlanError};
+use crate::profile::{self, LoadedProfile, Model};
 use crate::settings::Settings;
 use crate::state::{State, StatePaths};
 use crate::ui::Ui;
@@ -54,6 +55,9 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
 }
 
+/// Resources read at once by a refresh.
+const REFRESH_PARALLELISM: usize = 8;
+
 pub fn state_paths(settings: &Settings, loaded: &LoadedProfile) -> StatePaths {
     StatePaths::for_profile(&settings.state_dir, &loaded.path)
 }
@@ -79,43 +83,28 @@ pub fn load_state(paths: &StatePaths, loaded: &LoadedProfile) -> Result<Option<S
     Ok(Some(state))
 }
 
-/// Only AWS has a provider in this release; GCP and Azure plan offline.
-pub fn require_aws(loaded: &LoadedProfile, what: &str) -> Result<()> {
-    if loaded.profile.spec.cloud.provider != Provider::Aws {
-        return Err(UserError::new(format!("`{what}` on {} is not available in this release: only `plan` is", loaded.profile.spec.cloud.provider.title()))
-            .hint("AWS profiles can be applied; GCP and Azure plans are complete and reviewable")
-            .into());
-    }
-    Ok(())
+/// The state a command works on: what exists, or a new one for this profile.
+pub fn state_or_new(prior: Option<State>, loaded: &LoadedProfile) -> State {
+    let p = &loaded.profile;
+    prior.unwrap_or_else(|| State::new(&p.metadata.name, p.spec.cloud.provider, p.spec.model))
 }
 
-/// The provider a stage runs with: the caller's credentials for the customer stage, the
-/// admin identity (AssumeRole with the external ID) for the union stage.
-pub async fn provider_for(stage: Party, loaded: &LoadedProfile, state: &State) -> Result<AwsProvider> {
-    let name = &loaded.profile.metadata.name;
-    match stage {
-        Party::Customer => AwsProvider::from_environment(name).await,
-        Party::Union => {
-            let role = state.output("aws.iam_role.union_admin", "arn").and_then(|v| v.as_str()).ok_or_else(|| {
-                UserError::new("the admin identity does not exist yet, so the union stage cannot assume it")
-                    .hint("run `unionctl apply --stage customer` first (the customer's credentials create it)")
-            })?;
-            let external_id = match loaded.profile.spec.union.as_ref().and_then(|u| u.external_id.clone()) {
-                Some(id) => id,
-                None => state
-                    .output("local.external_id.union", "value")
-                    .and_then(|v| v.as_str())
-                    .map(String::from)
-                    .ok_or_else(|| UserError::new("the external ID is not in state; run the customer stage first"))?,
-            };
-            AwsProvider::assume_role(name, role, &external_id).await
-        }
-    }
+/// The state a command that only reads needs: it must exist.
+pub fn require_state(paths: &StatePaths, loaded: &LoadedProfile) -> Result<State> {
+    load_state(paths, loaded)?.ok_or_else(|| {
+        UserError::new("no state: nothing has been applied yet")
+            .hint(format!("run `unionctl apply --model {} -f {}`", loaded.profile.spec.model, loaded.path.display()))
+            .into()
+    })
+}
+
+/// The cloud a profile names.
+pub fn cloud_of(loaded: &LoadedProfile) -> &'static dyn Cloud {
+    clouds::of(loaded.profile.spec.cloud.provider)
 }
 
 /// The stages to run, in apply order.
-pub fn stages(model: Model, arg: crate::cli::StageArg) -> Result<Vec<Party>> {
-    use crate::cli::StageArg;
+pub fn stages(model: Model, arg: StageArg) -> Result<Vec<Party>> {
     match (model, arg) {
         (Model::SelfManaged, StageArg::Union) => Err(UserError::new("self-managed has no union stage: Union.ai has no access")
             .hint("drop --stage, or use --stage customer")
@@ -152,7 +141,7 @@ pub fn check_model(loaded: &LoadedProfile, given: Option<Model>) -> Result<()> {
 
 /// Builds the plan; invariant violations become an `InvariantFailure` pointing into the profile.
 pub fn build_plan(loaded: &LoadedProfile) -> Result<Plan> {
-    crate::plan::build(&loaded.profile, &loaded.digest).map_err(|e| match e {
+    crate::plan::build(&loaded.profile, &loaded.digest, cloud_of(loaded)).map_err(|e| match e {
         PlanError::Invariants(violations) => anyhow::Error::new(invariant_failure(loaded, "the plan breaks", violations)),
         other => anyhow::Error::new(other),
     })
@@ -179,4 +168,56 @@ pub fn show_plan_warnings(plan: &Plan, loaded: &LoadedProfile, ui: &Ui) {
         let at = loaded.source.mark(&w.profile_field).map(|m| format!(" ({}:{m})", loaded.path.display())).unwrap_or_default();
         ui.warning(&format!("{}: {} — {}{at}", w.invariant, w.address, w.message));
     }
+}
+
+/// Reads what exists for the plan's resources (limited to `scope` when given) and
+/// replaces the plan's changes by the changes against it. Without state nothing has been
+/// applied: the plan stays "create everything" and nothing is read.
+pub async fn refresh_plan(plan: &mut Plan, loaded: &LoadedProfile, state: &State, provider: &dyn Provider, scope: Option<Party>) -> Result<Refreshed> {
+    if state.resources.is_empty() {
+        return Ok(Refreshed::default());
+    }
+    let inputs = scope.map(|stage| exec::stage_inputs(&plan.resources, stage));
+    let wanted: Vec<_> = plan.resources.iter().filter(|r| inputs.as_ref().is_none_or(|i| i.contains(r.address.as_str()))).cloned().collect();
+    let live = exec::refresh(&wanted, provider, state, REFRESH_PARALLELISM).await?;
+    // Data-holding resources are the customer's: only the customer's credentials count them.
+    let contents = if scope == Some(Party::Union) { Default::default() } else { exec::orphan_contents(&plan.resources, provider, state).await? };
+    let refreshed = Refreshed { live, contents };
+    exec::diff(plan, state, &refreshed, cloud_of(loaded));
+    Ok(refreshed)
+}
+
+/// Refuses a plan with changes that apply will not carry out, naming each and what to do.
+pub fn refuse_blocked(plan: &Plan) -> Result<()> {
+    let blocked: Vec<&str> = plan.resource_changes.iter().filter_map(|c| c.blocked.as_deref()).collect();
+    if blocked.is_empty() {
+        return Ok(());
+    }
+    let mut err = UserError::new(format!(
+        "the plan would delete or replace {} resource(s) that hold data or identity; nothing was changed",
+        blocked.len()
+    ));
+    err = err.hint(blocked.join("\n        "));
+    Err(err.into())
+}
+
+/// The union stage never changes a customer-owned resource: when it runs alone, every
+/// customer-owned resource it depends on must already match the plan.
+pub fn refuse_customer_changes(plan: &Plan) -> Result<()> {
+    let inputs = exec::stage_inputs(&plan.resources, Party::Union);
+    let pending = plan
+        .resource_changes
+        .iter()
+        .find(|c| c.stage == Party::Customer && inputs.contains(c.address.as_str()) && c.action.is_change());
+    if let Some(c) = pending {
+        let problem = match c.action {
+            Action::Create => "does not exist".to_string(),
+            _ => format!("does not comply with the plan at {}", c.changed_paths.join(", ")),
+        };
+        let err = exec::NotCompliant { address: c.address.clone(), owner: c.owner.display_name(), problem };
+        return Err(UserError::new(err.to_string())
+            .hint("the customer brings customer-owned resources back to the plan with `unionctl apply --stage customer`, then the union stage runs again")
+            .into());
+    }
+    Ok(())
 }

@@ -1,11 +1,8 @@
-use std::collections::HashMap;
-
 use anyhow::{Context, Result};
 
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::error::{ExitStatus, UserError};
-use crate::plan::{diff, render};
-use crate::profile::Provider;
+use crate::plan::{render, Party};
 use crate::settings::Settings;
 use crate::state::write_atomically;
 
@@ -16,36 +13,35 @@ pub fn run(args: PlanArgs, settings: &Settings) -> Result<ExitStatus> {
     let mut plan = super::build_plan(&loaded)?;
     super::show_plan_warnings(&plan, &loaded, ui);
 
-    // With state, the plan is a diff against what exists: read live (AWS) and compare.
+    // With state, the plan is the diff against what exists, read live with the
+    // customer's credentials (they can read every resource of the data plane).
     let paths = super::state_paths(settings, &loaded);
     if let Some(state) = super::load_state(&paths, &loaded)? {
-        let live = if loaded.profile.spec.cloud.provider == Provider::Aws {
-            super::runtime()?.block_on(async {
-                let provider = crate::providers::aws::AwsProvider::from_environment(&loaded.profile.metadata.name).await?;
-                crate::exec::refresh(&plan.resources, &provider, &state, 8).await
-            })?
-        } else {
-            HashMap::new()
-        };
-        diff::with_state(&mut plan, &state, &live);
+        let cloud = super::cloud_of(&loaded);
+        super::runtime()?.block_on(async {
+            let provider = cloud.connect(Party::Customer, &loaded.profile, &state).await?;
+            super::refresh_plan(&mut plan, &loaded, &state, provider.as_ref(), None).await
+        })?;
     } else if args.refresh {
         ui.status("No state yet: nothing to refresh; every resource is a create.");
     }
 
-    let text = match args.format {
-        PlanFormat::Table => render::table(&plan),
-        PlanFormat::Json => render::json(&plan),
-        PlanFormat::Yaml => render::yaml(&plan).map_err(|e| UserError::new(format!("cannot render the plan as YAML: {e}")))?,
-        PlanFormat::Markdown => render::markdown(&plan),
-        PlanFormat::Dot => render::dot(&plan),
-    };
-    ui.out(&text);
+    let status = if args.detailed_exitcode && plan.has_changes() { ExitStatus::Changes } else { ExitStatus::Success };
+    if !ui.json_events {
+        let text = match args.format {
+            PlanFormat::Table => render::table(&plan),
+            PlanFormat::Json => render::json(&plan),
+            PlanFormat::Yaml => render::yaml(&plan).map_err(|e| UserError::new(format!("cannot render the plan as YAML: {e}")))?,
+            PlanFormat::Markdown => render::markdown(&plan),
+            PlanFormat::Dot => render::dot(&plan),
+        };
+        ui.out(&text);
+    }
+    super::refuse_blocked(&plan)?;
     if let Some(out) = &args.out {
         write_atomically(out, render::json(&plan).as_bytes()).with_context(|| format!("cannot save the plan to {}", out.display()))?;
         ui.status(&format!("Saved the plan to {}; apply exactly it with: unionctl apply --model {} -f {} {}", out.display(), plan.model, loaded.path.display(), out.display()));
     }
-    if args.detailed_exitcode && plan.has_changes() {
-        return Ok(ExitStatus::Changes);
-    }
-    Ok(ExitStatus::Success)
+    ui.result("plan", status, render::changes_result(&plan));
+    Ok(status)
 }

@@ -16,7 +16,7 @@ use crate::ui::Ui;
 fn kinds(cloud: Provider, model: Model) -> Result<BTreeMap<Component, Vec<String>>> {
     let text = template::render(cloud, model);
     let loaded = profile::load_bytes(text.as_bytes(), Path::new("<starter profile>"))?;
-    let resources = crate::plan::desired_resources(&loaded.profile)?;
+    let resources = crate::plan::desired_resources(&loaded.profile, crate::clouds::of(cloud))?;
     let mut map: BTreeMap<Component, Vec<String>> = BTreeMap::new();
     for r in resources {
         let list = map.entry(r.component).or_default();

@@ -1,10 +1,13 @@
+//! `verify`: the security invariants on what the cloud reports, not on what was sent.
+
 use std::path::Path;
 
 use anyhow::Result;
+use serde_json::json;
 
 use crate::error::{ExitStatus, UserError};
 use crate::plan::invariants::{self, Invariant};
-use crate::plan::Resource;
+use crate::plan::{Party, Resource};
 use crate::settings::Settings;
 
 /// Reads every live resource and checks the security invariants on what the cloud
@@ -12,13 +15,14 @@ use crate::settings::Settings;
 pub fn run(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
     let loaded = super::load_profile(profile, ui)?;
-    super::require_aws(&loaded, "verify")?;
+    let cloud = super::cloud_of(&loaded);
     let paths = super::state_paths(settings, &loaded);
     let state = super::load_state(&paths, &loaded)?.ok_or_else(|| UserError::new("no state: nothing has been applied yet, so there is nothing to verify"))?;
-    let desired = crate::plan::desired_resources(&loaded.profile)?;
+    let desired = crate::plan::desired_resources(&loaded.profile, cloud)?;
     let live = super::runtime()?.block_on(async {
-        let provider = crate::providers::aws::AwsProvider::from_environment(&loaded.profile.metadata.name).await?;
-        crate::exec::refresh(&desired, &provider, &state, 8).await
+        let provider = cloud.connect(Party::Customer, &loaded.profile, &state).await?;
+        let recorded: Vec<Resource> = desired.iter().filter(|r| state.resources.contains_key(&r.address)).cloned().collect();
+        crate::exec::refresh(&recorded, provider.as_ref(), &state, 8).await
     })?;
 
     let mut observed: Vec<Resource> = Vec::new();
@@ -35,22 +39,34 @@ pub fn run(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
             None => observed.push(r.clone()),
         }
     }
-    let violations = invariants::check(&observed, &crate::plan::invariant_context(&loaded.profile));
+    let violations = invariants::check(&observed, &crate::plan::invariant_context(&loaded.profile), cloud);
     let errors: Vec<_> = violations.iter().filter(|v| !v.warning_only).cloned().collect();
 
-    let mut report = format!("Verified {} live resources of {} against SPEC §6:\n", observed.len(), loaded.profile.metadata.name);
+    let mut report = format!("Verified {} live resources of {} against the security invariants (docs/security.md):\n", observed.len(), loaded.profile.metadata.name);
+    let mut results = Vec::new();
     for inv in Invariant::ALL {
         let failed: Vec<_> = errors.iter().filter(|v| v.invariant == inv).collect();
         let mark = if failed.is_empty() { "PASS" } else { "FAIL" };
         report.push_str(&format!("  {mark}  {:>2}. {:<22} {}\n", inv.number(), inv.slug(), inv.title()));
-        for v in failed {
+        for v in &failed {
             report.push_str(&format!("          {}{}: {}\n", v.address, if v.setting.is_empty() { String::new() } else { format!(" {}", v.setting) }, v.message));
         }
+        results.push(json!({ "number": inv.number(), "invariant": inv, "title": inv.title(), "status": mark.to_lowercase(), "violations": failed }));
     }
     if !missing.is_empty() {
         report.push_str(&format!("  MISSING {} resource(s) recorded or planned but not found: {}\n", missing.len(), missing.join(", ")));
     }
-    ui.out(&report);
+    if !ui.json_events {
+        ui.out(&report);
+    }
+    let status = if !errors.is_empty() {
+        ExitStatus::Invariant
+    } else if !missing.is_empty() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    };
+    ui.result("verify", status, json!({ "resources_checked": observed.len(), "invariants": results, "missing": missing }));
     if !errors.is_empty() {
         return Err(anyhow::Error::new(super::invariant_failure(&loaded, "the live data plane breaks", errors)));
     }

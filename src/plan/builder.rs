@@ -11,6 +11,8 @@ use crate::profile::{Model, Profile};
 
 pub const TAG_DATA_PLANE: &str = "unionctl.union.ai/data-plane";
 pub const TAG_OWNER: &str = "unionctl.union.ai/owner";
+/// The taint of GPU node pools on every cloud: only pods that tolerate it land there.
+pub const GPU_TAINT: (&str, &str) = ("nvidia.com/gpu", "present");
 
 pub struct Builder<'p> {
     pub profile: &'p Profile,
@@ -103,17 +105,6 @@ impl<'p> Builder<'p> {
         m.insert(TAG_DATA_PLANE.into(), json!(self.prefix()));
         m.insert(TAG_OWNER.into(), json!(owner));
         Value::Object(m)
-    }
-
-    /// GCP labels: keys and values limited to lowercase, digits, `-` and `_`.
-    pub fn labels(&self, component: Component) -> Value {
-        let Value::Object(tags) = self.tags(component) else { return json!({}) };
-        let clean = |s: &str| {
-            s.chars()
-                .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_' { c } else { '_' })
-                .collect::<String>()
-        };
-        Value::Object(tags.iter().map(|(k, v)| (clean(k), json!(clean(v.as_str().unwrap_or(""))))).collect())
     }
 }
 

@@ -1,28 +1,171 @@
-//! Changes between the desired resources and what exists. Pure: the caller supplies what
-//! state recorded and what was read live; rendering never computes a diff.
+//! Changes between the desired resources and what exists: the one function that decides
+//! what `plan` shows and `apply` executes. Pure: the caller supplies what state recorded,
+//! what was read live and the cloud's lifecycle rules; rendering never computes a diff.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 
-use super::resource::{Mode, Observed, Resource};
-use super::Action;
-use super::Change;
+use super::cloud::CloudPlan;
+use super::resolve::{resolve_known, Outputs};
+use super::resource::{Mode, Observed, Party, Resource};
+use super::{Action, Change};
+
+/// What state recorded for one resource, as far as planning needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Recorded<'a> {
+    pub kind: &'a str,
+    pub mode: Mode,
+    pub owner: Party,
+    pub stage: Party,
+    /// The settings last applied, references resolved.
+    pub settings: &'a Value,
+    /// An intent written before a create that was never confirmed (a killed run).
+    pub pending: bool,
+}
+
+/// What is known besides the desired resources.
+pub struct Known<'a> {
+    /// State's records, by address.
+    pub recorded: BTreeMap<&'a str, Recorded<'a>>,
+    /// Values of `${address.attribute}` recorded in state.
+    pub outputs: &'a dyn Outputs,
+    /// What was read live, by address (`None`: it is gone). Absent: not read.
+    pub live: &'a HashMap<String, Option<Observed>>,
+    /// How many objects a data-holding resource that would be deleted holds, as read live.
+    pub contents: &'a HashMap<String, u64>,
+}
+
+fn change(address: &str, action: Action, owner: Party, stage: Party, before: Value, after: Value) -> Change {
+    Change {
+        address: address.to_string(),
+        action,
+        owner,
+        stage,
+        before,
+        after,
+        changed_paths: Vec::new(),
+        replace_paths: Vec::new(),
+        drift: false,
+        blocked: None,
+    }
+}
 
 /// The changes when nothing exists yet: create every managed resource, read every data source.
 pub fn against_nothing(resources: &[Resource]) -> Vec<Change> {
     resources
         .iter()
-        .map(|r| Change {
-            address: r.address.clone(),
-            action: if r.mode == Mode::Data { Action::Read } else { Action::Create },
-            owner: r.owner,
-            stage: r.stage,
-            before: Value::Null,
-            after: r.settings.clone(),
-            changed_paths: Vec::new(),
-            replace_paths: Vec::new(),
-            drift: false,
+        .map(|r| {
+            let action = if r.mode == Mode::Data { Action::Read } else { Action::Create };
+            change(&r.address, action, r.owner, r.stage, Value::Null, r.settings.clone())
         })
         .collect()
+}
+
+/// The changes that bring what exists to the desired resources (given in dependency
+/// order), and the deletes of what state records that the profile no longer wants.
+///
+/// A resource that will get a new identity in this run (replaced, or re-created because it
+/// vanished) makes every reference to it unknown until apply: its dependents see their
+/// referring settings change, and are replaced in turn where such a setting forces it.
+/// Deleting or replacing what the cloud says holds data or identity is marked `blocked`.
+pub fn changes(resources: &[Resource], known: &Known<'_>, cloud: &dyn CloudPlan) -> Vec<Change> {
+    let mut renewed: HashSet<&str> = HashSet::new();
+    let mut out = Vec::with_capacity(resources.len());
+    for r in resources {
+        let hide_renewed = |address: &str, attribute: &str| if renewed.contains(address) { None } else { known.outputs.output(address, attribute) };
+        let after = resolve_known(&r.settings, &hide_renewed);
+        let recorded = known.recorded.get(r.address.as_str()).filter(|s| !s.pending);
+        let live = known.live.get(&r.address);
+        let mut c = change(&r.address, Action::Create, r.owner, r.stage, Value::Null, after.clone());
+        if r.mode == Mode::Data {
+            c.action = Action::Read;
+            c.before = recorded.map_or(Value::Null, |s| s.settings.clone());
+            out.push(c);
+            continue;
+        }
+        match (recorded, live) {
+            // Not in state but found by name or tag (an apply died before recording it):
+            // apply adopts it.
+            (None, Some(Some(obs))) => {
+                c.before = obs.settings.clone();
+                c.changed_paths = changed_paths(&obs.settings, &after);
+            }
+            (None, _) => {}
+            // Recorded, and gone: re-created, and everything that refers to it follows.
+            (Some(_), Some(None)) => c.drift = true,
+            (Some(rec), Some(Some(obs))) => {
+                // What the cloud reports, and for the settings it does not report back,
+                // what the last apply sent: a profile change to those still shows.
+                c.before = overlay(rec.settings, &obs.settings);
+                c.changed_paths = changed_paths(&c.before, &after);
+                c.drift = !changed_paths(&obs.settings, rec.settings).is_empty();
+            }
+            (Some(rec), None) => {
+                c.before = rec.settings.clone();
+                c.changed_paths = changed_paths(rec.settings, &after);
+            }
+        }
+        let exists = !c.before.is_null() || matches!(live, Some(Some(_)));
+        if exists {
+            c.replace_paths = c.changed_paths.iter().filter(|p| cloud.forces_replacement(&r.kind, p)).cloned().collect();
+            c.action = if c.changed_paths.is_empty() {
+                Action::NoOp
+            } else if c.replace_paths.is_empty() {
+                Action::Update
+            } else {
+                Action::Replace
+            };
+        }
+        if c.action == Action::Replace || (c.action == Action::Create && recorded.is_some()) {
+            renewed.insert(r.address.as_str());
+        }
+        if c.action == Action::Replace {
+            if let Some(reason) = cloud.retains(&r.kind) {
+                c.blocked = Some(format!(
+                    "apply never replaces `{}`: {reason}; revert the change at {}, or remove the data plane with `unionctl destroy` and apply again",
+                    r.address,
+                    c.replace_paths.join(", ")
+                ));
+            }
+        }
+        out.push(c);
+    }
+    let desired: HashSet<&str> = resources.iter().map(|r| r.address.as_str()).collect();
+    for (address, rec) in &known.recorded {
+        if desired.contains(address) || rec.mode == Mode::Data {
+            continue;
+        }
+        let mut c = change(address, Action::Delete, rec.owner, rec.stage, rec.settings.clone(), Value::Null);
+        if let Some(reason) = cloud.retains(rec.kind) {
+            c.blocked = match known.contents.get(*address) {
+                // Empty: deleting it loses nothing.
+                Some(0) => None,
+                Some(n) => Some(format!("`{address}` holds {}: apply never deletes data; empty it first, or keep it in the profile", super::count(*n, "object"))),
+                None => Some(format!("apply never deletes `{address}`: {reason}; keep it in the profile, or remove the data plane with `unionctl destroy`")),
+            };
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The live settings, plus the top-level settings the provider does not read back, as
+/// the last apply sent them. Below the top level what the cloud reports is whole: a key
+/// missing there was removed.
+fn overlay(recorded: &Value, live: &Value) -> Value {
+    match (recorded, live) {
+        (Value::Object(r), Value::Object(l)) => {
+            let mut out = l.clone();
+            for (k, v) in r {
+                if !l.contains_key(k) {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+            Value::Object(out)
+        }
+        _ => live.clone(),
+    }
 }
 
 /// JSON pointers where `live` and `desired` differ, looking only at what `live` has: a
@@ -43,7 +186,23 @@ fn walk(live: &Value, desired: &Value, path: String, out: &mut Vec<String>) {
             }
         }
         (Value::Array(l), Value::Array(d)) => {
-            if !same_list(l, d) {
+            if same_list(l, d) {
+                return;
+            }
+            // Lists of documents (policy statements, rules) of the same length: name the
+            // items that differ, so a reviewer sees which statement changed.
+            if l.len() == d.len() && l.iter().all(|v| v.is_object()) {
+                for (i, (lv, dv)) in l.iter().zip(d).enumerate() {
+                    if canonical(lv) != canonical(dv) {
+                        let before = out.len();
+                        walk(lv, dv, format!("{path}/{i}"), out);
+                        // An item the cloud reports whole: what it lacks was removed.
+                        if out.len() == before {
+                            out.push(format!("{path}/{i}"));
+                        }
+                    }
+                }
+            } else {
                 out.push(if path.is_empty() { "/".into() } else { path });
             }
         }
@@ -98,124 +257,6 @@ fn canonical(v: &Value) -> String {
         Value::Number(n) => n.as_f64().map_or(n.to_string(), |f| f.to_string()),
         other => other.to_string(),
     }
-}
-
-/// Paths whose change the cloud cannot apply in place, per kind: the resource is replaced.
-pub fn forces_replacement(kind: &str, path: &str) -> bool {
-    const REPLACE: &[(&str, &str)] = &[
-        ("aws.vpc", "/CidrBlock"),
-        ("aws.subnet", "/CidrBlock"),
-        ("aws.subnet", "/AvailabilityZone"),
-        ("aws.eks_cluster", "/name"),
-        ("aws.eks_cluster", "/encryptionConfig"),
-        ("aws.eks_cluster", "/kubernetesNetworkConfig"),
-        ("aws.eks_node_group", "/instanceTypes"),
-        ("aws.eks_node_group", "/amiType"),
-        ("aws.s3_bucket", "/Bucket"),
-        ("aws.lb", "/Scheme"),
-        ("aws.lb_target_group", "/Port"),
-    ];
-    REPLACE.iter().any(|(k, p)| *k == kind && path.starts_with(p))
-}
-
-/// Inputs of a diff against existing resources.
-pub struct Known<'a> {
-    /// Settings recorded in state after the last apply, by address.
-    pub recorded: &'a std::collections::BTreeMap<String, crate::state::ResourceState>,
-    /// Desired settings with references resolved from state (where possible), by address.
-    pub resolved: &'a std::collections::HashMap<String, Value>,
-    /// What was read live, by address (`None`: it is gone). Absent: not refreshed.
-    pub live: &'a std::collections::HashMap<String, Option<Observed>>,
-}
-
-/// The changes that bring what exists to the desired resources.
-pub fn against(resources: &[Resource], known: &Known<'_>) -> Vec<Change> {
-    let mut changes = Vec::new();
-    for r in resources {
-        let after = known.resolved.get(&r.address).cloned().unwrap_or_else(|| r.settings.clone());
-        let recorded = known.recorded.get(&r.address).filter(|s| !s.pending);
-        let live = known.live.get(&r.address);
-        let mut change = Change {
-            address: r.address.clone(),
-            action: Action::Create,
-            owner: r.owner,
-            stage: r.stage,
-            before: Value::Null,
-            after: after.clone(),
-            changed_paths: Vec::new(),
-            replace_paths: Vec::new(),
-            drift: false,
-        };
-        if r.mode == Mode::Data {
-            change.action = Action::Read;
-            change.before = recorded.map_or(Value::Null, |s| s.settings.clone());
-            changes.push(change);
-            continue;
-        }
-        match (recorded, live) {
-            (None, Some(Some(obs))) => {
-                // Not in state but found by name or tag (an apply died before recording it):
-                // apply will adopt it.
-                change.before = obs.settings.clone();
-                change.changed_paths = changed_paths(&obs.settings, &after);
-                change.action = if change.changed_paths.is_empty() { Action::NoOp } else { Action::Update };
-            }
-            (None, _) => {}
-            (Some(_), Some(None)) => {
-                change.drift = true;
-            }
-            (Some(rec), Some(Some(obs))) => {
-                change.before = obs.settings.clone();
-                change.changed_paths = changed_paths(&obs.settings, &after);
-                change.drift = !changed_paths(&obs.settings, &rec.settings).is_empty();
-            }
-            (Some(rec), None) => {
-                change.before = rec.settings.clone();
-                change.changed_paths = changed_paths(&rec.settings, &after);
-            }
-        }
-        if recorded.is_some() && !matches!(live, Some(None)) {
-            change.replace_paths = change.changed_paths.iter().filter(|p| forces_replacement(&r.kind, p)).cloned().collect();
-            change.action = if change.changed_paths.is_empty() {
-                Action::NoOp
-            } else if change.replace_paths.is_empty() {
-                Action::Update
-            } else {
-                Action::Replace
-            };
-        }
-        changes.push(change);
-    }
-    let desired: std::collections::HashSet<&str> = resources.iter().map(|r| r.address.as_str()).collect();
-    for (address, rec) in known.recorded {
-        if desired.contains(address.as_str()) || rec.mode == Mode::Data {
-            continue;
-        }
-        changes.push(Change {
-            address: address.clone(),
-            action: Action::Delete,
-            owner: rec.owner,
-            stage: rec.stage,
-            before: rec.settings.clone(),
-            after: Value::Null,
-            changed_paths: Vec::new(),
-            replace_paths: Vec::new(),
-            drift: false,
-        });
-    }
-    changes
-}
-
-/// Re-computes a plan's changes against state (and what was read live), and records which
-/// state the plan was made against.
-pub fn with_state(plan: &mut super::Plan, state: &crate::state::State, live: &std::collections::HashMap<String, Option<Observed>>) {
-    let resolved: std::collections::HashMap<String, Value> = plan
-        .resources
-        .iter()
-        .filter_map(|r| super::resolve::resolve(&r.settings, state).ok().map(|v| (r.address.clone(), v)))
-        .collect();
-    plan.resource_changes = against(&plan.resources, &Known { recorded: &state.resources, resolved: &resolved, live });
-    plan.prior_state = Some(state.reference());
 }
 
 #[cfg(test)]

@@ -2,11 +2,9 @@
 //! would bring the live world to it. Plans are plain data (serde) and know nothing of
 //! providers or terminals; `render` turns them into text, `diff` compares them with state.
 
-pub mod aws;
-pub mod azure;
 pub mod builder;
+pub mod cloud;
 pub mod diff;
-pub mod gcp;
 pub mod graph;
 pub mod invariants;
 pub mod ownership;
@@ -17,15 +15,16 @@ pub mod resource;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use cloud::CloudPlan;
 pub use graph::GraphError;
 pub use invariants::{Invariant, Violation};
-pub use resource::{Mode, Party, Resource};
+pub use resource::{Mode, Observed, Party, Resource};
 
 use crate::profile::{Model, Profile, Provider};
 
 /// Version of the JSON plan format (`docs/plan-format.md`). Minor bumps add fields; a
 /// major bump changes or removes one.
-pub const FORMAT_VERSION: &str = "1.0";
+pub const FORMAT_VERSION: &str = "1.1";
 
 /// What happens to one resource. Terraform's vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -85,6 +84,10 @@ pub struct Change {
     /// someone changed it outside unionctl.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub drift: bool,
+    /// Why `apply` will not carry this change out (the resource holds data or identity),
+    /// and what to do instead. A plan with a blocked change is refused as a whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<String>,
 }
 
 /// State identity a plan was made against; a saved plan is refused if state moved since.
@@ -125,13 +128,9 @@ pub enum PlanError {
 }
 
 /// The desired resources for a validated profile, in dependency order.
-pub fn desired_resources(profile: &Profile) -> Result<Vec<Resource>, GraphError> {
+pub fn desired_resources(profile: &Profile, cloud: &dyn CloudPlan) -> Result<Vec<Resource>, GraphError> {
     let mut b = builder::Builder::new(profile);
-    match profile.spec.cloud.provider {
-        Provider::Aws => aws::build(&mut b),
-        Provider::Gcp => gcp::build(&mut b),
-        Provider::Azure => azure::build(&mut b),
-    }
+    cloud.build(&mut b);
     graph::link_and_sort(b.resources)
 }
 
@@ -154,10 +153,10 @@ pub fn invariant_context(profile: &Profile) -> invariants::Context<'_> {
 
 /// Builds the plan for a validated profile with no prior state: every managed resource is
 /// a create, every data source a read. Refuses a plan that breaks a security invariant.
-pub fn build(profile: &Profile, profile_digest: &str) -> Result<Plan, PlanError> {
-    let resources = desired_resources(profile)?;
+pub fn build(profile: &Profile, profile_digest: &str, cloud: &dyn CloudPlan) -> Result<Plan, PlanError> {
+    let resources = desired_resources(profile, cloud)?;
     let (errors, warnings): (Vec<Violation>, Vec<Violation>) =
-        invariants::check(&resources, &invariant_context(profile)).into_iter().partition(|v| !v.warning_only);
+        invariants::check(&resources, &invariant_context(profile), cloud).into_iter().partition(|v| !v.warning_only);
     if !errors.is_empty() {
         return Err(PlanError::Invariants(errors));
     }
@@ -178,6 +177,15 @@ pub fn build(profile: &Profile, profile_digest: &str) -> Result<Plan, PlanError>
     })
 }
 
+/// "1 object", "3 objects".
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Counts for the summary line.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -191,6 +199,8 @@ pub struct Summary {
     pub customer_owned: usize,
     /// … and how many Union.ai manages.
     pub union_managed: usize,
+    /// Changes apply refuses to carry out (data or identity would be lost).
+    pub blocked: usize,
 }
 
 impl Plan {
@@ -204,6 +214,9 @@ impl Plan {
                 Action::Replace => s.replace += 1,
                 Action::Delete => s.delete += 1,
                 Action::NoOp => s.no_op += 1,
+            }
+            if c.blocked.is_some() {
+                s.blocked += 1;
             }
             if c.action.is_change() {
                 match c.owner {

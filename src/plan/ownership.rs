@@ -1,4 +1,4 @@
-//! The ownership model of SPEC §4.1: for each component of a data plane and each
+//! The ownership model (docs/ownership.md): for each component of a data plane and each
 //! deployment model, who owns it, who operates it, who patches it, and whose credentials
 //! create it. Plan builders never decide ownership themselves: they name the component and
 //! this table answers, so the responsibility matrix and every plan agree by construction.

@@ -4,10 +4,11 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::ownership::Component;
 use super::resource::{Mode, Party};
+use super::resolve::is_unknown;
 use super::{Action, Change, Plan};
 
 /// The summary line: `32 to create: 21 customer-owned, 11 Union.ai-managed.`
@@ -18,14 +19,18 @@ pub fn summary_line(plan: &Plan) -> String {
         return "No changes: the data plane matches the profile.".to_string();
     }
     let owners = format!("{} customer-owned, {} Union.ai-managed", s.customer_owned, s.union_managed);
-    if s.create == changes {
+    let line = if s.create == changes {
         format!("Plan: {} to create: {owners}.", s.create)
     } else {
         format!(
             "Plan: {} to create, {} to update, {} to replace, {} to delete ({owners}).",
             s.create, s.update, s.replace, s.delete
         )
+    };
+    if s.blocked > 0 {
+        return format!("{line} {} refused: apply never deletes data or identity.", s.blocked);
     }
+    line
 }
 
 fn stage_heading(plan: &Plan, stage: Party) -> String {
@@ -75,7 +80,7 @@ pub fn table(plan: &Plan) -> String {
             continue;
         }
         let _ = writeln!(out, "\n{}", stage_heading(plan, stage));
-        let _ = writeln!(out, "  {:<9} {:<width$}  {:<name_width$}  {:<8}  CONTROLS", "ACTION", "ADDRESS", "NAME", "OWNER");
+        let _ = writeln!(out, "  {:<11} {:<width$}  {:<name_width$}  {:<8}  CONTROLS", "ACTION", "ADDRESS", "NAME", "OWNER");
         for c in changes.iter().filter(|c| c.action != Action::NoOp) {
             let action = format!("{} {}", c.action.symbol(), c.action.as_str());
             let mut name = name_of(plan, c);
@@ -86,7 +91,7 @@ pub fn table(plan: &Plan) -> String {
             let drift = if c.drift { "  (changed outside unionctl)" } else { "" };
             let _ = writeln!(
                 out,
-                "  {:<9} {:<width$}  {:<name_width$}  {:<8}  {}{drift}",
+                "  {:<11} {:<width$}  {:<name_width$}  {:<8}  {}{drift}",
                 action.trim_end(),
                 c.address,
                 name,
@@ -97,7 +102,10 @@ pub fn table(plan: &Plan) -> String {
                 let forces = if c.replace_paths.contains(path) { "  # forces replacement" } else { "" };
                 let before = c.before.pointer(path).map_or("(none)".to_string(), short_value);
                 let after = c.after.pointer(path).map_or("(none)".to_string(), short_value);
-                let _ = writeln!(out, "  {:<9} {:<width$}    {path}: {before} → {after}{forces}", "", "");
+                let _ = writeln!(out, "  {:<11} {:<width$}    {path}: {before} → {after}{forces}", "", "");
+            }
+            if let Some(reason) = &c.blocked {
+                let _ = writeln!(out, "  {:<11} {:<width$}    ! refused: {reason}", "", "");
             }
         }
     }
@@ -113,12 +121,45 @@ pub fn table(plan: &Plan) -> String {
 }
 
 fn short_value(v: &Value) -> String {
+    if is_unknown(v) {
+        return "(known after apply)".to_string();
+    }
     let s = v.to_string();
     if s.len() > 60 {
         format!("{}…", &s[..s.char_indices().nth(59).map_or(s.len(), |(i, _)| i)])
     } else {
         s
     }
+}
+
+/// The plan's changes as the `--output json` result of `plan` and `apply`: what CI gates
+/// on, without the settings (the saved plan has those).
+pub fn changes_result(plan: &Plan) -> Value {
+    let changes: Vec<Value> = plan
+        .resource_changes
+        .iter()
+        .map(|c| {
+            json!({
+                "address": c.address,
+                "action": c.action,
+                "owner": c.owner,
+                "stage": c.stage,
+                "drift": c.drift,
+                "changed_paths": c.changed_paths,
+                "replace_paths": c.replace_paths,
+                "blocked": c.blocked,
+            })
+        })
+        .collect();
+    json!({
+        "data_plane": plan.data_plane,
+        "cloud": plan.cloud,
+        "region": plan.region,
+        "model": plan.model,
+        "prior_state": plan.prior_state,
+        "summary": plan.summary(),
+        "changes": changes,
+    })
 }
 
 pub fn json(plan: &Plan) -> String {

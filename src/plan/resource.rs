@@ -67,7 +67,7 @@ pub struct Resource {
     /// The request fields, spelled as the cloud's API spells them. `${address.attribute}`
     /// marks a value known only once that resource exists.
     pub settings: Value,
-    /// The SPEC §6 invariants this resource implements.
+    /// The security invariants (docs/security.md) this resource implements.
     pub controls: Vec<Invariant>,
 }
 

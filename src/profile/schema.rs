@@ -1,4 +1,4 @@
-//! The profile's types: the contract of SPEC §3. Field names here are the YAML names
+//! The profile's types. Field names here are the YAML names
 //! (camelCase) and, through `schemars`, the JSON Schema that `unionctl schema` prints and
 //! that the loader checks documents against before deserializing them.
 //!

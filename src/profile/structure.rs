@@ -24,10 +24,33 @@ pub fn json_schema() -> &'static J {
 
 /// Every structural problem of `root`.
 pub fn check(root: &Node) -> Vec<Diagnostic> {
+    check_and_repair(root, &J::Null).diagnostics
+}
+
+/// The structure check's findings, and what of the document can still be read.
+pub struct Checked {
+    pub diagnostics: Vec<Diagnostic>,
+    /// The document without the parts that broke the schema (unknown fields dropped,
+    /// invalid values removed), and with invalid or missing required fields taken from
+    /// `skeleton` so that it deserializes: semantic checks then run on what did parse.
+    pub repaired: J,
+    /// Field paths whose value was removed or taken from the skeleton: semantic findings
+    /// there are about a value the user did not write, and are not reported.
+    pub replaced: Vec<String>,
+}
+
+/// Checks `root` against the schema, reporting every problem, and repairs what it can.
+pub fn check_and_repair(root: &Node, skeleton: &J) -> Checked {
     let schema = json_schema();
-    let mut out = Vec::new();
-    walk(root, schema, schema, "", &mut out);
-    out
+    let mut w = Walk::default();
+    let repaired = walk(root, schema, schema, "", Some(skeleton), &mut w).unwrap_or(J::Null);
+    Checked { diagnostics: w.out, repaired, replaced: w.replaced }
+}
+
+#[derive(Default)]
+struct Walk {
+    out: Vec<Diagnostic>,
+    replaced: Vec<String>,
 }
 
 fn resolve<'s>(schema: &'s J, root: &'s J) -> &'s J {
@@ -45,24 +68,27 @@ fn resolve<'s>(schema: &'s J, root: &'s J) -> &'s J {
     s
 }
 
-fn walk(node: &Node, schema: &J, root: &J, path: &str, out: &mut Vec<Diagnostic>) {
+/// Checks one node; returns its valid part (`None` when the node itself is invalid).
+fn walk(node: &Node, schema: &J, root: &J, path: &str, skeleton: Option<&J>, w: &mut Walk) -> Option<J> {
     let schema = resolve(schema, root);
     if let Some(branches) = schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(J::as_array) {
-        let mut best: Option<Vec<Diagnostic>> = None;
+        let mut best: Option<(Walk, Option<J>)> = None;
         for branch in branches {
             // `Option<T>` is `anyOf: [T, null]`; a null value for it is fine.
-            let mut errs = Vec::new();
-            walk(node, branch, root, path, &mut errs);
-            if errs.is_empty() {
-                return;
+            let mut trial = Walk::default();
+            let projection = walk(node, branch, root, path, skeleton, &mut trial);
+            if trial.out.is_empty() {
+                return projection;
             }
             let null_branch = resolve(branch, root).get("type").and_then(J::as_str) == Some("null");
-            if !null_branch && best.as_ref().is_none_or(|b| errs.len() < b.len()) {
-                best = Some(errs);
+            if !null_branch && best.as_ref().is_none_or(|(b, _)| trial.out.len() < b.out.len()) {
+                best = Some((trial, projection));
             }
         }
-        out.extend(best.unwrap_or_default());
-        return;
+        let (trial, projection) = best?;
+        w.out.extend(trial.out);
+        w.replaced.extend(trial.replaced);
+        return projection;
     }
 
     if let Some(expected) = schema.get("type") {
@@ -72,8 +98,8 @@ fn walk(node: &Node, schema: &J, root: &J, path: &str, out: &mut Vec<Diagnostic>
             _ => vec![],
         };
         if !types.is_empty() && !types.iter().any(|t| matches_type(node, t)) {
-            out.push(type_error(node, &types, path));
-            return;
+            w.out.push(type_error(node, &types, path));
+            return None;
         }
     }
 
@@ -86,8 +112,8 @@ fn walk(node: &Node, schema: &J, root: &J, path: &str, out: &mut Vec<Diagnostic>
             if let Some(s) = did_you_mean(&shown, names.iter().copied()) {
                 d.hint = Some(format!("did you mean `{s}`?"));
             }
-            out.push(d);
-            return;
+            w.out.push(d);
+            return None;
         }
     }
 
@@ -95,16 +121,20 @@ fn walk(node: &Node, schema: &J, root: &J, path: &str, out: &mut Vec<Diagnostic>
         Value::Int(i) => {
             let (lo, hi) = integer_range(schema);
             if (*i as i128) < lo || (*i as i128) > hi {
-                out.push(error(node, path, format!("{i} is out of range ({lo}..={hi})")));
+                w.out.push(error(node, path, format!("{i} is out of range ({lo}..={hi})")));
+                return None;
             }
+            Some(node.to_json())
         }
         Value::Map(entries) => {
             let props = schema.get("properties").and_then(J::as_object);
             let additional = schema.get("additionalProperties");
+            let mut valid = serde_json::Map::new();
             for (key, key_mark, value) in entries {
                 let child = join(path, key);
-                match props.and_then(|p| p.get(key)) {
-                    Some(sub) => walk(value, sub, root, &child, out),
+                let child_skeleton = skeleton.and_then(|s| s.get(key));
+                let projection = match props.and_then(|p| p.get(key)) {
+                    Some(sub) => walk(value, sub, root, &child, child_skeleton, w),
                     None => match additional {
                         Some(J::Bool(false)) => {
                             let known: Vec<&str> = props.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
@@ -112,39 +142,60 @@ fn walk(node: &Node, schema: &J, root: &J, path: &str, out: &mut Vec<Diagnostic>
                                 Some(s) => format!("did you mean `{s}`?"),
                                 None => format!("known fields here: {}", known.join(", ")),
                             };
-                            out.push(Diagnostic {
+                            w.out.push(Diagnostic {
                                 severity: super::diagnostic::Severity::Error,
                                 path: child,
                                 mark: Some(*key_mark),
                                 message: format!("unknown field `{key}`"),
                                 hint: Some(hint),
                             });
+                            continue;
                         }
-                        Some(sub @ J::Object(_)) => walk(value, sub, root, &child, out),
-                        _ => {}
+                        Some(sub @ J::Object(_)) => walk(value, sub, root, &child, child_skeleton, w),
+                        _ => Some(value.to_json()),
                     },
+                };
+                match projection {
+                    Some(v) => {
+                        valid.insert(key.clone(), v);
+                    }
+                    None => w.replaced.push(child),
                 }
             }
             if let Some(required) = schema.get("required").and_then(J::as_array) {
                 for name in required.iter().filter_map(J::as_str) {
                     if !entries.iter().any(|(k, _, _)| k == name) {
                         let where_ = if path.is_empty() { "the profile".to_string() } else { format!("`{path}`") };
-                        out.push(
+                        w.out.push(
                             error(node, &join(path, name), format!("missing required field `{name}` in {where_}"))
                                 .with_hint(format!("add `{name}:`; `unionctl schema` describes every field")),
                         );
                     }
+                    if !valid.contains_key(name) {
+                        if let Some(v) = skeleton.and_then(|s| s.get(name)) {
+                            valid.insert(name.to_string(), v.clone());
+                            w.replaced.push(join(path, name));
+                        }
+                    }
                 }
             }
+            Some(J::Object(valid))
         }
         Value::Seq(items) => {
-            if let Some(item_schema) = schema.get("items") {
-                for (i, item) in items.iter().enumerate() {
-                    walk(item, item_schema, root, &format!("{path}[{i}]"), out);
+            let Some(item_schema) = schema.get("items") else { return Some(node.to_json()) };
+            let mut valid = Vec::with_capacity(items.len());
+            let mut whole = true;
+            for (i, item) in items.iter().enumerate() {
+                let item_skeleton = skeleton.and_then(|s| s.get(i).or_else(|| s.get(0)));
+                match walk(item, item_schema, root, &format!("{path}[{i}]"), item_skeleton, w) {
+                    Some(v) => valid.push(v),
+                    None => whole = false,
                 }
             }
+            // Dropping one item would shift the positions of the ones after it.
+            whole.then_some(J::Array(valid))
         }
-        _ => {}
+        _ => Some(node.to_json()),
     }
 }
 

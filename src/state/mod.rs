@@ -1,4 +1,4 @@
-//! State: what unionctl created, recorded after every resource (SPEC §5).
+//! State: what unionctl created, recorded after every resource.
 //!
 //! One JSON file per profile, `.unionctl/<profile>.state.json`, written atomically. `serial`
 //! grows with every write; `lineage` is fixed when the state is born, so a saved plan can
@@ -17,7 +17,9 @@ use serde_json::{Map, Value};
 pub use file::write_atomically;
 pub use lock::StateLock;
 
-use crate::plan::{Mode, Party, StateRef};
+use crate::plan::diff::Recorded;
+use crate::plan::resolve::Outputs;
+use crate::plan::{Mode, Observed, Party, Resource, StateRef};
 use crate::profile::{Model, Provider};
 
 pub const STATE_VERSION: u32 = 1;
@@ -55,6 +57,36 @@ pub struct ResourceState {
     /// so the next run adopts it instead of refusing it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pending: bool,
+}
+
+impl ResourceState {
+    /// The record of `r` as applied: what the cloud reported, and the settings sent.
+    pub fn of(r: &Resource, observed: Observed, settings: Value) -> Self {
+        ResourceState {
+            address: r.address.clone(),
+            kind: r.kind.clone(),
+            name: r.name.clone(),
+            mode: r.mode,
+            owner: r.owner,
+            stage: r.stage,
+            id: observed.id,
+            outputs: observed.outputs,
+            settings,
+            depends_on: r.depends_on.clone(),
+            pending: false,
+        }
+    }
+
+    /// The view of this record that planning reads.
+    pub fn recorded(&self) -> Recorded<'_> {
+        Recorded { kind: &self.kind, mode: self.mode, owner: self.owner, stage: self.stage, settings: &self.settings, pending: self.pending }
+    }
+}
+
+impl Outputs for State {
+    fn output(&self, address: &str, attribute: &str) -> Option<Value> {
+        State::output(self, address, attribute).cloned()
+    }
 }
 
 impl State {

@@ -1,17 +1,27 @@
 //! The only module that writes to the terminal. Results go to stdout, diagnostics and
-//! progress to stderr, so `unionctl plan --format json > plan.json` stays clean.
-
-
+//! progress to stderr, so `unionctl plan --format json > plan.json` stays clean. With
+//! `--output json`, stdout carries JSON lines only: progress events, then exactly one
+//! versioned result object per command (docs/results-format.md), on failure too.
 
 pub mod progress;
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use console::Style;
+use serde_json::{json, Value};
 
-use crate::error::{InvariantFailure, UserError};
+use crate::error::{ExitStatus, InvariantFailure, UserError};
 use crate::profile::{Diagnostic, ProfileError, Severity};
+
+/// Version of the `--output json` result objects. Minor bumps add fields; a major bump
+/// changes or removes one.
+pub const RESULT_FORMAT_VERSION: &str = "1.0";
+
+/// Set once a command has written its result, so that a failure after it (an invariant
+/// that `verify` found) does not write a second one.
+static RESULT_WRITTEN: AtomicBool = AtomicBool::new(false);
 
 #[derive(Debug, Clone, Copy)]
 pub struct Ui {
@@ -40,6 +50,42 @@ impl Ui {
         // A closed pipe (`| head`) is not an error worth a panic.
         let _ = stdout.write_all(text.as_bytes());
         let _ = stdout.flush();
+    }
+
+    /// The command's versioned result, with `--output json`: one JSON line on stdout.
+    pub fn result(&self, command: &str, status: ExitStatus, body: Value) {
+        if !self.json_events || RESULT_WRITTEN.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let mut doc = json!({
+            "format_version": RESULT_FORMAT_VERSION,
+            "command": command,
+            "ok": matches!(status, ExitStatus::Success | ExitStatus::Changes),
+            "exit_code": status as u8,
+        });
+        if let (Some(d), Value::Object(b)) = (doc.as_object_mut(), body) {
+            d.extend(b);
+        }
+        Ui::raw_out(&format!("{doc}\n"));
+    }
+
+    /// A failed command's result, with `--output json`: the error, its causes and hints,
+    /// and the profile problems or invariant violations behind it.
+    pub fn error_result(&self, command: &str, err: &anyhow::Error, status: ExitStatus) {
+        let causes: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
+        let hints: Vec<String> = err.chain().filter_map(|c| c.downcast_ref::<UserError>()).filter_map(|u| u.hint.clone()).collect();
+        let mut error = json!({ "message": err.to_string(), "causes": causes, "hints": hints });
+        if let Some(ProfileError::Invalid { path, diagnostics }) = err.downcast_ref::<ProfileError>() {
+            error["file"] = json!(path);
+            error["diagnostics"] = diagnostics
+                .iter()
+                .map(|d| json!({ "severity": d.severity, "path": d.path, "line": d.mark.map(|m| m.line), "column": d.mark.map(|m| m.col), "message": d.message, "hint": d.hint }))
+                .collect();
+        }
+        if let Some(f) = err.downcast_ref::<InvariantFailure>() {
+            error["violations"] = f.violations.iter().map(|(v, mark)| json!({ "violation": v, "line": mark.map(|m| m.line), "column": mark.map(|m| m.col) })).collect();
+        }
+        self.result(command, status, json!({ "error": error }));
     }
 
     /// Asks for `yes` on a terminal; refuses when there is no terminal to ask.

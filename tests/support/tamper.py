@@ -2,6 +2,7 @@
 
     python tamper.py ENDPOINT DATA_PLANE drift      # public endpoint on, bucket encryption off, worker trust loosened
     python tamper.py ENDPOINT DATA_PLANE ssh-open   # port 22 from the internet on the cluster security group
+    python tamper.py ENDPOINT DATA_PLANE object B   # one object written into bucket DATA_PLANE-B (data a workload left)
 """
 
 import json
@@ -27,5 +28,7 @@ elif what == "ssh-open":
     ec2.authorize_security_group_ingress(
         GroupId=sg["GroupId"], IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
     )
+elif what == "object":
+    c("s3").put_object(Bucket=f"{plane}-{sys.argv[4]}", Key="runs/1/outputs.pb", Body=b"task output")
 else:
     sys.exit(f"unknown change {what}")

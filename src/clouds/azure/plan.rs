@@ -1,12 +1,12 @@
-//! The Azure plan (SPEC §4.2): ARM resource bodies, `properties` as the ARM REST API
+//! The Azure plan: ARM resource bodies, `properties` as the ARM REST API
 //! spells them.
 
 use ipnet::Ipv4Net;
 use serde_json::{json, Value};
 
-use super::builder::{r, Builder};
-use super::invariants::Invariant::*;
-use super::ownership::Component::*;
+use crate::plan::builder::{r, Builder, GPU_TAINT};
+use crate::plan::invariants::Invariant::*;
+use crate::plan::ownership::Component::*;
 use crate::profile::names;
 use crate::profile::schema::{EndpointAccess, Protocol};
 
@@ -41,6 +41,36 @@ pub const ADMIN_ACTIONS: &[&str] = &[
     "Microsoft.Insights/diagnosticSettings/write",
     "Microsoft.Resources/deployments/write",
 ];
+
+/// Properties whose change ARM cannot make in place (the resource must be re-created).
+pub const REPLACE: &[(&str, &str)] = &[
+    ("azure.resource_group", "/location"),
+    ("azure.virtual_network", "/location"),
+    ("azure.subnet", "/properties/addressPrefix"),
+    ("azure.storage_account", "/location"),
+    ("azure.storage_account", "/kind"),
+    ("azure.storage_account", "/properties/isHnsEnabled"),
+    ("azure.key_vault", "/location"),
+    ("azure.kubernetes_cluster", "/location"),
+    ("azure.kubernetes_cluster", "/properties/dnsPrefix"),
+    ("azure.kubernetes_cluster", "/properties/apiServerAccessProfile/enablePrivateCluster"),
+    ("azure.kubernetes_cluster", "/properties/networkProfile"),
+    ("azure.kubernetes_cluster_node_pool", "/properties/vmSize"),
+    ("azure.kubernetes_cluster_node_pool", "/properties/osDiskSizeGB"),
+    ("azure.user_assigned_identity", "/location"),
+];
+
+/// Why apply never deletes or replaces a kind.
+pub fn retains(kind: &str) -> Option<&'static str> {
+    match kind {
+        "azure.storage_account" | "azure.storage_container" => Some("it holds the data plane's objects"),
+        "azure.key_vault" | "azure.key_vault_key" | "azure.disk_encryption_set" => Some("data encrypted with it would become unreadable"),
+        "azure.kubernetes_cluster" => Some("it runs every workload of the data plane"),
+        "azure.application" | "azure.service_principal" => Some("Union.ai's access to the data plane depends on it"),
+        "azure.resource_group" => Some("deleting it deletes everything in it"),
+        _ => None,
+    }
+}
 
 pub fn build(b: &mut Builder<'_>) {
     let p = b.profile;
@@ -370,7 +400,7 @@ pub fn build(b: &mut Builder<'_>) {
         },
     }));
     for pool in &p.spec.cluster.node_pools {
-        let taints: Vec<String> = if pool.gpu { vec![format!("{}={}:NoSchedule", super::aws::GPU_TAINT.0, super::aws::GPU_TAINT.1)] } else { vec![] };
+        let taints: Vec<String> = if pool.gpu { vec![format!("{}={}:NoSchedule", GPU_TAINT.0, GPU_TAINT.1)] } else { vec![] };
         let pool_name: String = pool.name.chars().filter(|c| c.is_ascii_alphanumeric()).take(12).collect();
         b.managed("azure.kubernetes_cluster_node_pool", &pool.name, pool_name.clone(), NodePools, &[EncryptionAtRest], json!({
             "cluster": r(&aks, "name"),

@@ -6,7 +6,7 @@ use anyhow::{anyhow, Result};
 use aws_sdk_iam::types::Tag;
 use serde_json::{json, Map, Value};
 
-use super::{absent, ensure_ours, gone, outputs, s, strings, tag_subset, AwsProvider};
+use super::provider::{absent, ensure_ours, gone, outputs, s, strings, tag_subset, AwsProvider};
 use crate::exec::Observed;
 use crate::plan::Resource;
 use crate::state::ResourceState;
@@ -244,7 +244,7 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, c
                 p.call("TagOpenIDConnectProvider", p.iam.tag_open_id_connect_provider().open_id_connect_provider_arn(&live.id).set_tags(Some(tags(p, r, d))).send()).await?;
             }
             if touched("/ClientIDList") || touched("/Url") {
-                return Err(super::unsupported(r, changed));
+                return Err(super::provider::unsupported(r, changed));
             }
         }
         other => return Err(anyhow!("iam cannot update {other}")),

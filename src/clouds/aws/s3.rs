@@ -10,7 +10,7 @@ use aws_sdk_s3::types::{
 };
 use serde_json::{json, Value};
 
-use super::{absent, ensure_ours, gone, outputs, s, strings, tag_subset, AwsProvider};
+use super::provider::{absent, ensure_ours, gone, outputs, s, strings, tag_subset, AwsProvider};
 use crate::exec::Observed;
 use crate::plan::Resource;
 use crate::state::ResourceState;
@@ -199,8 +199,57 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, _live: &Observed, 
     read(p, r, d, true).await?.ok_or_else(|| anyhow!("bucket {bucket} disappeared while being updated"))
 }
 
-pub async fn delete(p: &AwsProvider, st: &ResourceState) -> Result<()> {
+/// Object versions and delete markers in a bucket: what deleting it would lose.
+pub async fn object_count(p: &AwsProvider, bucket: &str) -> Result<u64> {
+    let mut count = 0u64;
+    let (mut key, mut version) = (None::<String>, None::<String>);
+    loop {
+        let req = p.s3.list_object_versions().bucket(bucket).set_key_marker(key.clone()).set_version_id_marker(version.clone());
+        let Some(page) = absent(p.call("ListObjectVersions", req.send()).await, MISSING)? else { return Ok(0) };
+        count += (page.versions().len() + page.delete_markers().len()) as u64;
+        if !page.is_truncated().unwrap_or(false) {
+            return Ok(count);
+        }
+        key = page.next_key_marker().map(String::from);
+        version = page.next_version_id_marker().map(String::from);
+    }
+}
+
+/// Deletes every object version and delete marker, a page (up to 1,000) at a time.
+async fn empty(p: &AwsProvider, bucket: &str) -> Result<()> {
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    loop {
+        let Some(page) = absent(p.call("ListObjectVersions", p.s3.list_object_versions().bucket(bucket).send()).await, MISSING)? else { return Ok(()) };
+        let ids: Vec<ObjectIdentifier> = page
+            .versions()
+            .iter()
+            .map(|v| (v.key(), v.version_id()))
+            .chain(page.delete_markers().iter().map(|m| (m.key(), m.version_id())))
+            .filter_map(|(k, v)| ObjectIdentifier::builder().set_key(k.map(String::from)).set_version_id(v.map(String::from)).build().ok())
+            .collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let batch = Delete::builder().set_objects(Some(ids)).quiet(true).build()?;
+        let out = p.call("DeleteObjects", p.s3.delete_objects().bucket(bucket).delete(batch).send()).await?;
+        // Quiet mode answers only the failures; one is enough to stop (listing again would
+        // find the same objects forever).
+        if let Some(e) = out.errors().first() {
+            return Err(anyhow!(
+                "DeleteObjects: {} of bucket {bucket}: {}: {}",
+                e.key().unwrap_or("?"),
+                e.code().unwrap_or("error"),
+                e.message().unwrap_or("no message")
+            ));
+        }
+    }
+}
+
+pub async fn delete(p: &AwsProvider, st: &ResourceState, with_data: bool) -> Result<()> {
     let bucket = st.id.clone();
+    if with_data {
+        empty(p, &bucket).await?;
+    }
     let listing = absent(p.call("ListObjectVersions", p.s3.list_object_versions().bucket(&bucket).max_keys(1).send()).await, MISSING)?;
     if let Some(l) = listing {
         if !l.versions().is_empty() || !l.delete_markers().is_empty() {

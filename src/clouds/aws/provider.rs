@@ -5,14 +5,6 @@
 //! [`AwsProvider::call`], which waits for the API's rate-limit token and counts calls (the
 //! apply summary reports them; tests assert that a converged apply makes no mutating call).
 
-mod cloudtrail;
-mod ec2;
-mod eks;
-mod elb;
-mod iam;
-mod kms;
-mod s3;
-
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,8 +18,11 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Map, Value};
 
+use futures_util::future::LocalBoxFuture;
+
+use super::{cloudtrail, ec2, eks, elb, iam, kms, s3};
 use crate::exec::ratelimit::{Limit, RateLimiter};
-use crate::exec::{Observed, Provider};
+use crate::exec::{CallCounts, Observed, Provider};
 use crate::plan::builder::TAG_DATA_PLANE;
 use crate::plan::Resource;
 use crate::state::ResourceState;
@@ -37,28 +32,21 @@ use crate::state::ResourceState;
 pub const TAG_ADDRESS: &str = "unionctl.union.ai/address";
 
 pub struct AwsProvider {
-    ec2: aws_sdk_ec2::Client,
-    eks: aws_sdk_eks::Client,
-    iam: aws_sdk_iam::Client,
-    s3: aws_sdk_s3::Client,
-    kms: aws_sdk_kms::Client,
-    elb: aws_sdk_elasticloadbalancingv2::Client,
-    trail: aws_sdk_cloudtrail::Client,
+    pub(super) ec2: aws_sdk_ec2::Client,
+    pub(super) eks: aws_sdk_eks::Client,
+    pub(super) iam: aws_sdk_iam::Client,
+    pub(super) s3: aws_sdk_s3::Client,
+    pub(super) kms: aws_sdk_kms::Client,
+    pub(super) elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub(super) trail: aws_sdk_cloudtrail::Client,
     pub account: String,
     pub region: String,
-    data_plane: String,
+    pub(super) data_plane: String,
     limiter: RateLimiter,
     calls: AtomicU64,
     mutating: AtomicU64,
     /// Upper bound for long operations (EKS clusters take 10-15 minutes on AWS).
-    wait_timeout: Duration,
-}
-
-/// Call counts, for the apply summary and tests.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct CallCounts {
-    pub total: u64,
-    pub mutating: u64,
+    pub(super) wait_timeout: Duration,
 }
 
 fn limiter() -> RateLimiter {
@@ -125,13 +113,9 @@ impl AwsProvider {
         })
     }
 
-    pub fn calls(&self) -> CallCounts {
-        CallCounts { total: self.calls.load(Ordering::Relaxed), mutating: self.mutating.load(Ordering::Relaxed) }
-    }
-
     /// Every SDK call goes through here: rate limit, count, and an error that names the
     /// API and keeps the service's code, message and request id.
-    async fn call<T, E, F>(&self, api: &'static str, fut: F) -> Result<T, ApiError>
+    pub(super) async fn call<T, E, F>(&self, api: &'static str, fut: F) -> Result<T, ApiError>
     where
         F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
@@ -158,7 +142,7 @@ impl AwsProvider {
         })
     }
 
-    fn tags_for(&self, r: &Resource, desired: &Value) -> Vec<(String, String)> {
+    pub(super) fn tags_for(&self, r: &Resource, desired: &Value) -> Vec<(String, String)> {
         let mut tags: Vec<(String, String)> = desired_tags(desired);
         tags.push((TAG_ADDRESS.to_string(), r.address.clone()));
         tags
@@ -175,13 +159,13 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn is(&self, codes: &[&str]) -> bool {
+    pub(super) fn is(&self, codes: &[&str]) -> bool {
         self.code.as_deref().is_some_and(|c| codes.contains(&c))
     }
 }
 
 /// `Ok(None)` for the listed "does not exist" codes.
-fn absent<T>(r: Result<T, ApiError>, codes: &[&str]) -> Result<Option<T>> {
+pub(super) fn absent<T>(r: Result<T, ApiError>, codes: &[&str]) -> Result<Option<T>> {
     match r {
         Ok(v) => Ok(Some(v)),
         Err(e) if e.is(codes) => Ok(None),
@@ -190,7 +174,7 @@ fn absent<T>(r: Result<T, ApiError>, codes: &[&str]) -> Result<Option<T>> {
 }
 
 /// `Ok(())` for the listed "already gone" codes.
-fn gone(r: Result<impl Sized, ApiError>, codes: &[&str]) -> Result<()> {
+pub(super) fn gone(r: Result<impl Sized, ApiError>, codes: &[&str]) -> Result<()> {
     match r {
         Ok(_) => Ok(()),
         Err(e) if e.is(codes) => Ok(()),
@@ -199,7 +183,7 @@ fn gone(r: Result<impl Sized, ApiError>, codes: &[&str]) -> Result<()> {
 }
 
 /// The `Tags` / `tags` map of desired settings as pairs.
-fn desired_tags(desired: &Value) -> Vec<(String, String)> {
+pub(super) fn desired_tags(desired: &Value) -> Vec<(String, String)> {
     desired
         .get("Tags")
         .or_else(|| desired.get("tags"))
@@ -209,7 +193,7 @@ fn desired_tags(desired: &Value) -> Vec<(String, String)> {
 }
 
 /// Live tags restricted to the keys the plan sets (other tools may add their own).
-fn tag_subset(live: impl IntoIterator<Item = (String, String)>, desired: &Value) -> Value {
+pub(super) fn tag_subset(live: impl IntoIterator<Item = (String, String)>, desired: &Value) -> Value {
     let wanted: Vec<String> = desired_tags(desired).into_iter().map(|(k, _)| k).collect();
     let mut m = Map::new();
     for (k, v) in live {
@@ -223,7 +207,7 @@ fn tag_subset(live: impl IntoIterator<Item = (String, String)>, desired: &Value)
 /// Refuses to adopt or change a resource that carries another data plane's tag, or that
 /// exists under our fixed name without our tag: unionctl never takes over what it did not
 /// create.
-fn ensure_ours(what: &str, data_plane: &str, tags: &[(String, String)], adopt: bool) -> Result<()> {
+pub(super) fn ensure_ours(what: &str, data_plane: &str, tags: &[(String, String)], adopt: bool) -> Result<()> {
     match tags.iter().find(|(k, _)| k == TAG_DATA_PLANE) {
         None if adopt => Ok(()),
         Some((_, v)) if v == data_plane => Ok(()),
@@ -234,11 +218,11 @@ fn ensure_ours(what: &str, data_plane: &str, tags: &[(String, String)], adopt: b
     }
 }
 
-fn s(v: &Value, key: &str) -> String {
+pub(super) fn s(v: &Value, key: &str) -> String {
     v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
+pub(super) fn strings(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::Array(items)) => items.iter().filter_map(|i| i.as_str().map(String::from)).collect(),
         Some(Value::String(one)) => vec![one.clone()],
@@ -246,16 +230,16 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-fn outputs(pairs: &[(&str, Value)]) -> Map<String, Value> {
+pub(super) fn outputs(pairs: &[(&str, Value)]) -> Map<String, Value> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
-fn unsupported(r: &Resource, changed: &[String]) -> anyhow::Error {
+pub(super) fn unsupported(r: &Resource, changed: &[String]) -> anyhow::Error {
     anyhow!("`{}` differs at {}; changing that in place is not supported: destroy and re-create it, or revert the change", r.address, changed.join(", "))
 }
 
-impl Provider for AwsProvider {
-    async fn read(&self, r: &Resource, desired: &Value, prior: Option<&ResourceState>) -> Result<Option<Observed>> {
+impl AwsProvider {
+    async fn read_resource(&self, r: &Resource, desired: &Value, prior: Option<&ResourceState>) -> Result<Option<Observed>> {
         let id = prior.map(|p| p.id.as_str()).filter(|i| !i.is_empty());
         // A run that died between creating this resource and tagging it recorded the intent
         // first: such a resource is ours even without the tag (its tags are then repaired).
@@ -274,7 +258,7 @@ impl Provider for AwsProvider {
         .with_context(|| format!("reading {}", r.address))
     }
 
-    async fn create(&self, r: &Resource, desired: &Value) -> Result<Observed> {
+    async fn create_resource(&self, r: &Resource, desired: &Value) -> Result<Observed> {
         match r.type_name() {
             "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::create(self, r, desired).await,
             "s3_bucket" => s3::create(self, r, desired).await,
@@ -287,7 +271,7 @@ impl Provider for AwsProvider {
         .with_context(|| format!("creating {}", r.address))
     }
 
-    async fn update(&self, r: &Resource, desired: &Value, live: &Observed, changed: &[String]) -> Result<Observed> {
+    async fn update_resource(&self, r: &Resource, desired: &Value, live: &Observed, changed: &[String]) -> Result<Observed> {
         match r.type_name() {
             "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::update(self, r, desired, live, changed).await,
             "s3_bucket" => s3::update(self, r, desired, live, changed).await,
@@ -300,11 +284,11 @@ impl Provider for AwsProvider {
         .with_context(|| format!("updating {}", r.address))
     }
 
-    async fn delete(&self, r: &ResourceState) -> Result<()> {
+    async fn delete_resource(&self, r: &ResourceState, with_data: bool) -> Result<()> {
         let kind = r.kind.split_once('.').map_or(r.kind.as_str(), |(_, t)| t);
         match kind {
             "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::delete(self, r).await,
-            "s3_bucket" => s3::delete(self, r).await,
+            "s3_bucket" => s3::delete(self, r, with_data).await,
             "kms_key" => kms::delete(self, r).await,
             "eks_cluster" | "eks_node_group" | "eks_access_entry" => eks::delete(self, r).await,
             "lb" | "lb_target_group" | "lb_listener" => elb::delete(self, r).await,
@@ -312,5 +296,36 @@ impl Provider for AwsProvider {
             _ => ec2::delete(self, r).await,
         }
         .with_context(|| format!("deleting {}", r.address))
+    }
+}
+
+impl Provider for AwsProvider {
+    fn read<'a>(&'a self, r: &'a Resource, desired: &'a Value, prior: Option<&'a ResourceState>) -> LocalBoxFuture<'a, Result<Option<Observed>>> {
+        Box::pin(self.read_resource(r, desired, prior))
+    }
+
+    fn create<'a>(&'a self, r: &'a Resource, desired: &'a Value) -> LocalBoxFuture<'a, Result<Observed>> {
+        Box::pin(self.create_resource(r, desired))
+    }
+
+    fn update<'a>(&'a self, r: &'a Resource, desired: &'a Value, live: &'a Observed, changed: &'a [String]) -> LocalBoxFuture<'a, Result<Observed>> {
+        Box::pin(self.update_resource(r, desired, live, changed))
+    }
+
+    fn delete<'a>(&'a self, r: &'a ResourceState, with_data: bool) -> LocalBoxFuture<'a, Result<()>> {
+        Box::pin(self.delete_resource(r, with_data))
+    }
+
+    fn contents<'a>(&'a self, r: &'a ResourceState) -> LocalBoxFuture<'a, Result<Option<u64>>> {
+        Box::pin(async move {
+            match r.kind.as_str() {
+                "aws.s3_bucket" => s3::object_count(self, &r.id).await.map(Some),
+                _ => Ok(None),
+            }
+        })
+    }
+
+    fn calls(&self) -> CallCounts {
+        CallCounts { total: self.calls.load(Ordering::Relaxed), mutating: self.mutating.load(Ordering::Relaxed) }
     }
 }

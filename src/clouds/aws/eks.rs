@@ -11,7 +11,7 @@ use aws_sdk_eks::types::{
 };
 use serde_json::{json, Value};
 
-use super::{absent, gone, outputs, s, strings, tag_subset, AwsProvider};
+use super::provider::{absent, gone, outputs, s, strings, tag_subset, AwsProvider};
 use crate::exec::{wait_until, Observed};
 use crate::plan::Resource;
 use crate::state::ResourceState;
@@ -44,7 +44,7 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, adopt: bool) -> Resu
                 return Ok(None);
             }
             let tags: Vec<(String, String)> = c.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
-            super::ensure_ours(&format!("EKS cluster {name}"), &p.data_plane, &tags, adopt)?;
+            super::provider::ensure_ours(&format!("EKS cluster {name}"), &p.data_plane, &tags, adopt)?;
             let vpc = c.resources_vpc_config();
             let mut enabled: Vec<&str> = Vec::new();
             for setup in c.logging().map(|l| l.cluster_logging()).unwrap_or_default() {
@@ -287,7 +287,7 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, _live: &Observed, 
         "eks_cluster" => {
             let name = s(d, "name");
             if !only(&["/resourcesVpcConfig/endpoint", "/logging", "/tags"]) {
-                return Err(super::unsupported(r, changed));
+                return Err(super::provider::unsupported(r, changed));
             }
             if touched("/resourcesVpcConfig") {
                 let v = d.get("resourcesVpcConfig").cloned().unwrap_or(Value::Null);
@@ -309,7 +309,7 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, _live: &Observed, 
         }
         "eks_node_group" => {
             if !only(&["/scalingConfig", "/labels", "/taints", "/tags"]) {
-                return Err(super::unsupported(r, changed));
+                return Err(super::provider::unsupported(r, changed));
             }
             let cluster = s(d, "clusterName");
             let name = s(d, "nodegroupName");
@@ -332,7 +332,7 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, _live: &Observed, 
         }
         "eks_access_entry" => {
             if !only(&["/accessPolicies"]) {
-                return Err(super::unsupported(r, changed));
+                return Err(super::provider::unsupported(r, changed));
             }
             associate_policies(p, &s(d, "clusterName"), &s(d, "principalArn"), d).await?;
         }

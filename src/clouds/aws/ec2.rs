@@ -14,7 +14,7 @@ use aws_sdk_ec2::types::{
 };
 use serde_json::{json, Value};
 
-use super::{absent, gone, outputs, s, strings, tag_subset, unsupported, ApiError, AwsProvider, TAG_ADDRESS};
+use super::provider::{absent, gone, outputs, s, strings, tag_subset, unsupported, ApiError, AwsProvider, TAG_ADDRESS};
 use crate::exec::{wait_until, Observed};
 use crate::plan::builder::TAG_DATA_PLANE;
 use crate::plan::Resource;
@@ -246,7 +246,7 @@ pub async fn read(p: &AwsProvider, r: &Resource, desired: &Value, id: Option<&st
                 return Ok(None);
             };
             let Some(t) = out.launch_templates().first() else { return Ok(None) };
-            super::ensure_ours(&format!("launch template {name}"), &p.data_plane, &pairs(t.tags()), adopt)?;
+            super::provider::ensure_ours(&format!("launch template {name}"), &p.data_plane, &pairs(t.tags()), adopt)?;
             let tid = t.launch_template_id().unwrap_or_default().to_string();
             let latest = t.latest_version_number().unwrap_or(1);
             let versions = p

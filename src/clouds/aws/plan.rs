@@ -1,12 +1,12 @@
-//! The AWS plan (SPEC §4.2): field names as the AWS APIs spell them (EC2/IAM/S3 PascalCase,
+//! The AWS plan: field names as the AWS APIs spell them (EC2/IAM/S3 PascalCase,
 //! EKS camelCase).
 
 use ipnet::Ipv4Net;
 use serde_json::{json, Value};
 
-use super::builder::{r, Builder, TAG_DATA_PLANE};
-use super::invariants::Invariant::{self, *};
-use super::ownership::Component::*;
+use crate::plan::builder::{r, Builder, GPU_TAINT, TAG_DATA_PLANE};
+use crate::plan::invariants::Invariant::{self, *};
+use crate::plan::ownership::Component::*;
 use crate::profile::catalog::zone_names;
 use crate::profile::names;
 use crate::profile::schema::{EndpointAccess, Protocol, UNION_AWS_ACCOUNT_ID};
@@ -20,7 +20,11 @@ pub const CLUSTER_LOG_TYPES: &[&str] = &["api", "audit", "authenticator", "contr
 /// Egress the data plane needs to the internet: HTTPS (gRPC to the control plane, image
 /// pulls) and the tunnel port, TCP and UDP.
 pub const EGRESS_PORTS: &[(&str, u16)] = &[("tcp", 443), ("tcp", 7844), ("udp", 7844)];
-pub const GPU_TAINT: (&str, &str) = ("nvidia.com/gpu", "present");
+
+/// The admin identity's role and the external ID its trust requires: the union stage
+/// reads them from state to assume the role.
+pub const ADMIN_ROLE: &str = "aws.iam_role.union_admin";
+pub const EXTERNAL_ID: &str = "local.external_id.union";
 
 /// Where the resources that everything else refers to ended up.
 struct Network {
@@ -676,7 +680,7 @@ fn audit(b: &mut Builder<'_>, key_arn: Option<&Value>, net: &Network, account: &
     }
 }
 
-/// Every setting of a bucket that SPEC §4.2 and invariants 2-4 ask for.
+/// Every setting a bucket needs for invariants 2-4 (encryption, TLS, no public access).
 fn bucket_settings(b: &Builder<'_>, name: &str, key_arn: Option<&Value>, cors: bool, extra_statements: Option<Value>) -> Value {
     let p = b.profile;
     let arn = format!("arn:aws:s3:::{name}");
@@ -808,7 +812,7 @@ fn admin_policy(account: &str, region: &str, prefix: &str, cluster_role: &str, n
             "Sid": "PassOnlyDataPlaneRoles",
             "Effect": "Allow",
             "Action": "iam:PassRole",
-            "Resource": [super::builder::r(cluster_role, "arn"), super::builder::r(node_role, "arn"), format!("arn:aws:iam::{account}:role/{prefix}-workload-*")],
+            "Resource": [r(cluster_role, "arn"), r(node_role, "arn"), format!("arn:aws:iam::{account}:role/{prefix}-workload-*")],
             "Condition": { "StringEquals": { "iam:PassedToService": ["eks.amazonaws.com", "ec2.amazonaws.com"] } }
         }),
         json!({
@@ -816,7 +820,7 @@ fn admin_policy(account: &str, region: &str, prefix: &str, cluster_role: &str, n
             "Effect": "Allow",
             "Action": ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRole", "iam:TagRole", "iam:UpdateAssumeRolePolicy"],
             "Resource": format!("arn:aws:iam::{account}:role/{prefix}-workload-*"),
-            "Condition": { "StringEquals": { "iam:PermissionsBoundary": super::builder::r(boundary, "arn") } }
+            "Condition": { "StringEquals": { "iam:PermissionsBoundary": r(boundary, "arn") } }
         }),
         json!({
             "Sid": "ManageClusterOidcProvider",

@@ -5,7 +5,7 @@ use anyhow::{anyhow, Result};
 use aws_sdk_kms::types::Tag;
 use serde_json::{json, Value};
 
-use super::{absent, outputs, s, tag_subset, AwsProvider, TAG_ADDRESS};
+use super::provider::{absent, outputs, s, tag_subset, AwsProvider, TAG_ADDRESS};
 use crate::exec::Observed;
 use crate::plan::{Mode, Resource};
 use crate::state::ResourceState;
@@ -118,7 +118,7 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, c
         p.call("UpdateKeyDescription", p.kms.update_key_description().key_id(id).description(s(d, "Description")).send()).await?;
     }
     if touched("/KeySpec") || touched("/KeyUsage") {
-        return Err(super::unsupported(r, changed));
+        return Err(super::provider::unsupported(r, changed));
     }
     read(p, r, d, Some(id)).await?.ok_or_else(|| anyhow!("key {id} disappeared while being updated"))
 }
@@ -127,7 +127,7 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, c
 /// which it can be cancelled.
 pub async fn delete(p: &AwsProvider, st: &ResourceState) -> Result<()> {
     if let Some(alias) = st.settings.get("AliasName").and_then(Value::as_str) {
-        super::gone(p.call("DeleteAlias", p.kms.delete_alias().alias_name(alias).send()).await, MISSING)?;
+        super::provider::gone(p.call("DeleteAlias", p.kms.delete_alias().alias_name(alias).send()).await, MISSING)?;
     }
     match p.call("ScheduleKeyDeletion", p.kms.schedule_key_deletion().key_id(&st.id).pending_window_in_days(7).send()).await {
         Ok(_) => Ok(()),

@@ -1,12 +1,12 @@
-//! The GCP plan (SPEC §4.2): field names as the Compute, Container, Cloud KMS, Cloud
+//! The GCP plan: field names as the Compute, Container, Cloud KMS, Cloud
 //! Storage and IAM REST APIs spell them.
 
 use ipnet::Ipv4Net;
 use serde_json::{json, Value};
 
-use super::builder::{r, Builder};
-use super::invariants::Invariant::*;
-use super::ownership::Component::*;
+use crate::plan::builder::{r, Builder, GPU_TAINT};
+use crate::plan::invariants::Invariant::*;
+use crate::plan::ownership::Component::*;
 use crate::profile::names;
 use crate::profile::schema::{EndpointAccess, Protocol};
 
@@ -25,6 +25,63 @@ pub const ADMIN_PERMISSIONS: &[&str] = &[
     "storage.buckets.get", "storage.buckets.getIamPolicy", "storage.buckets.setIamPolicy",
     "cloudkms.cryptoKeys.get",
 ];
+
+/// Settings whose change GKE, Compute, Cloud KMS or Cloud Storage cannot make in place
+/// (immutable after insert in their REST references).
+pub const REPLACE: &[(&str, &str)] = &[
+    ("gcp.compute_network", "/name"),
+    ("gcp.compute_network", "/autoCreateSubnetworks"),
+    ("gcp.compute_subnetwork", "/name"),
+    ("gcp.compute_subnetwork", "/network"),
+    ("gcp.compute_subnetwork", "/ipCidrRange"),
+    ("gcp.container_cluster", "/name"),
+    ("gcp.container_cluster", "/location"),
+    ("gcp.container_cluster", "/network"),
+    ("gcp.container_cluster", "/subnetwork"),
+    ("gcp.container_cluster", "/privateClusterConfig/masterIpv4CidrBlock"),
+    ("gcp.container_cluster", "/ipAllocationPolicy"),
+    ("gcp.container_node_pool", "/name"),
+    ("gcp.container_node_pool", "/config/machineType"),
+    ("gcp.container_node_pool", "/config/diskSizeGb"),
+    ("gcp.container_node_pool", "/config/bootDiskKmsKey"),
+    ("gcp.kms_key_ring", "/name"),
+    ("gcp.kms_crypto_key", "/cryptoKeyId"),
+    ("gcp.kms_crypto_key", "/purpose"),
+    ("gcp.storage_bucket", "/name"),
+    ("gcp.storage_bucket", "/location"),
+    ("gcp.service_account", "/accountId"),
+];
+
+/// Why apply never deletes or replaces a kind.
+pub fn retains(kind: &str) -> Option<&'static str> {
+    match kind {
+        "gcp.storage_bucket" => Some("it holds the data plane's objects"),
+        "gcp.kms_key_ring" | "gcp.kms_crypto_key" => Some("data encrypted with it would become unreadable"),
+        "gcp.container_cluster" => Some("it runs every workload of the data plane"),
+        "gcp.iam_workload_identity_pool" | "gcp.iam_workload_identity_pool_provider" => Some("Union.ai's access to the data plane depends on it"),
+        _ => None,
+    }
+}
+
+/// GCP labels: unionctl's ownership labels (keys and values in GCP's label alphabet:
+/// lowercase letters, digits, `-` and `_`) and the profile's tags, cleaned the same way.
+pub fn labels(b: &Builder<'_>, component: crate::plan::ownership::Component) -> Value {
+    let clean = |s: &str| -> String {
+        s.chars().map(|c| c.to_ascii_lowercase()).map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_' { c } else { '_' }).take(63).collect()
+    };
+    let mut m = serde_json::Map::new();
+    for (k, v) in &b.profile.spec.tags {
+        m.insert(clean(k), json!(clean(v)));
+    }
+    let owner = crate::plan::ownership::responsibility(b.model, component).map_or("customer", |r| r.owner.as_str());
+    m.insert(LABEL_DATA_PLANE.into(), json!(clean(b.prefix())));
+    m.insert(LABEL_OWNER.into(), json!(owner));
+    Value::Object(m)
+}
+
+/// The ownership labels: `unionctl.union.ai/…` tag keys are not valid GCP label keys.
+pub const LABEL_DATA_PLANE: &str = "unionctl-data-plane";
+pub const LABEL_OWNER: &str = "unionctl-owner";
 
 pub fn build(b: &mut Builder<'_>) {
     let p = b.profile;
@@ -50,7 +107,7 @@ pub fn build(b: &mut Builder<'_>) {
                 "purpose": "ENCRYPT_DECRYPT",
                 "rotationPeriod": "7776000s",
                 "versionTemplate": { "algorithm": "GOOGLE_SYMMETRIC_ENCRYPTION", "protectionLevel": "SOFTWARE" },
-                "labels": b.labels(Storage),
+                "labels": labels(b, Storage),
             }));
             b.managed("gcp.kms_crypto_key_iam_binding", "service_agents", format!("{prefix}-cmek"), Storage, &[EncryptionAtRest], json!({
                 "resource": r(&key, "name"),
@@ -293,7 +350,7 @@ pub fn build(b: &mut Builder<'_>) {
         "shieldedNodes": { "enabled": true },
         "removeDefaultNodePool": true,
         "initialNodeCount": 1,
-        "resourceLabels": b.labels(Cluster),
+        "resourceLabels": labels(b, Cluster),
     }));
     b.order_after(&cluster, "gcp.compute_firewall.egress_allow");
     for pool in &p.spec.cluster.node_pools {
@@ -312,7 +369,7 @@ pub fn build(b: &mut Builder<'_>) {
             config["bootDiskKmsKey"] = k.clone();
         }
         if pool.gpu {
-            config["taints"] = json!([{ "key": super::aws::GPU_TAINT.0, "value": super::aws::GPU_TAINT.1, "effect": "NO_SCHEDULE" }]);
+            config["taints"] = json!([{ "key": GPU_TAINT.0, "value": GPU_TAINT.1, "effect": "NO_SCHEDULE" }]);
         }
         b.managed("gcp.container_node_pool", &pool.name, pool.name.clone(), NodePools, &[EncryptionAtRest], json!({
             "cluster": r(&cluster, "name"),
@@ -322,7 +379,7 @@ pub fn build(b: &mut Builder<'_>) {
             "management": { "autoRepair": true, "autoUpgrade": true },
             "initialNodeCount": pool.min,
         }));
-        b.order_after(&format!("gcp.container_node_pool.{}", super::builder::address_name(&pool.name)), &nodes_sa);
+        b.order_after(&format!("gcp.container_node_pool.{}", crate::plan::builder::address_name(&pool.name)), &nodes_sa);
     }
 
     // Workload identities: one service account per namespace group, bound to exact
@@ -411,7 +468,7 @@ fn bucket(b: &Builder<'_>, name: &str, region: &str, key: Option<&Value>, cors: 
             "publicAccessPrevention": if p.spec.storage.block_public_access { "enforced" } else { "inherited" },
         },
         "versioning": { "enabled": true },
-        "labels": b.labels(Storage),
+        "labels": labels(b, Storage),
     });
     if let Some(k) = key {
         s["encryption"] = json!({ "defaultKmsKeyName": k });

@@ -5,7 +5,7 @@ use anyhow::{anyhow, Result};
 use aws_sdk_cloudtrail::types::Tag;
 use serde_json::{json, Value};
 
-use super::{absent, gone, outputs, s, tag_subset, AwsProvider};
+use super::provider::{absent, gone, outputs, s, tag_subset, AwsProvider};
 use crate::exec::Observed;
 use crate::plan::{Mode, Resource};
 use crate::state::ResourceState;
@@ -32,7 +32,7 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, adopt: bool) -> Resu
         .flat_map(|rt| rt.tags_list())
         .map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string()))
         .collect();
-    super::ensure_ours(&format!("trail {name}"), &p.data_plane, &tag_pairs, adopt)?;
+    super::provider::ensure_ours(&format!("trail {name}"), &p.data_plane, &tag_pairs, adopt)?;
     let mut settings = json!({
         "Name": name,
         "S3BucketName": t.s3_bucket_name(),

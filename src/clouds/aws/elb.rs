@@ -7,7 +7,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use serde_json::{json, Value};
 
-use super::{absent, ensure_ours, gone, outputs, s, strings, tag_subset, AwsProvider};
+use super::provider::{absent, ensure_ours, gone, outputs, s, strings, tag_subset, AwsProvider};
 use crate::exec::Observed;
 use crate::plan::Resource;
 use crate::state::ResourceState;
