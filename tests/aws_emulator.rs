@@ -114,6 +114,17 @@ impl Emulator {
         (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// `unionctl ARGS --output json`, its stream checked by an independent reader
+    /// (tests/support/results.py); returns the exit code and the result object.
+    fn result(&self, command: &str, args: &[&str]) -> (i32, Value) {
+        let out = self.process().args(args).args(["--output", "json"]).output().unwrap();
+        let mut reader = StdCommand::new(&self.python).args(["tests/support/results.py", command]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        reader.stdin.take().unwrap().write_all(&out.stdout).unwrap();
+        let checked = reader.wait_with_output().unwrap();
+        assert!(checked.status.success(), "the {command} result stream breaks docs/results-format.md: {}\n{}", String::from_utf8_lossy(&checked.stderr), String::from_utf8_lossy(&out.stdout));
+        (out.status.code().unwrap_or(-1), serde_json::from_slice(&checked.stdout).unwrap())
+    }
+
     fn state_file(&self, profile: &str) -> PathBuf {
         let stem = Path::new(profile).file_stem().unwrap().to_string_lossy().to_string();
         self.state_dir.path().join(format!("{stem}.state.json"))
@@ -210,6 +221,12 @@ fn byoc_apply_converges_detects_drift_repairs_and_destroys() {
         .stderr(contains("invariant 1 (private-endpoint)"))
         .stderr(contains("invariant 2 (encryption-at-rest)"))
         .stderr(contains("invariant 7 (least-privilege)"));
+    // The same, as CI reads it.
+    let (code, plan) = emu.result("plan", &["plan", "-f", profile, "--detailed-exitcode"]);
+    assert_eq!((code, plan["exit_code"].as_i64(), plan["summary"]["update"].as_u64()), (2, Some(2), Some(3)), "{plan}");
+    let (code, verified) = emu.result("verify", &["verify", "-f", profile]);
+    let failed: Vec<u64> = verified["invariants"].as_array().unwrap().iter().filter(|i| i["status"] == "fail").map(|i| i["number"].as_u64().unwrap()).collect();
+    assert_eq!((code, verified["ok"].as_bool(), failed), (3, Some(false), vec![1, 2, 7]), "{verified}");
     emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"]).assert().success();
     emu.unionctl().args(["verify", "-f", profile]).assert().success();
     emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
@@ -217,6 +234,8 @@ fn byoc_apply_converges_detects_drift_repairs_and_destroys() {
     // Hand-off.
     let out = emu.unionctl().args(["outputs", "-f", profile, "--format", "json"]).assert().success().get_output().stdout.clone();
     let hand_off: Value = serde_json::from_slice(&out).unwrap();
+    let (code, result) = emu.result("outputs", &["outputs", "-f", profile]);
+    assert_eq!((code, &result["helm_values"]), (0, &hand_off["helm_values"]));
     assert!(hand_off["union_access"]["admin_role_arn"].as_str().unwrap().ends_with(":role/acme-prod-union-ai-admin"));
     assert_eq!(hand_off["union_access"]["external_id"].as_str().unwrap().len(), 24);
     assert!(hand_off["union_access"]["endpoint_service_name"].as_str().unwrap().starts_with("com.amazonaws.vpce."));
@@ -224,7 +243,9 @@ fn byoc_apply_converges_detects_drift_repairs_and_destroys() {
     assert!(hand_off["helm_values"]["global"]["WORKER_IAM_ROLE_ARN"].as_str().unwrap().ends_with("acme-prod-workload-worker"));
 
     // Destroy leaves nothing tagged; destroying twice is fine.
-    emu.unionctl().args(["destroy", "-f", profile, "--auto-approve"]).assert().success();
+    let (code, destroyed) = emu.result("destroy", &["destroy", "-f", profile, "--auto-approve"]);
+    let deleted: u64 = destroyed["stages"].as_array().unwrap().iter().map(|s| s["deleted"].as_u64().unwrap()).sum();
+    assert_eq!((code, deleted), (0, planned_counts(profile).values().sum::<u64>()), "{destroyed}");
     let left: Vec<_> = emu.inventory("acme-prod").into_iter().filter(|(_, n)| *n > 0).collect();
     assert!(left.is_empty(), "left after destroy: {left:?}");
     emu.unionctl().args(["destroy", "-f", profile, "--auto-approve"]).assert().success().stderr(contains("nothing to destroy"));

@@ -235,3 +235,51 @@ fn ownership_doc_is_current() {
         }
     }
 }
+
+#[test]
+fn structural_and_semantic_errors_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = example("aws-byoc")
+        .replace("    zones: 3\n", "    zonez: 3\n")
+        .replace("    cidr: 10.0.0.0/16\n", "    cidr: 10.0.0.0/33\n")
+        .replace("min: 2, max: 4", "min: 9, max: 4")
+        .replace("kubernetesVersion: \"1.31\"", "kubernetesVersion: 1.30");
+    let p = write(&dir, "both.yaml", &text);
+    unionctl()
+        .args(["validate", "-f"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .stderr(contains("spec.network.zonez: unknown field `zonez`"))
+        .stderr(contains("spec.network.cidr: `10.0.0.0/33` is not an IPv4 CIDR block"))
+        .stderr(contains("both.yaml:24:11"))
+        .stderr(contains("spec.cluster.nodePools[0].min: min (9) is greater than max (4)"))
+        .stderr(contains("spec.cluster.kubernetesVersion: expected a string"))
+        // Nothing is said about the version the user did not write (taken from the starter profile).
+        .stderr(contains("(4 errors)"));
+}
+
+#[test]
+fn json_results_for_ci() {
+    let out = unionctl().args(["plan", "-f", "profiles/gcp-byoc.yaml", "--output", "json"]).assert().success().get_output().stdout.clone();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "one result object");
+    let r = &lines[0];
+    assert_eq!((r["format_version"].as_str(), r["command"].as_str(), r["ok"].as_bool(), r["exit_code"].as_i64()), (Some("1.0"), Some("plan"), Some(true), Some(0)));
+    assert_eq!(r["summary"]["create"].as_u64(), Some(r["changes"].as_array().unwrap().len() as u64));
+
+    // A failure is a result too, with the problems and their positions.
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "bad.yaml", &example("aws-byoc").replace("    zones: 3\n", "    zonez: 3\n"));
+    let out = unionctl().args(["validate", "--output", "json", "-f"]).arg(&p).assert().code(1).get_output().stdout.clone();
+    let r: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!((r["command"].as_str(), r["ok"].as_bool(), r["exit_code"].as_i64()), (Some("validate"), Some(false), Some(1)));
+    let d = &r["error"]["diagnostics"][0];
+    assert_eq!((d["path"].as_str(), d["line"].as_u64(), d["hint"].as_str()), (Some("spec.network.zonez"), Some(25), Some("did you mean `zones`?")), "{r}");
+
+    // An invariant failure: exit 3, with the violations.
+    let p = write(&dir, "open.yaml", &example("aws-byoc").replace("endpointAccess: private ", "endpointAccess: private-and-public "));
+    let out = unionctl().args(["plan", "--output", "json", "-f"]).arg(&p).assert().get_output().clone();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["exit_code"].as_i64(), Some(out.status.code().unwrap() as i64), "{r}");
+}

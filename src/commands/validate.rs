@@ -17,5 +17,6 @@ pub fn run(profile: &Path, ui: &Ui) -> Result<ExitStatus> {
         plan.model,
         plan.resources.len()
     ));
+    ui.result("validate", ExitStatus::Success, serde_json::json!({ "file": loaded.path, "cloud": plan.cloud, "model": plan.model, "resources": plan.resources.len(), "warnings": plan.warnings }));
     Ok(ExitStatus::Success)
 }

@@ -272,4 +272,102 @@ mod tests {
         let drifted = json!({ "A": false, "B": { "C": "AES256" }, "L": ["x"], "N": "443" });
         assert_eq!(changed_paths(&drifted, &desired), vec!["/A", "/B/C", "/L"]);
     }
+
+    /// A cloud with two kinds: `t.net` (its `/cidr` forces a new one; it holds identity)
+    /// and `t.node` (its `/net` forces a new one).
+    struct TestCloud;
+    impl CloudPlan for TestCloud {
+        fn provider(&self) -> crate::profile::Provider {
+            crate::profile::Provider::Aws
+        }
+        fn build(&self, _: &mut super::super::builder::Builder<'_>) {}
+        fn check_resource(&self, _: &mut super::super::invariants::Checker<'_>, _: &Resource) {}
+        fn check_plan(&self, _: &mut super::super::invariants::Checker<'_>, _: &[Resource]) {}
+        fn forces_replacement(&self, kind: &str, path: &str) -> bool {
+            (kind, path) == ("t.net", "/cidr") || (kind, path) == ("t.node", "/net")
+        }
+        fn retains(&self, kind: &str) -> Option<&'static str> {
+            (kind == "t.bucket").then_some("it holds objects")
+        }
+    }
+
+    fn resource(address: &str, kind: &str, settings: Value) -> Resource {
+        Resource {
+            address: address.into(),
+            kind: kind.into(),
+            name: address.into(),
+            mode: Mode::Managed,
+            component: super::super::ownership::Component::Network,
+            owner: Party::Customer,
+            stage: Party::Customer,
+            depends_on: Vec::new(),
+            settings,
+            controls: Vec::new(),
+        }
+    }
+
+    fn plan_changes(resources: &[Resource], recorded: &[(&str, &str, Value)], live: &[(&str, Value)], contents: &[(&str, u64)]) -> Vec<Change> {
+        let ids: HashMap<String, String> = recorded.iter().map(|(a, _, _)| (a.to_string(), format!("id-{a}"))).collect();
+        let outputs = move |a: &str, at: &str| (at == "id").then(|| ids.get(a).map(|i| json!(i))).flatten();
+        let recorded_map = recorded
+            .iter()
+            .map(|(a, kind, settings)| (*a, Recorded { kind, mode: Mode::Managed, owner: Party::Customer, stage: Party::Customer, settings, pending: false }))
+            .collect();
+        let live: HashMap<String, Option<Observed>> =
+            live.iter().map(|(a, v)| (a.to_string(), Some(Observed { id: format!("id-{a}"), outputs: Default::default(), settings: v.clone() }))).collect();
+        let contents: HashMap<String, u64> = contents.iter().map(|(a, n)| (a.to_string(), *n)).collect();
+        let known = Known { recorded: recorded_map, outputs: &outputs, live: &live, contents: &contents };
+        changes(resources, &known, &TestCloud)
+    }
+
+    #[test]
+    fn a_replacement_makes_what_refers_to_it_change_too() {
+        let resources = vec![
+            resource("t.net.a", "t.net", json!({ "cidr": "10.1.0.0/16" })),
+            resource("t.node.b", "t.node", json!({ "net": "${t.net.a.id}", "size": 1 })),
+            resource("t.node.c", "t.other", json!({ "peer": "${t.net.a.id}" })),
+        ];
+        let recorded = [
+            ("t.net.a", "t.net", json!({ "cidr": "10.0.0.0/16" })),
+            ("t.node.b", "t.node", json!({ "net": "id-t.net.a", "size": 1 })),
+            ("t.node.c", "t.other", json!({ "peer": "id-t.net.a" })),
+        ];
+        let live = [("t.net.a", json!({ "cidr": "10.0.0.0/16" })), ("t.node.b", json!({ "net": "id-t.net.a", "size": 1 })), ("t.node.c", json!({ "peer": "id-t.net.a" }))];
+        let c = plan_changes(&resources, &recorded, &live, &[]);
+        assert_eq!((c[0].action, c[0].replace_paths.clone()), (Action::Replace, vec!["/cidr".to_string()]));
+        assert_eq!((c[1].action, c[1].replace_paths.clone()), (Action::Replace, vec!["/net".to_string()]), "its network is new");
+        assert_eq!((c[2].action, c[2].changed_paths.clone()), (Action::Update, vec!["/peer".to_string()]));
+        assert_eq!(c[2].after["peer"], json!("${t.net.a.id}"), "known after apply");
+        assert!(c.iter().all(|c| !c.drift && c.blocked.is_none()));
+    }
+
+    #[test]
+    fn drift_is_live_against_recorded_and_unread_settings_still_diff() {
+        let resources = vec![resource("t.node.b", "t.node", json!({ "net": "n", "size": 2, "unread": "new" }))];
+        let recorded = [("t.node.b", "t.node", json!({ "net": "n", "size": 2, "unread": "old" }))];
+        let c = plan_changes(&resources, &recorded, &[("t.node.b", json!({ "net": "n", "size": 5 }))], &[]);
+        assert_eq!((c[0].action, c[0].drift), (Action::Update, true));
+        assert_eq!(c[0].changed_paths, vec!["/size".to_string(), "/unread".to_string()]);
+        let c = plan_changes(&resources, &recorded, &[], &[]);
+        assert_eq!((c[0].action, c[0].drift), (Action::Update, false), "not read: diffed against state");
+        let gone: HashMap<String, Option<Observed>> = HashMap::from([("t.node.b".to_string(), None)]);
+        let known = Known {
+            recorded: recorded.iter().map(|(a, k, v)| (*a, Recorded { kind: k, mode: Mode::Managed, owner: Party::Customer, stage: Party::Customer, settings: v, pending: false })).collect(),
+            outputs: &|_: &str, _: &str| None,
+            live: &gone,
+            contents: &HashMap::new(),
+        };
+        let c = changes(&resources, &known, &TestCloud);
+        assert_eq!((c[0].action, c[0].drift), (Action::Create, true), "vanished: re-created");
+    }
+
+    #[test]
+    fn what_holds_data_is_deleted_only_when_empty() {
+        let recorded = [("t.bucket.x", "t.bucket", json!({})), ("t.bucket.y", "t.bucket", json!({})), ("t.bucket.z", "t.bucket", json!({})), ("t.node.d", "t.node", json!({}))];
+        let c = plan_changes(&[], &recorded, &[], &[("t.bucket.x", 0), ("t.bucket.y", 3)]);
+        let blocked: Vec<(&str, bool)> = c.iter().map(|c| (c.address.as_str(), c.blocked.is_some())).collect();
+        assert!(c.iter().all(|c| c.action == Action::Delete));
+        assert_eq!(blocked, vec![("t.bucket.x", false), ("t.bucket.y", true), ("t.bucket.z", true), ("t.node.d", false)]);
+        assert!(c[1].blocked.as_deref().unwrap().contains("holds 3 objects"), "{:?}", c[1].blocked);
+    }
 }

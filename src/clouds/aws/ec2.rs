@@ -28,6 +28,24 @@ fn ours(p: &AwsProvider, r: &Resource) -> Vec<Filter> {
     vec![filter(&format!("tag:{TAG_ADDRESS}"), &[&r.address]), filter(&format!("tag:{TAG_DATA_PLANE}"), &[&p.data_plane])]
 }
 
+/// Describes one of this data plane's EC2 resources: by the id that state recorded (or that
+/// the profile names, for an existing network), else by the address tag set at create.
+/// `extra` filters narrow both lookups (to live states, say); `pick` chooses among the
+/// matches (the first, by default). `None` when nothing matches.
+macro_rules! describe_ours {
+    ($p:expr, $r:expr, $id:expr, $api:literal, $op:ident, $by_id:ident, $set_filters:ident, $list:ident, [$($extra:expr),*]) => {
+        describe_ours!($p, $r, $id, $api, $op, $by_id, $set_filters, $list, [$($extra),*], |items: &[_]| items.first().cloned())
+    };
+    ($p:expr, $r:expr, $id:expr, $api:literal, $op:ident, $by_id:ident, $set_filters:ident, $list:ident, [$($extra:expr),*], $pick:expr) => {{
+        let extra: Vec<Filter> = vec![$($extra),*];
+        let req = match $id {
+            Some(id) => $p.ec2.$op().$by_id(id).$set_filters((!extra.is_empty()).then(|| extra.clone())),
+            None => $p.ec2.$op().$set_filters(Some(ours($p, $r).into_iter().chain(extra).collect())),
+        };
+        not_found($p.call($api, req.send()).await)?.and_then(|out| ($pick)(out.$list()))
+    }};
+}
+
 fn tag_spec(p: &AwsProvider, r: &Resource, desired: &Value, kind: ResourceType) -> TagSpecification {
     let tags = p.tags_for(r, desired).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
     TagSpecification::builder().resource_type(kind).set_tags(Some(tags)).build()
@@ -66,13 +84,8 @@ fn not_found<T>(r: Result<T, ApiError>) -> Result<Option<T>> {
 pub async fn read(p: &AwsProvider, r: &Resource, desired: &Value, id: Option<&str>, adopt: bool) -> Result<Option<Observed>> {
     match r.type_name() {
         "vpc" => {
-            let req = match (r.mode, id) {
-                (crate::plan::Mode::Data, _) => p.ec2.describe_vpcs().vpc_ids(s(desired, "VpcId")),
-                (_, Some(id)) => p.ec2.describe_vpcs().vpc_ids(id),
-                _ => p.ec2.describe_vpcs().set_filters(Some(ours(p, r))),
-            };
-            let Some(out) = not_found(p.call("DescribeVpcs", req.send()).await)? else { return Ok(None) };
-            let Some(vpc) = out.vpcs().first() else { return Ok(None) };
+            let named = (r.mode == crate::plan::Mode::Data).then(|| s(desired, "VpcId"));
+            let Some(vpc) = describe_ours!(p, r, named.as_deref().or(id), "DescribeVpcs", describe_vpcs, vpc_ids, set_filters, vpcs, []) else { return Ok(None) };
             let vid = vpc.vpc_id().unwrap_or_default().to_string();
             let mut settings = json!({ "CidrBlock": vpc.cidr_block(), "Tags": tag_subset(pairs(vpc.tags()), desired) });
             if r.mode == crate::plan::Mode::Managed {
@@ -87,13 +100,8 @@ pub async fn read(p: &AwsProvider, r: &Resource, desired: &Value, id: Option<&st
             Ok(Some(Observed { id: vid.clone(), outputs: outputs(&[("id", json!(vid)), ("cidr_block", json!(vpc.cidr_block()))]), settings }))
         }
         "subnet" => {
-            let req = match (r.mode, id) {
-                (crate::plan::Mode::Data, _) => p.ec2.describe_subnets().subnet_ids(s(desired, "SubnetId")),
-                (_, Some(id)) => p.ec2.describe_subnets().subnet_ids(id),
-                _ => p.ec2.describe_subnets().set_filters(Some(ours(p, r))),
-            };
-            let Some(out) = not_found(p.call("DescribeSubnets", req.send()).await)? else { return Ok(None) };
-            let Some(sn) = out.subnets().first() else { return Ok(None) };
+            let named = (r.mode == crate::plan::Mode::Data).then(|| s(desired, "SubnetId"));
+            let Some(sn) = describe_ours!(p, r, named.as_deref().or(id), "DescribeSubnets", describe_subnets, subnet_ids, set_filters, subnets, []) else { return Ok(None) };
             let sid = sn.subnet_id().unwrap_or_default().to_string();
             let settings = if r.mode == crate::plan::Mode::Data {
                 json!({ "SubnetId": sid })
@@ -116,36 +124,21 @@ pub async fn read(p: &AwsProvider, r: &Resource, desired: &Value, id: Option<&st
             Ok(Some(Observed { id: ids.join(","), outputs: outputs(&[("ids", json!(ids))]), settings: desired.clone() }))
         }
         "internet_gateway" => {
-            let req = match id {
-                Some(id) => p.ec2.describe_internet_gateways().internet_gateway_ids(id),
-                None => p.ec2.describe_internet_gateways().set_filters(Some(ours(p, r))),
-            };
-            let Some(out) = not_found(p.call("DescribeInternetGateways", req.send()).await)? else { return Ok(None) };
-            let Some(g) = out.internet_gateways().first() else { return Ok(None) };
+            let Some(g) = describe_ours!(p, r, id, "DescribeInternetGateways", describe_internet_gateways, internet_gateway_ids, set_filters, internet_gateways, []) else { return Ok(None) };
             let gid = g.internet_gateway_id().unwrap_or_default().to_string();
             let vpc = g.attachments().first().and_then(|a| a.vpc_id()).unwrap_or_default();
             let settings = json!({ "VpcId": vpc, "Tags": tag_subset(pairs(g.tags()), desired) });
             Ok(Some(Observed { id: gid.clone(), outputs: outputs(&[("id", json!(gid))]), settings }))
         }
         "eip" => {
-            let req = match id {
-                Some(id) => p.ec2.describe_addresses().allocation_ids(id),
-                None => p.ec2.describe_addresses().set_filters(Some(ours(p, r))),
-            };
-            let Some(out) = not_found(p.call("DescribeAddresses", req.send()).await)? else { return Ok(None) };
-            let Some(a) = out.addresses().first() else { return Ok(None) };
+            let Some(a) = describe_ours!(p, r, id, "DescribeAddresses", describe_addresses, allocation_ids, set_filters, addresses, []) else { return Ok(None) };
             let aid = a.allocation_id().unwrap_or_default().to_string();
             let settings = json!({ "Domain": a.domain().map(|d| d.as_str()), "Tags": tag_subset(pairs(a.tags()), desired) });
             Ok(Some(Observed { id: aid.clone(), outputs: outputs(&[("id", json!(aid)), ("public_ip", json!(a.public_ip()))]), settings }))
         }
         "nat_gateway" => {
-            let mut req = p.ec2.describe_nat_gateways().filter(filter("state", &["pending", "available"]));
-            req = match id {
-                Some(id) => req.nat_gateway_ids(id),
-                None => req.set_filter(Some(ours(p, r).into_iter().chain([filter("state", &["pending", "available"])]).collect())),
-            };
-            let Some(out) = not_found(p.call("DescribeNatGateways", req.send()).await)? else { return Ok(None) };
-            let Some(n) = out.nat_gateways().first() else { return Ok(None) };
+            let live = filter("state", &["pending", "available"]);
+            let Some(n) = describe_ours!(p, r, id, "DescribeNatGateways", describe_nat_gateways, nat_gateway_ids, set_filter, nat_gateways, [live]) else { return Ok(None) };
             let nid = n.nat_gateway_id().unwrap_or_default().to_string();
             let settings = json!({
                 "SubnetId": n.subnet_id(),
@@ -156,12 +149,7 @@ pub async fn read(p: &AwsProvider, r: &Resource, desired: &Value, id: Option<&st
             Ok(Some(Observed { id: nid.clone(), outputs: outputs(&[("id", json!(nid))]), settings }))
         }
         "route_table" => {
-            let req = match id {
-                Some(id) => p.ec2.describe_route_tables().route_table_ids(id),
-                None => p.ec2.describe_route_tables().set_filters(Some(ours(p, r))),
-            };
-            let Some(out) = not_found(p.call("DescribeRouteTables", req.send()).await)? else { return Ok(None) };
-            let Some(t) = out.route_tables().first() else { return Ok(None) };
+            let Some(t) = describe_ours!(p, r, id, "DescribeRouteTables", describe_route_tables, route_table_ids, set_filters, route_tables, []) else { return Ok(None) };
             let tid = t.route_table_id().unwrap_or_default().to_string();
             let routes: Vec<Value> = t
                 .routes()
@@ -178,12 +166,7 @@ pub async fn read(p: &AwsProvider, r: &Resource, desired: &Value, id: Option<&st
             Ok(Some(Observed { id: tid.clone(), outputs: outputs(&[("id", json!(tid))]), settings }))
         }
         "security_group" => {
-            let req = match id {
-                Some(id) => p.ec2.describe_security_groups().group_ids(id),
-                None => p.ec2.describe_security_groups().set_filters(Some(ours(p, r))),
-            };
-            let Some(out) = not_found(p.call("DescribeSecurityGroups", req.send()).await)? else { return Ok(None) };
-            let Some(g) = out.security_groups().first() else { return Ok(None) };
+            let Some(g) = describe_ours!(p, r, id, "DescribeSecurityGroups", describe_security_groups, group_ids, set_filters, security_groups, []) else { return Ok(None) };
             let gid = g.group_id().unwrap_or_default().to_string();
             let settings = json!({
                 "GroupName": g.group_name(),
@@ -197,12 +180,7 @@ pub async fn read(p: &AwsProvider, r: &Resource, desired: &Value, id: Option<&st
         }
         "vpc_endpoint" => {
             let live = filter("vpc-endpoint-state", &["pendingAcceptance", "pending", "available"]);
-            let req = match id {
-                Some(id) => p.ec2.describe_vpc_endpoints().vpc_endpoint_ids(id).filters(live),
-                None => p.ec2.describe_vpc_endpoints().set_filters(Some(ours(p, r).into_iter().chain([live]).collect())),
-            };
-            let Some(out) = not_found(p.call("DescribeVpcEndpoints", req.send()).await)? else { return Ok(None) };
-            let Some(e) = out.vpc_endpoints().first() else { return Ok(None) };
+            let Some(e) = describe_ours!(p, r, id, "DescribeVpcEndpoints", describe_vpc_endpoints, vpc_endpoint_ids, set_filters, vpc_endpoints, [live]) else { return Ok(None) };
             let eid = e.vpc_endpoint_id().unwrap_or_default().to_string();
             let gateway = e.vpc_endpoint_type() == Some(&VpcEndpointType::Gateway);
             let mut settings = json!({
@@ -279,12 +257,9 @@ pub async fn read(p: &AwsProvider, r: &Resource, desired: &Value, id: Option<&st
             Ok(Some(Observed { id: tid.clone(), outputs: outputs(&[("id", json!(tid)), ("latest_version", json!(latest.to_string()))]), settings }))
         }
         "vpc_endpoint_service" => {
-            let req = match id {
-                Some(id) => p.ec2.describe_vpc_endpoint_service_configurations().service_ids(id),
-                None => p.ec2.describe_vpc_endpoint_service_configurations().set_filters(Some(ours(p, r))),
-            };
-            let Some(out) = not_found(p.call("DescribeVpcEndpointServiceConfigurations", req.send()).await)? else { return Ok(None) };
-            let Some(c) = out.service_configurations().iter().find(|c| !matches!(c.service_state().map(|s| s.as_str()), Some("Deleted" | "Deleting"))) else {
+            // Deleted configurations stay listed for a while.
+            let alive = |items: &[aws_sdk_ec2::types::ServiceConfiguration]| items.iter().find(|c| !matches!(c.service_state().map(|s| s.as_str()), Some("Deleted" | "Deleting"))).cloned();
+            let Some(c) = describe_ours!(p, r, id, "DescribeVpcEndpointServiceConfigurations", describe_vpc_endpoint_service_configurations, service_ids, set_filters, service_configurations, [], alive) else {
                 return Ok(None);
             };
             let sid = c.service_id().unwrap_or_default().to_string();

@@ -1,0 +1,45 @@
+"""Reads unionctl's `--output json` stream from stdin, as a CI job would, and checks it
+against docs/results-format.md: JSON lines; progress events first; exactly one result
+object last, versioned, with the fields its command documents. Prints the result object.
+
+    unionctl verify -f P --output json | python results.py verify
+"""
+
+import json
+import sys
+
+command = sys.argv[1]
+lines = [l for l in sys.stdin.read().splitlines() if l.strip()]
+objects = [json.loads(l) for l in lines]  # every line is JSON
+assert objects, "no output"
+*events, result = objects
+for e in events:
+    assert e.get("event") in ("start", "done", "error"), f"not an event: {e}"
+assert "event" not in result, f"the last line is not a result: {result}"
+major = result["format_version"].split(".")[0]
+assert major == "1", result["format_version"]
+assert result["command"] == command, result["command"]
+assert isinstance(result["ok"], bool) and isinstance(result["exit_code"], int)
+assert result["ok"] == (result["exit_code"] in (0, 2)), result
+
+required = {
+    "plan": ["data_plane", "cloud", "model", "summary", "changes"],
+    "apply": ["plan", "stages", "calls", "elapsed_ms", "state_serial"],
+    "destroy": ["stages"],
+    "verify": ["resources_checked", "invariants", "missing"],
+    "outputs": ["data_plane", "cluster", "buckets", "helm_values"],
+}
+if result["ok"] or command == "verify":
+    missing = [k for k in required.get(command, []) if k not in result]
+    assert not missing, f"{command} result lacks {missing}"
+if not result["ok"] and command != "verify":
+    assert result["error"]["message"], result
+if command == "verify":
+    assert [i["number"] for i in result["invariants"]] == list(range(1, 10))
+    assert all(i["status"] in ("pass", "fail") for i in result["invariants"])
+    assert result["ok"] == all(i["status"] == "pass" for i in result["invariants"]) or result["missing"]
+if command == "plan":
+    s = result["summary"]
+    counted = sum(s[k] for k in ("create", "read", "update", "replace", "delete", "no_op"))
+    assert counted == len(result["changes"]), (s, len(result["changes"]))
+print(json.dumps(result))
