@@ -179,7 +179,7 @@ fn byoc_apply_converges_detects_drift_repairs_and_destroys() {
     // A saved plan applies exactly; the same plan is stale once state moved.
     emu.unionctl().args(["plan", "-f", profile, "--out"]).arg(&planfile).assert().success();
     let applied = emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"]).arg(&planfile).assert().success();
-    assert!(stderr_of(&applied).contains("Stage union done: 15 created"), "{}", stderr_of(&applied));
+    assert!(stderr_of(&applied).contains("Stage union done: 19 created"), "{}", stderr_of(&applied));
     emu.unionctl()
         .args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"])
         .arg(&planfile)
@@ -210,7 +210,7 @@ fn byoc_apply_converges_detects_drift_repairs_and_destroys() {
         changed,
         vec![
             ("aws.eks_cluster.main".to_string(), true),
-            ("aws.iam_role.workload_worker".to_string(), true),
+            ("aws.iam_role.workload_worker_production".to_string(), true),
             ("aws.s3_bucket.metadata".to_string(), true)
         ]
     );
@@ -240,7 +240,8 @@ fn byoc_apply_converges_detects_drift_repairs_and_destroys() {
     assert_eq!(hand_off["union_access"]["external_id"].as_str().unwrap().len(), 24);
     assert!(hand_off["union_access"]["endpoint_service_name"].as_str().unwrap().starts_with("com.amazonaws.vpce."));
     assert_eq!(hand_off["helm_values"]["global"]["METADATA_BUCKET"], "acme-prod-metadata");
-    assert!(hand_off["helm_values"]["global"]["WORKER_IAM_ROLE_ARN"].as_str().unwrap().ends_with("acme-prod-workload-worker"));
+    assert!(hand_off["helm_values"]["global"]["NAMESPACES"]["production"]["IAM_ROLE_ARN"].as_str().unwrap().ends_with(":role/acme-prod-w-production"));
+    assert_eq!(hand_off["helm_values"]["global"]["NAMESPACES"]["production"]["RAW_OUTPUT_PREFIX"], "s3://acme-prod-metadata/production/");
 
     // Destroy leaves nothing tagged; destroying twice is fine.
     let (code, destroyed) = emu.result("destroy", &["destroy", "-f", profile, "--auto-approve"]);
@@ -313,7 +314,7 @@ fn apply_executes_exactly_the_plan_it_shows() {
     emu.python("tests/support/tamper.py", &["acme-prod", "drift"]);
     let (code, screen) = emu.on_terminal("Only `yes` is accepted", "n", &[apply[0], apply[1], apply[2], apply[3], profile]);
     assert_eq!(code, 1, "{screen}");
-    for drifted in ["aws.eks_cluster.main", "aws.s3_bucket.metadata", "aws.iam_role.workload_worker"] {
+    for drifted in ["aws.eks_cluster.main", "aws.s3_bucket.metadata", "aws.iam_role.workload_worker_production"] {
         let row = screen.lines().find(|l| l.contains(drifted) && l.contains("update")).unwrap_or_else(|| panic!("no update row for {drifted}:\n{screen}"));
         assert!(row.contains("~ update") && row.contains("(changed outside unionctl)"), "{row}");
     }

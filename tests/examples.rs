@@ -113,10 +113,26 @@ fn aws_plans_match_spec() {
         let gpu = find(&plan, "aws.eks_node_group.gpu");
         assert_eq!(ptr(gpu, "/taints/0/key"), "nvidia.com/gpu");
         assert_eq!(ptr(gpu, "/taints/0/effect"), "NO_SCHEDULE");
-        let worker = find(&plan, "aws.iam_role.workload_worker");
-        let trust = ptr(worker, "/AssumeRolePolicyDocument/Statement/0/Condition/StringEquals").as_object().unwrap();
-        let subjects = trust.iter().find(|(k, _)| k.ends_with(":sub")).unwrap().1;
-        assert_eq!(subjects, &serde_json::json!(["system:serviceaccount:development:default", "system:serviceaccount:staging:default", "system:serviceaccount:production:default"]));
+        // One identity per namespace, trusted through EKS Pod Identity by that namespace
+        // on this cluster only, reaching that namespace's prefix only; the customer's.
+        for ns in ["development", "staging", "production"] {
+            let worker = find(&plan, &format!("aws.iam_role.workload_worker_{ns}"));
+            assert_eq!((worker.owner, worker.stage), (Party::Customer, Party::Customer));
+            let trust = ptr(worker, "/AssumeRolePolicyDocument/Statement/0");
+            assert_eq!(trust["Principal"]["Service"], "pods.eks.amazonaws.com");
+            assert_eq!(trust["Condition"]["StringEquals"]["aws:RequestTag/kubernetes-namespace"], ns);
+            assert_eq!(trust["Condition"]["StringEquals"]["aws:RequestTag/kubernetes-service-account"], serde_json::json!(["default"]));
+            assert_eq!(trust["Condition"]["StringEquals"]["aws:RequestTag/eks-cluster-arn"], "arn:aws:eks:us-east-2:123456789012:cluster/acme-prod");
+            let objects = ptr(worker, &format!("/Policies/acme-prod-w-{ns}-data/Statement/2/Resource"));
+            assert_eq!(objects, &serde_json::json!([format!("arn:aws:s3:::acme-prod-metadata/{ns}/*"), format!("arn:aws:s3:::acme-prod-fast-registration/{ns}/*")]));
+            let binding = find(&plan, &format!("aws.eks_pod_identity_association.worker_{ns}_default"));
+            assert_eq!(ptr(binding, "/roleArn"), &format!("${{aws.iam_role.workload_worker_{ns}.arn}}"));
+            assert_eq!(binding.owner, if model == Model::Byoc { Party::Union } else { Party::Customer });
+        }
+        assert!(plan.resources.iter().all(|r| r.kind != "aws.iam_openid_connect_provider" && r.kind != "aws.iam_policy"), "no IRSA provider, no boundary");
+        for pool in ["services", "workers", "gpu"] {
+            assert_eq!(ptr(find(&plan, &format!("aws.launch_template.{pool}")), "/LaunchTemplateData/SecurityGroupIds"), &serde_json::json!(["${aws.security_group.cluster.id}"]));
+        }
         let sg = find(&plan, "aws.security_group.cluster");
         let egress_ports: Vec<u64> = ptr(sg, "/IpPermissionsEgress").as_array().unwrap().iter().filter_map(|p| p.get("FromPort").and_then(Value::as_u64)).collect();
         assert_eq!(egress_ports, vec![443, 7844, 7844]);

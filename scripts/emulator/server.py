@@ -1,8 +1,13 @@
 """moto in server mode, with what moto 5.2.5 lacks or gets wrong for unionctl's calls.
 
 - EKS access entries (CreateAccessEntry, DescribeAccessEntry, ListAccessEntries,
-  DeleteAccessEntry, AssociateAccessPolicy, ListAssociatedAccessPolicies): moto has no
-  routes for them, so this launcher registers them, with state kept per cluster.
+  DeleteAccessEntry, AssociateAccessPolicy, ListAssociatedAccessPolicies), Pod Identity
+  associations (Create/Describe/List/Update/DeletePodIdentityAssociation) and add-ons
+  (Create/Describe/List/DeleteAddon): moto has no routes for them, so this launcher
+  registers them, with state kept per cluster and the shapes of the EKS API reference
+  (https://docs.aws.amazon.com/eks/latest/APIReference/). Like EKS, a second association
+  for the same namespace and service account is refused (ResourceInUseException), an
+  add-on is ACTIVE at once, and a cluster that does not exist is ResourceNotFoundException.
 - EKS UpdateClusterConfig: moto replaces the whole VPC config with the (partial) one in
   the request, dropping subnets and security groups, and answers with a cluster instead of
   the documented `update` object. Here the request is merged into the VPC config, as EKS
@@ -26,8 +31,10 @@ to an emulator.
 
 import datetime
 import json
+import random
 import re
 import sys
+import time
 from urllib.parse import unquote
 
 from moto.core.responses import ActionResult, EmptyResult
@@ -121,6 +128,112 @@ def associate_access_policy(self: EKSResponse) -> ActionResult:
 def list_associated_access_policies(self: EKSResponse) -> ActionResult:
     entry = _get_entry(self)
     return ActionResult({"clusterName": entry["clusterName"], "principalArn": entry["principalArn"], "associatedAccessPolicies": entry["_policies"]})
+
+
+def _store(backend: EKSBackend, kind: str, cluster_name: str) -> dict:
+    if cluster_name not in backend.clusters:
+        raise ResourceNotFoundException(
+            clusterName=cluster_name, nodegroupName=None, fargateProfileName=None, addonName=None,
+            message=f"No cluster found for name: {cluster_name}.",
+        )
+    return backend.__dict__.setdefault(f"_unionctl_{kind}", {}).setdefault(cluster_name, {})
+
+
+def _not_found(cluster: str, what: str):
+    return ResourceNotFoundException(clusterName=cluster, nodegroupName=None, fargateProfileName=None, addonName=None, message=f"{what} not found")
+
+
+def create_pod_identity_association(self: EKSResponse) -> ActionResult:
+    cluster = self._get_param("name")
+    store = _store(self.eks_backend, "pod_identity", cluster)
+    namespace, sa = self._get_param("namespace"), self._get_param("serviceAccount")
+    if any(a["namespace"] == namespace and a["serviceAccount"] == sa for a in store.values()):
+        raise ResourceInUseException(clusterName=cluster, nodegroupName=None, addonName=None,
+                                     message="Association already exists for this namespace and service account")
+    if not self._get_param("roleArn"):
+        raise ResourceNotFoundException(clusterName=cluster, nodegroupName=None, fargateProfileName=None, addonName=None, message="roleArn is required")
+    assoc_id = "a-" + "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(17))
+    now = time.time()
+    store[assoc_id] = {
+        "clusterName": cluster, "namespace": namespace, "serviceAccount": sa, "roleArn": self._get_param("roleArn"),
+        "associationArn": f"arn:aws:eks:{self.region}:{self.current_account}:podidentityassociation/{cluster}/{assoc_id}",
+        "associationId": assoc_id, "tags": self._get_param("tags") or {}, "createdAt": now, "modifiedAt": now,
+        "disableSessionTags": False,
+    }
+    return ActionResult({"association": store[assoc_id]})
+
+
+def _association(self: EKSResponse) -> dict:
+    cluster = self._get_param("name")
+    assoc_id = unquote(self.uri.split("/pod-identity-associations/", 1)[1].split("?", 1)[0])
+    store = _store(self.eks_backend, "pod_identity", cluster)
+    if assoc_id not in store:
+        raise _not_found(cluster, f"Association {assoc_id}")
+    return store[assoc_id]
+
+
+def describe_pod_identity_association(self: EKSResponse) -> ActionResult:
+    return ActionResult({"association": _association(self)})
+
+
+def update_pod_identity_association(self: EKSResponse) -> ActionResult:
+    a = _association(self)
+    if self._get_param("roleArn"):
+        a["roleArn"] = self._get_param("roleArn")
+        a["modifiedAt"] = time.time()
+    return ActionResult({"association": a})
+
+
+def delete_pod_identity_association(self: EKSResponse) -> ActionResult:
+    a = _association(self)
+    del _store(self.eks_backend, "pod_identity", a["clusterName"])[a["associationId"]]
+    return ActionResult({"association": a})
+
+
+def list_pod_identity_associations(self: EKSResponse) -> ActionResult:
+    store = _store(self.eks_backend, "pod_identity", self._get_param("name"))
+    namespace, sa = self._get_param("namespace"), self._get_param("serviceAccount")
+    found = [a for a in store.values() if (not namespace or a["namespace"] == namespace) and (not sa or a["serviceAccount"] == sa)]
+    keys = ("clusterName", "namespace", "serviceAccount", "associationArn", "associationId")
+    return ActionResult({"associations": [{k: a[k] for k in keys} for a in found]})
+
+
+def create_addon(self: EKSResponse) -> ActionResult:
+    cluster = self._get_param("name")
+    store = _store(self.eks_backend, "addons", cluster)
+    name = self._get_param("addonName")
+    if name in store:
+        raise ResourceInUseException(clusterName=cluster, nodegroupName=None, addonName=name, message=f"Addon {name} already exists")
+    now = time.time()
+    store[name] = {
+        "addonName": name, "clusterName": cluster, "status": "ACTIVE", "addonVersion": self._get_param("addonVersion") or "v1.3.4-eksbuild.1",
+        "health": {"issues": []}, "addonArn": f"arn:aws:eks:{self.region}:{self.current_account}:addon/{cluster}/{name}/0",
+        "createdAt": now, "modifiedAt": now, "tags": self._get_param("tags") or {},
+    }
+    return ActionResult({"addon": store[name]})
+
+
+def _addon(self: EKSResponse) -> dict:
+    cluster = self._get_param("name")
+    name = unquote(self.uri.split("/addons/", 1)[1].split("?", 1)[0])
+    store = _store(self.eks_backend, "addons", cluster)
+    if name not in store:
+        raise _not_found(cluster, f"Addon {name}")
+    return store[name]
+
+
+def describe_addon(self: EKSResponse) -> ActionResult:
+    return ActionResult({"addon": _addon(self)})
+
+
+def delete_addon(self: EKSResponse) -> ActionResult:
+    a = _addon(self)
+    del _store(self.eks_backend, "addons", a["clusterName"])[a["addonName"]]
+    return ActionResult({"addon": a})
+
+
+def list_addons(self: EKSResponse) -> ActionResult:
+    return ActionResult({"addons": sorted(_store(self.eks_backend, "addons", self._get_param("name")))})
 
 
 def _fix_bucket_versioning() -> None:
@@ -224,13 +337,20 @@ def install() -> None:
     _fix_bucket_policy_conditions()
     EKSResponse.update_cluster_config = update_cluster_config
     for fn in (create_access_entry, describe_access_entry, delete_access_entry, list_access_entries,
-               associate_access_policy, list_associated_access_policies):
+               associate_access_policy, list_associated_access_policies,
+               create_pod_identity_association, describe_pod_identity_association, update_pod_identity_association,
+               delete_pod_identity_association, list_pod_identity_associations,
+               create_addon, describe_addon, delete_addon, list_addons):
         setattr(EKSResponse, fn.__name__, fn)
     response = eks_urls.response
     eks_urls.url_paths.update({
         "{0}/clusters/(?P<name>[^/]+)/access-entries$": response.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<principalArn>.+)/access-policies$": response.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<principalArn>.+)$": response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations$": response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations/(?P<associationId>[^/]+)$": response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/addons$": response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)$": response.dispatch,
     })
 
 

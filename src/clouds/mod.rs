@@ -104,18 +104,82 @@ mod tests {
         assert!(violations(&profile, &resources).contains(&Invariant::AdminTrust));
     }
 
+    /// The JSON pointer of the statement with `sid` in the admin policy of an AWS plan.
+    fn admin_statement(resources: &[Resource], sid: &str) -> String {
+        let r = resources.iter().find(|r| r.address == "aws.iam_role.union_admin").unwrap();
+        let statements = r.settings.pointer("/Policies/acme-prod-union-ai-admin/Statement").and_then(Value::as_array).unwrap();
+        let i = statements.iter().position(|s| s["Sid"] == sid).unwrap_or_else(|| panic!("no statement {sid}"));
+        format!("/Policies/acme-prod-union-ai-admin/Statement/{i}")
+    }
+
+    fn only(found: Vec<Invariant>, expected: Invariant) {
+        assert!(!found.is_empty() && found.iter().all(|i| *i == expected), "{found:?}");
+    }
+
     #[test]
     fn workload_reaching_other_buckets_breaks_tenant_isolation() {
         let (profile, mut resources) = plan_of("aws-byoc");
-        edit(&mut resources, "aws.iam_role.workload_worker", "/Policies/acme-prod-workload-worker-buckets/Statement/1/Resource", json!(["arn:aws:s3:::*"]));
-        assert_eq!(violations(&profile, &resources), vec![Invariant::TenantIsolation]);
+        edit(&mut resources, "aws.iam_role.workload_worker_development", "/Policies/acme-prod-w-development-data/Statement/2/Resource", json!(["arn:aws:s3:::*"]));
+        only(violations(&profile, &resources), Invariant::TenantIsolation);
+        // … and so does a tenant's identity that reaches outside its namespace's prefix.
+        let (profile, mut resources) = plan_of("aws-byoc");
+        edit(&mut resources, "aws.iam_role.workload_worker_development", "/Policies/acme-prod-w-development-data/Statement/2/Resource", json!(["arn:aws:s3:::acme-prod-metadata/production/*"]));
+        only(violations(&profile, &resources), Invariant::TenantIsolation);
+    }
+
+    #[test]
+    fn an_identity_trusted_by_two_namespaces_breaks_tenant_isolation() {
+        let (profile, mut resources) = plan_of("aws-byoc");
+        edit(&mut resources, "aws.iam_role.workload_worker_development", "/AssumeRolePolicyDocument/Statement/0/Condition/StringEquals/aws:RequestTag~1kubernetes-namespace", json!(["development", "production"]));
+        assert!(violations(&profile, &resources).contains(&Invariant::TenantIsolation));
+        // A trust that does not name this data plane's cluster is refused too.
+        let (profile, mut resources) = plan_of("aws-self-managed");
+        edit(&mut resources, "aws.iam_role.workload_backend", "/AssumeRolePolicyDocument/Statement/0/Condition/StringEquals/aws:RequestTag~1eks-cluster-arn", json!("arn:aws:eks:us-east-2:123456789012:cluster/other"));
+        only(violations(&profile, &resources), Invariant::LeastPrivilege);
     }
 
     #[test]
     fn star_on_star_breaks_least_privilege() {
         let (profile, mut resources) = plan_of("aws-byoc");
         edit(&mut resources, "aws.iam_role.union_admin", "/Policies/acme-prod-union-ai-admin/Statement/1", json!({ "Effect": "Allow", "Action": "*", "Resource": "*" }));
-        assert_eq!(violations(&profile, &resources), vec![Invariant::LeastPrivilege]);
+        only(violations(&profile, &resources), Invariant::LeastPrivilege);
+    }
+
+    /// The trust boundary of the AWS admin identity: each hole a review found is refused
+    /// when put back into the plan.
+    #[test]
+    fn the_aws_admin_identity_cannot_reach_beyond_its_data_plane() {
+        let cases: Vec<(&str, &str, Value)> = vec![
+            // Tagging outside a create would tag customer resources into reach.
+            ("TagOnlyWhileCreatingEc2", "/Condition", json!({})),
+            ("TagOnlyWhileCreatingElb", "/Condition", json!({})),
+            // Changes on anything with the data-plane tag alone (customer resources carry it).
+            ("ChangeOnlyWhatUnionAiOwns", "/Condition", json!({ "StringEquals": {} })),
+            ("ChangeOnlyWhatUnionAiOwns", "/Condition", json!({ "StringEquals": { "aws:ResourceTag/unionctl.union.ai/data-plane": "acme-prod" } })),
+            // Trust authoring: a role of Union.ai's making with any trust.
+            ("CreateOwnCluster", "/Action", json!(["eks:CreateCluster", "iam:CreateRole"])),
+            ("CreateOwnCluster", "/Action", json!(["eks:CreateCluster", "iam:UpdateAssumeRolePolicy"])),
+            // Removing unionctl's tags.
+            ("CreateOwnCluster", "/Action", json!(["eks:CreateCluster", "ec2:DeleteTags"])),
+            // Every action of a service.
+            ("RunOwnCluster", "/Action", json!("eks:*")),
+            // Key grants to any principal.
+            ("GrantDataPlaneKeyToAwsServices", "/Condition", json!({})),
+        ];
+        for (sid, pointer, value) in cases {
+            let (profile, mut resources) = plan_of("aws-byoc");
+            let at = format!("{}{pointer}", admin_statement(&resources, sid));
+            edit(&mut resources, "aws.iam_role.union_admin", &at, value.clone());
+            let found = violations(&profile, &resources);
+            assert!(found.contains(&Invariant::LeastPrivilege), "{sid}{pointer} = {value} was not refused: {found:?}");
+        }
+    }
+
+    #[test]
+    fn nodes_run_with_the_restricted_security_group() {
+        let (profile, mut resources) = plan_of("aws-self-managed");
+        edit(&mut resources, "aws.launch_template.workers", "/LaunchTemplateData/SecurityGroupIds", json!([]));
+        only(violations(&profile, &resources), Invariant::OutboundOnly);
     }
 
     #[test]

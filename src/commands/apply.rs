@@ -1,5 +1,6 @@
 //! `apply`: the plan against what exists, shown; then exactly its changes, stage by stage.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Instant;
 
@@ -9,7 +10,7 @@ use serde_json::json;
 use crate::cli::ApplyArgs;
 use crate::error::{ExitStatus, UserError};
 use crate::exec::{self, CallCounts, Outcome, Provider, WalkReport};
-use crate::plan::{render, Change, Party, Plan};
+use crate::plan::{graph, render, Change, Party, Plan};
 use crate::profile::LoadedProfile;
 use crate::settings::Settings;
 use crate::state::{self, State, StateLock};
@@ -65,30 +66,61 @@ pub fn run(args: ApplyArgs, settings: &Settings) -> Result<ExitStatus> {
             return Err(UserError::new("apply cancelled; nothing was changed").into());
         }
 
-        let mut calls = CallCounts::default();
-        let mut stage_results = Vec::new();
-        for stage in &stages {
-            let stage = *stage;
-            // The refresh's provider serves the first stage; the union stage after the
-            // customer's connects anew, through the admin identity the customer stage made.
-            let p: Box<dyn Provider> = match provider.take() {
-                Some(p) if stage == first => p,
-                other => {
-                    calls = calls + other.map_or(CallCounts::default(), |p| p.calls());
-                    cloud.connect(stage, &loaded.profile, &state).await.with_context(|| format!("stage {stage}"))?
-                }
+        // The steps: the customer's resources, Union.ai's, then the customer's that refer
+        // to Union.ai's (BYOC: e.g. a workload identity's trust in the cluster's issuer).
+        let late: BTreeSet<String> = graph::after_union(&plan.resources).into_iter().map(String::from).collect();
+        let ready = |a: &str| -> bool {
+            plan.resource(a).is_some_and(|r| r.depends_on.iter().all(|d| plan.resource(d).is_none_or(|x| x.stage != Party::Union) || state.resources.get(d).is_some_and(|s| !s.pending)))
+        };
+        let runs: Vec<(Party, BTreeSet<String>)> = {
+            let of_stage = |stage: Party, pick: &dyn Fn(&str) -> bool| -> BTreeSet<String> {
+                plan.resource_changes.iter().filter(|c| c.stage == stage && pick(&c.address)).map(|c| c.address.clone()).collect()
             };
-            let changes = plan.resource_changes.iter().filter(|c| c.stage == stage && c.action.is_change()).count();
-            let progress = Progress::new(ui, &format!("Applying stage {stage}: {}, {parallelism} at a time", crate::plan::count(changes as u64, "change")));
+            match stages.as_slice() {
+                [Party::Customer, Party::Union] => vec![
+                    (Party::Customer, of_stage(Party::Customer, &|a| !late.contains(a))),
+                    (Party::Union, of_stage(Party::Union, &|_| true)),
+                    (Party::Customer, of_stage(Party::Customer, &|a| late.contains(a))),
+                ],
+                [Party::Customer] => vec![(Party::Customer, of_stage(Party::Customer, &|a| !late.contains(a) || ready(a)))],
+                _ => stages.iter().map(|s| (*s, of_stage(*s, &|_| true))).collect(),
+            }
+        };
+        let waiting = plan.resource_changes.iter().filter(|c| c.action.is_change() && c.stage == Party::Customer && !runs.iter().any(|(_, set)| set.contains(&c.address))).count();
+
+        let mut providers: Vec<(Party, Box<dyn Provider>)> = provider.take().map(|p| (first, p)).into_iter().collect();
+        let mut stage_results = Vec::new();
+        for (stage, selected) in &runs {
+            let stage = *stage;
+            let todo = plan.resource_changes.iter().filter(|c| selected.contains(&c.address) && (c.action.is_change() || !state.resources.contains_key(&c.address))).count();
+            if todo == 0 {
+                continue;
+            }
+            // One provider per party, connected when first needed: the union stage's through
+            // the admin identity that the customer stage has made by then.
+            if !providers.iter().any(|(s, _)| *s == stage) {
+                let p = cloud.connect(stage, &loaded.profile, &state).await.with_context(|| format!("stage {stage}"))?;
+                providers.push((stage, p));
+            }
+            let p = providers.iter().find(|(s, _)| *s == stage).map(|(_, p)| p.as_ref()).expect("connected above");
+            let before = p.calls();
+            let progress = Progress::new(ui, &format!("Applying stage {stage}: {}, {parallelism} at a time", crate::plan::count(todo as u64, "change")));
             let mut sink = |s: &mut State| state::save(&paths.state, s);
-            let result = exec::apply(&plan, stage, &refreshed, p.as_ref(), &mut state, &mut sink, &progress, parallelism).await;
+            let result = exec::apply(&plan, stage, &|a| selected.contains(a), &refreshed, p, &mut state, &mut sink, &progress, parallelism).await;
             progress.finish();
-            let stage_calls = p.calls();
-            calls = calls + stage_calls;
+            let after = p.calls();
+            let stage_calls = CallCounts { total: after.total - before.total, mutating: after.mutating - before.mutating };
             let report = result.with_context(|| format!("stage {stage} stopped; state records what was done, and re-running apply resumes"))?;
             ui.success(&format!("Stage {stage} done: {} in {:.1}s ({} API calls, {} mutating).", describe(&report), report.elapsed_ms as f64 / 1000.0, stage_calls.total, stage_calls.mutating));
             stage_results.push(json!({ "stage": stage, "outcomes": counts(&report), "elapsed_ms": report.elapsed_ms, "calls": stage_calls }));
         }
+        if waiting > 0 {
+            ui.warning(&format!(
+                "{} of the customer's changes refer to Union.ai's resources and wait for the union stage; run `unionctl apply --stage customer` again after it",
+                waiting
+            ));
+        }
+        let calls = providers.iter().fold(CallCounts::default(), |sum, (_, p)| sum + p.calls());
         ui.success(&format!(
             "Apply complete in {:.1}s: {} API calls ({} mutating). State: {} (serial {}).",
             t0.elapsed().as_secs_f64(),

@@ -1,6 +1,8 @@
 //! `destroy`: what state records, dependents first, stage by stage in reverse; never a
 //! bucket that holds data unless `--delete-data` says so.
 
+use std::collections::BTreeSet;
+
 use anyhow::{Context, Result};
 use serde_json::json;
 
@@ -65,10 +67,31 @@ pub fn run(args: DestroyArgs, settings: &Settings) -> Result<ExitStatus> {
                 return Err(UserError::new("destroy cancelled; nothing was deleted").into());
             }
         }
+        // The customer's resources that refer to Union.ai's go first (they were made last),
+        // then Union.ai's, then the rest of the customer's.
+        let mut late: BTreeSet<String> = BTreeSet::new();
+        loop {
+            let more: Vec<String> = st
+                .resources
+                .values()
+                .filter(|r| r.stage == Party::Customer && !late.contains(&r.address))
+                .filter(|r| r.depends_on.iter().any(|d| late.contains(d) || st.resources.get(d).is_some_and(|x| x.stage == Party::Union)))
+                .map(|r| r.address.clone())
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            late.extend(more);
+        }
+        let mut runs: Vec<(Party, bool)> = Vec::new();
+        if stages.contains(&Party::Union) && stages.contains(&Party::Customer) && !late.is_empty() {
+            runs.push((Party::Customer, true));
+        }
+        runs.extend(stages.iter().map(|s| (*s, false)));
         let mut results = Vec::new();
-        for stage in &stages {
-            let stage = *stage;
-            if !st.resources.values().any(|r| r.stage == stage) {
+        for (stage, only_late) in runs {
+            let picks = |r: &state::ResourceState| r.stage == stage && (!only_late || late.contains(&r.address));
+            if !st.resources.values().any(picks) {
                 continue;
             }
             // The union stage deletes only what Union.ai created; the customer's resources
@@ -76,8 +99,7 @@ pub fn run(args: DestroyArgs, settings: &Settings) -> Result<ExitStatus> {
             let provider = cloud.connect(stage, &loaded.profile, &st).await.with_context(|| format!("stage {stage}"))?;
             let progress = Progress::new(ui, &format!("Destroying stage {stage}"));
             let mut sink = |s: &mut State| state::save(&paths.state, s);
-            let select = |r: &state::ResourceState| r.stage == stage;
-            let result = exec::destroy(&select, args.delete_data, stage, provider.as_ref(), &mut st, &mut sink, &progress, parallelism).await;
+            let result = exec::destroy(&picks, args.delete_data, stage, provider.as_ref(), &mut st, &mut sink, &progress, parallelism).await;
             progress.finish();
             let report = result.with_context(|| format!("stage {stage} stopped; re-running destroy resumes"))?;
             let calls = provider.calls();

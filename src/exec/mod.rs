@@ -229,13 +229,14 @@ enum Step {
     Check(usize),
 }
 
-/// Carries out the changes of one stage of `plan`, exactly: the stage's creates, updates,
-/// replaces, deletes and reads; for the union stage also a check of every customer-owned
-/// resource its resources depend on.
+/// Carries out the changes of one stage of `plan` that `select` picks (by address),
+/// exactly: creates, updates, replaces, deletes and reads; for the union stage also a
+/// check of every customer-owned resource its resources depend on.
 #[allow(clippy::too_many_arguments)]
 pub async fn apply(
     plan: &Plan,
     stage: Party,
+    select: &dyn Fn(&str) -> bool,
     refreshed: &Refreshed,
     provider: &dyn Provider,
     state: &mut State,
@@ -247,9 +248,12 @@ pub async fn apply(
     let mut steps = Vec::new();
     for (i, c) in plan.resource_changes.iter().enumerate() {
         if c.stage != stage {
-            if inputs.contains(c.address.as_str()) && c.action != Action::Delete {
+            if stage == Party::Union && inputs.contains(c.address.as_str()) && c.action != Action::Delete {
                 steps.push(Step::Check(i));
             }
+            continue;
+        }
+        if !select(&c.address) {
             continue;
         }
         let recorded = state.resources.get(&c.address).is_some_and(|r| !r.pending);

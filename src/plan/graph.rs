@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::resource::{references, Resource};
+use super::resource::{references, Party, Resource};
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum GraphError {
@@ -67,4 +67,18 @@ pub fn link_and_sort(mut resources: Vec<Resource>) -> Result<Vec<Resource>, Grap
     }
     let mut slots: Vec<Option<Resource>> = resources.into_iter().map(Some).collect();
     Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
+}
+
+/// The customer-stage resources that depend, directly or not, on a union-stage resource:
+/// in BYOC they are applied after the union stage (e.g. a workload identity's trust in
+/// the cluster's issuer), in a second customer step. `resources` are in plan order.
+pub fn after_union(resources: &[Resource]) -> BTreeSet<&str> {
+    let mut late: BTreeSet<&str> = BTreeSet::new();
+    let stage: HashMap<&str, Party> = resources.iter().map(|r| (r.address.as_str(), r.stage)).collect();
+    for r in resources.iter().filter(|r| r.stage == Party::Customer) {
+        if r.depends_on.iter().any(|d| stage.get(d.as_str()) == Some(&Party::Union) || late.contains(d.as_str())) {
+            late.insert(r.address.as_str());
+        }
+    }
+    late
 }

@@ -56,7 +56,7 @@ impl Component {
             Component::Cluster => "Kubernetes cluster: provisioning, version upgrades",
             Component::NodePools => "node pools: configuration, scaling",
             Component::PrivateConnection => "private connection for the cluster API",
-            Component::WorkloadIdentity => "workload identities (platform and task, namespace-scoped)",
+            Component::WorkloadIdentity => "workload identities and their trust (platform, one per tenant namespace)",
             Component::HelmReleases => "Helm releases: Union operator, monitoring, serving",
         }
     }
@@ -96,7 +96,10 @@ pub fn responsibility(model: Model, component: Component) -> Option<Responsibili
             Account | Network | Storage => r(C, C, C, C),
             // The customer creates and can revoke it; Union.ai uses it.
             AdminIdentity => r(C, U, C, C),
-            Cluster | NodePools | PrivateConnection | WorkloadIdentity | HelmReleases => r(U, U, U, U),
+            // The customer creates each identity and authors its trust; Union.ai only binds
+            // it to service accounts of its cluster (a cluster-side setting), never a trust.
+            WorkloadIdentity => r(C, U, C, C),
+            Cluster | NodePools | PrivateConnection | HelmReleases => r(U, U, U, U),
         },
     }
 }

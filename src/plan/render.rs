@@ -33,13 +33,23 @@ pub fn summary_line(plan: &Plan) -> String {
     line
 }
 
-fn stage_heading(plan: &Plan, stage: Party) -> String {
-    match stage {
-        Party::Customer => match plan.model {
+/// The order in which stages run: customer, union, then the customer's resources that
+/// refer to Union.ai's (BYOC only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Customer,
+    Union,
+    CustomerAfterUnion,
+}
+
+fn stage_heading(plan: &Plan, step: Step) -> String {
+    match step {
+        Step::Customer => match plan.model {
             crate::profile::Model::Byoc => "Stage customer: created with the customer's credentials".to_string(),
             crate::profile::Model::SelfManaged => "Stage customer: created with the customer's credentials (self-managed: the only stage)".to_string(),
         },
-        Party::Union => "Stage union: created by Union.ai through the admin identity".to_string(),
+        Step::Union => "Stage union: created by Union.ai through the admin identity".to_string(),
+        Step::CustomerAfterUnion => "Stage customer, after the union stage: the customer's resources that refer to Union.ai's (the customer's credentials)".to_string(),
     }
 }
 
@@ -55,11 +65,17 @@ fn name_of(plan: &Plan, c: &Change) -> String {
     })
 }
 
-/// Changes grouped by stage, each group in plan order.
-fn by_stage(plan: &Plan) -> Vec<(Party, Vec<&Change>)> {
-    [Party::Customer, Party::Union]
+/// Changes grouped by the step that carries them out, each group in plan order.
+fn by_stage(plan: &Plan) -> Vec<(Step, Vec<&Change>)> {
+    let late = super::graph::after_union(&plan.resources);
+    let step = |c: &Change| match c.stage {
+        Party::Union => Step::Union,
+        Party::Customer if late.contains(c.address.as_str()) => Step::CustomerAfterUnion,
+        Party::Customer => Step::Customer,
+    };
+    [Step::Customer, Step::Union, Step::CustomerAfterUnion]
         .into_iter()
-        .map(|stage| (stage, plan.resource_changes.iter().filter(|c| c.stage == stage).collect::<Vec<_>>()))
+        .map(|s| (s, plan.resource_changes.iter().filter(|c| step(c) == s).collect::<Vec<_>>()))
         .filter(|(_, cs)| !cs.is_empty())
         .collect()
 }

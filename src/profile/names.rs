@@ -39,6 +39,44 @@ pub fn azure_key_vault(profile: &Profile) -> String {
     format!("{}-kv", s.trim_end_matches('-'))
 }
 
+/// Azure agent pool name: 1-12 lowercase letters and digits.
+pub fn azure_pool(name: &str) -> String {
+    name.chars().filter(|c| c.is_ascii_alphanumeric()).take(12).collect()
+}
+
+/// The native name of a node pool on the profile's cloud (two pools must not share one).
+pub fn node_pool(profile: &Profile, name: &str) -> String {
+    match profile.spec.cloud.provider {
+        Provider::Azure => azure_pool(name),
+        _ => name.to_string(),
+    }
+}
+
+/// Name of the workload identity of tenant namespace `ns` (an IAM role, a GCP service
+/// account id of at most 30 characters, an Azure identity): `<prefix>-w-<namespace>`,
+/// shortened with a stable suffix when the cloud's limit needs it.
+pub fn worker_identity(profile: &Profile, ns: &str) -> String {
+    let full = format!("{}-w-{ns}", profile.metadata.name);
+    let limit = match profile.spec.cloud.provider {
+        Provider::Gcp => 30,
+        Provider::Aws => 64,
+        Provider::Azure => 128,
+    };
+    if full.len() <= limit {
+        return full;
+    }
+    // Deterministic: the same namespace always gets the same name.
+    let digest = full.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let suffix = format!("-{:06x}", digest & 0xff_ffff);
+    let keep = limit - suffix.len();
+    format!("{}{suffix}", full[..keep].trim_end_matches('-'))
+}
+
+/// Namespaces a tenant may not use: Kubernetes' own, the cloud's, and the ones the data
+/// plane's platform (the Union operator, monitoring, logging, serving) installs into.
+pub const RESERVED_NAMESPACES: &[&str] = &["default", "union", "monitoring", "logging", "kourier-system", "cert-manager", "gatekeeper-system", "calico-system", "tigera-operator"];
+pub const RESERVED_NAMESPACE_PREFIXES: &[&str] = &["kube-", "knative-", "istio-", "gke-", "gmp-", "amazon-", "aws-", "azure-"];
+
 /// Service account namespace and names of Union.ai's platform components.
 pub const PLATFORM_NAMESPACE: &str = "union";
 pub const PLATFORM_SERVICE_ACCOUNTS: &[&str] = &["union-operator", "flytepropeller", "operator-proxy"];

@@ -97,11 +97,13 @@ fn union(p: &Profile, r: &mut Report<'_>) {
             .set_hint("12 digits, quoted");
     }
     if let Some(id) = &u.external_id {
-        let ok = (8..=24).contains(&id.len())
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/-_".contains(&b));
+        let ok = (16..=1224).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/-_".contains(&b));
         if !ok {
-            r.error("spec.union.externalId", "the external ID must be 8-24 characters of letters, digits and +=,.@:/-_")
-                .set_hint("remove it to have unionctl generate a random one and keep it in state");
+            r.error("spec.union.externalId", "the external ID must be 16-1224 characters of letters, digits and +=,.@:/-_")
+                .set_hint("remove it to have unionctl generate a random one (24 characters) and keep it in state");
+        } else if is_weak_secret(id) {
+            r.error("spec.union.externalId", "the external ID is easy to guess (too few distinct characters, or one kind of character only)")
+                .set_hint("remove it to have unionctl generate a random one (24 characters) and keep it in state");
         }
     }
     let role_ok = !u.role_name.is_empty()
@@ -146,6 +148,14 @@ fn union(p: &Profile, r: &mut Report<'_>) {
         },
         Provider::Aws => {}
     }
+}
+
+/// Low entropy: fewer than 10 distinct characters, or only one of lowercase, uppercase and
+/// digits. An external ID guards against the confused deputy only if it cannot be guessed.
+fn is_weak_secret(s: &str) -> bool {
+    let distinct: HashSet<char> = s.chars().collect();
+    let classes = [s.bytes().any(|b| b.is_ascii_lowercase()), s.bytes().any(|b| b.is_ascii_uppercase()), s.bytes().any(|b| b.is_ascii_digit())];
+    distinct.len() < 10 || classes.iter().filter(|c| **c).count() < 2
 }
 
 fn is_gcp_project_id(s: &str) -> bool {
@@ -320,7 +330,8 @@ pub fn is_private(net: Ipv4Net) -> bool {
 fn cluster(p: &Profile, r: &mut Report<'_>) {
     let c = &p.spec.cluster;
     let provider = p.spec.cloud.provider;
-    let minor = c.kubernetes_version.strip_prefix("1.").and_then(|m| m.parse::<u32>().ok());
+    // Canonical only: `1.31`, not `1.031` or `1.31.0` (the clouds compare versions as text).
+    let minor = c.kubernetes_version.strip_prefix("1.").and_then(|m| m.parse::<u32>().ok().filter(|n| n.to_string() == m));
     match minor {
         Some(m) if (KUBERNETES_MINOR_MIN..=KUBERNETES_MINOR_MAX).contains(&m) => {}
         Some(_) => {
@@ -339,13 +350,19 @@ fn cluster(p: &Profile, r: &mut Report<'_>) {
     if c.node_pools.is_empty() {
         r.error("spec.cluster.nodePools", "at least one node pool is needed");
     }
-    let mut names = HashSet::new();
+    let mut names: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
     for (i, pool) in c.node_pools.iter().enumerate() {
         let at = |f: &str| format!("spec.cluster.nodePools[{i}].{f}");
         if !is_dns_label(&pool.name, 20) {
             r.error(at("name"), format!("`{}` is not a valid pool name", pool.name)).set_hint("1-20 lowercase letters, digits and hyphens, starting with a letter");
-        } else if !names.insert(pool.name.as_str()) {
-            r.error(at("name"), format!("pool name `{}` is used twice", pool.name));
+        } else if let Some(first) = names.insert(names::node_pool(p, &pool.name), pool.name.as_str()) {
+            let native = names::node_pool(p, &pool.name);
+            if first == pool.name {
+                r.error(at("name"), format!("pool name `{}` is used twice", pool.name));
+            } else {
+                r.error(at("name"), format!("pools `{first}` and `{}` both become `{native}` on {}", pool.name, provider.title()))
+                    .set_hint(format!("{} pool names keep only letters and digits (at most 12); rename one", provider.title()));
+            }
         }
         if !catalog::instance_type_shape_ok(provider, &pool.instance_type) {
             r.error(at("instanceType"), format!("`{}` is not a {} instance type", pool.instance_type, provider.title()))
@@ -388,9 +405,16 @@ fn storage(p: &Profile, r: &mut Report<'_>) {
             r.error(&path, format!("`{b}` is not a valid bucket name")).set_hint("lowercase letters, digits and hyphens, starting with a letter");
         } else if !seen.insert(b.as_str()) {
             r.error(&path, format!("bucket `{b}` is listed twice"));
-        } else if b == "audit-logs" {
-            r.error(&path, "`audit-logs` is reserved for the audit trail's own bucket");
-        } else if native.len() > 63 || native.len() < 3 {
+        } else if b == "audit-logs" || b.starts_with("insights-") || b.starts_with("bootdiagnostics-") {
+            r.error(&path, format!("`{b}` is reserved for audit and diagnostic logs"));
+        } else if let Some(suffix) = ["-metadata", "-fast-registration", "-audit-logs"].iter().find(|s| b.ends_with(*s)) {
+            // `<prefix>-<bucket>` would be another data plane's bucket: data plane
+            // `acme` with bucket `prod-metadata` is `acme-prod-metadata`, the metadata bucket
+            // of data plane `acme-prod`.
+            r.error(&path, format!("`{b}` ends like a data plane's own bucket (`…{suffix}`): `{native}` could be another data plane's"))
+                .set_hint("choose a name that does not end in -metadata, -fast-registration or -audit-logs");
+        }
+        if is_dns_label(b, 63) && (native.len() > 63 || native.len() < 3) {
             r.error(&path, format!("the bucket name `{native}` would be {} characters; the limit is 63", native.len()))
                 .set_hint("shorten the bucket or `metadata.name`");
         }
@@ -413,6 +437,11 @@ fn storage(p: &Profile, r: &mut Report<'_>) {
     }
     if !["1.0", "1.1", "1.2", "1.3"].contains(&s.minimum_tls_version.as_str()) {
         r.error("spec.storage.minimumTlsVersion", format!("`{}` is not a TLS version", s.minimum_tls_version)).set_hint("use \"1.2\" or \"1.3\"");
+    } else if provider == Provider::Gcp && s.minimum_tls_version != "1.2" {
+        // Cloud Storage has no per-bucket TLS setting: anything but its own 1.2 floor would
+        // be silently ignored.
+        r.error("spec.storage.minimumTlsVersion", format!("Cloud Storage cannot enforce TLS {} per bucket; it accepts TLS 1.2 and later", s.minimum_tls_version))
+            .set_hint("use \"1.2\" (the floor Google's front ends enforce), or remove the field");
     }
 }
 
@@ -430,8 +459,9 @@ fn tenancy(p: &Profile, r: &mut Report<'_>) {
         }
         if !is_dns_label(n, 63) {
             r.error(&path, format!("`{n}` is not a namespace name")).set_hint("a DNS label: lowercase letters, digits and hyphens");
-        } else if n == names::PLATFORM_NAMESPACE || n.starts_with("kube-") {
-            r.error(&path, format!("`{n}` is reserved for the platform"));
+        } else if names::RESERVED_NAMESPACES.contains(&n.as_str()) || names::RESERVED_NAMESPACE_PREFIXES.iter().any(|p| n.starts_with(p)) {
+            r.error(&path, format!("`{n}` is reserved: Kubernetes, the cloud or the data plane's own components use it"))
+                .set_hint("tenant namespaces hold task pods only; pick a name of your own, e.g. `team-a`");
         } else if !seen.insert(n.as_str()) {
             r.error(&path, format!("namespace `{n}` is listed twice"));
         }

@@ -43,6 +43,8 @@ counts = {
     "aws.eks_cluster": len([c for c in eks.list_clusters()["clusters"] if eks.describe_cluster(name=c)["cluster"].get("tags", {}).get(TAG) == plane]),
     "aws.eks_node_group": sum(len(eks.list_nodegroups(clusterName=c)["nodegroups"]) for c in eks.list_clusters()["clusters"]),
     "aws.eks_access_entry": sum(len(eks.list_access_entries(clusterName=c)["accessEntries"]) for c in eks.list_clusters()["clusters"]),
+    "aws.eks_addon": sum(len(eks.list_addons(clusterName=c)["addons"]) for c in eks.list_clusters()["clusters"]),
+    "aws.eks_pod_identity_association": sum(len(eks.list_pod_identity_associations(clusterName=c)["associations"]) for c in eks.list_clusters()["clusters"]),
     "aws.lb": len(elb.describe_load_balancers()["LoadBalancers"]),
     "aws.lb_target_group": len(elb.describe_target_groups()["TargetGroups"]),
     "aws.lb_listener": sum(len(elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]) for lb in elb.describe_load_balancers()["LoadBalancers"]),

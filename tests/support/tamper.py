@@ -1,6 +1,6 @@
 """Out-of-band changes, the way someone with console access would make them (boto3).
 
-    python tamper.py ENDPOINT DATA_PLANE drift      # public endpoint on, bucket encryption off, worker trust loosened
+    python tamper.py ENDPOINT DATA_PLANE drift      # public endpoint on, bucket encryption off, production's trust opened to every namespace
     python tamper.py ENDPOINT DATA_PLANE ssh-open   # port 22 from the internet on the cluster security group
     python tamper.py ENDPOINT DATA_PLANE object B   # one object written into bucket DATA_PLANE-B (data a workload left)
 """
@@ -17,11 +17,12 @@ if what == "drift":
     c("eks").update_cluster_config(name=plane, resourcesVpcConfig={"endpointPublicAccess": True, "endpointPrivateAccess": True})
     c("s3").delete_bucket_encryption(Bucket=f"{plane}-metadata")
     iam = c("iam")
-    doc = iam.get_role(RoleName=f"{plane}-workload-worker")["Role"]["AssumeRolePolicyDocument"]
-    st = doc["Statement"][0]
-    sub = [k for k in st["Condition"]["StringEquals"] if k.endswith(":sub")][0]
-    st["Condition"] = {"StringLike": {sub: "system:serviceaccount:*:*"}}
-    iam.update_assume_role_policy(RoleName=f"{plane}-workload-worker", PolicyDocument=json.dumps(doc))
+    role = f"{plane}-w-production"
+    doc = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    equals = doc["Statement"][0]["Condition"]["StringEquals"]
+    del equals["aws:RequestTag/kubernetes-namespace"]
+    doc["Statement"][0]["Condition"]["StringLike"] = {"aws:RequestTag/kubernetes-namespace": "*"}
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(doc))
 elif what == "ssh-open":
     ec2 = c("ec2")
     sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{plane}-cluster"]}])["SecurityGroups"][0]

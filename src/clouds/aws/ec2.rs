@@ -14,7 +14,7 @@ use aws_sdk_ec2::types::{
 };
 use serde_json::{json, Value};
 
-use super::provider::{absent, gone, outputs, s, strings, tag_subset, unsupported, ApiError, AwsProvider, TAG_ADDRESS};
+use super::provider::{absent, client_token, gone, outputs, s, strings, tag_subset, unsupported, ApiError, AwsProvider, TAG_ADDRESS};
 use crate::exec::{wait_until, Observed};
 use crate::plan::builder::TAG_DATA_PLANE;
 use crate::plan::Resource;
@@ -245,6 +245,7 @@ pub async fn read(p: &AwsProvider, r: &Resource, desired: &Value, id: Option<&st
             let settings = json!({
                 "LaunchTemplateName": name,
                 "LaunchTemplateData": {
+                    "SecurityGroupIds": data.map(|d| d.security_group_ids()).unwrap_or_default(),
                     "BlockDeviceMappings": [{ "DeviceName": data.and_then(|d| d.block_device_mappings().first()).and_then(|b| b.device_name()), "Ebs": ebs_json }],
                     "MetadataOptions": {
                         "HttpTokens": md.and_then(|m| m.http_tokens()).map(|t| t.as_str()),
@@ -502,12 +503,6 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
     read(p, r, d, None, true).await?.ok_or_else(|| anyhow!("{} was created but cannot be found by its tag", r.address))
 }
 
-/// A stable idempotency token: AWS returns the first result for a repeated token.
-fn client_token(r: &Resource) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(&Sha256::digest(r.address.as_bytes())[..16])
-}
-
 fn template_data(d: &Value) -> RequestLaunchTemplateData {
     let data = d.get("LaunchTemplateData").cloned().unwrap_or(Value::Null);
     let mapping = data.pointer("/BlockDeviceMappings/0").cloned().unwrap_or(Value::Null);
@@ -530,6 +525,7 @@ fn template_data(d: &Value) -> RequestLaunchTemplateData {
                 .http_endpoint(LaunchTemplateInstanceMetadataEndpointState::from(s(&md, "HttpEndpoint").as_str()))
                 .build(),
         )
+        .set_security_group_ids(Some(strings(data.get("SecurityGroupIds"))).filter(|g| !g.is_empty()))
         .build()
 }
 

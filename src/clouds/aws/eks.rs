@@ -11,7 +11,7 @@ use aws_sdk_eks::types::{
 };
 use serde_json::{json, Value};
 
-use super::provider::{absent, gone, outputs, s, strings, tag_subset, AwsProvider};
+use super::provider::{absent, client_token, gone, outputs, s, strings, tag_subset, AwsProvider};
 use crate::exec::{wait_until, Observed};
 use crate::plan::Resource;
 use crate::state::ResourceState;
@@ -128,6 +128,35 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, adopt: bool) -> Resu
                 })).collect::<Vec<_>>(),
             });
             Ok(Some(Observed { id: e.access_entry_arn().unwrap_or_default().to_string(), outputs: outputs(&[("arn", json!(e.access_entry_arn()))]), settings }))
+        }
+        "eks_addon" => {
+            let cluster = s(d, "clusterName");
+            let name = s(d, "addonName");
+            let Some(out) = absent(p.call("DescribeAddon", p.eks.describe_addon().cluster_name(&cluster).addon_name(&name).send()).await, MISSING)? else {
+                return Ok(None);
+            };
+            let Some(a) = out.addon() else { return Ok(None) };
+            let tags: Vec<(String, String)> = a.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+            let settings = json!({ "clusterName": cluster, "addonName": name, "tags": tag_subset(tags, d) });
+            Ok(Some(Observed { id: a.addon_arn().unwrap_or_default().to_string(), outputs: outputs(&[("arn", json!(a.addon_arn()))]), settings }))
+        }
+        "eks_pod_identity_association" => {
+            // Found by namespace and service account (one association each), not by id.
+            let cluster = s(d, "clusterName");
+            let list = p.eks.list_pod_identity_associations().cluster_name(&cluster).namespace(s(d, "namespace")).service_account(s(d, "serviceAccount"));
+            let Some(out) = absent(p.call("ListPodIdentityAssociations", list.send()).await, MISSING)? else { return Ok(None) };
+            let Some(id) = out.associations().first().and_then(|a| a.association_id()).map(String::from) else { return Ok(None) };
+            let got = p.call("DescribePodIdentityAssociation", p.eks.describe_pod_identity_association().cluster_name(&cluster).association_id(&id).send()).await?;
+            let Some(a) = got.association() else { return Ok(None) };
+            let tags: Vec<(String, String)> = a.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+            let settings = json!({
+                "clusterName": cluster,
+                "namespace": a.namespace(),
+                "serviceAccount": a.service_account(),
+                "roleArn": a.role_arn(),
+                "tags": tag_subset(tags, d),
+            });
+            Ok(Some(Observed { id, outputs: outputs(&[("arn", json!(a.association_arn()))]), settings }))
         }
         other => Err(anyhow!("eks does not handle {other}")),
     }
@@ -263,6 +292,37 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
             .await?;
             associate_policies(p, &cluster, &principal, d).await?;
         }
+        "eks_addon" => {
+            let cluster = s(d, "clusterName");
+            let name = s(d, "addonName");
+            let req = p.eks.create_addon().cluster_name(&cluster).addon_name(&name).client_request_token(client_token(r)).set_tags(Some(tag_map(p, r, d)));
+            match p.call("CreateAddon", req.send()).await {
+                Ok(_) => {}
+                Err(e) if e.is(&["ResourceInUseException"]) => {}
+                Err(e) => return Err(e.into()),
+            }
+            wait_until(&format!("add-on {name} to be ACTIVE"), p.wait_timeout, || async {
+                let o = p.call("DescribeAddon", p.eks.describe_addon().cluster_name(&cluster).addon_name(&name).send()).await?;
+                match o.addon().and_then(|a| a.status()).map(|s| s.as_str()) {
+                    Some("ACTIVE") => Ok(true),
+                    Some(bad @ ("CREATE_FAILED" | "DEGRADED")) => Err(anyhow!("add-on {name} is {bad}")),
+                    _ => Ok(false),
+                }
+            })
+            .await?;
+        }
+        "eks_pod_identity_association" => {
+            let req = p
+                .eks
+                .create_pod_identity_association()
+                .cluster_name(s(d, "clusterName"))
+                .namespace(s(d, "namespace"))
+                .service_account(s(d, "serviceAccount"))
+                .role_arn(s(d, "roleArn"))
+                .client_request_token(client_token(r))
+                .set_tags(Some(tag_map(p, r, d)));
+            p.call("CreatePodIdentityAssociation", req.send()).await?;
+        }
         other => return Err(anyhow!("eks cannot create {other}")),
     }
     read(p, r, d, true).await?.ok_or_else(|| anyhow!("{} was created but cannot be read", r.address))
@@ -280,7 +340,7 @@ async fn associate_policies(p: &AwsProvider, cluster: &str, principal: &str, d: 
     Ok(())
 }
 
-pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, _live: &Observed, changed: &[String]) -> Result<Observed> {
+pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, changed: &[String]) -> Result<Observed> {
     let touched = |prefix: &str| changed.iter().any(|c| c.starts_with(prefix));
     let only = |prefixes: &[&str]| changed.iter().all(|c| prefixes.iter().any(|p| c.starts_with(p)));
     match r.type_name() {
@@ -336,6 +396,13 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, _live: &Observed, 
             }
             associate_policies(p, &s(d, "clusterName"), &s(d, "principalArn"), d).await?;
         }
+        "eks_pod_identity_association" => {
+            if !only(&["/roleArn"]) {
+                return Err(super::provider::unsupported(r, changed));
+            }
+            let req = p.eks.update_pod_identity_association().cluster_name(s(d, "clusterName")).association_id(&live.id).role_arn(s(d, "roleArn"));
+            p.call("UpdatePodIdentityAssociation", req.send()).await?;
+        }
         other => return Err(anyhow!("eks cannot update {other}")),
     }
     read(p, r, d, true).await?.ok_or_else(|| anyhow!("{} disappeared while being updated", r.address))
@@ -364,6 +431,11 @@ pub async fn delete(p: &AwsProvider, st: &ResourceState) -> Result<()> {
         }
         "eks_access_entry" => gone(
             p.call("DeleteAccessEntry", p.eks.delete_access_entry().cluster_name(s(d, "clusterName")).principal_arn(s(d, "principalArn")).send()).await,
+            MISSING,
+        ),
+        "eks_addon" => gone(p.call("DeleteAddon", p.eks.delete_addon().cluster_name(s(d, "clusterName")).addon_name(s(d, "addonName")).send()).await, MISSING),
+        "eks_pod_identity_association" => gone(
+            p.call("DeletePodIdentityAssociation", p.eks.delete_pod_identity_association().cluster_name(s(d, "clusterName")).association_id(&st.id).send()).await,
             MISSING,
         ),
         other => Err(anyhow!("eks cannot delete {other}")),

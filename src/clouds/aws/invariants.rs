@@ -15,6 +15,11 @@ pub fn check_resource(c: &mut Checker<'_>, r: &Resource) {
         "aws.eks_cluster" => cluster(c, r),
         "aws.s3_bucket" => bucket(c, r),
         "aws.launch_template" => {
+            // Without it nodes get the security group EKS creates, which allows all egress.
+            let groups = strings(r.setting("/LaunchTemplateData/SecurityGroupIds"));
+            if groups.len() != 1 || (groups[0].contains("${") && groups[0] != "${aws.security_group.cluster.id}") {
+                c.fail(Invariant::OutboundOnly, r, "/LaunchTemplateData/SecurityGroupIds", "spec.network", "nodes must run with the data plane's restricted security group only");
+            }
             let ebs = r.setting("/LaunchTemplateData/BlockDeviceMappings/0/Ebs");
             if !truthy(ebs.and_then(|e| e.get("Encrypted"))) || ebs.and_then(|e| e.get("KmsKeyId")).is_none() {
                 c.fail(Invariant::EncryptionAtRest, r, "/LaunchTemplateData/BlockDeviceMappings/0/Ebs", "spec.storage.encryption.key", "node disks are not encrypted with the customer-managed key");
@@ -172,6 +177,10 @@ fn role(c: &mut Checker<'_>, r: &Resource) {
             if subjects.is_empty() {
                 c.fail(Invariant::LeastPrivilege, r, &at, "spec.tenancy.namespaces", "web-identity trust names no service account subject");
             }
+            let namespaces: std::collections::BTreeSet<&str> = subjects.iter().filter_map(|x| x.split(':').nth(2)).collect();
+            if namespaces.len() > 1 {
+                c.fail(Invariant::TenantIsolation, r, &at, "spec.tenancy.namespaces", format!("one identity is trusted by {} namespaces ({}): each namespace needs its own", namespaces.len(), namespaces.into_iter().collect::<Vec<_>>().join(", ")));
+            }
             for sub in subjects {
                 let (op, value) = sub.split_once('|').unwrap_or(("", &sub));
                 let parts: Vec<&str> = value.split(':').collect();
@@ -180,6 +189,9 @@ fn role(c: &mut Checker<'_>, r: &Resource) {
                     c.fail(Invariant::LeastPrivilege, r, &at, "spec.tenancy.namespaces", format!("workload trust must name exact system:serviceaccount:<namespace>:<sa> subjects, not `{value}`"));
                 }
             }
+        }
+        if strings(s.pointer("/Principal/Service")).contains(&"pods.eks.amazonaws.com") {
+            pod_identity_trust(c, r, s, &at);
         }
         let principal = s.pointer("/Principal/AWS").map(|p| strings(Some(p)).join(",")).unwrap_or_default();
         if !principal.is_empty() {
@@ -197,6 +209,93 @@ fn role(c: &mut Checker<'_>, r: &Resource) {
 
 /// Every IAM policy document in a resource's settings: no `*` action on `*` resource;
 /// workload policies name only this data plane's buckets.
+/// EKS Pod Identity trust: the session tags EKS sets name this data plane's cluster, one
+/// namespace and exact service accounts.
+fn pod_identity_trust(c: &mut Checker<'_>, r: &Resource, s: &Value, at: &str) {
+    let equals = |key: &str| strings(s.pointer(&format!("/Condition/StringEquals/{}", key.replace('/', "~1"))));
+    let cluster = equals("aws:RequestTag/eks-cluster-arn");
+    let namespaces = equals("aws:RequestTag/kubernetes-namespace");
+    let accounts = equals("aws:RequestTag/kubernetes-service-account");
+    let own_cluster = format!(":cluster/{}", c.cx.prefix);
+    if cluster.len() != 1 || !cluster[0].ends_with(&own_cluster) {
+        c.fail(Invariant::LeastPrivilege, r, &format!("{at}/Condition"), "metadata.name", "the Pod Identity trust must name this data plane's cluster (aws:RequestTag/eks-cluster-arn)");
+    }
+    if namespaces.is_empty() || accounts.is_empty() || namespaces.iter().chain(&accounts).any(|v| v.contains('*') || v.contains('?')) {
+        c.fail(Invariant::LeastPrivilege, r, &format!("{at}/Condition"), "spec.tenancy.namespaces", "the Pod Identity trust must name exact namespaces and service accounts (StringEquals on aws:RequestTag/kubernetes-namespace and kubernetes-service-account)");
+    }
+    if namespaces.len() > 1 {
+        c.fail(Invariant::TenantIsolation, r, &format!("{at}/Condition"), "spec.tenancy.namespaces", format!("one identity is trusted by {} namespaces ({}): each namespace needs its own", namespaces.len(), namespaces.join(", ")));
+    }
+}
+
+/// The one namespace a workload role's trust names, if it names exactly one.
+fn trusted_namespace(r: &Resource) -> Option<String> {
+    let statements = r.setting("/AssumeRolePolicyDocument/Statement").and_then(Value::as_array)?;
+    let mut found = std::collections::BTreeSet::new();
+    for s in statements {
+        found.extend(strings(s.pointer("/Condition/StringEquals/aws:RequestTag~1kubernetes-namespace")).into_iter().map(String::from));
+        for (k, v) in s.pointer("/Condition/StringEquals").and_then(Value::as_object).into_iter().flatten() {
+            if k.ends_with(":sub") {
+                found.extend(strings(Some(v)).iter().filter_map(|x| x.split(':').nth(2)).map(String::from));
+            }
+        }
+    }
+    (found.len() == 1).then(|| found.into_iter().next().unwrap_or_default())
+}
+
+/// The admin identity's policy: no trust authoring, no tagging outside a create, changes
+/// only to what carries Union.ai's ownership tags, key grants only for AWS services.
+fn admin_policy(c: &mut Checker<'_>, r: &Resource, at: &str, s: &Value) {
+    let actions = strings(s.get("Action"));
+    let resources = strings(s.get("Resource"));
+    let cond = |path: &str| s.pointer(path).is_some();
+    let tag_cond = |kind: &str| {
+        cond(&format!("/Condition/StringEquals/{kind}~1{}", crate::plan::builder::TAG_OWNER.replace('/', "~1")))
+            && cond(&format!("/Condition/StringEquals/{kind}~1{}", crate::plan::builder::TAG_DATA_PLANE.replace('/', "~1")))
+    };
+    let prefix = c.cx.prefix;
+    let mut fail = |message: String| c.fail(Invariant::LeastPrivilege, r, at, "spec.model", message);
+    const TRUST_AUTHORING: &[&str] = &["iam:CreateRole", "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:CreateOpenIDConnectProvider", "iam:UpdateRole", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:CreateUser", "iam:CreateAccessKey"];
+    for a in &actions {
+        if a.ends_with(":*") || *a == "*" || a.starts_with("iam:*") {
+            fail(format!("the admin identity is granted `{a}`: every action of a service, including ones that change what it does not own"));
+        }
+        if TRUST_AUTHORING.iter().any(|t| t == a) {
+            fail(format!("the admin identity may `{a}`: it could author a trust or identity policy"));
+        }
+        if *a == "ec2:CreateTags" && !cond("/Condition/StringEquals/ec2:CreateAction") {
+            fail("ec2:CreateTags without ec2:CreateAction would let Union.ai tag existing resources into its reach".into());
+        }
+        if *a == "elasticloadbalancing:AddTags" && !cond("/Condition/StringEquals/elasticloadbalancing:CreateAction") {
+            fail("elasticloadbalancing:AddTags without elasticloadbalancing:CreateAction would let Union.ai tag existing load balancers".into());
+        }
+        if matches!(*a, "ec2:DeleteTags" | "elasticloadbalancing:RemoveTags" | "eks:UntagResource") {
+            fail(format!("the admin identity may `{a}`: it could remove unionctl's ownership tags"));
+        }
+        if *a == "kms:CreateGrant" && s.pointer("/Condition/Bool/kms:GrantIsForAWSResource").and_then(|v| v.as_str().map(String::from).or_else(|| v.as_bool().map(|b| b.to_string()))).as_deref() != Some("true") {
+            fail("kms:CreateGrant without kms:GrantIsForAWSResource lets Union.ai grant the key to any principal".into());
+        }
+    }
+    // A change on what this data plane does not name must be bound to what Union.ai
+    // creates or owns, by the ownership tags (customer resources carry the data-plane tag
+    // too, with owner `customer`).
+    let read_only = |a: &str| ["Describe", "List", "Get"].iter().any(|p| a.split(':').nth(1).is_some_and(|x| x.starts_with(p)));
+    // Named: a reference to one of the plan's resources, a name with the data plane's
+    // prefix, or one key (keys have ids, not names; the key is the plan's own).
+    let named = |res: &str| {
+        res.contains("${")
+            || res.ends_with(&format!(":cluster/{prefix}"))
+            || res.contains(&format!("/{prefix}/"))
+            || res.contains(&format!("/{prefix}-"))
+            || (res.starts_with("arn:aws:kms:") && res.contains(":key/") && !res.contains('*'))
+    };
+    let unnamed = resources.iter().any(|res| !named(res));
+    let changes: Vec<&&str> = actions.iter().filter(|a| !read_only(a) && !matches!(**a, "ec2:CreateTags" | "elasticloadbalancing:AddTags" | "iam:CreateServiceLinkedRole")).collect();
+    if unnamed && !changes.is_empty() && !tag_cond("aws:ResourceTag") && !tag_cond("aws:RequestTag") {
+        fail(format!("{} on resources this data plane does not name, without Union.ai's ownership tags as a condition", changes.iter().map(|a| **a).collect::<Vec<_>>().join(", ")));
+    }
+}
+
 fn policies(c: &mut Checker<'_>, r: &Resource) {
     let mut todo: Vec<(String, &Value)> = vec![(String::new(), &r.settings)];
     while let Some((path, v)) = todo.pop() {
@@ -217,11 +316,22 @@ fn policies(c: &mut Checker<'_>, r: &Resource) {
                         }
                         if r.component == Component::WorkloadIdentity {
                             let own = format!("arn:aws:s3:::{}-", c.cx.prefix);
+                            let tenant = trusted_namespace(r).filter(|ns| ns != crate::profile::names::PLATFORM_NAMESPACE);
                             for res in resources.iter().filter(|x| x.starts_with("arn:aws:s3:::")) {
                                 if !res.starts_with(&own) || res.contains("*-") {
                                     c.fail(Invariant::TenantIsolation, r, &format!("{path}/Statement/{i}"), "spec.storage.buckets", format!("a workload identity reaches `{res}`, which is not a bucket of this data plane"));
                                 }
+                                // A tenant's identity reaches objects under its own prefix only.
+                                if let Some(ns) = &tenant {
+                                    let object = res.split_once('/').map(|(_, key)| key);
+                                    if object.is_some_and(|key| !key.starts_with(&format!("{ns}/"))) {
+                                        c.fail(Invariant::TenantIsolation, r, &format!("{path}/Statement/{i}"), "spec.tenancy.namespaces", format!("namespace {ns}'s identity reaches `{res}`, outside its prefix `{ns}/`"));
+                                    }
+                                }
                             }
+                        }
+                        if r.component == Component::AdminIdentity && r.kind == "aws.iam_role" {
+                            admin_policy(c, r, &format!("{path}/Statement/{i}"), s);
                         }
                     }
                     continue;

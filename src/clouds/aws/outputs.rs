@@ -38,7 +38,7 @@ pub fn hand_off(p: &Profile, state: &State) -> Value {
         "buckets": buckets,
         "workload_roles": {
             "backend": out("aws.iam_role.workload_backend", "arn"),
-            "worker": out("aws.iam_role.workload_worker", "arn"),
+            "workers": workers(p, state),
         },
     });
     if p.spec.model == Model::Byoc {
@@ -59,9 +59,26 @@ pub fn hand_off(p: &Profile, state: &State) -> Value {
             "AWS_REGION": p.spec.cloud.region,
             "AWS_ACCOUNT_ID": account,
             "BACKEND_IAM_ROLE_ARN": out("aws.iam_role.workload_backend", "arn"),
-            "WORKER_IAM_ROLE_ARN": out("aws.iam_role.workload_worker", "arn"),
+            // One identity per tenant namespace, and where that namespace's task data goes
+            // (the only prefix its identity may read and write).
+            "NAMESPACES": p.spec.tenancy.namespaces.iter().map(|ns| {
+                let metadata = bucket("metadata");
+                (ns.clone(), json!({
+                    "IAM_ROLE_ARN": out(&worker_address(ns), "arn"),
+                    "RAW_OUTPUT_PREFIX": metadata.as_str().map(|b| format!("s3://{b}/{ns}/")),
+                }))
+            }).collect::<Map<String, Value>>(),
         }
     });
     doc
+}
+
+fn worker_address(ns: &str) -> String {
+    format!("aws.iam_role.workload_worker_{}", crate::plan::builder::address_name(ns))
+}
+
+/// The role of each tenant namespace.
+fn workers(p: &Profile, state: &State) -> Value {
+    p.spec.tenancy.namespaces.iter().map(|ns| (ns.clone(), state.output(&worker_address(ns), "arn").cloned().unwrap_or(Value::Null))).collect::<Map<String, Value>>().into()
 }
 

@@ -4,7 +4,7 @@
 use ipnet::Ipv4Net;
 use serde_json::{json, Value};
 
-use crate::plan::builder::{r, Builder, GPU_TAINT, TAG_DATA_PLANE};
+use crate::plan::builder::{address_name, r, Builder, GPU_TAINT, TAG_DATA_PLANE, TAG_OWNER};
 use crate::plan::invariants::Invariant::{self, *};
 use crate::plan::ownership::Component::*;
 use crate::profile::catalog::zone_names;
@@ -115,9 +115,54 @@ pub fn build(b: &mut Builder<'_>) {
         }),
     );
 
+    // Workload identities (the customer's in both models): one role for the platform's
+    // service accounts and one per tenant namespace. Their trust is EKS Pod Identity's
+    // service principal, limited by the session tags EKS sets to this cluster, one
+    // namespace and its service accounts. The customer authors every trust policy; in BYOC
+    // Union.ai only associates these roles with service accounts of its cluster.
+    let cluster_arn = format!("arn:aws:eks:{region}:{account}:cluster/{prefix}");
+    let mut workload_roles: Vec<(String, String, Vec<String>)> = Vec::new();
+    let platform_sas: Vec<String> = names::PLATFORM_SERVICE_ACCOUNTS.iter().map(|s| s.to_string()).collect();
+    let mut identities: Vec<(String, String, String, Vec<String>, Vec<String>)> =
+        vec![("backend".into(), format!("{prefix}-workload-backend"), names::PLATFORM_NAMESPACE.into(), platform_sas, bucket_arns.iter().map(|a| format!("{a}/*")).collect())];
+    for ns in &p.spec.tenancy.namespaces {
+        let objects = bucket_arns.iter().map(|a| format!("{a}/{ns}/*")).collect();
+        identities.push((format!("worker_{}", address_name(ns)), names::worker_identity(p, ns), ns.clone(), vec![names::TASK_SERVICE_ACCOUNT.into()], objects));
+    }
+    for (name, role_name, ns, sas, objects) in identities {
+        let address = b.managed(
+            "aws.iam_role",
+            &format!("workload_{name}"),
+            role_name.clone(),
+            WorkloadIdentity,
+            &[LeastPrivilege, TenantIsolation],
+            json!({
+                "RoleName": role_name,
+                "Description": format!("Pods of namespace {ns} on the data plane's cluster (EKS Pod Identity)"),
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Sid": "EksPodIdentityForOneNamespace",
+                        "Effect": "Allow",
+                        "Principal": { "Service": "pods.eks.amazonaws.com" },
+                        "Action": ["sts:AssumeRole", "sts:TagSession"],
+                        "Condition": { "StringEquals": {
+                            "aws:SourceAccount": account,
+                            "aws:RequestTag/eks-cluster-arn": cluster_arn,
+                            "aws:RequestTag/kubernetes-namespace": ns,
+                            "aws:RequestTag/kubernetes-service-account": sas
+                        }}
+                    }]
+                },
+                "Policies": { format!("{role_name}-data"): bucket_access_policy(&bucket_arns, &objects, (ns != names::PLATFORM_NAMESPACE).then_some(ns.as_str()), key_arn.as_ref()) },
+                "Tags": b.tags(WorkloadIdentity),
+            }),
+        );
+        workload_roles.push((address, ns, sas));
+    }
+
     // BYOC: the admin identity Union.ai assumes, with the external ID, limited to this data
-    // plane's resources; and the permissions boundary every workload role it creates carries.
-    let mut boundary: Option<Value> = None;
+    // plane's resources.
     let mut admin_role: Option<String> = None;
     if b.byoc() {
         let union = p.spec.union.clone().unwrap_or_default();
@@ -128,20 +173,7 @@ pub fn build(b: &mut Builder<'_>) {
                 r(&id, "value")
             }
         };
-        let boundary_addr = b.managed(
-            "aws.iam_policy",
-            "workload_boundary",
-            format!("{prefix}-workload-boundary"),
-            AdminIdentity,
-            &[LeastPrivilege, TenantIsolation],
-            json!({
-                "PolicyName": format!("{prefix}-workload-boundary"),
-                "Description": "Permissions boundary of every workload role the admin identity creates",
-                "PolicyDocument": bucket_access_policy(&bucket_arns, key_arn.as_ref()),
-                "Tags": b.tags(AdminIdentity),
-            }),
-        );
-        boundary = Some(r(&boundary_addr, "arn"));
+        let workload_role_arns: Vec<Value> = workload_roles.iter().map(|(a, _, _)| r(a, "arn")).collect();
         let role = b.managed(
             "aws.iam_role",
             "union_admin",
@@ -163,7 +195,7 @@ pub fn build(b: &mut Builder<'_>) {
                     }]
                 },
                 "Policies": {
-                    format!("{prefix}-union-ai-admin"): admin_policy(&account, &region, &prefix, &cluster_role, &node_role, &boundary_addr, key_arn.as_ref())
+                    format!("{prefix}-union-ai-admin"): admin_policy(&account, &region, &prefix, &cluster_role, &node_role, &workload_role_arns, key_arn.as_ref())
                 },
                 "Tags": b.tags(AdminIdentity),
             }),
@@ -235,6 +267,9 @@ pub fn build(b: &mut Builder<'_>) {
             json!({
                 "LaunchTemplateName": format!("{prefix}-{}", pool.name),
                 "LaunchTemplateData": {
+                    // Nodes get the restricted group (egress 443 and 7844 only), not the
+                    // cluster security group EKS creates, which allows all egress.
+                    "SecurityGroupIds": [r("aws.security_group.cluster", "id")],
                     "BlockDeviceMappings": [{ "DeviceName": "/dev/xvda", "Ebs": ebs }],
                     "MetadataOptions": { "HttpTokens": "required", "HttpPutResponseHopLimit": 2, "HttpEndpoint": "enabled" },
                 },
@@ -261,54 +296,35 @@ pub fn build(b: &mut Builder<'_>) {
         b.managed("aws.eks_node_group", &pool.name, pool.name.clone(), NodePools, &[EncryptionAtRest], group);
     }
 
-    // Workload identities: IRSA roles whose trust names exact service accounts.
-    let oidc = b.managed(
-        "aws.iam_openid_connect_provider",
-        "main",
-        format!("{prefix}-oidc"),
-        WorkloadIdentity,
-        &[LeastPrivilege],
-        json!({
-            "Url": r(&cluster_addr, "oidc_issuer"),
-            "ClientIDList": ["sts.amazonaws.com"],
-            "Tags": b.tags(WorkloadIdentity),
-        }),
+    // The cluster side of the workload identities: the Pod Identity agent, and one
+    // association per service account (Union.ai's in BYOC: it binds, it never trusts).
+    let agent = b.managed(
+        "aws.eks_addon",
+        "pod_identity_agent",
+        "eks-pod-identity-agent",
+        Cluster,
+        &[TenantIsolation],
+        json!({ "clusterName": r(&cluster_addr, "name"), "addonName": "eks-pod-identity-agent", "tags": b.tags(Cluster) }),
     );
-    let platform_subjects: Vec<String> =
-        names::PLATFORM_SERVICE_ACCOUNTS.iter().map(|sa| format!("system:serviceaccount:{}:{sa}", names::PLATFORM_NAMESPACE)).collect();
-    let task_subjects: Vec<String> = p
-        .spec
-        .tenancy
-        .namespaces
-        .iter()
-        .map(|ns| format!("system:serviceaccount:{ns}:{}", names::TASK_SERVICE_ACCOUNT))
-        .collect();
-    for (name, subjects, description) in [
-        ("backend", platform_subjects, "Union.ai platform components (namespace union)"),
-        ("worker", task_subjects, "Task pods of the tenant namespaces"),
-    ] {
-        let mut role = json!({
-            "RoleName": format!("{prefix}-workload-{name}"),
-            "Description": description,
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": { "Federated": r(&oidc, "arn") },
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": { "StringEquals": {
-                        format!("${{{oidc}.issuer_host}}:sub"): subjects,
-                        format!("${{{oidc}.issuer_host}}:aud"): "sts.amazonaws.com"
-                    }}
-                }]
-            },
-            "Policies": { format!("{prefix}-workload-{name}-buckets"): bucket_access_policy(&bucket_arns, key_arn.as_ref()) },
-            "Tags": b.tags(WorkloadIdentity),
-        });
-        if let Some(boundary) = &boundary {
-            role["PermissionsBoundary"] = boundary.clone();
+    for (role, ns, sas) in &workload_roles {
+        for sa in sas {
+            let name = format!("{}_{}", role.rsplit('.').next().unwrap_or("role").trim_start_matches("workload_"), address_name(sa));
+            let association = b.managed(
+                "aws.eks_pod_identity_association",
+                &name,
+                format!("{ns}/{sa}"),
+                Cluster,
+                &[TenantIsolation],
+                json!({
+                    "clusterName": r(&cluster_addr, "name"),
+                    "namespace": ns,
+                    "serviceAccount": sa,
+                    "roleArn": r(role, "arn"),
+                    "tags": b.tags(Cluster),
+                }),
+            );
+            b.order_after(&association, &agent);
         }
-        b.managed("aws.iam_role", &format!("workload_{name}"), format!("{prefix}-workload-{name}"), WorkloadIdentity, &[LeastPrivilege, TenantIsolation], role);
     }
 
     // BYOC: the private path for the cluster API: internal NLB → target group → endpoint
@@ -741,15 +757,28 @@ fn service_trust(service: &str, actions: &[&str]) -> Value {
     })
 }
 
-/// Read/write on this data plane's buckets only (invariants 7 and 9).
-fn bucket_access_policy(bucket_arns: &[String], key_arn: Option<&Value>) -> Value {
-    let objects: Vec<String> = bucket_arns.iter().map(|a| format!("{a}/*")).collect();
+/// Read/write on this data plane's buckets only (invariant 7); a tenant's identity only
+/// under its namespace's prefix in each bucket (invariant 9).
+fn bucket_access_policy(bucket_arns: &[String], objects: &[String], namespace: Option<&str>, key_arn: Option<&Value>) -> Value {
+    let mut list = json!({ "Sid": "ListOwnBuckets", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arns });
+    if let Some(ns) = namespace {
+        list["Sid"] = json!("ListOwnPrefix");
+        list["Condition"] = json!({ "StringLike": { "s3:prefix": [format!("{ns}/*"), ns] } });
+    }
     let mut statements = vec![
-        json!({ "Sid": "ListOwnBuckets", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"], "Resource": bucket_arns }),
+        list,
+        json!({ "Sid": "LocateOwnBuckets", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket_arns }),
         json!({ "Sid": "ReadWriteOwnObjects", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], "Resource": objects }),
     ];
     if let Some(k) = key_arn {
-        statements.push(json!({ "Sid": "UseDataPlaneKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": k }));
+        // Only for S3's own use of the key (SSE-KMS on these buckets).
+        statements.push(json!({
+            "Sid": "UseDataPlaneKeyThroughS3",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": k,
+            "Condition": { "StringLike": { "kms:ViaService": "s3.*.amazonaws.com" } }
+        }));
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
@@ -769,9 +798,18 @@ fn key_policy(account: &str, region: &str, prefix: &str) -> Value {
                 "Sid": "CloudTrailEncrypts",
                 "Effect": "Allow",
                 "Principal": { "Service": "cloudtrail.amazonaws.com" },
-                "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Action": "kms:GenerateDataKey*",
                 "Resource": "*",
                 "Condition": { "StringLike": { "kms:EncryptionContext:aws:cloudtrail:arn": format!("arn:aws:cloudtrail:*:{account}:trail/{prefix}-trail") } }
+            },
+            {
+                // DescribeKey carries no encryption context: it is bound to the trail instead.
+                "Sid": "CloudTrailDescribesKey",
+                "Effect": "Allow",
+                "Principal": { "Service": "cloudtrail.amazonaws.com" },
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": { "StringEquals": { "aws:SourceArn": format!("arn:aws:cloudtrail:{region}:{account}:trail/{prefix}-trail") } }
             },
             {
                 "Sid": "FlowLogsEncrypt",
@@ -785,70 +823,150 @@ fn key_policy(account: &str, region: &str, prefix: &str) -> Value {
     })
 }
 
-/// What Union.ai's admin identity may do: manage this data plane's cluster, node groups,
-/// private connection and workload roles, identified by name prefix or tag, and nothing
-/// of the account beyond reading it.
-fn admin_policy(account: &str, region: &str, prefix: &str, cluster_role: &str, node_role: &str, boundary: &str, key_arn: Option<&Value>) -> Value {
-    let tag_condition = |key: &str| json!({ "StringEquals": { format!("{key}/{TAG_DATA_PLANE}"): prefix } });
+/// What Union.ai's admin identity may do (docs/security.md): run this data plane's
+/// cluster, node groups, add-ons, Pod Identity associations and private connection, and
+/// read what it needs of the rest. It creates only resources that carry this data plane's
+/// tags with owner `union`, tags only while creating, changes only what carries those
+/// tags, passes only this data plane's roles, and can author no trust policy.
+fn admin_policy(account: &str, region: &str, prefix: &str, cluster_role: &str, node_role: &str, workload_roles: &[Value], key_arn: Option<&Value>) -> Value {
+    let ours = |key: &str| {
+        json!({
+            format!("{key}/{TAG_DATA_PLANE}"): prefix,
+            format!("{key}/{TAG_OWNER}"): "union",
+        })
+    };
+    let eks = |kind: &str| format!("arn:aws:eks:{region}:{account}:{kind}");
+    let lb = elb_name(prefix, "api");
+    let elb = |kind: &str| format!("arn:aws:elasticloadbalancing:{region}:{account}:{kind}");
+    let network_pieces = json!([
+        format!("arn:aws:ec2:{region}:{account}:launch-template/*"),
+        format!("arn:aws:ec2:{region}:{account}:vpc-endpoint-service/*"),
+        elb(&format!("loadbalancer/net/{lb}/*")),
+        elb(&format!("targetgroup/{lb}/*")),
+        elb(&format!("listener/net/{lb}/*/*")),
+    ]);
     let mut statements = vec![
         json!({
-            "Sid": "ReadAccount",
+            "Sid": "DescribeWhatHasNoResourceLevel",
             "Effect": "Allow",
-            "Action": ["ec2:Describe*", "eks:Describe*", "eks:List*", "elasticloadbalancing:Describe*", "iam:GetRole", "iam:ListAttachedRolePolicies", "kms:DescribeKey", "s3:GetBucket*", "s3:GetEncryptionConfiguration"],
+            "Action": ["ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeRouteTables", "ec2:DescribeVpcEndpoints",
+                       "ec2:DescribeVpcEndpointServiceConfigurations", "ec2:DescribeVpcEndpointServicePermissions", "ec2:DescribeVpcEndpointConnections",
+                       "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeAvailabilityZones",
+                       "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeListeners",
+                       "elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeTags", "eks:ListClusters", "eks:DescribeAddonVersions", "kms:ListAliases"],
             "Resource": "*"
         }),
         json!({
-            "Sid": "ManageOwnCluster",
+            "Sid": "ReadOwnRolesAndKey",
             "Effect": "Allow",
-            "Action": "eks:*",
-            "Resource": [
-                format!("arn:aws:eks:{region}:{account}:cluster/{prefix}"),
-                format!("arn:aws:eks:{region}:{account}:nodegroup/{prefix}/*"),
-                format!("arn:aws:eks:{region}:{account}:access-entry/{prefix}/*"),
-                format!("arn:aws:eks:{region}:{account}:addon/{prefix}/*")
-            ]
+            "Action": ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListRoleTags"],
+            "Resource": format!("arn:aws:iam::{account}:role/{prefix}-*")
         }),
         json!({
-            "Sid": "PassOnlyDataPlaneRoles",
+            "Sid": "CreateOwnCluster",
+            "Effect": "Allow",
+            "Action": "eks:CreateCluster",
+            "Resource": "*",
+            "Condition": { "StringEquals": ours("aws:RequestTag") }
+        }),
+        json!({
+            "Sid": "RunOwnCluster",
+            "Effect": "Allow",
+            "Action": ["eks:DescribeCluster", "eks:UpdateClusterConfig", "eks:UpdateClusterVersion", "eks:DeleteCluster", "eks:DescribeUpdate", "eks:ListUpdates",
+                       "eks:CreateNodegroup", "eks:ListNodegroups", "eks:CreateAccessEntry", "eks:ListAccessEntries", "eks:CreateAddon", "eks:ListAddons",
+                       "eks:CreatePodIdentityAssociation", "eks:ListPodIdentityAssociations"],
+            "Resource": eks(&format!("cluster/{prefix}"))
+        }),
+        json!({
+            "Sid": "RunOwnClusterParts",
+            "Effect": "Allow",
+            "Action": ["eks:DescribeNodegroup", "eks:UpdateNodegroupConfig", "eks:UpdateNodegroupVersion", "eks:DeleteNodegroup",
+                       "eks:DescribeAccessEntry", "eks:UpdateAccessEntry", "eks:DeleteAccessEntry", "eks:AssociateAccessPolicy", "eks:DisassociateAccessPolicy", "eks:ListAssociatedAccessPolicies",
+                       "eks:DescribeAddon", "eks:UpdateAddon", "eks:DeleteAddon",
+                       "eks:DescribePodIdentityAssociation", "eks:UpdatePodIdentityAssociation", "eks:DeletePodIdentityAssociation"],
+            "Resource": [eks(&format!("nodegroup/{prefix}/*")), eks(&format!("access-entry/{prefix}/*")), eks(&format!("addon/{prefix}/*")), eks(&format!("podidentityassociation/{prefix}/*"))]
+        }),
+        json!({
+            // Tags on its own EKS resources only with this data plane's ownership values:
+            // they can be restated, never changed or removed.
+            "Sid": "TagOwnClusterResourcesAsOurs",
+            "Effect": "Allow",
+            "Action": "eks:TagResource",
+            "Resource": [eks(&format!("cluster/{prefix}")), eks(&format!("nodegroup/{prefix}/*")), eks(&format!("addon/{prefix}/*")), eks(&format!("podidentityassociation/{prefix}/*")), eks(&format!("access-entry/{prefix}/*"))],
+            "Condition": { "StringEquals": ours("aws:RequestTag") }
+        }),
+        json!({
+            "Sid": "ServiceLinkedRolesOfEksAndElb",
+            "Effect": "Allow",
+            "Action": "iam:CreateServiceLinkedRole",
+            "Resource": "*",
+            "Condition": { "StringEquals": { "iam:AWSServiceName": ["eks.amazonaws.com", "eks-nodegroup.amazonaws.com", "elasticloadbalancing.amazonaws.com"] } }
+        }),
+        json!({
+            "Sid": "PassClusterAndNodeRolesToEks",
             "Effect": "Allow",
             "Action": "iam:PassRole",
-            "Resource": [r(cluster_role, "arn"), r(node_role, "arn"), format!("arn:aws:iam::{account}:role/{prefix}-workload-*")],
-            "Condition": { "StringEquals": { "iam:PassedToService": ["eks.amazonaws.com", "ec2.amazonaws.com"] } }
+            "Resource": [r(cluster_role, "arn"), r(node_role, "arn")],
+            "Condition": { "StringEquals": { "iam:PassedToService": "eks.amazonaws.com" } }
         }),
         json!({
-            "Sid": "CreateWorkloadRolesWithinBoundary",
+            "Sid": "PassWorkloadRolesToPodIdentity",
             "Effect": "Allow",
-            "Action": ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRole", "iam:TagRole", "iam:UpdateAssumeRolePolicy"],
-            "Resource": format!("arn:aws:iam::{account}:role/{prefix}-workload-*"),
-            "Condition": { "StringEquals": { "iam:PermissionsBoundary": r(boundary, "arn") } }
+            "Action": "iam:PassRole",
+            "Resource": workload_roles,
+            "Condition": { "StringEquals": { "iam:PassedToService": "pods.eks.amazonaws.com" } }
         }),
         json!({
-            "Sid": "ManageClusterOidcProvider",
+            "Sid": "CreateOwnNetworkPieces",
             "Effect": "Allow",
-            "Action": ["iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:GetOpenIDConnectProvider"],
-            "Resource": format!("arn:aws:iam::{account}:oidc-provider/oidc.eks.{region}.amazonaws.com/id/*")
+            "Action": ["ec2:CreateLaunchTemplate", "ec2:CreateVpcEndpointServiceConfiguration", "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:CreateListener"],
+            "Resource": network_pieces,
+            "Condition": { "StringEquals": ours("aws:RequestTag") }
         }),
         json!({
-            "Sid": "CreateTaggedNetworkPieces",
+            // Tagging only as part of those creates: an existing resource can never be tagged
+            // into Union.ai's reach, and no unionctl tag can be changed afterwards.
+            "Sid": "TagOnlyWhileCreatingEc2",
             "Effect": "Allow",
-            "Action": ["ec2:CreateLaunchTemplate", "ec2:CreateVpcEndpointServiceConfiguration", "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup", "ec2:CreateTags", "elasticloadbalancing:AddTags"],
-            "Resource": "*",
-            "Condition": tag_condition("aws:RequestTag")
+            "Action": "ec2:CreateTags",
+            "Resource": [format!("arn:aws:ec2:{region}:{account}:launch-template/*"), format!("arn:aws:ec2:{region}:{account}:vpc-endpoint-service/*")],
+            "Condition": { "StringEquals": { "ec2:CreateAction": ["CreateLaunchTemplate", "CreateVpcEndpointServiceConfiguration"] } }
         }),
         json!({
-            "Sid": "ChangeOnlyTaggedPieces",
+            "Sid": "TagOnlyWhileCreatingElb",
             "Effect": "Allow",
-            "Action": ["ec2:RunInstances", "ec2:DeleteLaunchTemplate", "ec2:CreateLaunchTemplateVersion", "ec2:ModifyVpcEndpointServicePermissions", "ec2:ModifyVpcEndpointServiceConfiguration", "ec2:AcceptVpcEndpointConnections", "ec2:RejectVpcEndpointConnections", "ec2:DeleteVpcEndpointServiceConfigurations", "elasticloadbalancing:*"],
-            "Resource": "*",
-            "Condition": tag_condition("aws:ResourceTag")
+            "Action": "elasticloadbalancing:AddTags",
+            "Resource": [elb(&format!("loadbalancer/net/{lb}/*")), elb(&format!("targetgroup/{lb}/*")), elb(&format!("listener/net/{lb}/*/*"))],
+            "Condition": { "StringEquals": { "elasticloadbalancing:CreateAction": ["CreateLoadBalancer", "CreateTargetGroup", "CreateListener"] } }
+        }),
+        json!({
+            "Sid": "ChangeOnlyWhatUnionAiOwns",
+            "Effect": "Allow",
+            "Action": ["ec2:DeleteLaunchTemplate", "ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate",
+                       "ec2:ModifyVpcEndpointServicePermissions", "ec2:ModifyVpcEndpointServiceConfiguration", "ec2:AcceptVpcEndpointConnections",
+                       "ec2:RejectVpcEndpointConnections", "ec2:DeleteVpcEndpointServiceConfigurations",
+                       "elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:DeleteTargetGroup",
+                       "elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:RegisterTargets",
+                       "elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:DeleteListener", "elasticloadbalancing:ModifyListener"],
+            "Resource": network_pieces,
+            "Condition": { "StringEquals": ours("aws:ResourceTag") }
         }),
     ];
     if let Some(k) = key_arn {
         statements.push(json!({
-            "Sid": "UseDataPlaneKeyForClusterAndDisks",
+            "Sid": "ReadDataPlaneKey",
             "Effect": "Allow",
-            "Action": ["kms:CreateGrant", "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:ReEncrypt*"],
+            "Action": ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
             "Resource": k
+        }));
+        statements.push(json!({
+            // Grants only for an AWS service acting for the cluster (EKS envelope encryption,
+            // EBS volumes of the nodes), never to a principal of Union.ai's choice.
+            "Sid": "GrantDataPlaneKeyToAwsServices",
+            "Effect": "Allow",
+            "Action": "kms:CreateGrant",
+            "Resource": k,
+            "Condition": { "Bool": { "kms:GrantIsForAWSResource": "true" } }
         }));
     }
     json!({ "Version": "2012-10-17", "Statement": statements })

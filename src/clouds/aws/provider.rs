@@ -218,6 +218,12 @@ pub(super) fn ensure_ours(what: &str, data_plane: &str, tags: &[(String, String)
     }
 }
 
+/// A stable idempotency token: AWS returns the first result for a repeated token.
+pub(super) fn client_token(r: &Resource) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(r.address.as_bytes())[..16])
+}
+
 pub(super) fn s(v: &Value, key: &str) -> String {
     v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
 }
@@ -250,7 +256,7 @@ impl AwsProvider {
             "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::read(self, r, desired, adopt).await,
             "s3_bucket" => s3::read(self, r, desired, adopt).await,
             "kms_key" => kms::read(self, r, desired, id).await,
-            "eks_cluster" | "eks_node_group" | "eks_access_entry" => eks::read(self, r, desired, adopt).await,
+            "eks_cluster" | "eks_node_group" | "eks_access_entry" | "eks_addon" | "eks_pod_identity_association" => eks::read(self, r, desired, adopt).await,
             "lb" | "lb_target_group" | "lb_listener" => elb::read(self, r, desired, adopt).await,
             "cloudtrail" => cloudtrail::read(self, r, desired, adopt).await,
             other => Err(anyhow!("the AWS provider does not know `{other}`")),
@@ -263,7 +269,7 @@ impl AwsProvider {
             "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::create(self, r, desired).await,
             "s3_bucket" => s3::create(self, r, desired).await,
             "kms_key" => kms::create(self, r, desired).await,
-            "eks_cluster" | "eks_node_group" | "eks_access_entry" => eks::create(self, r, desired).await,
+            "eks_cluster" | "eks_node_group" | "eks_access_entry" | "eks_addon" | "eks_pod_identity_association" => eks::create(self, r, desired).await,
             "lb" | "lb_target_group" | "lb_listener" => elb::create(self, r, desired).await,
             "cloudtrail" => cloudtrail::create(self, r, desired).await,
             _ => ec2::create(self, r, desired).await,
@@ -276,7 +282,7 @@ impl AwsProvider {
             "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::update(self, r, desired, live, changed).await,
             "s3_bucket" => s3::update(self, r, desired, live, changed).await,
             "kms_key" => kms::update(self, r, desired, live, changed).await,
-            "eks_cluster" | "eks_node_group" | "eks_access_entry" => eks::update(self, r, desired, live, changed).await,
+            "eks_cluster" | "eks_node_group" | "eks_access_entry" | "eks_addon" | "eks_pod_identity_association" => eks::update(self, r, desired, live, changed).await,
             "lb" | "lb_target_group" | "lb_listener" => Err(unsupported(r, changed)),
             "cloudtrail" => cloudtrail::update(self, r, desired, live, changed).await,
             _ => ec2::update(self, r, desired, live, changed).await,
@@ -290,7 +296,7 @@ impl AwsProvider {
             "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::delete(self, r).await,
             "s3_bucket" => s3::delete(self, r, with_data).await,
             "kms_key" => kms::delete(self, r).await,
-            "eks_cluster" | "eks_node_group" | "eks_access_entry" => eks::delete(self, r).await,
+            "eks_cluster" | "eks_node_group" | "eks_access_entry" | "eks_addon" | "eks_pod_identity_association" => eks::delete(self, r).await,
             "lb" | "lb_target_group" | "lb_listener" => elb::delete(self, r).await,
             "cloudtrail" => cloudtrail::delete(self, r).await,
             _ => ec2::delete(self, r).await,

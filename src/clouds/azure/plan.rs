@@ -401,7 +401,7 @@ pub fn build(b: &mut Builder<'_>) {
     }));
     for pool in &p.spec.cluster.node_pools {
         let taints: Vec<String> = if pool.gpu { vec![format!("{}={}:NoSchedule", GPU_TAINT.0, GPU_TAINT.1)] } else { vec![] };
-        let pool_name: String = pool.name.chars().filter(|c| c.is_ascii_alphanumeric()).take(12).collect();
+        let pool_name = names::azure_pool(&pool.name);
         b.managed("azure.kubernetes_cluster_node_pool", &pool.name, pool_name.clone(), NodePools, &[EncryptionAtRest], json!({
             "cluster": r(&aks, "name"),
             "name": pool_name,
