@@ -90,7 +90,7 @@ fn placeholder(address: &str, attribute: &str) -> String {
     let account = "123456789012";
     let region = "us-east-2";
     let name = address.rsplit('.').next().unwrap_or("x").replace('_', "-");
-    let kind = address.trim_start_matches("data.").rsplitn(2, '.').nth(1).unwrap_or("");
+    let kind = address.trim_start_matches("data.").rsplit_once('.').map_or("", |(kind, _)| kind);
     match (kind, attribute) {
         ("aws.kms_key", "arn") => format!("arn:aws:kms:{region}:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
         ("aws.iam_role", "arn") => format!("arn:aws:iam::{account}:role/acme-prod-{name}"),

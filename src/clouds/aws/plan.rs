@@ -122,14 +122,31 @@ pub fn build(b: &mut Builder<'_>) {
     // Union.ai only associates these roles with service accounts of its cluster.
     let cluster_arn = format!("arn:aws:eks:{region}:{account}:cluster/{prefix}");
     let mut workload_roles: Vec<(String, String, Vec<String>)> = Vec::new();
-    let platform_sas: Vec<String> = names::PLATFORM_SERVICE_ACCOUNTS.iter().map(|s| s.to_string()).collect();
-    let mut identities: Vec<(String, String, String, Vec<String>, Vec<String>)> =
-        vec![("backend".into(), format!("{prefix}-workload-backend"), names::PLATFORM_NAMESPACE.into(), platform_sas, bucket_arns.iter().map(|a| format!("{a}/*")).collect())];
-    for ns in &p.spec.tenancy.namespaces {
-        let objects = bucket_arns.iter().map(|a| format!("{a}/{ns}/*")).collect();
-        identities.push((format!("worker_{}", address_name(ns)), names::worker_identity(p, ns), ns.clone(), vec![names::TASK_SERVICE_ACCOUNT.into()], objects));
+    /// One workload identity: address name, role name, namespace, service accounts, objects.
+    struct Identity {
+        name: String,
+        role: String,
+        namespace: String,
+        service_accounts: Vec<String>,
+        objects: Vec<String>,
     }
-    for (name, role_name, ns, sas, objects) in identities {
+    let mut identities = vec![Identity {
+        name: "backend".into(),
+        role: format!("{prefix}-workload-backend"),
+        namespace: names::PLATFORM_NAMESPACE.into(),
+        service_accounts: names::PLATFORM_SERVICE_ACCOUNTS.iter().map(|s| s.to_string()).collect(),
+        objects: bucket_arns.iter().map(|a| format!("{a}/*")).collect(),
+    }];
+    for ns in &p.spec.tenancy.namespaces {
+        identities.push(Identity {
+            name: format!("worker_{}", address_name(ns)),
+            role: names::worker_identity(p, ns),
+            namespace: ns.clone(),
+            service_accounts: vec![names::TASK_SERVICE_ACCOUNT.into()],
+            objects: bucket_arns.iter().map(|a| format!("{a}/{ns}/*")).collect(),
+        });
+    }
+    for Identity { name, role: role_name, namespace: ns, service_accounts: sas, objects } in identities {
         let address = b.managed(
             "aws.iam_role",
             &format!("workload_{name}"),
