@@ -53,7 +53,7 @@ fn describe(violations: &[(Violation, Option<Mark>)]) -> String {
     let list = numbers.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
     let noun = if numbers.len() == 1 { "invariant" } else { "invariants" };
     let count = violations.len();
-    format!("security {noun} {list} ({count} {})", if count == 1 { "violation" } else { "violations" })
+    format!("security {noun} {list} ({count} {}; the invariants: docs/security.md)", if count == 1 { "violation" } else { "violations" })
 }
 
 /// The exit status an error maps to.

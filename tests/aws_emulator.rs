@@ -379,6 +379,42 @@ fn apply_executes_exactly_the_plan_it_shows() {
     assert!(left.is_empty(), "left after destroy: {left:?}");
 }
 
+/// Existing resources the profile names are read and checked before anything changes: a
+/// disabled key or a trail that does not log refuses the apply; good ones pass.
+#[test]
+fn existing_key_and_trail_are_checked_not_assumed() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = "profiles/aws-self-managed.yaml";
+    let bad_key = emu.python("tests/support/existing.py", &["key", "disabled"]).trim().to_string();
+    let stopped = emu.python("tests/support/existing.py", &["trail", "stopped"]).trim().to_string();
+    let uses = |key: &str, trail: &str| variant(&dir, profile, &[("encryption: { key: create }", &format!("encryption: {{ key: {key} }}")), ("trail: create", &format!("trail: {trail}"))]);
+    // Offline, they are unverified, and said so.
+    let p = uses(&bad_key, &stopped);
+    emu.unionctl().args(["plan", "-f", &p]).env("AWS_ENDPOINT_URL", "http://127.0.0.1:1").assert().success().stderr(contains("unverified until read"));
+    // Read by apply: refused before any change, naming both.
+    emu.unionctl()
+        .args(["apply", "--model", "self-managed", "-f", &p, "--auto-approve"])
+        .assert()
+        .code(3)
+        .stderr(contains("invariant 2 (encryption-at-rest): the key is not enabled"))
+        .stderr(contains("invariant 8 (audit-logging): the existing trail must be logging"));
+    assert_eq!(emu.inventory("acme-prod").values().sum::<u64>(), 0, "nothing was created");
+    // A key that does not exist is named as such.
+    emu.unionctl()
+        .args(["apply", "--model", "self-managed", "-f", &uses("1234abcd-12ab-34cd-56ef-1234567890ab", &stopped), "--auto-approve"])
+        .assert()
+        .code(1)
+        .stderr(contains("`data.aws.kms_key.existing` (1234abcd-12ab-34cd-56ef-1234567890ab) does not exist"));
+    // Good ones: the plan apply shows has no unverified warning left.
+    let good_key = emu.python("tests/support/existing.py", &["key"]).trim().to_string();
+    let trail = emu.python("tests/support/existing.py", &["trail"]).trim().to_string();
+    let p = uses(&good_key, &trail);
+    let (code, screen) = emu.on_terminal("Only `yes` is accepted", "n", &["apply", "--model", "self-managed", "-f", &p]);
+    assert_eq!(code, 1, "{screen}");
+    assert!(screen.contains("<= read") && !screen.contains("unverified"), "{screen}");
+}
+
 #[test]
 fn union_stage_refuses_to_change_customer_resources() {
     let emu = Emulator::start();

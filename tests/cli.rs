@@ -283,3 +283,29 @@ fn json_results_for_ci() {
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["exit_code"].as_i64(), Some(out.status.code().unwrap() as i64), "{r}");
 }
+
+/// Input that would plan something unsafe or surprising is refused, naming the field, and
+/// nothing is planned.
+#[test]
+fn risky_input_is_refused_with_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(&str, &str, &str, &str)> = vec![
+        ("aws-byoc", "namespaces: [development, staging, production]", "namespaces: [development, default]", "spec.tenancy.namespaces[1]: `default` is reserved"),
+        ("aws-byoc", "namespaces: [development, staging, production]", "namespaces: [kube-public]", "`kube-public` is reserved"),
+        ("gcp-byoc", "namespaces: [development, staging, production]", "namespaces: [knative-serving]", "`knative-serving` is reserved"),
+        ("azure-byoc", "namespaces: [development, staging, production]", "namespaces: [istio-system]", "`istio-system` is reserved"),
+        ("azure-self-managed", "{ name: gpu,", "{ name: workers-a, instanceType: Standard_D8s_v5, min: 0, max: 2 }\n      - { name: workersa,", "pools `workers-a` and `workersa` both become `workersa` on Azure"),
+        ("aws-byoc", "buckets: [metadata, fast-registration]", "buckets: [metadata, prod-metadata]", "`prod-metadata` ends like a data plane's own bucket"),
+        ("azure-byoc", "buckets: [metadata, fast-registration]", "buckets: [metadata, insights-logs-flows]", "`insights-logs-flows` is reserved for audit and diagnostic logs"),
+        ("gcp-self-managed", "  tenancy:\n", "    minimumTlsVersion: \"1.1\"\n  tenancy:\n", "Cloud Storage cannot enforce TLS 1.1 per bucket"),
+        ("aws-byoc", "kubernetesVersion: \"1.31\"", "kubernetesVersion: \"1.031\"", "`1.031` is not a Kubernetes minor version"),
+        ("aws-byoc", "    # externalId: generated", "    externalId: aaaaaaaaaaaaaaaaaaaa\n    # externalId: generated", "spec.union.externalId: the external ID is easy to guess"),
+        ("aws-byoc", "    # externalId: generated", "    externalId: Short1\n    # externalId: generated", "must be 16-1224 characters"),
+    ];
+    for (base, from, to, expected) in cases {
+        let text = example(base);
+        assert!(text.contains(from), "{base} lacks {from:?}");
+        let p = write(&dir, "risky.yaml", &text.replacen(from, to, 1));
+        unionctl().args(["plan", "-f"]).arg(&p).assert().code(1).stderr(contains(expected)).stderr(contains("risky.yaml:")).stdout("");
+    }
+}

@@ -189,7 +189,11 @@ fn gcp_plans_match_spec() {
             let provider = find(&plan, "gcp.iam_workload_identity_pool_provider.unionai_aws");
             assert_eq!(ptr(provider, "/aws/accountId"), "479331373192");
             assert!(ptr(provider, "/attributeCondition").as_str().unwrap().contains("arn:aws:sts::479331373192:assumed-role/"));
-            assert_eq!(ptr(find(&plan, "gcp.project_iam_custom_role.unionai_administrator"), "/roleId"), "UnionaiAdministrator");
+            for (role, id) in [("unionai_cluster", "UnionaiClusterAdministrator"), ("unionai_network", "UnionaiNetworkAdministrator")] {
+                assert_eq!(ptr(find(&plan, &format!("gcp.project_iam_custom_role.{role}")), "/roleId"), id);
+                let grant = ptr(find(&plan, &format!("gcp.project_iam_member.{role}")), "/condition/expression").as_str().unwrap();
+                assert!(grant.contains("acme-prod"), "{grant}");
+            }
             assert_eq!(find(&plan, "gcp.service_account.unionai_administrator").name, "unionai-administrator");
             let psc = find(&plan, "gcp.compute_service_attachment.api");
             assert_eq!(ptr(psc, "/connectionPreference"), "ACCEPT_MANUAL");
@@ -217,14 +221,22 @@ fn azure_plans_match_spec() {
         let audit = find(&plan, "azure.monitor_diagnostic_setting.aks_audit");
         assert_eq!(ptr(audit, "/properties/logs/0/category"), "kube-audit");
         assert_eq!(ptr(find(&plan, "azure.kubernetes_cluster_node_pool.gpu"), "/properties/nodeTaints/0"), "nvidia.com/gpu=present:NoSchedule");
-        let fic = find(&plan, "azure.federated_identity_credential.worker_staging");
+        let fic = find(&plan, "azure.federated_identity_credential.worker_staging_default");
         assert_eq!(ptr(fic, "/properties/subject"), "system:serviceaccount:staging:default");
+        assert_eq!(ptr(fic, "/identity"), "${azure.user_assigned_identity.workload_worker_staging.name}");
+        assert_eq!((fic.owner, fic.stage), (Party::Customer, Party::Customer), "the customer authors the trust");
+        let grant = find(&plan, "azure.role_assignment.worker_staging_metadata");
+        assert!(ptr(grant, "/properties/condition").as_str().unwrap().contains(":path] StringStartsWith 'staging/'"));
         let byoc = model == Model::Byoc;
         assert_eq!(plan.resource("azure.federated_identity_credential.unionai").is_some(), byoc);
         assert_eq!(plan.resource("azure.private_link_service.api").is_some(), byoc);
         if byoc {
             let union = find(&plan, "azure.federated_identity_credential.unionai");
             assert_eq!(ptr(union, "/subject"), "us-east-2:1b2c3d4e-5f60-4718-9a0b-c1d2e3f40516");
+            assert_eq!(ptr(union, "/issuer"), "https://cognito-identity.amazonaws.com");
+            assert_eq!(ptr(union, "/audiences"), &serde_json::json!(["us-east-2:9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"]));
+            let actions = ptr(find(&plan, "azure.role_definition.unionai_administrator"), "/properties/permissions/0/actions").as_array().unwrap();
+            assert!(actions.iter().all(|a| !a.as_str().unwrap().starts_with("Microsoft.Authorization/") && !a.as_str().unwrap().contains("federatedIdentityCredentials")));
             let pls = find(&plan, "azure.private_link_service.api");
             assert_eq!(ptr(pls, "/properties/visibility/subscriptions"), &serde_json::json!(["7d9f1c2e-3b4a-4c5d-8e6f-0a1b2c3d4e5f"]));
         }

@@ -57,7 +57,7 @@ fn not_available(cloud: profile::Provider) -> anyhow::Error {
 mod tests {
     use super::*;
     use crate::plan::invariants::{check, Invariant};
-    use crate::plan::Resource;
+    use crate::plan::{Party, Resource};
     use serde_json::{json, Value};
 
     fn plan_of(name: &str) -> (crate::profile::Profile, Vec<Resource>) {
@@ -199,5 +199,67 @@ mod tests {
         assert!(!checked.contains(&"aws.cloudtrail.main"), "the trail is not an input of any union resource");
         let customer_inputs = crate::exec::stage_inputs(&resources, Party::Customer);
         assert!(resources.iter().filter(|r| customer_inputs.contains(r.address.as_str())).all(|r| r.stage == Party::Customer));
+    }
+
+    /// Changes one resource of a plan of `name`: `None` sets the whole settings pointer.
+    fn refused(name: &str, address: &str, pointer: &str, value: Value) -> Vec<Invariant> {
+        let (profile, mut resources) = plan_of(name);
+        edit(&mut resources, address, pointer, value);
+        violations(&profile, &resources)
+    }
+
+    /// The trust boundary on GCP: each hole a review found is refused when put back.
+    #[test]
+    fn the_gcp_admin_identity_cannot_reach_beyond_its_data_plane() {
+        let cluster_role = "gcp.project_iam_custom_role.unionai_cluster";
+        let mut with_iam = serde_json::to_value(gcp::plan::CLUSTER_PERMISSIONS).unwrap();
+        with_iam.as_array_mut().unwrap().push(json!("iam.serviceAccounts.setIamPolicy"));
+        only(refused("gcp-byoc", cluster_role, "/role/includedPermissions", with_iam), Invariant::LeastPrivilege);
+        let mut acts_as = serde_json::to_value(gcp::plan::CLUSTER_PERMISSIONS).unwrap();
+        acts_as.as_array_mut().unwrap().push(json!("iam.serviceAccounts.actAs"));
+        only(refused("gcp-byoc", cluster_role, "/role/includedPermissions", acts_as), Invariant::LeastPrivilege);
+        // A project-wide grant without a condition naming this data plane.
+        only(refused("gcp-byoc", "gcp.project_iam_member.unionai_cluster", "/condition", json!(null)), Invariant::LeastPrivilege);
+        // A pool open to the whole account, or the mapping that never matches.
+        let provider = "gcp.iam_workload_identity_pool_provider.unionai_aws";
+        only(refused("gcp-byoc", provider, "/attributeCondition", json!("attribute.aws_role.startsWith('arn:aws:sts::479331373192:')")), Invariant::AdminTrust);
+        only(refused("gcp-byoc", provider, "/attributeMapping/attribute.aws_role", json!("assertion.arn.extract('{role}/')")), Invariant::AdminTrust);
+        // One identity for two namespaces; a tenant's bucket access without its prefix.
+        only(
+            refused("gcp-self-managed", "gcp.service_account_iam_binding.workload_worker_development", "/members", json!(["serviceAccount:acme-ml-prod.svc.id.goog[development/default]", "serviceAccount:acme-ml-prod.svc.id.goog[production/default]"])),
+            Invariant::TenantIsolation,
+        );
+        only(refused("gcp-byoc", "gcp.storage_bucket_iam_member.worker_staging_acme_prod_metadata", "/condition", json!(null)), Invariant::TenantIsolation);
+        // A firewall rule for the whole network.
+        only(refused("gcp-self-managed", "gcp.compute_firewall.egress_allow", "/targetServiceAccounts", json!([])), Invariant::OutboundOnly);
+    }
+
+    /// The trust boundary on Azure.
+    #[test]
+    fn the_azure_admin_identity_cannot_reach_beyond_its_data_plane() {
+        let role = "azure.role_definition.unionai_administrator";
+        for extra in [
+            "Microsoft.Authorization/roleAssignments/write",
+            "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write",
+            "Microsoft.Insights/diagnosticSettings/write",
+            "Microsoft.ManagedIdentity/*",
+        ] {
+            let mut actions = serde_json::to_value(azure::plan::ADMIN_ACTIONS).unwrap();
+            actions.as_array_mut().unwrap().push(json!(extra));
+            only(refused("azure-byoc", role, "/properties/permissions/0/actions", actions), Invariant::LeastPrivilege);
+        }
+        only(refused("azure-byoc", "azure.role_assignment.unionai_admin", "/scope", json!("/subscriptions/0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0")), Invariant::LeastPrivilege);
+        // Union.ai's credential for a token Union.ai does not present.
+        only(refused("azure-byoc", "azure.federated_identity_credential.unionai", "/audiences", json!(["api://AzureADTokenExchange"])), Invariant::AdminTrust);
+        // A tenant's identity usable from a second namespace, or reaching every blob.
+        only(
+            refused("azure-self-managed", "azure.federated_identity_credential.worker_development_default", "/identity", json!("${azure.user_assigned_identity.workload_worker_production.name}")),
+            Invariant::TenantIsolation,
+        );
+        only(refused("azure-byoc", "azure.role_assignment.worker_staging_metadata", "/properties/condition", json!(null)), Invariant::TenantIsolation);
+        // The audit of Union.ai's actions in Union.ai's hands.
+        let (profile, mut resources) = plan_of("azure-byoc");
+        resources.iter_mut().find(|r| r.address == "azure.monitor_diagnostic_setting.aks_audit").unwrap().owner = Party::Union;
+        only(violations(&profile, &resources), Invariant::AuditLogging);
     }
 }

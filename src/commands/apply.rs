@@ -27,7 +27,6 @@ pub fn run(args: ApplyArgs, settings: &Settings) -> Result<ExitStatus> {
     let prior = super::load_state(&paths, &loaded)?;
     let saved = args.plan_file.as_deref().map(|file| saved_plan(file, &loaded, prior.as_ref())).transpose()?;
     let mut plan = super::build_plan(&loaded)?;
-    super::show_plan_warnings(&plan, &loaded, ui);
     let mut state = super::state_or_new(prior, &loaded);
     let union_alone = stages == [Party::Union];
     let parallelism = usize::from(args.parallelism);
@@ -39,6 +38,7 @@ pub fn run(args: ApplyArgs, settings: &Settings) -> Result<ExitStatus> {
         let first = if union_alone { Party::Union } else { Party::Customer };
         let mut provider = Some(cloud.connect(first, &loaded.profile, &state).await.with_context(|| format!("stage {first}"))?);
         let refreshed = super::refresh_plan(&mut plan, &loaded, &state, provider.as_deref().expect("just connected"), union_alone.then_some(Party::Union)).await?;
+        super::show_plan_warnings(&plan, &loaded, ui);
         if let Some(saved) = &saved {
             same_changes(saved, &plan, args.plan_file.as_deref().unwrap_or(Path::new("")))?;
         }

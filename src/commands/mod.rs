@@ -21,7 +21,7 @@ use crate::cli::{Cli, Command, StageArg, StateCommand};
 use crate::clouds::{self, Cloud};
 use crate::error::{ExitStatus, InvariantFailure, UserError};
 use crate::exec::{self, Provider, Refreshed};
-use crate::plan::{Action, Party, Plan, PlanError};
+use crate::plan::{Action, Mode, Party, Plan, PlanError};
 use crate::profile::{self, LoadedProfile, Model};
 use crate::settings::Settings;
 use crate::state::{State, StatePaths};
@@ -172,19 +172,62 @@ pub fn show_plan_warnings(plan: &Plan, loaded: &LoadedProfile, ui: &Ui) {
 
 /// Reads what exists for the plan's resources (limited to `scope` when given) and
 /// replaces the plan's changes by the changes against it. Without state nothing has been
-/// applied: the plan stays "create everything" and nothing is read.
+/// applied: the plan stays "create everything", and only the existing resources the
+/// profile names are read, to check them.
 pub async fn refresh_plan(plan: &mut Plan, loaded: &LoadedProfile, state: &State, provider: &dyn Provider, scope: Option<Party>) -> Result<Refreshed> {
-    if state.resources.is_empty() {
+    let inputs = scope.map(|stage| exec::stage_inputs(&plan.resources, stage));
+    let fresh = state.resources.is_empty();
+    let wanted: Vec<_> = plan
+        .resources
+        .iter()
+        .filter(|r| inputs.as_ref().is_none_or(|i| i.contains(r.address.as_str())))
+        .filter(|r| !fresh || r.mode == Mode::Data)
+        .cloned()
+        .collect();
+    if wanted.is_empty() {
         return Ok(Refreshed::default());
     }
-    let inputs = scope.map(|stage| exec::stage_inputs(&plan.resources, stage));
-    let wanted: Vec<_> = plan.resources.iter().filter(|r| inputs.as_ref().is_none_or(|i| i.contains(r.address.as_str()))).cloned().collect();
     let live = exec::refresh(&wanted, provider, state, REFRESH_PARALLELISM).await?;
+    check_existing(plan, loaded, &live)?;
+    if fresh {
+        return Ok(Refreshed { live, contents: Default::default() });
+    }
     // Data-holding resources are the customer's: only the customer's credentials count them.
     let contents = if scope == Some(Party::Union) { Default::default() } else { exec::orphan_contents(&plan.resources, provider, state).await? };
     let refreshed = Refreshed { live, contents };
     exec::diff(plan, state, &refreshed, cloud_of(loaded));
     Ok(refreshed)
+}
+
+/// The existing resources the profile names, checked on what the cloud reports of them:
+/// one that is missing or breaks an invariant refuses the plan; the ones that pass lose
+/// their "unverified" warning.
+fn check_existing(plan: &mut Plan, loaded: &LoadedProfile, live: &std::collections::HashMap<String, Option<exec::Observed>>) -> Result<()> {
+    let mut observed = Vec::new();
+    for r in plan.resources.iter().filter(|r| r.mode == Mode::Data) {
+        match live.get(&r.address) {
+            Some(None) => {
+                return Err(UserError::new(format!("`{}` ({}) does not exist; the profile names it as existing", r.address, r.name))
+                    .hint("fix the name in the profile, or let unionctl create it (`create`)")
+                    .into())
+            }
+            Some(Some(obs)) => {
+                let mut seen = r.clone();
+                seen.settings = obs.settings.clone();
+                observed.push(seen);
+            }
+            None => {}
+        }
+    }
+    let found = crate::plan::invariants::check_existing(&observed, &crate::plan::invariant_context(&loaded.profile), cloud_of(loaded));
+    let (errors, warnings): (Vec<_>, Vec<_>) = found.into_iter().partition(|v| !v.warning_only);
+    if !errors.is_empty() {
+        return Err(anyhow::Error::new(invariant_failure(loaded, "the existing resources the profile names break", errors)));
+    }
+    let read: std::collections::HashSet<&str> = observed.iter().map(|r| r.address.as_str()).collect();
+    plan.warnings.retain(|w| !read.contains(w.address.as_str()));
+    plan.warnings.extend(warnings);
+    Ok(())
 }
 
 /// Refuses a plan with changes that apply will not carry out, naming each and what to do.

@@ -11,7 +11,6 @@ pub fn run(args: PlanArgs, settings: &Settings) -> Result<ExitStatus> {
     let loaded = super::load_profile(&args.profile.profile, ui)?;
     super::check_model(&loaded, args.model.map(Into::into))?;
     let mut plan = super::build_plan(&loaded)?;
-    super::show_plan_warnings(&plan, &loaded, ui);
 
     // With state, the plan is the diff against what exists, read live with the
     // customer's credentials (they can read every resource of the data plane).
@@ -25,6 +24,7 @@ pub fn run(args: PlanArgs, settings: &Settings) -> Result<ExitStatus> {
     } else if args.refresh {
         ui.status("No state yet: nothing to refresh; every resource is a create.");
     }
+    super::show_plan_warnings(&plan, &loaded, ui);
 
     let status = if args.detailed_exitcode && plan.has_changes() { ExitStatus::Changes } else { ExitStatus::Success };
     if !ui.json_events {

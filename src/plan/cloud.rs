@@ -18,6 +18,11 @@ pub trait CloudPlan: Sync {
     /// This cloud's checks of one managed resource's settings.
     fn check_resource(&self, c: &mut Checker<'_>, r: &Resource);
 
+    /// This cloud's checks of something that exists already (an existing key, network or
+    /// trail named in the profile): on the profile's identifiers while it has not been read
+    /// (what cannot be told from them is `unverified`), on what the cloud reports once read.
+    fn check_existing(&self, c: &mut Checker<'_>, r: &Resource);
+
     /// This cloud's checks of the whole plan: what must exist somewhere in it.
     fn check_plan(&self, c: &mut Checker<'_>, resources: &[Resource]);
 

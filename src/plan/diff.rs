@@ -282,6 +282,7 @@ mod tests {
         }
         fn build(&self, _: &mut super::super::builder::Builder<'_>) {}
         fn check_resource(&self, _: &mut super::super::invariants::Checker<'_>, _: &Resource) {}
+        fn check_existing(&self, _: &mut super::super::invariants::Checker<'_>, _: &Resource) {}
         fn check_plan(&self, _: &mut super::super::invariants::Checker<'_>, _: &[Resource]) {}
         fn forces_replacement(&self, kind: &str, path: &str) -> bool {
             (kind, path) == ("t.net", "/cidr") || (kind, path) == ("t.node", "/net")

@@ -108,6 +108,8 @@ pub struct Context<'a> {
     pub union_identifiers_byoc: Vec<String>,
     /// The data plane's name prefix: workload policies may only name its buckets.
     pub prefix: &'a str,
+    /// The customer's account, project or subscription (where existing keys must live).
+    pub home: &'a str,
 }
 
 /// Collects violations; each cloud's checks write into it.
@@ -155,11 +157,37 @@ pub fn check(resources: &[Resource], cx: &Context<'_>, cloud: &dyn CloudPlan) ->
     for r in &managed {
         cloud.check_resource(&mut c, r);
     }
+    for r in resources.iter().filter(|r| r.mode == Mode::Data) {
+        cloud.check_existing(&mut c, r);
+    }
     cloud.check_plan(&mut c, resources);
     if cx.model == Model::SelfManaged {
         no_union_principal(&mut c, resources);
     }
     c.out
+}
+
+/// The checks of existing resources only (the ones the profile names), e.g. on what was
+/// just read of them.
+pub fn check_existing(resources: &[Resource], cx: &Context<'_>, cloud: &dyn CloudPlan) -> Vec<Violation> {
+    let mut c = Checker { cx, out: Vec::new() };
+    for r in resources.iter().filter(|r| r.mode == Mode::Data) {
+        cloud.check_existing(&mut c, r);
+    }
+    c.out
+}
+
+/// Something about an existing resource that only reading it can tell: a warning while it
+/// has not been read (offline), an error once it is read and wrong.
+pub fn unverified(c: &mut Checker<'_>, inv: Invariant, r: &Resource, field: &str, what: &str) {
+    c.out.push(Violation {
+        invariant: inv,
+        address: r.address.clone(),
+        setting: String::new(),
+        message: format!("unverified until read: {what} (checked by `plan` with credentials and state, `apply` and `verify`)"),
+        profile_field: field.into(),
+        warning_only: true,
+    });
 }
 
 pub fn public_endpoint(c: &mut Checker<'_>, r: &Resource, setting: &str) {

@@ -148,6 +148,11 @@ pub fn invariant_context(profile: &Profile) -> invariants::Context<'_> {
         union_identifiers: if profile.spec.model == Model::Byoc { Vec::new() } else { identifiers.clone() },
         union_identifiers_byoc: if profile.spec.model == Model::Byoc { identifiers } else { Vec::new() },
         prefix: &profile.metadata.name,
+        home: match profile.spec.cloud.provider {
+            Provider::Aws => profile.spec.cloud.aws.as_ref().map_or("", |a| a.account_id.as_str()),
+            Provider::Gcp => profile.spec.cloud.gcp.as_ref().map_or("", |g| g.project_id.as_str()),
+            Provider::Azure => profile.spec.cloud.azure.as_ref().map_or("", |a| a.subscription_id.as_str()),
+        },
     }
 }
 

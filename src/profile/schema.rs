@@ -115,6 +115,10 @@ pub struct Union {
     /// id, `REGION:UUID`), given by Union.ai onboarding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub azure_federated_subject: Option<String>,
+    /// Azure: the audience of that credential: Union.ai's Cognito identity pool id
+    /// (`REGION:UUID`), the `aud` claim of the token Union.ai presents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure_federated_audience: Option<String>,
 }
 
 fn default_union_account() -> String {
@@ -133,6 +137,7 @@ impl Default for Union {
             gcp_project_id: None,
             azure_subscription_id: None,
             azure_federated_subject: None,
+            azure_federated_audience: None,
         }
     }
 }

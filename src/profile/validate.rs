@@ -144,6 +144,19 @@ fn union(p: &Profile, r: &mut Report<'_>) {
                     }
                     _ => {}
                 }
+                match &u.azure_federated_audience {
+                    None => {
+                        r.error("spec.union.azureFederatedAudience", "BYOC on Azure needs the audience of Union.ai's federated credential: its Cognito identity pool id")
+                            .set_hint("Union.ai onboarding gives you this id (`REGION:UUID`); it is the `aud` claim of the token Union.ai presents");
+                    }
+                    Some(a) if !subject_ok(a) => {
+                        r.error("spec.union.azureFederatedAudience", format!("`{a}` is not a Cognito identity pool id (`REGION:UUID`)"));
+                    }
+                    Some(a) if Some(a) == u.azure_federated_subject.as_ref() => {
+                        r.error("spec.union.azureFederatedAudience", "the audience (the identity pool) and the subject (one identity in it) cannot be the same");
+                    }
+                    _ => {}
+                }
             }
         },
         Provider::Aws => {}

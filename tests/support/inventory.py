@@ -48,7 +48,7 @@ counts = {
     "aws.lb": len(elb.describe_load_balancers()["LoadBalancers"]),
     "aws.lb_target_group": len(elb.describe_target_groups()["TargetGroups"]),
     "aws.lb_listener": sum(len(elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]) for lb in elb.describe_load_balancers()["LoadBalancers"]),
-    "aws.cloudtrail": len(trail.describe_trails()["trailList"]),
+    "aws.cloudtrail": len([t for t in trail.describe_trails()["trailList"] if ours(sum((r.get("TagsList", []) for r in trail.list_tags(ResourceIdList=[t["TrailARN"]])["ResourceTagList"]), []))]),
 }
 buckets = 0
 for b in s3.list_buckets()["Buckets"]:

@@ -21,10 +21,17 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, adopt: bool) -> Resu
     let Some(out) = absent(p.call("GetTrail", p.trail.get_trail().name(&name).send()).await, MISSING)? else { return Ok(None) };
     let Some(t) = out.trail() else { return Ok(None) };
     let arn = t.trail_arn().unwrap_or_default().to_string();
-    if r.mode == Mode::Data {
-        return Ok(Some(Observed { id: arn.clone(), outputs: outputs(&[("arn", json!(arn))]), settings: d.clone() }));
-    }
     let status = p.call("GetTrailStatus", p.trail.get_trail_status().name(&name).send()).await?;
+    if r.mode == Mode::Data {
+        // What the existing-trail checks need: that it logs, everywhere, verifiably.
+        let settings = json!({
+            "Name": name,
+            "IsLogging": status.is_logging().unwrap_or(false),
+            "IsMultiRegionTrail": t.is_multi_region_trail().unwrap_or(false),
+            "LogFileValidationEnabled": t.log_file_validation_enabled().unwrap_or(false),
+        });
+        return Ok(Some(Observed { id: arn.clone(), outputs: outputs(&[("arn", json!(arn))]), settings }));
+    }
     let live_tags = p.call("ListTags", p.trail.list_tags().resource_id_list(&arn).send()).await?;
     let tag_pairs: Vec<(String, String)> = live_tags
         .resource_tag_list()

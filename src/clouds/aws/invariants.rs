@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::plan::{CLUSTER_LOG_TYPES, EGRESS_PORTS};
-use crate::plan::invariants::{cidr_is_private, public_endpoint, str_of, strings, truthy, Checker, Invariant};
+use crate::plan::invariants::{cidr_is_private, public_endpoint, str_of, strings, truthy, unverified, Checker, Invariant};
 use crate::plan::ownership::Component;
 use crate::plan::resource::{Mode, Resource};
 use crate::profile::Model;
@@ -48,6 +48,43 @@ pub fn check_resource(c: &mut Checker<'_>, r: &Resource) {
         _ => {}
     }
     policies(c, r);
+}
+
+/// An existing key must be a customer-managed key of this account; an existing trail must
+/// log every region with file validation. The profile gives a key's account when the key
+/// is named by ARN; the rest is known once read (`KeyManager`, `IsLogging`, …).
+pub fn check_existing(c: &mut Checker<'_>, r: &Resource) {
+    match r.kind.as_str() {
+        "aws.kms_key" => {
+            let key = str_of(r.setting("/KeyId"));
+            let account = r.setting("/AWSAccountId").and_then(Value::as_str).or_else(|| key.strip_prefix("arn:aws:kms:").and_then(|rest| rest.split(':').nth(1)));
+            match account {
+                Some(a) if a != c.cx.home || a == c.cx.union_account => {
+                    let whose = if a == c.cx.union_account { "Union.ai's account" } else { "another account" };
+                    c.fail(Invariant::EncryptionAtRest, r, "/KeyId", "spec.storage.encryption.key", format!("the key is in {whose} ({a}), not this data plane's account {}", c.cx.home));
+                }
+                Some(_) => {}
+                None => unverified(c, Invariant::EncryptionAtRest, r, "spec.storage.encryption.key", "the key's account and that it is customer-managed"),
+            }
+            match r.setting("/KeyManager").and_then(Value::as_str) {
+                Some("CUSTOMER") => {}
+                Some(other) => c.fail(Invariant::EncryptionAtRest, r, "/KeyManager", "spec.storage.encryption.key", format!("the key is managed by {other}, not the customer")),
+                None if account.is_some() => unverified(c, Invariant::EncryptionAtRest, r, "spec.storage.encryption.key", "that the key is customer-managed and enabled"),
+                None => {}
+            }
+            if r.setting("/KeyState").and_then(Value::as_str).is_some_and(|s| s != "Enabled") {
+                c.fail(Invariant::EncryptionAtRest, r, "/KeyState", "spec.storage.encryption.key", "the key is not enabled");
+            }
+        }
+        "aws.cloudtrail" => {
+            if r.setting("/IsLogging").is_none() {
+                unverified(c, Invariant::AuditLogging, r, "spec.audit.trail", "that the trail exists, logs every region and validates its files");
+            } else if !truthy(r.setting("/IsLogging")) || !truthy(r.setting("/IsMultiRegionTrail")) || !truthy(r.setting("/LogFileValidationEnabled")) {
+                c.fail(Invariant::AuditLogging, r, "/IsLogging", "spec.audit.trail", "the existing trail must be logging, multi-region and validate its log files");
+            }
+        }
+        _ => {}
+    }
 }
 
 /// What must exist somewhere in an AWS plan: flow logs, a trail, and in BYOC the admin role.

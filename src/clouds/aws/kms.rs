@@ -35,11 +35,14 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, id: Option<&str>) ->
     if r.mode == Mode::Data {
         let Some(k) = absent(p.call("DescribeKey", p.kms.describe_key().key_id(s(d, "KeyId")).send()).await, MISSING)? else { return Ok(None) };
         let meta = k.key_metadata().ok_or_else(|| anyhow!("DescribeKey returned no metadata"))?;
-        return Ok(Some(Observed {
-            id: meta.key_id().to_string(),
-            outputs: outputs(&[("arn", json!(meta.arn())), ("id", json!(meta.key_id()))]),
-            settings: d.clone(),
-        }));
+        // What the existing-key checks need: whose key it is, who manages it, its state.
+        let settings = json!({
+            "KeyId": s(d, "KeyId"),
+            "AWSAccountId": meta.aws_account_id(),
+            "KeyManager": meta.key_manager().map(|m| m.as_str()),
+            "KeyState": meta.key_state().map(|k| k.as_str()),
+        });
+        return Ok(Some(Observed { id: meta.key_id().to_string(), outputs: outputs(&[("arn", json!(meta.arn())), ("id", json!(meta.key_id()))]), settings }));
     }
     let alias = s(d, "AliasName");
     let key_id = match id {

@@ -76,6 +76,9 @@ impl CloudPlan for Aws {
     fn check_resource(&self, c: &mut Checker<'_>, r: &Resource) {
         invariants::check_resource(c, r)
     }
+    fn check_existing(&self, c: &mut Checker<'_>, r: &Resource) {
+        invariants::check_existing(c, r)
+    }
     fn check_plan(&self, c: &mut Checker<'_>, resources: &[Resource]) {
         invariants::check_plan(c, resources)
     }

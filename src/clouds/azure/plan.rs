@@ -18,7 +18,15 @@ pub const KEY_VAULT_CRYPTO_USER: &str = "12338af0-0e69-4776-bea7-57ae8d297424";
 pub const UNION_ISSUER: &str = "https://cognito-identity.amazonaws.com";
 pub const TOKEN_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
 
-/// What Union.ai's administrator may do, inside the data plane's resource group only.
+/// Built-in role: read and assign user-assigned identities (granted on the cluster's
+/// identity only, so that Union.ai can create the cluster with it).
+pub const MANAGED_IDENTITY_OPERATOR: &str = "f1a07417-d97a-45cb-824c-7a7467783830";
+/// Built-in role the cluster's identity needs on the subnet its nodes join.
+pub const NETWORK_CONTRIBUTOR: &str = "4d97b98b-1d4f-4787-a291-c67834d212e7";
+
+/// What Union.ai's administrator may do, inside the data plane's resource group only: run
+/// the cluster, its agent pools and the private connection. Nothing that writes identities,
+/// federated credentials, role assignments or diagnostic settings.
 pub const ADMIN_ACTIONS: &[&str] = &[
     "Microsoft.ContainerService/managedClusters/read",
     "Microsoft.ContainerService/managedClusters/write",
@@ -29,16 +37,23 @@ pub const ADMIN_ACTIONS: &[&str] = &[
     "Microsoft.ContainerService/managedClusters/agentPools/delete",
     "Microsoft.Network/privateLinkServices/read",
     "Microsoft.Network/privateLinkServices/write",
+    "Microsoft.Network/privateLinkServices/delete",
     "Microsoft.Network/privateLinkServices/privateEndpointConnections/write",
     "Microsoft.Network/loadBalancers/read",
     "Microsoft.Network/loadBalancers/write",
+    "Microsoft.Network/loadBalancers/delete",
+    "Microsoft.Network/virtualNetworks/subnets/read",
     "Microsoft.Network/virtualNetworks/subnets/join/action",
-    "Microsoft.ManagedIdentity/userAssignedIdentities/read",
-    "Microsoft.ManagedIdentity/userAssignedIdentities/write",
-    "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
-    "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write",
+];
+
+/// Actions no role of Union.ai's may hold: they grant access or author trust.
+pub const IDENTITY_WRITING_ACTIONS: &[&str] = &[
     "Microsoft.Authorization/roleAssignments/write",
+    "Microsoft.Authorization/roleDefinitions/write",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/write",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write",
     "Microsoft.Insights/diagnosticSettings/write",
+    "Microsoft.Insights/diagnosticSettings/delete",
     "Microsoft.Resources/deployments/write",
 ];
 
@@ -220,6 +235,16 @@ pub fn build(b: &mut Builder<'_>) {
         }
     };
 
+    // The cluster's identity joins its nodes to the subnet (the customer grants it).
+    b.managed("azure.role_assignment", "aks_network", format!("{prefix}-aks-network"), Account, &[LeastPrivilege], json!({
+        "scope": nodes_subnet,
+        "properties": {
+            "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{NETWORK_CONTRIBUTOR}", az.subscription_id),
+            "principalId": r(&aks_identity, "principalId"),
+            "principalType": "ServicePrincipal"
+        },
+    }));
+
     // Storage (customer): one account, hierarchical namespace, CMK, TLS 1.2+, no public blobs.
     let account_name = names::azure_storage_account(p);
     let tls = match p.spec.storage.minimum_tls_version.as_str() {
@@ -314,9 +339,11 @@ pub fn build(b: &mut Builder<'_>) {
         b.managed("azure.federated_identity_credential", "unionai", "unionai", AdminIdentity, &[AdminTrust], json!({
             "application": r(&app, "id"),
             "name": "unionai",
+            // The token Union.ai presents is an Amazon Cognito identity-pool token: its
+            // `iss` is Cognito's, its `sub` the identity, its `aud` the identity pool.
             "issuer": UNION_ISSUER,
             "subject": union.azure_federated_subject,
-            "audiences": [TOKEN_EXCHANGE_AUDIENCE],
+            "audiences": [union.azure_federated_audience],
         }));
         let role = b.managed("azure.role_definition", "unionai_administrator", "UnionaiAdministrator", AdminIdentity, &[LeastPrivilege], json!({
             "scope": rg_id,
@@ -333,10 +360,17 @@ pub fn build(b: &mut Builder<'_>) {
             "properties": {
                 "roleDefinitionId": r(&role, "id"),
                 "principalId": r(&sp, "id"),
-                "principalType": "ServicePrincipal",
-                // Union.ai may grant only Storage Blob Data Contributor (to workload identities).
-                "condition": format!("((!(ActionMatches{{'Microsoft.Authorization/roleAssignments/write'}})) OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{STORAGE_BLOB_DATA_CONTRIBUTOR}}}))"),
-                "conditionVersion": "2.0"
+                "principalType": "ServicePrincipal"
+            },
+        }));
+        // The cluster's identity only: Union.ai creates the cluster with it, and can assign
+        // no other identity (a workload identity's access) to anything.
+        b.managed("azure.role_assignment", "unionai_cluster_identity", format!("{prefix}-unionai-aks-identity"), AdminIdentity, &[LeastPrivilege], json!({
+            "scope": r(&aks_identity, "id"),
+            "properties": {
+                "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{MANAGED_IDENTITY_OPERATOR}", az.subscription_id),
+                "principalId": r(&sp, "id"),
+                "principalType": "ServicePrincipal"
             },
         }));
     }
@@ -391,7 +425,9 @@ pub fn build(b: &mut Builder<'_>) {
     }));
     let audit_logs = if p.spec.audit.cluster_logs { vec!["kube-audit", "kube-audit-admin", "kube-apiserver"] } else { vec![] };
     let audit_categories: Vec<Value> = audit_logs.iter().map(|c| json!({ "category": c, "enabled": true })).collect();
-    b.managed("azure.monitor_diagnostic_setting", "aks_audit", format!("{prefix}-aks-audit"), Cluster, &[AuditLogging], json!({
+    // The cluster's audit export is the customer's: Union.ai's actions are audited by a
+    // setting it cannot change (created after the union stage, with the customer's credentials).
+    b.managed("azure.monitor_diagnostic_setting", "aks_audit", format!("{prefix}-aks-audit"), Account, &[AuditLogging], json!({
         "scope": r(&aks, "id"),
         "name": format!("{prefix}-aks-audit"),
         "properties": {
@@ -422,29 +458,43 @@ pub fn build(b: &mut Builder<'_>) {
         }));
     }
 
-    // Workload identities: per namespace group, federated to exact service accounts, with
-    // Storage Blob Data Contributor on this data plane's containers only.
-    let platform: Vec<(String, String)> = names::PLATFORM_SERVICE_ACCOUNTS.iter().map(|sa| (sa.to_string(), format!("system:serviceaccount:{}:{sa}", names::PLATFORM_NAMESPACE))).collect();
-    let tasks: Vec<(String, String)> = p.spec.tenancy.namespaces.iter().map(|ns| (ns.clone(), format!("system:serviceaccount:{ns}:{}", names::TASK_SERVICE_ACCOUNT))).collect();
-    for (name, subjects) in [("backend", platform), ("worker", tasks)] {
-        let identity = b.managed("azure.user_assigned_identity", &format!("workload_{name}"), format!("{prefix}-{name}"), WorkloadIdentity, &[TenantIsolation], json!({
-            "name": format!("{prefix}-{name}"), "location": location, "resourceGroup": r(&rg, "name"), "tags": b.tags(WorkloadIdentity),
+    // Workload identities (the customer's): one for the platform and one per tenant
+    // namespace, federated to exact service accounts of the cluster (after the union stage:
+    // the issuer is the cluster's), with Storage Blob Data Contributor on this data plane's
+    // containers; a tenant's only under its namespace's path (an ABAC condition).
+    let mut identities: Vec<(String, String, String, Vec<String>)> = vec![(
+        "backend".into(),
+        format!("{prefix}-backend"),
+        names::PLATFORM_NAMESPACE.into(),
+        names::PLATFORM_SERVICE_ACCOUNTS.iter().map(|s| s.to_string()).collect(),
+    )];
+    for ns in &p.spec.tenancy.namespaces {
+        identities.push((format!("worker_{}", crate::plan::builder::address_name(ns)), names::worker_identity(p, ns), ns.clone(), vec![names::TASK_SERVICE_ACCOUNT.into()]));
+    }
+    for (name, identity_name, ns, service_accounts) in identities {
+        let identity = b.managed("azure.user_assigned_identity", &format!("workload_{name}"), identity_name.clone(), WorkloadIdentity, &[TenantIsolation], json!({
+            "name": identity_name, "location": location, "resourceGroup": r(&rg, "name"), "tags": b.tags(WorkloadIdentity),
         }));
-        for (label, subject) in subjects {
-            b.managed("azure.federated_identity_credential", &format!("{name}_{label}"), format!("{prefix}-{name}-{label}"), WorkloadIdentity, &[LeastPrivilege, TenantIsolation], json!({
+        for sa in service_accounts {
+            b.managed("azure.federated_identity_credential", &format!("{name}_{}", crate::plan::builder::address_name(&sa)), format!("{identity_name}-{sa}"), WorkloadIdentity, &[LeastPrivilege, TenantIsolation], json!({
                 "identity": r(&identity, "name"),
-                "name": format!("{name}-{label}"),
-                "properties": { "issuer": r(&aks, "oidcIssuerProfile.issuerURL"), "subject": subject, "audiences": [TOKEN_EXCHANGE_AUDIENCE] },
+                "name": format!("{ns}-{sa}"),
+                "properties": { "issuer": r(&aks, "oidcIssuerProfile.issuerURL"), "subject": format!("system:serviceaccount:{ns}:{sa}"), "audiences": [TOKEN_EXCHANGE_AUDIENCE] },
             }));
         }
         for (logical, container) in &containers {
-            b.managed("azure.role_assignment", &format!("{name}_{logical}"), format!("{prefix}-{name}-{logical}"), WorkloadIdentity, &[TenantIsolation, LeastPrivilege], json!({
+            let mut properties = json!({
+                "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{STORAGE_BLOB_DATA_CONTRIBUTOR}", az.subscription_id),
+                "principalId": r(&identity, "principalId"),
+                "principalType": "ServicePrincipal"
+            });
+            if ns != names::PLATFORM_NAMESPACE {
+                properties["condition"] = json!(blob_path_condition(&ns));
+                properties["conditionVersion"] = json!("2.0");
+            }
+            b.managed("azure.role_assignment", &format!("{name}_{}", crate::plan::builder::address_name(logical)), format!("{identity_name}-{logical}"), WorkloadIdentity, &[TenantIsolation, LeastPrivilege], json!({
                 "scope": r(container, "id"),
-                "properties": {
-                    "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{STORAGE_BLOB_DATA_CONTRIBUTOR}", az.subscription_id),
-                    "principalId": r(&identity, "principalId"),
-                    "principalType": "ServicePrincipal"
-                },
+                "properties": properties,
             }));
         }
     }
@@ -476,6 +526,20 @@ pub fn build(b: &mut Builder<'_>) {
             "tags": b.tags(PrivateConnection),
         }));
     }
+}
+
+/// An ABAC condition that limits Storage Blob Data Contributor to blobs under `<ns>/`:
+/// reads, writes and deletes by blob path, listing by the requested prefix.
+pub fn blob_path_condition(ns: &str) -> String {
+    const BLOBS: &str = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs";
+    let by_path = ["read", "write", "delete", "add/action", "move/action"]
+        .iter()
+        .map(|a| format!("!(ActionMatches{{'{BLOBS}/{a}'}}{})", if *a == "read" { " AND NOT SubOperationMatches{'Blob.List'}" } else { "" }))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    format!(
+        "(({by_path}) OR (@Resource[{BLOBS}:path] StringStartsWith '{ns}/')) AND ((!(ActionMatches{{'{BLOBS}/read'}} AND SubOperationMatches{{'Blob.List'}})) OR (@Request[{BLOBS}:prefix] StringStartsWith '{ns}/'))"
+    )
 }
 
 /// Network security group: the internet may not come in; going out, only 443 and 7844.

@@ -26,6 +26,9 @@ impl CloudPlan for Gcp {
     fn check_resource(&self, c: &mut Checker<'_>, r: &Resource) {
         invariants::check_resource(c, r)
     }
+    fn check_existing(&self, c: &mut Checker<'_>, r: &Resource) {
+        invariants::check_existing(c, r)
+    }
     fn check_plan(&self, c: &mut Checker<'_>, resources: &[Resource]) {
         invariants::check_plan(c, resources)
     }

@@ -10,21 +10,38 @@ use crate::plan::ownership::Component::*;
 use crate::profile::names;
 use crate::profile::schema::{EndpointAccess, Protocol};
 
-/// Custom role of Union.ai's administrator: explicit permissions only (no wildcards).
-pub const ADMIN_PERMISSIONS: &[&str] = &[
+/// Union.ai's cluster permissions: GKE only, none of which can change IAM. Bound at project
+/// level (a cluster is created in a location, before it has a name to condition on), with
+/// a condition that leaves every other cluster of the project out of reach.
+pub const CLUSTER_PERMISSIONS: &[&str] = &[
     "container.clusters.create", "container.clusters.get", "container.clusters.update", "container.clusters.delete",
     "container.clusters.list", "container.clusters.getCredentials", "container.operations.get", "container.operations.list",
     "container.nodes.list", "container.pods.list",
+];
+
+/// Union.ai's private-connection permissions: the Private Service Connect pieces it owns,
+/// and use of the data plane's subnetworks; none can change IAM or the network itself.
+pub const NETWORK_PERMISSIONS: &[&str] = &[
     "compute.serviceAttachments.create", "compute.serviceAttachments.get", "compute.serviceAttachments.update", "compute.serviceAttachments.delete",
     "compute.forwardingRules.create", "compute.forwardingRules.get", "compute.forwardingRules.delete", "compute.forwardingRules.use",
     "compute.regionBackendServices.create", "compute.regionBackendServices.get", "compute.regionBackendServices.delete", "compute.regionBackendServices.use",
     "compute.networkEndpointGroups.create", "compute.networkEndpointGroups.get", "compute.networkEndpointGroups.delete", "compute.networkEndpointGroups.use",
     "compute.regionOperations.get", "compute.subnetworks.use", "compute.subnetworks.get", "compute.networks.get",
-    "iam.serviceAccounts.create", "iam.serviceAccounts.get", "iam.serviceAccounts.delete", "iam.serviceAccounts.actAs",
-    "iam.serviceAccounts.getIamPolicy", "iam.serviceAccounts.setIamPolicy",
-    "storage.buckets.get", "storage.buckets.getIamPolicy", "storage.buckets.setIamPolicy",
-    "cloudkms.cryptoKeys.get",
 ];
+
+/// Permissions no role of Union.ai's may hold: they change who may do what.
+pub const IAM_SETTING_PERMISSIONS: &[&str] = &[
+    "resourcemanager.projects.setIamPolicy", "iam.serviceAccounts.setIamPolicy", "iam.serviceAccounts.create", "iam.serviceAccounts.delete",
+    "iam.serviceAccounts.update", "iam.serviceAccountKeys.create", "iam.serviceAccounts.getAccessToken", "iam.serviceAccounts.implicitDelegation",
+    "iam.roles.create", "iam.roles.update", "iam.workloadIdentityPools.create", "iam.workloadIdentityPoolProviders.create",
+    "iam.workloadIdentityPoolProviders.update", "storage.buckets.setIamPolicy", "storage.objects.setIamPolicy", "cloudkms.cryptoKeys.setIamPolicy",
+    "compute.firewalls.create", "compute.firewalls.update", "compute.networks.updatePolicy",
+];
+
+/// The attribute mapping GCP documents for AWS providers: `attribute.aws_role` is the
+/// assumed role's ARN without the session name (`arn:aws:sts::ACCOUNT:assumed-role/ROLE`),
+/// and the caller's own ARN for anything that is not an assumed role.
+pub const AWS_ROLE_MAPPING: &str = "assertion.arn.contains('assumed-role') ? assertion.arn.extract('{account_arn}assumed-role/') + 'assumed-role/' + assertion.arn.extract('assumed-role/{role_name}/') : assertion.arn";
 
 /// Settings whose change GKE, Compute, Cloud KMS or Cloud Storage cannot make in place
 /// (immutable after insert in their REST references).
@@ -187,10 +204,14 @@ pub fn build(b: &mut Builder<'_>) {
             "purpose": "PRIVATE_SERVICE_CONNECT",
         }));
     }
+    // Every rule applies to the data plane's nodes only (their service account), never to
+    // the whole network: an existing network's other machines keep their own rules.
+    let nodes_email = format!("{prefix}-nodes@{project}.iam.gserviceaccount.com");
     let internal_ranges = vec![net_cfg.cidr.clone(), net_cfg.pods_cidr.clone(), net_cfg.master_cidr.clone()];
     b.managed("gcp.compute_firewall", "egress_allow", format!("{prefix}-egress-allow"), Network, &[OutboundOnly], json!({
         "name": format!("{prefix}-egress-allow"),
         "network": network,
+        "targetServiceAccounts": [nodes_email.clone()],
         "direction": "EGRESS",
         "priority": 1000,
         "allowed": [{ "IPProtocol": "tcp", "ports": ["443", "7844"] }, { "IPProtocol": "udp", "ports": ["7844"] }],
@@ -199,6 +220,7 @@ pub fn build(b: &mut Builder<'_>) {
     b.managed("gcp.compute_firewall", "egress_internal", format!("{prefix}-egress-internal"), Network, &[OutboundOnly], json!({
         "name": format!("{prefix}-egress-internal"),
         "network": network,
+        "targetServiceAccounts": [nodes_email.clone()],
         "direction": "EGRESS",
         "priority": 1000,
         "allowed": [{ "IPProtocol": "all" }],
@@ -207,6 +229,7 @@ pub fn build(b: &mut Builder<'_>) {
     b.managed("gcp.compute_firewall", "egress_deny", format!("{prefix}-egress-deny"), Network, &[OutboundOnly], json!({
         "name": format!("{prefix}-egress-deny"),
         "network": network,
+        "targetServiceAccounts": [nodes_email.clone()],
         "direction": "EGRESS",
         "priority": 65000,
         "denied": [{ "IPProtocol": "all" }],
@@ -217,6 +240,7 @@ pub fn build(b: &mut Builder<'_>) {
     b.managed("gcp.compute_firewall", "ingress_internal", format!("{prefix}-ingress-internal"), Network, &[OutboundOnly], json!({
         "name": format!("{prefix}-ingress-internal"),
         "network": network,
+        "targetServiceAccounts": [nodes_email.clone()],
         "direction": "INGRESS",
         "priority": 1000,
         "allowed": [{ "IPProtocol": "all" }],
@@ -230,6 +254,7 @@ pub fn build(b: &mut Builder<'_>) {
         b.managed("gcp.compute_firewall", &format!("ingress_{i}"), format!("{prefix}-ingress-{i}"), Network, &[OutboundOnly], json!({
             "name": format!("{prefix}-ingress-{i}"),
             "network": network,
+            "targetServiceAccounts": [nodes_email.clone()],
             "direction": "INGRESS",
             "priority": 1000,
             "allowed": [{ "IPProtocol": proto, "ports": [rule.port.to_string()] }],
@@ -271,6 +296,11 @@ pub fn build(b: &mut Builder<'_>) {
         "accountId": format!("{prefix}-nodes"),
         "displayName": "GKE nodes of the unionctl data plane",
     }));
+    // Firewall rules name the nodes' service account as their target.
+    let firewalls: Vec<String> = b.resources.iter().filter(|r| r.kind == "gcp.compute_firewall").map(|r| r.address.clone()).collect();
+    for fw in firewalls {
+        b.order_after(&fw, &nodes_sa);
+    }
     for role in ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/artifactregistry.reader"] {
         let short = role.rsplit('/').next().unwrap_or(role).replace('.', "_");
         b.managed("gcp.project_iam_member", &format!("nodes_{short}"), format!("{prefix}-nodes {role}"), Account, &[LeastPrivilege], json!({
@@ -279,7 +309,9 @@ pub fn build(b: &mut Builder<'_>) {
         }));
     }
 
-    // BYOC admin identity: a pool federating Union.ai's AWS role, under an attribute condition.
+    // BYOC admin identity: a pool federating Union.ai's AWS role, under an attribute
+    // condition; a service account it impersonates; roles that reach only this data
+    // plane's cluster and private connection, and nothing that can change IAM.
     if b.byoc() {
         let union = p.spec.union.clone().unwrap_or_default();
         let union_role = format!("arn:aws:sts::{}:assumed-role/{}", union.aws_account_id, union.role_name);
@@ -295,27 +327,58 @@ pub fn build(b: &mut Builder<'_>) {
             "aws": { "accountId": union.aws_account_id },
             "attributeMapping": {
                 "google.subject": "assertion.arn",
-                "attribute.aws_role": "assertion.arn.extract('{role}/')"
+                "attribute.aws_role": AWS_ROLE_MAPPING
             },
             "attributeCondition": format!("attribute.aws_role == '{union_role}'"),
         }));
-        let role = b.managed("gcp.project_iam_custom_role", "unionai_administrator", "UnionaiAdministrator", AdminIdentity, &[LeastPrivilege], json!({
-            "roleId": "UnionaiAdministrator",
-            "role": { "title": "Union.ai administrator", "description": "What Union.ai needs to operate this BYOC data plane", "stage": "GA", "includedPermissions": ADMIN_PERMISSIONS },
-        }));
+        let admin_email = format!("unionai-administrator@{project}.iam.gserviceaccount.com");
         let admin = b.managed("gcp.service_account", "unionai_administrator", "unionai-administrator", AdminIdentity, &[AdminTrust], json!({
             "accountId": "unionai-administrator",
             "displayName": "Union.ai administrator (BYOC)",
-        }));
-        b.managed("gcp.project_iam_member", "unionai_administrator", "unionai-administrator UnionaiAdministrator", AdminIdentity, &[LeastPrivilege], json!({
-            "role": r(&role, "name"),
-            "member": format!("serviceAccount:unionai-administrator@{project}.iam.gserviceaccount.com"),
         }));
         b.managed("gcp.service_account_iam_binding", "unionai_administrator", "unionai-administrator workloadIdentityUser", AdminIdentity, &[AdminTrust], json!({
             "resource": r(&admin, "name"),
             "role": "roles/iam.workloadIdentityUser",
             "members": [format!("principalSet://iam.googleapis.com/projects/{number}/locations/global/workloadIdentityPools/unionai/attribute.aws_role/{union_role}")],
         }));
+        let member = format!("serviceAccount:{admin_email}");
+        let cluster_condition = format!(
+            "!resource.name.contains('/clusters/') || resource.name.endsWith('/clusters/{prefix}') || resource.name.contains('/clusters/{prefix}/')"
+        );
+        let regional = format!("projects/{project}/regions/{region}");
+        let psc_names: Vec<String> = ["serviceAttachments", "forwardingRules", "backendServices", "networkEndpointGroups"].iter().map(|c| format!("resource.name.startsWith('{regional}/{c}/{prefix}-')")).collect();
+        let network_condition = format!(
+            "{} || resource.name.startsWith('{regional}/operations/') || resource.name.startsWith('{regional}/subnetworks/') || resource.name.startsWith('projects/{project}/global/networks/')",
+            psc_names.join(" || ")
+        );
+        for (name, role_id, title, permissions, condition) in [
+            ("unionai_cluster", "UnionaiClusterAdministrator", "Union.ai: this data plane's GKE cluster", CLUSTER_PERMISSIONS, cluster_condition),
+            ("unionai_network", "UnionaiNetworkAdministrator", "Union.ai: this data plane's Private Service Connect", NETWORK_PERMISSIONS, network_condition),
+        ] {
+            let role = b.managed("gcp.project_iam_custom_role", name, role_id, AdminIdentity, &[LeastPrivilege], json!({
+                "roleId": role_id,
+                "role": { "title": title, "description": "What Union.ai needs to operate this BYOC data plane", "stage": "GA", "includedPermissions": permissions },
+            }));
+            b.managed("gcp.project_iam_member", name, format!("unionai-administrator {role_id}"), AdminIdentity, &[LeastPrivilege], json!({
+                "role": r(&role, "name"),
+                "member": member,
+                "condition": { "title": format!("{prefix} only"), "expression": condition },
+            }));
+        }
+        // The nodes' identity only, to run node pools as it; the key only, to name it.
+        b.managed("gcp.service_account_iam_member", "unionai_acts_as_nodes", format!("{prefix}-nodes serviceAccountUser"), AdminIdentity, &[LeastPrivilege], json!({
+            "resource": format!("projects/{project}/serviceAccounts/{prefix}-nodes@{project}.iam.gserviceaccount.com"),
+            "role": "roles/iam.serviceAccountUser",
+            "member": member,
+        }));
+        if let Some(k) = &key {
+            b.managed("gcp.kms_crypto_key_iam_member", "unionai_views_key", format!("{prefix} key viewer"), AdminIdentity, &[LeastPrivilege], json!({
+                "resource": k,
+                "role": "roles/cloudkms.viewer",
+                "member": member,
+            }));
+        }
+        let _ = &admin;
     }
 
     // Cluster (Union.ai in BYOC): private nodes and endpoint, Workload Identity, secrets
@@ -382,36 +445,47 @@ pub fn build(b: &mut Builder<'_>) {
         b.order_after(&format!("gcp.container_node_pool.{}", crate::plan::builder::address_name(&pool.name)), &nodes_sa);
     }
 
-    // Workload identities: one service account per namespace group, bound to exact
-    // Kubernetes service accounts, with access to this data plane's buckets only.
-    let platform: Vec<String> = names::PLATFORM_SERVICE_ACCOUNTS
-        .iter()
-        .map(|sa| format!("serviceAccount:{project}.svc.id.goog[{}/{sa}]", names::PLATFORM_NAMESPACE))
-        .collect();
-    let tasks: Vec<String> = p
-        .spec
-        .tenancy
-        .namespaces
-        .iter()
-        .map(|ns| format!("serviceAccount:{project}.svc.id.goog[{ns}/{}]", names::TASK_SERVICE_ACCOUNT))
-        .collect();
-    for (name, members) in [("backend", platform), ("worker", tasks)] {
-        let sa = b.managed("gcp.service_account", &format!("workload_{name}"), format!("{prefix}-{name}"), WorkloadIdentity, &[TenantIsolation], json!({
-            "accountId": format!("{prefix}-{name}"),
-            "displayName": format!("unionctl {name} workload identity"),
+    // Workload identities (the customer's): one service account for the platform and one
+    // per tenant namespace, each usable only by its namespace's service accounts, with
+    // object access to this data plane's buckets, a tenant only under its own prefix. The
+    // Workload Identity bindings need the project's identity pool, which the first cluster
+    // creates: they come after the cluster.
+    let mut identities: Vec<(String, String, String, Vec<String>)> = vec![(
+        "backend".into(),
+        format!("{prefix}-backend"),
+        names::PLATFORM_NAMESPACE.into(),
+        names::PLATFORM_SERVICE_ACCOUNTS.iter().map(|s| s.to_string()).collect(),
+    )];
+    for ns in &p.spec.tenancy.namespaces {
+        identities.push((format!("worker_{}", crate::plan::builder::address_name(ns)), names::worker_identity(p, ns), ns.clone(), vec![names::TASK_SERVICE_ACCOUNT.into()]));
+    }
+    for (name, account_id, ns, service_accounts) in identities {
+        let sa = b.managed("gcp.service_account", &format!("workload_{name}"), account_id.clone(), WorkloadIdentity, &[TenantIsolation], json!({
+            "accountId": account_id,
+            "displayName": format!("unionctl workload identity of namespace {ns}"),
         }));
-        b.managed("gcp.service_account_iam_binding", &format!("workload_{name}"), format!("{prefix}-{name} workloadIdentityUser"), WorkloadIdentity, &[LeastPrivilege, TenantIsolation], json!({
+        let binding = b.managed("gcp.service_account_iam_binding", &format!("workload_{name}"), format!("{account_id} workloadIdentityUser"), WorkloadIdentity, &[LeastPrivilege, TenantIsolation], json!({
             "resource": r(&sa, "name"),
             "role": "roles/iam.workloadIdentityUser",
-            "members": members,
+            "members": service_accounts.iter().map(|k| format!("serviceAccount:{project}.svc.id.goog[{ns}/{k}]")).collect::<Vec<_>>(),
         }));
-        b.order_after(&format!("gcp.service_account_iam_binding.workload_{name}"), &cluster);
+        b.order_after(&binding, &cluster);
         for bucket in &bucket_names {
-            b.managed("gcp.storage_bucket_iam_member", &format!("{name}_{bucket}"), format!("{bucket} {prefix}-{name}"), WorkloadIdentity, &[TenantIsolation], json!({
+            let mut grant = json!({
                 "bucket": bucket,
-                "role": "roles/storage.objectAdmin",
-                "member": format!("serviceAccount:{prefix}-{name}@{project}.iam.gserviceaccount.com"),
-            }));
+                "role": "roles/storage.objectUser",
+                "member": format!("serviceAccount:{account_id}@{project}.iam.gserviceaccount.com"),
+            });
+            if ns != names::PLATFORM_NAMESPACE {
+                // Objects under `<namespace>/`, and listing only with that prefix.
+                grant["condition"] = json!({
+                    "title": format!("namespace {ns} only"),
+                    "expression": format!(
+                        "resource.name.startsWith('projects/_/buckets/{bucket}/objects/{ns}/') || (resource.name == 'projects/_/buckets/{bucket}' && api.getAttribute('storage.googleapis.com/objectListPrefix', '').startsWith('{ns}/'))"
+                    ),
+                });
+            }
+            b.managed("gcp.storage_bucket_iam_member", &format!("{name}_{}", crate::plan::builder::address_name(bucket)), format!("{bucket} {account_id}"), WorkloadIdentity, &[TenantIsolation], grant);
         }
     }
 
