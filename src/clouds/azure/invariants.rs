@@ -114,7 +114,8 @@ pub fn check_resource(c: &mut Checker<'_>, r: &Resource) {
             // A tenant's identity (any but the platform's) reaches blobs under its own path only.
             let platform = str_of(r.setting("/properties/principalId")).contains("workload_backend");
             let condition = str_of(r.setting("/properties/condition"));
-            if !platform && !(condition.contains(":path] StringStartsWith") && condition.contains(":prefix] StringStartsWith")) {
+            let scoped = condition.contains(":path] StringStartsWith") && condition.contains(":prefix] StringStartsWith");
+            if !(platform || scoped) {
                 c.fail(Invariant::TenantIsolation, r, "/properties/condition", "spec.tenancy.namespaces", "a tenant's identity must reach its namespace's path only (an ABAC condition on blob path and list prefix)");
             }
         }
@@ -155,10 +156,8 @@ pub fn check_existing(c: &mut Checker<'_>, r: &Resource) {
             }
             Some(_) => {}
         },
-        "azure.monitor_diagnostic_setting" => {
-            if r.setting("/properties/logs").is_none() {
-                unverified(c, Invariant::AuditLogging, r, "spec.audit.trail", "that the diagnostic setting exports the Activity Log");
-            }
+        "azure.monitor_diagnostic_setting" if r.setting("/properties/logs").is_none() => {
+            unverified(c, Invariant::AuditLogging, r, "spec.audit.trail", "that the diagnostic setting exports the Activity Log");
         }
         _ => {}
     }

@@ -122,7 +122,8 @@ pub fn check_resource(c: &mut Checker<'_>, r: &Resource) {
             }
             let platform = str_of(r.setting("/member")).starts_with(&format!("serviceAccount:{}-backend@", c.cx.prefix));
             let expression = str_of(r.setting("/condition/expression"));
-            if !platform && !(expression.contains("/objects/") && expression.contains("objectListPrefix")) {
+            let scoped = expression.contains("/objects/") && expression.contains("objectListPrefix");
+            if !(platform || scoped) {
                 c.fail(Invariant::TenantIsolation, r, "/condition", "spec.tenancy.namespaces", "a tenant's identity must reach its namespace's prefix only (a condition on the object name and the list prefix)");
             }
         }
