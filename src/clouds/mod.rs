@@ -46,6 +46,12 @@ pub fn plan(profile: &Profile, digest: &str) -> Result<crate::plan::Plan, crate:
     crate::plan::build(profile, digest, of(profile.spec.cloud.provider))
 }
 
+/// A change the cloud's API cannot make in place, and that the plan did not mark as a
+/// replacement.
+pub(crate) fn unsupported(r: &crate::plan::Resource, changed: &[String]) -> anyhow::Error {
+    anyhow::anyhow!("`{}` differs at {}; changing that in place is not supported: destroy and re-create it, or revert the change", r.address, changed.join(", "))
+}
+
 /// The error of a cloud whose apply is not in this release.
 fn not_available(cloud: profile::Provider) -> anyhow::Error {
     crate::error::UserError::new(format!("applying to {} is not available in this release: only `plan` and `validate` are", cloud.title()))

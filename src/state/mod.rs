@@ -60,6 +60,14 @@ pub struct ResourceState {
 }
 
 impl ResourceState {
+    /// The kind without its cloud: `compute_network` for `gcp.compute_network`.
+    pub fn type_name(&self) -> &str {
+        self.kind.split_once('.').map_or(self.kind.as_str(), |(_, t)| t)
+    }
+    pub fn setting(&self, pointer: &str) -> Option<&Value> {
+        self.settings.pointer(pointer)
+    }
+
     /// The record of `r` as applied: what the cloud reported, and the settings sent.
     pub fn of(r: &Resource, observed: Observed, settings: Value) -> Self {
         ResourceState {

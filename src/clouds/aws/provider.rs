@@ -240,9 +240,7 @@ pub(super) fn outputs(pairs: &[(&str, Value)]) -> Map<String, Value> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
-pub(super) fn unsupported(r: &Resource, changed: &[String]) -> anyhow::Error {
-    anyhow!("`{}` differs at {}; changing that in place is not supported: destroy and re-create it, or revert the change", r.address, changed.join(", "))
-}
+pub(super) use crate::clouds::unsupported;
 
 impl AwsProvider {
     async fn read_resource(&self, r: &Resource, desired: &Value, prior: Option<&ResourceState>) -> Result<Option<Observed>> {

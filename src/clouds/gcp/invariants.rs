@@ -44,7 +44,8 @@ pub fn check_resource(c: &mut Checker<'_>, r: &Resource) {
             }
         }
         "compute_subnetwork"
-            if str_of(r.setting("/purpose")) != "PRIVATE_SERVICE_CONNECT" && !truthy(r.setting("/logConfig/enable")) => {
+            // Proxy-only and PSC NAT subnetworks carry no VMs and take no flow logs.
+            if !["PRIVATE_SERVICE_CONNECT", "REGIONAL_MANAGED_PROXY"].contains(&str_of(r.setting("/purpose"))) && !truthy(r.setting("/logConfig/enable")) => {
                 c.fail(Invariant::AuditLogging, r, "/logConfig/enable", "spec.audit.flowLogs", "VPC flow logs are off");
             }
         "compute_firewall" => {

@@ -26,7 +26,11 @@ pub const NETWORK_PERMISSIONS: &[&str] = &[
     "compute.forwardingRules.create", "compute.forwardingRules.get", "compute.forwardingRules.delete", "compute.forwardingRules.use",
     "compute.regionBackendServices.create", "compute.regionBackendServices.get", "compute.regionBackendServices.delete", "compute.regionBackendServices.use",
     "compute.networkEndpointGroups.create", "compute.networkEndpointGroups.get", "compute.networkEndpointGroups.delete", "compute.networkEndpointGroups.use",
-    "compute.regionOperations.get", "compute.subnetworks.use", "compute.subnetworks.get", "compute.networks.get",
+    "compute.networkEndpointGroups.attachNetworkEndpoints", "compute.networkEndpointGroups.detachNetworkEndpoints",
+    "compute.regionHealthChecks.create", "compute.regionHealthChecks.get", "compute.regionHealthChecks.delete", "compute.regionHealthChecks.useReadOnly",
+    "compute.regionTargetTcpProxies.create", "compute.regionTargetTcpProxies.get", "compute.regionTargetTcpProxies.delete", "compute.regionTargetTcpProxies.use",
+    "compute.regionOperations.get", "compute.zoneOperations.get", "compute.subnetworks.use", "compute.subnetworks.get", "compute.networks.get",
+    "compute.networks.use", "compute.firewalls.get",
 ];
 
 /// Permissions no role of Union.ai's may hold: they change who may do what.
@@ -61,6 +65,28 @@ pub const REPLACE: &[(&str, &str)] = &[
     ("gcp.container_node_pool", "/config/machineType"),
     ("gcp.container_node_pool", "/config/diskSizeGb"),
     ("gcp.container_node_pool", "/config/bootDiskKmsKey"),
+    ("gcp.compute_network_endpoint_group", "/name"),
+    ("gcp.compute_network_endpoint_group", "/zone"),
+    ("gcp.compute_network_endpoint_group", "/networkEndpointType"),
+    ("gcp.compute_network_endpoint_group", "/network"),
+    ("gcp.compute_network_endpoint_group", "/defaultPort"),
+    ("gcp.compute_region_health_check", "/name"),
+    ("gcp.compute_region_health_check", "/type"),
+    ("gcp.compute_region_backend_service", "/name"),
+    ("gcp.compute_region_backend_service", "/loadBalancingScheme"),
+    ("gcp.compute_region_target_tcp_proxy", "/name"),
+    ("gcp.compute_region_target_tcp_proxy", "/service"),
+    ("gcp.compute_region_target_tcp_proxy", "/proxyHeader"),
+    ("gcp.compute_forwarding_rule", "/name"),
+    ("gcp.compute_forwarding_rule", "/loadBalancingScheme"),
+    ("gcp.compute_forwarding_rule", "/IPProtocol"),
+    ("gcp.compute_forwarding_rule", "/portRange"),
+    ("gcp.compute_forwarding_rule", "/network"),
+    ("gcp.compute_forwarding_rule", "/subnetwork"),
+    ("gcp.compute_forwarding_rule", "/target"),
+    ("gcp.compute_service_attachment", "/name"),
+    ("gcp.compute_service_attachment", "/targetService"),
+    ("gcp.compute_service_attachment", "/natSubnets"),
     ("gcp.kms_key_ring", "/name"),
     ("gcp.kms_crypto_key", "/cryptoKeyId"),
     ("gcp.kms_crypto_key", "/purpose"),
@@ -83,9 +109,7 @@ pub fn retains(kind: &str) -> Option<&'static str> {
 /// GCP labels: unionctl's ownership labels (keys and values in GCP's label alphabet:
 /// lowercase letters, digits, `-` and `_`) and the profile's tags, cleaned the same way.
 pub fn labels(b: &Builder<'_>, component: crate::plan::ownership::Component) -> Value {
-    let clean = |s: &str| -> String {
-        s.chars().map(|c| c.to_ascii_lowercase()).map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_' { c } else { '_' }).take(63).collect()
-    };
+    let clean = label_value;
     let mut m = serde_json::Map::new();
     for (k, v) in &b.profile.spec.tags {
         m.insert(clean(k), json!(clean(v)));
@@ -95,6 +119,14 @@ pub fn labels(b: &Builder<'_>, component: crate::plan::ownership::Component) -> 
     m.insert(LABEL_OWNER.into(), json!(owner));
     Value::Object(m)
 }
+
+/// A string in GCP's label alphabet (lowercase letters, digits, `-`, `_`; at most 63).
+pub fn label_value(s: &str) -> String {
+    s.chars().map(|c| c.to_ascii_lowercase()).map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_' { c } else { '_' }).take(63).collect()
+}
+
+/// The workload identity pool provider Union.ai signs in through (the union stage's way in).
+pub const UNION_PROVIDER: &str = "gcp.iam_workload_identity_pool_provider.unionai_aws";
 
 /// The ownership labels: `unionctl.union.ai/…` tag keys are not valid GCP label keys.
 pub const LABEL_DATA_PLANE: &str = "unionctl-data-plane";
@@ -203,6 +235,16 @@ pub fn build(b: &mut Builder<'_>) {
             "ipCidrRange": upper.and_then(|h| h.subnets(h.prefix_len() + 4).ok()).and_then(|mut s| s.next()).map(|s| s.to_string()),
             "purpose": "PRIVATE_SERVICE_CONNECT",
         }));
+        // The proxies of the internal load balancer in front of the cluster's endpoint:
+        // the second sixteenth of the upper half.
+        b.managed("gcp.compute_subnetwork", "proxy_only", format!("{prefix}-proxy-only"), Network, &[OutboundOnly], json!({
+            "name": format!("{prefix}-proxy-only"),
+            "network": network,
+            "region": region,
+            "ipCidrRange": upper.and_then(|h| h.subnets(h.prefix_len() + 4).ok()).and_then(|mut s| s.nth(1)).map(|s| s.to_string()),
+            "purpose": "REGIONAL_MANAGED_PROXY",
+            "role": "ACTIVE",
+        }));
     }
     // Every rule applies to the data plane's nodes only (their service account), never to
     // the whole network: an existing network's other machines keep their own rules.
@@ -267,8 +309,8 @@ pub fn build(b: &mut Builder<'_>) {
     for logical in &p.spec.storage.buckets {
         let name = names::bucket(p, logical);
         let settings = bucket(b, &name, &region, key.as_ref(), true);
-        b.managed("gcp.storage_bucket", logical, name.clone(), Storage, &[EncryptionAtRest, NoPublicBuckets, EncryptionInTransit], settings);
-        bucket_names.push(name);
+        let address = b.managed("gcp.storage_bucket", logical, name.clone(), Storage, &[EncryptionAtRest, NoPublicBuckets, EncryptionInTransit], settings);
+        bucket_names.push((name, address));
     }
     b.managed("gcp.project_iam_audit_config", "all_services", format!("{project}/allServices"), Account, &[AuditLogging], json!({
         "service": "allServices",
@@ -303,10 +345,11 @@ pub fn build(b: &mut Builder<'_>) {
     }
     for role in ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/artifactregistry.reader"] {
         let short = role.rsplit('/').next().unwrap_or(role).replace('.', "_");
-        b.managed("gcp.project_iam_member", &format!("nodes_{short}"), format!("{prefix}-nodes {role}"), Account, &[LeastPrivilege], json!({
+        let m = b.managed("gcp.project_iam_member", &format!("nodes_{short}"), format!("{prefix}-nodes {role}"), Account, &[LeastPrivilege], json!({
             "role": role,
             "member": format!("serviceAccount:{prefix}-nodes@{project}.iam.gserviceaccount.com"),
         }));
+        b.order_after(&m, &nodes_sa);
     }
 
     // BYOC admin identity: a pool federating Union.ai's AWS role, under an attribute
@@ -346,9 +389,14 @@ pub fn build(b: &mut Builder<'_>) {
             "!resource.name.contains('/clusters/') || resource.name.endsWith('/clusters/{prefix}') || resource.name.contains('/clusters/{prefix}/')"
         );
         let regional = format!("projects/{project}/regions/{region}");
-        let psc_names: Vec<String> = ["serviceAttachments", "forwardingRules", "backendServices", "networkEndpointGroups"].iter().map(|c| format!("resource.name.startsWith('{regional}/{c}/{prefix}-')")).collect();
+        let zonal = format!("projects/{project}/zones/{region}-a");
+        let psc_names: Vec<String> = ["serviceAttachments", "forwardingRules", "backendServices", "healthChecks", "targetTcpProxies"]
+            .iter()
+            .map(|c| format!("resource.name.startsWith('{regional}/{c}/{prefix}-')"))
+            .chain([format!("resource.name.startsWith('{zonal}/networkEndpointGroups/{prefix}-')")])
+            .collect();
         let network_condition = format!(
-            "{} || resource.name.startsWith('{regional}/operations/') || resource.name.startsWith('{regional}/subnetworks/') || resource.name.startsWith('projects/{project}/global/networks/')",
+            "{} || resource.name.startsWith('{regional}/operations/') || resource.name.startsWith('{zonal}/operations/') || resource.name.startsWith('{regional}/subnetworks/') || resource.name.startsWith('projects/{project}/global/networks/') || resource.name.startsWith('projects/{project}/global/firewalls/{prefix}-')",
             psc_names.join(" || ")
         );
         for (name, role_id, title, permissions, condition) in [
@@ -359,26 +407,28 @@ pub fn build(b: &mut Builder<'_>) {
                 "roleId": role_id,
                 "role": { "title": title, "description": "What Union.ai needs to operate this BYOC data plane", "stage": "GA", "includedPermissions": permissions },
             }));
-            b.managed("gcp.project_iam_member", name, format!("unionai-administrator {role_id}"), AdminIdentity, &[LeastPrivilege], json!({
+            let grant = b.managed("gcp.project_iam_member", name, format!("unionai-administrator {role_id}"), AdminIdentity, &[LeastPrivilege], json!({
                 "role": r(&role, "name"),
                 "member": member,
                 "condition": { "title": format!("{prefix} only"), "expression": condition },
             }));
+            b.order_after(&grant, &admin);
         }
         // The nodes' identity only, to run node pools as it; the key only, to name it.
-        b.managed("gcp.service_account_iam_member", "unionai_acts_as_nodes", format!("{prefix}-nodes serviceAccountUser"), AdminIdentity, &[LeastPrivilege], json!({
-            "resource": format!("projects/{project}/serviceAccounts/{prefix}-nodes@{project}.iam.gserviceaccount.com"),
+        let acts_as = b.managed("gcp.service_account_iam_member", "unionai_acts_as_nodes", format!("{prefix}-nodes serviceAccountUser"), AdminIdentity, &[LeastPrivilege], json!({
+            "resource": r(&nodes_sa, "name"),
             "role": "roles/iam.serviceAccountUser",
             "member": member,
         }));
+        b.order_after(&acts_as, &admin);
         if let Some(k) = &key {
-            b.managed("gcp.kms_crypto_key_iam_member", "unionai_views_key", format!("{prefix} key viewer"), AdminIdentity, &[LeastPrivilege], json!({
+            let viewer = b.managed("gcp.kms_crypto_key_iam_member", "unionai_views_key", format!("{prefix} key viewer"), AdminIdentity, &[LeastPrivilege], json!({
                 "resource": k,
                 "role": "roles/cloudkms.viewer",
                 "member": member,
             }));
+            b.order_after(&viewer, &admin);
         }
-        let _ = &admin;
     }
 
     // Cluster (Union.ai in BYOC): private nodes and endpoint, Workload Identity, secrets
@@ -470,7 +520,7 @@ pub fn build(b: &mut Builder<'_>) {
             "members": service_accounts.iter().map(|k| format!("serviceAccount:{project}.svc.id.goog[{ns}/{k}]")).collect::<Vec<_>>(),
         }));
         b.order_after(&binding, &cluster);
-        for bucket in &bucket_names {
+        for (bucket, bucket_address) in &bucket_names {
             let mut grant = json!({
                 "bucket": bucket,
                 "role": "roles/storage.objectUser",
@@ -485,39 +535,64 @@ pub fn build(b: &mut Builder<'_>) {
                     ),
                 });
             }
-            b.managed("gcp.storage_bucket_iam_member", &format!("{name}_{}", crate::plan::builder::address_name(bucket)), format!("{bucket} {account_id}"), WorkloadIdentity, &[TenantIsolation], grant);
+            let g = b.managed("gcp.storage_bucket_iam_member", &format!("{name}_{}", crate::plan::builder::address_name(bucket)), format!("{bucket} {account_id}"), WorkloadIdentity, &[TenantIsolation], grant);
+            // The grant names both by name: it comes after them.
+            b.order_after(&g, bucket_address);
+            b.order_after(&g, &sa);
         }
     }
 
-    // BYOC: the API behind an internal load balancer, published through a Private Service
-    // Connect attachment that accepts only Union.ai's project, connection by connection.
+    // BYOC: the cluster's private endpoint behind a regional internal proxy load balancer
+    // (a hybrid connectivity endpoint group holding the endpoint's address), published
+    // through a Private Service Connect attachment that accepts only Union.ai's project,
+    // connection by connection: the documented way to publish a private address through
+    // PSC ("Set up a regional internal proxy Network Load Balancer with hybrid
+    // connectivity"; "Publish services by using Private Service Connect").
     if b.byoc() {
         let union_project = p.spec.union.as_ref().and_then(|u| u.gcp_project_id.clone()).unwrap_or_default();
-        let neg = b.managed("gcp.compute_region_network_endpoint_group", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
+        let zone = format!("{region}-a");
+        let neg = b.managed("gcp.compute_network_endpoint_group", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
+            "name": format!("{prefix}-api"),
+            "zone": zone,
+            "networkEndpointType": "NON_GCP_PRIVATE_IP_PORT",
+            "network": network,
+            "defaultPort": 443,
+            "networkEndpoints": [{ "ipAddress": r(&cluster, "privateClusterConfig.privateEndpoint"), "port": 443 }],
+        }));
+        let health = b.managed("gcp.compute_region_health_check", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
             "name": format!("{prefix}-api"),
             "region": region,
-            "networkEndpointType": "PRIVATE_SERVICE_CONNECT",
-            "network": network,
-            "subnetwork": subnet,
-            "pscTargetService": r(&cluster, "privateClusterConfig.privateEndpoint"),
+            "type": "TCP",
+            "tcpHealthCheck": { "port": 443 },
+            "checkIntervalSec": 10,
+            "timeoutSec": 5,
         }));
         let backend = b.managed("gcp.compute_region_backend_service", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
             "name": format!("{prefix}-api"),
             "region": region,
-            "loadBalancingScheme": "INTERNAL",
+            "loadBalancingScheme": "INTERNAL_MANAGED",
             "protocol": "TCP",
-            "backends": [{ "group": r(&neg, "selfLink") }],
+            "backends": [{ "group": r(&neg, "selfLink"), "balancingMode": "CONNECTION", "maxConnectionsPerEndpoint": 100 }],
+            "healthChecks": [r(&health, "selfLink")],
+        }));
+        let proxy = b.managed("gcp.compute_region_target_tcp_proxy", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
+            "name": format!("{prefix}-api"),
+            "region": region,
+            "service": r(&backend, "selfLink"),
+            "proxyHeader": "NONE",
         }));
         let rule = b.managed("gcp.compute_forwarding_rule", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint, OutboundOnly], json!({
             "name": format!("{prefix}-api"),
             "region": region,
-            "loadBalancingScheme": "INTERNAL",
+            "loadBalancingScheme": "INTERNAL_MANAGED",
             "IPProtocol": "TCP",
-            "ports": ["443"],
+            "portRange": "443-443",
             "network": network,
             "subnetwork": subnet,
-            "backendService": r(&backend, "selfLink"),
+            "target": r(&proxy, "selfLink"),
         }));
+        // Internal proxy load balancers need the region's proxy-only subnetwork.
+        b.order_after(&rule, "gcp.compute_subnetwork.proxy_only");
         b.managed("gcp.compute_service_attachment", "api", format!("{prefix}-api"), PrivateConnection, &[OutboundOnly, PrivateEndpoint], json!({
             "name": format!("{prefix}-api"),
             "region": region,

@@ -1,0 +1,479 @@
+//! The GCP provider: the official google-cloud-rust clients (REST transport), one file per
+//! service, and plain REST with the same credentials where no client exists (Cloud
+//! Storage bucket administration is gRPC-only in the Rust crate; workload identity pools
+//! are in no crate).
+//!
+//! Credentials: the customer stage uses Application Default Credentials; the union stage
+//! signs in as Union.ai would, through the data plane's workload identity pool with AWS
+//! credentials, impersonating `unionai-administrator` ([`union_credentials`]).
+//!
+//! Endpoints: `https://{service}.googleapis.com`, or `UNIONCTL_GCP_ENDPOINT_TEMPLATE`
+//! (e.g. `http://127.0.0.1:8123/{service}`, a contract server) for every service at once.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use futures_util::future::LocalBoxFuture;
+use google_cloud_auth::credentials::Credentials;
+use serde_json::{json, Map, Value};
+
+use super::{compute, container, iam, kms, logging, projects, storage};
+use crate::exec::ratelimit::{Limit, RateLimiter};
+use crate::exec::{CallCounts, Observed, Provider};
+use crate::plan::Resource;
+use crate::state::ResourceState;
+
+/// The label that names the plan address a resource was created for (GCP label values
+/// cannot hold dots: the address is written with `_` for `.`).
+pub const LABEL_ADDRESS: &str = "unionctl-address";
+
+pub struct GcpProvider {
+    pub(super) project: String,
+    pub(super) region: String,
+    pub(super) data_plane: String,
+    pub(super) networks: google_cloud_compute_v1::client::Networks,
+    pub(super) subnetworks: google_cloud_compute_v1::client::Subnetworks,
+    pub(super) routers: google_cloud_compute_v1::client::Routers,
+    pub(super) firewalls: google_cloud_compute_v1::client::Firewalls,
+    pub(super) backends: google_cloud_compute_v1::client::RegionBackendServices,
+    pub(super) forwarding_rules: google_cloud_compute_v1::client::ForwardingRules,
+    pub(super) attachments: google_cloud_compute_v1::client::ServiceAttachments,
+    pub(super) zonal_negs: google_cloud_compute_v1::client::NetworkEndpointGroups,
+    pub(super) health_checks: google_cloud_compute_v1::client::RegionHealthChecks,
+    pub(super) tcp_proxies: google_cloud_compute_v1::client::RegionTargetTcpProxies,
+    pub(super) gke: google_cloud_container_v1::client::ClusterManager,
+    pub(super) iam: google_cloud_iam_admin_v1::client::Iam,
+    pub(super) projects: google_cloud_resourcemanager_v3::client::Projects,
+    pub(super) kms: google_cloud_kms_v1::client::KeyManagementService,
+    pub(super) logging: google_cloud_logging_v2::client::ConfigServiceV2,
+    pub(super) rest: Rest,
+    /// IAM policies are read-modify-write: one change at a time from this process, so
+    /// parallel grants do not race each other's etags.
+    pub(super) policy_lock: tokio::sync::Mutex<()>,
+    limiter: RateLimiter,
+    calls: AtomicU64,
+    mutating: AtomicU64,
+    /// Upper bound for long operations (a GKE cluster takes 5-10 minutes).
+    pub(super) wait_timeout: Duration,
+}
+
+/// The endpoint of a service (`compute`, `container`, `iam`, …).
+pub fn endpoint(service: &str) -> String {
+    match std::env::var("UNIONCTL_GCP_ENDPOINT_TEMPLATE") {
+        Ok(t) if !t.is_empty() => t.replace("{service}", service),
+        _ => format!("https://{service}.googleapis.com"),
+    }
+}
+
+fn limiter() -> RateLimiter {
+    // Compute's and GKE's write quotas are per project and per minute; a data plane's
+    // apply stays far below them, but a fleet shares one project's quota.
+    RateLimiter::new(Default::default(), Limit { burst: 20.0, per_second: 10.0 })
+}
+
+/// The workload identity pool provider Union.ai signs in through, and the service account
+/// it impersonates.
+pub fn union_credentials(project: &str, project_number: &str, provider: &str) -> Result<Credentials> {
+    let admin = format!("unionai-administrator@{project}.iam.gserviceaccount.com");
+    let config = json!({
+        "type": "external_account",
+        "audience": format!("//iam.googleapis.com/projects/{project_number}/locations/global/workloadIdentityPools/{}", provider.split("/workloadIdentityPools/").nth(1).unwrap_or(provider)),
+        "subject_token_type": "urn:ietf:params:aws:token-type:aws4_request",
+        "token_url": format!("{}/v1/token", endpoint("sts")),
+        "service_account_impersonation_url": format!("{}/v1/projects/-/serviceAccounts/{admin}:generateAccessToken", endpoint("iamcredentials")),
+        "credential_source": {
+            "environment_id": "aws1",
+            "regional_cred_verification_url": "https://sts.{region}.amazonaws.com?Action=GetCallerIdentity&Version=2011-06-15"
+        }
+    });
+    google_cloud_auth::credentials::external_account::Builder::new(config)
+        .build()
+        .map_err(|e| anyhow!("cannot build the workload identity federation credentials: {e}"))
+}
+
+/// Long-running operations are polled from 250 ms, backing off to 10 s (a GKE cluster
+/// takes minutes; a firewall rule, seconds).
+fn polling() -> google_cloud_gax::exponential_backoff::ExponentialBackoff {
+    google_cloud_gax::exponential_backoff::ExponentialBackoffBuilder::new()
+        .with_initial_delay(Duration::from_millis(250))
+        .with_maximum_delay(Duration::from_secs(10))
+        .build()
+        .expect("valid backoff")
+}
+
+macro_rules! client {
+    ($t:ty, $service:expr, $creds:expr) => {
+        <$t>::builder()
+            .with_endpoint(endpoint($service))
+            .with_credentials($creds.clone())
+            .with_polling_backoff_policy(polling())
+            .build()
+            .await
+            .map_err(|e| anyhow!("cannot set up the {} client: {e}", $service))?
+    };
+}
+
+impl GcpProvider {
+    pub async fn new(project: &str, region: &str, data_plane: &str, creds: Credentials) -> Result<Self> {
+        use google_cloud_compute_v1::client as c;
+        Ok(GcpProvider {
+            project: project.into(),
+            region: region.into(),
+            data_plane: data_plane.into(),
+            networks: client!(c::Networks, "compute", creds),
+            subnetworks: client!(c::Subnetworks, "compute", creds),
+            routers: client!(c::Routers, "compute", creds),
+            firewalls: client!(c::Firewalls, "compute", creds),
+            backends: client!(c::RegionBackendServices, "compute", creds),
+            forwarding_rules: client!(c::ForwardingRules, "compute", creds),
+            attachments: client!(c::ServiceAttachments, "compute", creds),
+            zonal_negs: client!(c::NetworkEndpointGroups, "compute", creds),
+            health_checks: client!(c::RegionHealthChecks, "compute", creds),
+            tcp_proxies: client!(c::RegionTargetTcpProxies, "compute", creds),
+            gke: client!(google_cloud_container_v1::client::ClusterManager, "container", creds),
+            iam: client!(google_cloud_iam_admin_v1::client::Iam, "iam", creds),
+            projects: client!(google_cloud_resourcemanager_v3::client::Projects, "cloudresourcemanager", creds),
+            kms: client!(google_cloud_kms_v1::client::KeyManagementService, "cloudkms", creds),
+            logging: client!(google_cloud_logging_v2::client::ConfigServiceV2, "logging", creds),
+            rest: Rest { http: reqwest::Client::new(), creds },
+            policy_lock: tokio::sync::Mutex::new(()),
+            limiter: limiter(),
+            calls: AtomicU64::new(0),
+            mutating: AtomicU64::new(0),
+            wait_timeout: Duration::from_secs(45 * 60),
+        })
+    }
+
+    /// Every call goes through here: rate limit, count, retry what GCP says to retry (429
+    /// with `Retry-After`, 503), and an error that names the API and keeps GCP's status.
+    pub(super) async fn call<T, F, Fut>(&self, api: &'static str, mut send: F) -> Result<T, ApiError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let mutating = !(api.contains(".get") || api.contains(".list") || api.ends_with("getIamPolicy"));
+        let mut delay = Duration::from_millis(500);
+        for attempt in 1.. {
+            if mutating {
+                self.limiter.acquire(api).await;
+                self.mutating.fetch_add(1, Ordering::Relaxed);
+            }
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            match send().await {
+                Err(e) if e.retryable() && attempt < 8 => {
+                    let wait = e.retry_after.unwrap_or(delay).max(Duration::from_millis(100));
+                    tokio::time::sleep(wait).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+                Err(mut e) => {
+                    e.api = api;
+                    return Err(e);
+                }
+                Ok(v) => return Ok(v),
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// The zone of zonal pieces (the hybrid connectivity endpoint group): the region's `-a`.
+    pub(super) fn zone(&self) -> String {
+        format!("{}-a", self.region)
+    }
+
+    pub(super) fn labels_for(&self, r: &Resource, desired_labels: Option<&Value>) -> Value {
+        let mut m = desired_labels.and_then(Value::as_object).cloned().unwrap_or_default();
+        m.insert(LABEL_ADDRESS.into(), Value::String(address_label(&r.address)));
+        Value::Object(m)
+    }
+}
+
+/// A plan address as a label value: lowercase letters, digits, `-` and `_`, at most 63.
+pub fn address_label(address: &str) -> String {
+    address.chars().map(|c| if c == '.' { '-' } else { c.to_ascii_lowercase() }).take(63).collect()
+}
+
+/// A GCP API failure with its HTTP status.
+#[derive(Debug, thiserror::Error)]
+#[error("{api}: {message}")]
+pub struct ApiError {
+    pub api: &'static str,
+    pub status: Option<u16>,
+    pub message: String,
+    retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    pub fn is(&self, status: u16) -> bool {
+        self.status == Some(status)
+    }
+    fn retryable(&self) -> bool {
+        matches!(self.status, Some(429 | 502 | 503 | 504))
+    }
+    pub fn other(message: impl Into<String>) -> Self {
+        ApiError { api: "", status: None, message: message.into(), retry_after: None }
+    }
+}
+
+impl From<google_cloud_gax::error::Error> for ApiError {
+    fn from(e: google_cloud_gax::error::Error) -> Self {
+        let status = e.http_status_code().or_else(|| {
+            e.status().map(|s| match s.code {
+                google_cloud_gax::error::rpc::Code::NotFound => 404,
+                google_cloud_gax::error::rpc::Code::AlreadyExists | google_cloud_gax::error::rpc::Code::Aborted => 409,
+                google_cloud_gax::error::rpc::Code::PermissionDenied => 403,
+                google_cloud_gax::error::rpc::Code::Unauthenticated => 401,
+                google_cloud_gax::error::rpc::Code::ResourceExhausted => 429,
+                google_cloud_gax::error::rpc::Code::Unavailable => 503,
+                google_cloud_gax::error::rpc::Code::FailedPrecondition => 412,
+                _ => 400,
+            })
+        });
+        let retry_after = e.http_headers().and_then(retry_after);
+        let message = match e.status() {
+            Some(s) => format!("{} ({:?}): {}", status.map_or(String::new(), |c| c.to_string()), s.code, s.message),
+            None => e.to_string(),
+        };
+        ApiError { api: "", status, message, retry_after }
+    }
+}
+
+fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
+    headers.get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs)
+}
+
+/// `Ok(None)` for 404.
+pub(super) fn absent<T>(r: Result<T, ApiError>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is(404) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `Ok(())` for 404: deleting what is already gone succeeds.
+pub(super) fn gone(r: Result<impl Sized, ApiError>) -> Result<()> {
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if e.is(404) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Plain REST with the provider's credentials, for the services no Rust client covers.
+pub struct Rest {
+    http: reqwest::Client,
+    creds: Credentials,
+}
+
+impl Rest {
+    pub async fn send(&self, method: reqwest::Method, url: &str, body: Option<&Value>) -> Result<Value, ApiError> {
+        let headers = match self.creds.headers(http::Extensions::new()).await {
+            Ok(google_cloud_auth::credentials::CacheableResource::New { data, .. }) => data,
+            Ok(google_cloud_auth::credentials::CacheableResource::NotModified) => http::HeaderMap::new(),
+            Err(e) => return Err(ApiError::other(format!("credentials: {e}"))),
+        };
+        let mut req = self.http.request(method, url).headers(headers);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.map_err(|e| ApiError { api: "", status: None, message: format!("{url}: {e}"), retry_after: None })?;
+        let status = resp.status().as_u16();
+        let retry = retry_after(resp.headers());
+        let text = resp.text().await.unwrap_or_default();
+        if (200..300).contains(&status) {
+            return Ok(if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) });
+        }
+        let parsed: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let message = parsed.pointer("/error/message").and_then(Value::as_str).map(String::from).unwrap_or_else(|| text.chars().take(300).collect());
+        Err(ApiError { api: "", status: Some(status), message: format!("{status}: {message}"), retry_after: retry })
+    }
+}
+
+/// Converts between the plan's JSON (REST field names) and a client's typed message.
+pub(super) fn typed<T: serde::de::DeserializeOwned>(v: Value) -> Result<T> {
+    serde_json::from_value(v).map_err(|e| anyhow!("the plan's settings do not fit the API's message: {e}"))
+}
+
+pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// The live resource in the plan's shape: every key the plan sets, with the live value.
+///
+/// `normal` is the desired settings as the API's own message would say them (the
+/// desired JSON parsed into the client's type and written back): proto JSON leaves out
+/// defaults and writes enums as numbers, so a live value equal to the normal one is
+/// reported as the plan wrote it. `write_only` keys (create-time inputs the API does not
+/// return) are taken as desired.
+pub(super) fn project(live: &Value, desired: &Value, normal: &Value, write_only: &[&str]) -> Value {
+    project_at(live, desired, normal, write_only, "")
+}
+
+fn project_at(live: &Value, desired: &Value, normal: &Value, write_only: &[&str], path: &str) -> Value {
+    match desired {
+        Value::Object(d) => {
+            let mut out = Map::new();
+            for (k, dv) in d {
+                let p = format!("{path}/{k}");
+                if write_only.contains(&p.as_str()) {
+                    out.insert(k.clone(), dv.clone());
+                    continue;
+                }
+                let lv = live.get(k).unwrap_or(&Value::Null);
+                let nv = normal.get(k).unwrap_or(&Value::Null);
+                out.insert(k.clone(), project_at(lv, dv, nv, write_only, &p));
+            }
+            Value::Object(out)
+        }
+        Value::Array(d) => match live {
+            Value::Array(l) if l.len() == d.len() => {
+                let n = normal.as_array();
+                Value::Array(l.iter().zip(d).enumerate().map(|(i, (lv, dv))| project_at(lv, dv, n.and_then(|n| n.get(i)).unwrap_or(&Value::Null), write_only, &format!("{path}/{i}"))).collect())
+            }
+            Value::Null if same(normal, &Value::Null) || normal.as_array().is_some_and(|a| a.is_empty()) => desired.clone(),
+            other => other.clone(),
+        },
+        _ => {
+            if same(live, normal) || same(live, desired) || same_link(live, desired) {
+                desired.clone()
+            } else if live.is_null() && desired.is_boolean() {
+                // Proto JSON leaves `false` out.
+                Value::Bool(false)
+            } else {
+                live.clone()
+            }
+        }
+    }
+}
+
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::Number(n)) | (Value::Number(n), Value::String(x)) => x == &n.to_string(),
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+/// Compute and GKE name one resource several ways: a full URL, a `projects/…` path, a bare
+/// name (GKE's `network`), a region's URL for a region's name.
+pub(super) fn same_link(live: &Value, desired: &Value) -> bool {
+    let (Some(l), Some(d)) = (live.as_str(), desired.as_str()) else { return false };
+    let tail = |s: &str| s.split("/projects/").last().unwrap_or(s).trim_start_matches("projects/").to_string();
+    if l.contains('/') && d.contains('/') {
+        return tail(l) == tail(d);
+    }
+    l.rsplit('/').next() == d.rsplit('/').next()
+}
+
+impl GcpProvider {
+    async fn read_resource(&self, r: &Resource, desired: &Value, prior: Option<&ResourceState>) -> Result<Option<Observed>> {
+        let id = prior.map(|p| p.id.as_str()).filter(|i| !i.is_empty());
+        let adopt = prior.is_some_and(|p| p.pending);
+        match r.type_name() {
+            t if t.starts_with("compute_") => compute::read(self, r, desired, adopt).await,
+            "container_cluster" | "container_node_pool" => container::read(self, r, desired, adopt).await,
+            "service_account" | "service_account_iam_binding" | "service_account_iam_member" | "project_iam_custom_role" | "iam_workload_identity_pool"
+            | "iam_workload_identity_pool_provider" => iam::read(self, r, desired).await,
+            "project_iam_member" | "project_iam_audit_config" => projects::read(self, r, desired).await,
+            "kms_key_ring" | "kms_crypto_key" | "kms_crypto_key_iam_binding" | "kms_crypto_key_iam_member" => kms::read(self, r, desired, id).await,
+            "storage_bucket" | "storage_bucket_iam_member" => storage::read(self, r, desired, adopt).await,
+            "logging_project_sink" => logging::read(self, r, desired).await,
+            other => Err(anyhow!("the GCP provider does not know `{other}`")),
+        }
+        .with_context(|| format!("reading {}", r.address))
+    }
+
+    async fn create_resource(&self, r: &Resource, desired: &Value) -> Result<Observed> {
+        match r.type_name() {
+            t if t.starts_with("compute_") => compute::create(self, r, desired).await,
+            t if t.starts_with("container_") => container::create(self, r, desired).await,
+            "service_account" | "service_account_iam_binding" | "service_account_iam_member" | "project_iam_custom_role" | "iam_workload_identity_pool"
+            | "iam_workload_identity_pool_provider" => iam::create(self, r, desired).await,
+            "project_iam_member" | "project_iam_audit_config" => projects::apply(self, r, desired).await,
+            t if t.starts_with("kms_") => kms::create(self, r, desired).await,
+            t if t.starts_with("storage_") => storage::create(self, r, desired).await,
+            "logging_project_sink" => logging::create(self, r, desired).await,
+            other => Err(anyhow!("the GCP provider does not know `{other}`")),
+        }
+        .with_context(|| format!("creating {}", r.address))
+    }
+
+    async fn update_resource(&self, r: &Resource, desired: &Value, live: &Observed, changed: &[String]) -> Result<Observed> {
+        match r.type_name() {
+            t if t.starts_with("compute_") => compute::update(self, r, desired, live, changed).await,
+            t if t.starts_with("container_") => container::update(self, r, desired, live, changed).await,
+            "service_account" | "service_account_iam_binding" | "service_account_iam_member" | "project_iam_custom_role" | "iam_workload_identity_pool"
+            | "iam_workload_identity_pool_provider" => iam::update(self, r, desired, live, changed).await,
+            "project_iam_member" | "project_iam_audit_config" => projects::apply(self, r, desired).await,
+            t if t.starts_with("kms_") => kms::update(self, r, desired, live, changed).await,
+            t if t.starts_with("storage_") => storage::update(self, r, desired, live, changed).await,
+            "logging_project_sink" => logging::update(self, desired).await,
+            other => Err(anyhow!("the GCP provider does not know `{other}`")),
+        }
+        .with_context(|| format!("updating {}", r.address))
+    }
+
+    async fn delete_resource(&self, r: &ResourceState, with_data: bool) -> Result<()> {
+        let kind = r.kind.split_once('.').map_or(r.kind.as_str(), |(_, t)| t);
+        match kind {
+            t if t.starts_with("compute_") => compute::delete(self, r).await,
+            t if t.starts_with("container_") => container::delete(self, r).await,
+            "service_account" | "service_account_iam_binding" | "service_account_iam_member" | "project_iam_custom_role" | "iam_workload_identity_pool"
+            | "iam_workload_identity_pool_provider" => iam::delete(self, r).await,
+            "project_iam_member" | "project_iam_audit_config" => projects::delete(self, r).await,
+            t if t.starts_with("kms_") => kms::delete(self, r).await,
+            t if t.starts_with("storage_") => storage::delete(self, r, with_data).await,
+            "logging_project_sink" => logging::delete(self, r).await,
+            other => Err(anyhow!("the GCP provider does not know `{other}`")),
+        }
+        .with_context(|| format!("deleting {}", r.address))
+    }
+}
+
+impl Provider for GcpProvider {
+    fn read<'a>(&'a self, r: &'a Resource, desired: &'a Value, prior: Option<&'a ResourceState>) -> LocalBoxFuture<'a, Result<Option<Observed>>> {
+        Box::pin(self.read_resource(r, desired, prior))
+    }
+
+    fn create<'a>(&'a self, r: &'a Resource, desired: &'a Value) -> LocalBoxFuture<'a, Result<Observed>> {
+        Box::pin(self.create_resource(r, desired))
+    }
+
+    fn update<'a>(&'a self, r: &'a Resource, desired: &'a Value, live: &'a Observed, changed: &'a [String]) -> LocalBoxFuture<'a, Result<Observed>> {
+        Box::pin(self.update_resource(r, desired, live, changed))
+    }
+
+    fn delete<'a>(&'a self, r: &'a ResourceState, with_data: bool) -> LocalBoxFuture<'a, Result<()>> {
+        Box::pin(self.delete_resource(r, with_data))
+    }
+
+    fn contents<'a>(&'a self, r: &'a ResourceState) -> LocalBoxFuture<'a, Result<Option<u64>>> {
+        Box::pin(async move {
+            match r.kind.as_str() {
+                "gcp.storage_bucket" => storage::object_count(self, &r.id).await.map(Some),
+                _ => Ok(None),
+            }
+        })
+    }
+
+    fn calls(&self) -> CallCounts {
+        CallCounts { total: self.calls.load(Ordering::Relaxed), mutating: self.mutating.load(Ordering::Relaxed) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projection_reports_live_values_in_the_plans_shape() {
+        let desired = json!({ "a": false, "b": { "c": "NO_SCHEDULE", "d": 3 }, "net": "https://www.googleapis.com/compute/v1/projects/p/global/networks/n", "only": "x" });
+        let normal = json!({ "b": { "c": 2, "d": 3 }, "net": "https://www.googleapis.com/compute/v1/projects/p/global/networks/n", "only": "x" });
+        let live = json!({ "b": { "c": 2, "d": "3" }, "net": "n", "extra": 1 });
+        assert_eq!(project(&live, &desired, &normal, &["/only"]), desired);
+        let drifted = json!({ "a": true, "b": { "c": 1, "d": 3 }, "net": "other" });
+        assert_eq!(project(&drifted, &desired, &normal, &["/only"]), json!({ "a": true, "b": { "c": 1, "d": 3 }, "net": "other", "only": "x" }));
+    }
+}

@@ -1,0 +1,338 @@
+//! unionctl against the GCP contract server (scripts/gcp_emulator/server.py): the real
+//! google-cloud-rust clients, by endpoint override, one server per test on its own
+//! loopback port. What exists is read through the server's own admin API
+//! (`/_emulator/resources`), never through unionctl; every request the clients send is
+//! recorded (`--record`) and checked here.
+//!
+//! The union stage signs in as Union.ai would: AWS credentials (registered with the
+//! server as Union.ai's role), exchanged at the contract STS for a federated token under
+//! the pool provider's attribute condition (evaluated with cel-python), then impersonating
+//! `unionai-administrator`, whose every call the server authorizes against the project's
+//! IAM policy and custom roles, conditions included.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use predicates::str::contains;
+use serde_json::{json, Value};
+
+const UNION_ROLE: &str = "arn:aws:sts::479331373192:assumed-role/unionai-onboarding/unionctl";
+const UNION_KEY: &str = "AKIAUNIONAI000000001";
+
+struct Server {
+    child: Child,
+    port: u16,
+    env: Vec<(String, String)>,
+    state_dir: tempfile::TempDir,
+    record: PathBuf,
+}
+
+fn python() -> PathBuf {
+    let p = std::env::var_os("UNIONCTL_EMULATOR_PYTHON").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".venv/bin/python"));
+    assert!(p.exists(), "{} is missing: run `scripts/test` (it installs the test tools into .venv)", p.display());
+    p
+}
+
+impl Server {
+    fn start() -> Server {
+        let state_dir = tempfile::tempdir().unwrap();
+        let record = state_dir.path().join("requests.jsonl");
+        let mut child = StdCommand::new(python())
+            .arg("scripts/gcp_emulator/server.py")
+            .args(["--host", "127.0.0.1", "--port", "0", "--polls", "2", "--project", "acme-ml-prod=123456789012"])
+            .arg("--record")
+            .arg(&record)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the GCP contract server");
+        let mut env = Vec::new();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let t0 = Instant::now();
+        while env.len() < 2 {
+            let line = lines.next().expect("the server printed its settings").unwrap();
+            if let Some((k, v)) = line.split_once('=') {
+                if k == "UNIONCTL_GCP_ENDPOINT_TEMPLATE" || k == "GOOGLE_APPLICATION_CREDENTIALS" {
+                    env.push((k.to_string(), v.to_string()));
+                }
+            }
+            assert!(t0.elapsed() < Duration::from_secs(60), "the server did not start");
+        }
+        // Keep draining its stdout so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let template = &env.iter().find(|(k, _)| k == "UNIONCTL_GCP_ENDPOINT_TEMPLATE").unwrap().1;
+        let port = template.split(':').nth(2).and_then(|p| p.split('/').next()).and_then(|p| p.parse().ok()).expect("a port in the endpoint template");
+        let server = Server { child, port, env, state_dir, record };
+        server.admin("POST", "/_emulator/aws-identities", json!({ "accessKeyId": UNION_KEY, "arn": UNION_ROLE }));
+        server
+    }
+
+    fn unionctl(&self) -> Command {
+        Command::from_std(self.process())
+    }
+
+    fn process(&self) -> StdCommand {
+        let mut c = StdCommand::new(assert_cmd::cargo::cargo_bin("unionctl"));
+        c.envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            // Union.ai's AWS identity, for the union stage's federated sign-in.
+            .env("AWS_ACCESS_KEY_ID", UNION_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env("UNIONCTL_STATE_DIR", self.state_dir.path())
+            .env("NO_COLOR", "1");
+        c
+    }
+
+    fn admin(&self, method: &str, path: &str, body: Value) -> Value {
+        let text = http(self.port, method, path, &body.to_string()).unwrap_or_else(|| panic!("{method} {path}: no answer"));
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        assert!(head.starts_with("HTTP/1.1 2") || head.starts_with("HTTP/1.0 2"), "{method} {path}: {head}\n{body}");
+        serde_json::from_str(body).unwrap_or(Value::Null)
+    }
+
+    /// Every stored resource: `{service, kind, name, body}`.
+    fn resources(&self) -> Vec<Value> {
+        self.admin("GET", "/_emulator/resources", Value::Null).as_array().cloned().unwrap_or_default()
+    }
+
+    fn requests(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.record).unwrap_or_default().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    fn state_file(&self, profile: &str) -> PathBuf {
+        let stem = Path::new(profile).file_stem().unwrap().to_string_lossy().to_string();
+        self.state_dir.path().join(format!("{stem}.state.json"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn http(port: u16, method: &str, path: &str, body: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(s, "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    text.starts_with("HTTP/1.").then_some(text)
+}
+
+fn stderr_of(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+}
+
+/// Managed resources of the plan, per kind.
+fn planned(profile: &str) -> Vec<(String, String)> {
+    let loaded = unionctl::profile::load_file(Path::new(profile)).unwrap();
+    let plan = unionctl::clouds::plan(&loaded.profile, &loaded.digest).unwrap();
+    plan.resources.iter().filter(|r| r.mode == unionctl::plan::Mode::Managed && !r.kind.starts_with("local.")).map(|r| (r.kind.clone(), r.name.clone())).collect()
+}
+
+/// The server's resources of one kind, by name (last path segment).
+fn live_names(server: &Server, kind: &str) -> Vec<String> {
+    let mut names: Vec<String> = server
+        .resources()
+        .iter()
+        .filter(|r| r["kind"] == kind)
+        .map(|r| r["name"].as_str().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+fn changed_addresses(plan_json: &[u8]) -> Vec<(String, bool)> {
+    let plan: Value = serde_json::from_slice(plan_json).unwrap();
+    let mut changed: Vec<(String, bool)> = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "no-op" && c["action"] != "read")
+        .map(|c| (c["address"].as_str().unwrap().to_string(), c["drift"].as_bool().unwrap_or(false)))
+        .collect();
+    changed.sort();
+    changed
+}
+
+#[test]
+fn byoc_apply_converges_detects_drift_repairs_and_destroys() {
+    let server = Server::start();
+    let profile = "profiles/gcp-byoc.yaml";
+    let applied = server.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"]).assert().success();
+    let err = stderr_of(&applied);
+    assert!(err.contains("Stage union done: 10 created"), "{err}");
+
+    // Every planned resource exists once, under its planned name.
+    let want = planned(profile);
+    for (kind, expected) in [("compute#network", 1), ("compute#subnetwork", 3), ("compute#firewall", 4), ("container#cluster", 1), ("container#nodePool", 3), ("storage#bucket", 3)] {
+        let names = live_names(&server, kind);
+        assert_eq!(names.len(), expected, "{kind}: {names:?}");
+    }
+    assert!(want.iter().any(|(k, _)| k == "gcp.container_cluster"));
+
+    // Union.ai's calls were made as unionai-administrator, and only for its own resources.
+    let requests = server.requests();
+    let union_calls: Vec<&Value> = requests.iter().filter(|r| r["principal"].as_str().is_some_and(|p| p.contains("unionai-administrator"))).collect();
+    assert!(union_calls.iter().any(|r| r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("/clusters")), "no cluster create by Union.ai");
+    for r in &union_calls {
+        let path = r["path"].as_str().unwrap();
+        let writes = r["method"] != "GET";
+        let own = path.contains("/clusters") || path.contains("acme-prod-api") || ["/serviceAttachments", "/forwardingRules", "/backendServices", "/networkEndpointGroups", "/healthChecks", "/targetTcpProxies"].iter().any(|c| path.ends_with(c));
+        assert!(!writes || own || path.ends_with("/token") || path.ends_with(":generateAccessToken"), "Union.ai wrote {path}");
+    }
+
+    // Converged: no changes, and a second apply makes no mutating call.
+    server.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+    let again = server.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"]).assert().success();
+    assert!(stderr_of(&again).contains("API calls (0 mutating)"), "{}", stderr_of(&again));
+    server.unionctl().args(["verify", "-f", profile]).assert().success().stdout(contains("PASS   1. private-endpoint"));
+
+    // Drift behind unionctl's back, through the server's own API.
+    server.admin("POST", "/_emulator/mutate", json!({ "path": "/v1/projects/acme-ml-prod/locations/us-central1/clusters/acme-prod", "merge": { "privateClusterConfig": { "enablePrivateEndpoint": false } } }));
+    server.admin("POST", "/_emulator/mutate", json!({ "path": "/storage/v1/b/acme-prod-metadata", "merge": { "iamConfiguration": { "publicAccessPrevention": "inherited" } } }));
+    server.admin("POST", "/_emulator/mutate", json!({ "path": "/compute/v1/projects/acme-ml-prod/global/firewalls/acme-prod-ingress-internal", "merge": { "sourceRanges": ["0.0.0.0/0"] } }));
+    let out = server.unionctl().args(["plan", "-f", profile, "--format", "json", "--detailed-exitcode"]).assert().code(2).get_output().stdout.clone();
+    assert_eq!(
+        changed_addresses(&out),
+        vec![
+            ("gcp.compute_firewall.ingress_internal".to_string(), true),
+            ("gcp.container_cluster.main".to_string(), true),
+            ("gcp.storage_bucket.metadata".to_string(), true),
+        ]
+    );
+    server.unionctl().args(["verify", "-f", profile]).assert().code(3).stderr(contains("invariant 1 (private-endpoint)"));
+    let repaired = server.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"]).assert().success();
+    assert!(stderr_of(&repaired).contains("updated"), "{}", stderr_of(&repaired));
+    server.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+    server.unionctl().args(["verify", "-f", profile]).assert().success();
+
+    // Hand-off: the Helm values the chart needs on GCP.
+    let out = server.unionctl().args(["outputs", "-f", profile, "--format", "json"]).assert().success().get_output().stdout.clone();
+    let hand_off: Value = serde_json::from_slice(&out).unwrap();
+    let global = &hand_off["helm_values"]["global"];
+    assert_eq!(global["GCP_PROJECT_ID"], "acme-ml-prod");
+    assert_eq!(global["GCP_REGION"], "us-central1");
+    assert_eq!(global["METADATA_BUCKET"], "acme-prod-metadata");
+    assert_eq!(global["BACKEND_SERVICE_ACCOUNT"], "acme-prod-backend@acme-ml-prod.iam.gserviceaccount.com");
+    assert_eq!(global["NAMESPACES"]["production"]["SERVICE_ACCOUNT"], "acme-prod-w-production@acme-ml-prod.iam.gserviceaccount.com");
+    assert_eq!(global["NAMESPACES"]["production"]["RAW_OUTPUT_PREFIX"], "gs://acme-prod-metadata/production/");
+    assert_eq!(hand_off["union_access"]["service_account"], "unionai-administrator@acme-ml-prod.iam.gserviceaccount.com");
+
+    // Destroy: nothing left but what Cloud KMS never deletes (the ring, and the key with
+    // every version scheduled for destruction).
+    server.unionctl().args(["destroy", "-f", profile, "--auto-approve"]).assert().success();
+    let left: Vec<String> = server
+        .resources()
+        .iter()
+        .filter(|r| !(r["kind"] == "kms#keyRing" || r["kind"] == "kms#cryptoKey" || r["kind"] == "kms#cryptoKeyVersion" && r["body"]["state"] == "DESTROY_SCHEDULED"))
+        .filter(|r| r["body"]["state"] != "DELETED" && r["body"]["deleted"] != true)
+        .map(|r| format!("{} {}", r["kind"], r["name"]))
+        .collect();
+    assert!(left.is_empty(), "left after destroy: {left:#?}");
+    server.unionctl().args(["destroy", "-f", profile, "--auto-approve"]).assert().success().stderr(contains("nothing to destroy"));
+}
+
+#[test]
+fn self_managed_sends_no_request_naming_union() {
+    let server = Server::start();
+    let profile = "profiles/gcp-self-managed.yaml";
+    let applied = server.unionctl().args(["apply", "--model", "self-managed", "-f", profile, "--auto-approve"]).assert().success();
+    assert!(!stderr_of(&applied).contains("Stage union"), "{}", stderr_of(&applied));
+    server.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+    server.unionctl().args(["verify", "-f", profile]).assert().success();
+    let requests = server.requests();
+    assert!(requests.len() > 40, "{} requests recorded", requests.len());
+    for r in &requests {
+        let text = r.to_string().to_lowercase();
+        // Union.ai's principals: its administrator, its AWS account, its project, any
+        // federated principal. (Its control plane's domain, in CORS, is not a principal.)
+        for union in ["unionai-administrator", "479331373192", "unionai-dataplanes", "principalset", "workloadidentitypools"] {
+            assert!(!text.contains(union), "a self-managed request names Union.ai ({union}): {r}");
+        }
+    }
+    assert!(live_names(&server, "compute#serviceAttachment").is_empty());
+    server.unionctl().args(["destroy", "-f", profile, "--auto-approve"]).assert().success();
+}
+
+#[test]
+fn union_stage_signs_in_only_as_union_and_never_changes_customer_resources() {
+    let server = Server::start();
+    let profile = "profiles/gcp-byoc.yaml";
+    server.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "union", "--auto-approve"]).assert().code(1).stderr(contains("workload identity pool does not exist yet"));
+    server.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "customer", "--auto-approve"]).assert().success();
+
+    // Another role in Union.ai's account is refused by the provider's attribute condition.
+    server.admin("POST", "/_emulator/aws-identities", json!({ "accessKeyId": "AKIAOTHERROLE0000001", "arn": "arn:aws:sts::479331373192:assumed-role/someone-else/s" }));
+    server.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "union", "--auto-approve"]).env("AWS_ACCESS_KEY_ID", "AKIAOTHERROLE0000001").assert().code(1);
+    assert!(live_names(&server, "container#cluster").is_empty());
+
+    server.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "union", "--auto-approve"]).assert().success();
+    // A customer firewall opened: the union stage reads it, refuses, and changes nothing.
+    server.admin("POST", "/_emulator/mutate", json!({ "path": "/compute/v1/projects/acme-ml-prod/global/firewalls/acme-prod-egress-allow", "merge": { "destinationRanges": ["0.0.0.0/0"], "allowed": [{ "IPProtocol": "all" }] } }));
+    let before = server.requests().len();
+    server
+        .unionctl()
+        .args(["apply", "--model", "byoc", "-f", profile, "--stage", "union", "--auto-approve"])
+        .assert()
+        .code(1)
+        .stderr(contains("is owned by the customer"));
+    let writes: Vec<&Value> = server.requests()[before..]
+        .iter()
+        .filter(|r| r["method"] != "GET")
+        .filter(|r| !r["path"].as_str().is_some_and(|p| p.ends_with("/token") || p.ends_with(":generateAccessToken") || p.ends_with(":getIamPolicy") || p.ends_with("/listNetworkEndpoints")))
+        .cloned()
+        .collect::<Vec<_>>()
+        .leak()
+        .iter()
+        .collect();
+    assert!(writes.is_empty(), "the refused union stage wrote: {writes:#?}");
+    // The customer stage repairs it; then the union stage passes.
+    server.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "customer", "--auto-approve"]).assert().success();
+    server.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "union", "--auto-approve"]).assert().success();
+    server.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+}
+
+/// Kill -9 at several points of an apply; every re-run resumes; the end state has exactly
+/// the plan's resources: nothing duplicated, nothing lost. Calls throttled with 429 along
+/// the way are retried after `Retry-After`.
+#[test]
+fn killed_and_throttled_applies_resume_without_duplicates() {
+    let server = Server::start();
+    let profile = "profiles/gcp-byoc.yaml";
+    let state = server.state_file(profile);
+    server.admin("POST", "/_emulator/faults", json!({ "match": "POST /compute", "status": 429, "count": 3, "retryAfter": 1 }));
+    server.admin("POST", "/_emulator/faults", json!({ "match": "GET /storage", "status": 503, "count": 2 }));
+    for kill_at_serial in [4u64, 20, 45, 56] {
+        let mut child = server.process().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve", "--parallelism", "4"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let t0 = Instant::now();
+        loop {
+            let serial = std::fs::read(&state).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()).and_then(|v| v["serial"].as_u64()).unwrap_or(0);
+            if serial >= kill_at_serial || child.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(300), "apply made no progress");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    server.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"]).assert().success();
+    server.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+    for (kind, expected) in [("compute#network", 1), ("compute#subnetwork", 3), ("compute#firewall", 4), ("container#cluster", 1), ("container#nodePool", 3), ("storage#bucket", 3), ("compute#serviceAttachment", 1)] {
+        assert_eq!(live_names(&server, kind).len(), expected, "{kind}");
+    }
+    // The injected faults were met, and each failed call was sent again.
+    let requests = server.requests();
+    assert_eq!(requests.iter().filter(|r| r["status"] == 429).count(), 3);
+    assert_eq!(requests.iter().filter(|r| r["status"] == 503).count(), 2);
+    server.unionctl().args(["verify", "-f", profile]).assert().success();
+}
