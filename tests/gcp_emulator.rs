@@ -336,3 +336,12 @@ fn killed_and_throttled_applies_resume_without_duplicates() {
     assert_eq!(requests.iter().filter(|r| r["status"] == 503).count(), 2);
     server.unionctl().args(["verify", "-f", profile]).assert().success();
 }
+
+/// The contract server refuses what GCP refuses (121 checks of requests the plan sends and
+/// requests GCP's references say are invalid), independently of unionctl.
+#[test]
+fn contract_server_refuses_what_gcp_refuses() {
+    let out = StdCommand::new(python()).arg("tests/support/gcp_client_smoke.py").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("checks passed"), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -58,13 +58,15 @@ async fn wait(p: &GcpProvider, op: model::Operation) -> Result<()> {
     .await
 }
 
-/// Sends a GKE request that starts an operation, retrying while another operation on the
-/// cluster is running (GKE allows one at a time), and waits for it.
+/// Sends a GKE request that starts an operation and waits for it. GKE runs one operation
+/// per cluster at a time: this process queues its own (node pools are created one after
+/// the other), and retries while someone else's is running.
 async fn operate<F, Fut>(p: &GcpProvider, api: &'static str, send: F) -> Result<()>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<model::Operation, google_cloud_gax::error::Error>>,
 {
+    let _one_at_a_time = p.cluster_lock.lock().await;
     let mut delay = Duration::from_secs(1);
     for attempt in 1.. {
         match p.call(api, || { let f = send(); async move { f.await.map_err(ApiError::from) } }).await {

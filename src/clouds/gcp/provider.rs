@@ -52,6 +52,8 @@ pub struct GcpProvider {
     /// IAM policies are read-modify-write: one change at a time from this process, so
     /// parallel grants do not race each other's etags.
     pub(super) policy_lock: tokio::sync::Mutex<()>,
+    /// GKE runs one operation per cluster at a time.
+    pub(super) cluster_lock: tokio::sync::Mutex<()>,
     limiter: RateLimiter,
     calls: AtomicU64,
     mutating: AtomicU64,
@@ -139,6 +141,7 @@ impl GcpProvider {
             logging: client!(google_cloud_logging_v2::client::ConfigServiceV2, "logging", creds),
             rest: Rest { http: reqwest::Client::new(), creds },
             policy_lock: tokio::sync::Mutex::new(()),
+            cluster_lock: tokio::sync::Mutex::new(()),
             limiter: limiter(),
             calls: AtomicU64::new(0),
             mutating: AtomicU64::new(0),
