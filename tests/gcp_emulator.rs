@@ -105,6 +105,20 @@ impl Server {
         std::fs::read_to_string(&self.record).unwrap_or_default().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
     }
 
+    /// The recorded requests checked against the invariants by an independent reader
+    /// (tests/support/gcp_requests.py); returns how many checks it made.
+    fn check_requests(&self, model: &str) -> u64 {
+        let out = StdCommand::new(python())
+            .arg("tests/support/gcp_requests.py")
+            .arg(&self.record)
+            .args([model, "acme-ml-prod", "acme-prod", "unionai-dataplanes"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "recorded requests break an invariant: {text}{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_str::<Value>(&text).unwrap()["checks"].as_u64().unwrap()
+    }
+
     fn state_file(&self, profile: &str) -> PathBuf {
         let stem = Path::new(profile).file_stem().unwrap().to_string_lossy().to_string();
         self.state_dir.path().join(format!("{stem}.state.json"))
@@ -178,6 +192,7 @@ fn byoc_apply_converges_detects_drift_repairs_and_destroys() {
         assert_eq!(names.len(), expected, "{kind}: {names:?}");
     }
     assert!(want.iter().any(|(k, _)| k == "gcp.container_cluster"));
+    assert!(server.check_requests("byoc") > 40);
 
     // Union.ai's calls were made as unionai-administrator, and only for its own resources.
     let requests = server.requests();
@@ -251,6 +266,7 @@ fn self_managed_sends_no_request_naming_union() {
     server.unionctl().args(["verify", "-f", profile]).assert().success();
     let requests = server.requests();
     assert!(requests.len() > 40, "{} requests recorded", requests.len());
+    assert!(server.check_requests("self-managed") > 30);
     for r in &requests {
         let text = r.to_string().to_lowercase();
         // Union.ai's principals: its administrator, its AWS account, its project, any

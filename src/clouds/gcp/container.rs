@@ -225,7 +225,14 @@ pub async fn update(p: &GcpProvider, r: &Resource, d: &Value, live: &Observed, c
         return update_pool(p, r, d, changed).await;
     }
     let path = p.cluster_path(&name);
+    // One update per setting, however many of its fields changed.
+    let mut done: Vec<&str> = Vec::new();
     for c in changed {
+        let setting = c.split('/').nth(1).unwrap_or_default();
+        if done.contains(&setting) {
+            continue;
+        }
+        done.push(setting);
         let update = if c.starts_with("/privateClusterConfig/enablePrivateEndpoint") {
             json!({ "desiredEnablePrivateEndpoint": d.pointer("/privateClusterConfig/enablePrivateEndpoint") })
         } else if c.starts_with("/resourceLabels") {
@@ -254,7 +261,13 @@ async fn update_pool(p: &GcpProvider, r: &Resource, d: &Value, changed: &[String
     let (cluster, name) = (s(d, "cluster").to_string(), s(d, "name").to_string());
     let path = format!("{}/nodePools/{name}", p.cluster_path(&cluster));
     let mut config_changed = false;
+    let mut done: Vec<&str> = Vec::new();
     for c in changed {
+        let setting = c.split('/').nth(1).unwrap_or_default();
+        if setting != "config" && done.contains(&setting) {
+            continue;
+        }
+        done.push(setting);
         if c.starts_with("/autoscaling") {
             let request: model::SetNodePoolAutoscalingRequest = typed(json!({ "name": path, "autoscaling": d.get("autoscaling") }))?;
             operate(p, "container.nodePools.setAutoscaling", || p.gke.set_node_pool_autoscaling().with_request(request.clone()).send()).await?;

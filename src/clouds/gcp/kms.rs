@@ -55,25 +55,7 @@ fn strip(d: &Value, pointers: &[&str]) -> Value {
 fn next_rotation(d: &Value) -> Value {
     let seconds: u64 = s(d, "rotationPeriod").trim_end_matches('s').parse().unwrap_or(7_776_000);
     let at = std::time::SystemTime::now() + std::time::Duration::from_secs(seconds);
-    let secs = at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-    json!(jiff_like_rfc3339(secs))
-}
-
-/// RFC 3339 in UTC for a Unix time (no calendar crate needed for this one format).
-fn jiff_like_rfc3339(secs: u64) -> String {
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    google_cloud_wkt::Timestamp::try_from(at).map(|t| to_json(&t)).unwrap_or(Value::Null)
 }
 
 pub async fn read(p: &GcpProvider, r: &Resource, d: &Value, _id: Option<&str>) -> Result<Option<Observed>> {
@@ -87,7 +69,7 @@ pub async fn read(p: &GcpProvider, r: &Resource, d: &Value, _id: Option<&str>) -
             // What the checks of an existing key need: its purpose and primary version.
             let Some(k) = get_key(p, s(d, "name")).await? else { return Ok(None) };
             let live = to_json(&k);
-            let purpose = model::crypto_key::CryptoKeyPurpose::from(k.purpose.value().unwrap_or_default()).name().map(String::from);
+            let purpose = k.purpose.name().map(String::from);
             Ok(Some(Observed {
                 id: k.name.clone(),
                 outputs: [("name".to_string(), json!(k.name))].into_iter().collect(),

@@ -321,11 +321,17 @@ pub fn build(b: &mut Builder<'_>) {
             let name = names::audit_bucket(p);
             let settings = bucket(b, &name, &region, key.as_ref(), false);
             let audit_bucket = b.managed("gcp.storage_bucket", "audit_logs", name.clone(), Account, &[EncryptionAtRest, NoPublicBuckets, AuditLogging], settings);
-            b.managed("gcp.logging_project_sink", "audit", format!("{prefix}-audit"), Account, &[AuditLogging], json!({
+            let sink = b.managed("gcp.logging_project_sink", "audit", format!("{prefix}-audit"), Account, &[AuditLogging], json!({
                 "name": format!("{prefix}-audit"),
                 "destination": format!("storage.googleapis.com/{}", r(&audit_bucket, "name").as_str().unwrap_or_default()),
                 "filter": "logName:\"cloudaudit.googleapis.com\"",
                 "uniqueWriterIdentity": true,
+            }));
+            // The sink writes as its own identity, which may only create objects there.
+            b.managed("gcp.storage_bucket_iam_member", "audit_sink_writer", format!("{name} sink writer"), Account, &[AuditLogging], json!({
+                "bucket": r(&audit_bucket, "name"),
+                "role": "roles/storage.objectCreator",
+                "member": r(&sink, "writerIdentity"),
             }));
         }
         existing => {
