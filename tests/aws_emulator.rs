@@ -6,9 +6,12 @@
 //! `scripts/test` installs moto and points these tests at it; run alone they look for
 //! `.venv/bin/python` and fail with a clear message if it is missing.
 
+mod common;
+use common::{python, http, stderr_of};
+
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
@@ -25,11 +28,6 @@ struct Emulator {
     state_dir: tempfile::TempDir,
 }
 
-fn python() -> PathBuf {
-    let p = std::env::var_os("UNIONCTL_EMULATOR_PYTHON").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".venv/bin/python"));
-    assert!(p.exists(), "{} is missing: run `scripts/test` (it installs moto into .venv)", p.display());
-    p
-}
 
 impl Emulator {
     fn start() -> Emulator {
@@ -47,7 +45,7 @@ impl Emulator {
         let endpoint = format!("http://127.0.0.1:{port}");
         let t0 = Instant::now();
         loop {
-            if http_get(port, "/moto-api/data.json").is_some() {
+            if http(port, "GET", "/moto-api/data.json", "").is_some() {
                 break;
             }
             assert!(t0.elapsed() < Duration::from_secs(60), "the emulator did not start on port {port}");
@@ -138,14 +136,6 @@ impl Drop for Emulator {
     }
 }
 
-fn http_get(port: u16, path: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-    let mut body = String::new();
-    s.read_to_string(&mut body).ok()?;
-    body.starts_with("HTTP/1.").then_some(body)
-}
 
 /// Resources of each kind in the plan (managed ones; data sources and local values are
 /// not cloud resources unionctl owns).
@@ -166,9 +156,6 @@ fn assert_inventory_matches_plan(emu: &Emulator, profile: &str) {
     }
 }
 
-fn stderr_of(a: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
-}
 
 #[test]
 fn byoc_apply_converges_detects_drift_repairs_and_destroys() {

@@ -4,17 +4,15 @@
 //! cel-python (PyPI, installed into `.venv` by `scripts/test`) evaluates the CEL, with
 //! GCP's `extract` and `api.getAttribute` as documented (tests/support/gcp_cel.py).
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::python;
+
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::{json, Value};
 use unionctl::plan::Plan;
 
-fn python() -> PathBuf {
-    let p = std::env::var_os("UNIONCTL_EMULATOR_PYTHON").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".venv/bin/python"));
-    assert!(p.exists(), "{} is missing: run `scripts/test` (it installs cel-python into .venv)", p.display());
-    p
-}
 
 /// Evaluates each (expression, activation); returns the results in order.
 fn evaluate(cases: &[(String, Value)]) -> Vec<Value> {

@@ -10,8 +10,10 @@
 //! `unionai-administrator`, whose every call the server authorizes against the project's
 //! IAM policy and custom roles, conditions included.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod common;
+use common::{python, http, stderr_of};
+
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
@@ -31,11 +33,6 @@ struct Server {
     record: PathBuf,
 }
 
-fn python() -> PathBuf {
-    let p = std::env::var_os("UNIONCTL_EMULATOR_PYTHON").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".venv/bin/python"));
-    assert!(p.exists(), "{} is missing: run `scripts/test` (it installs the test tools into .venv)", p.display());
-    p
-}
 
 impl Server {
     fn start() -> Server {
@@ -132,18 +129,7 @@ impl Drop for Server {
     }
 }
 
-fn http(port: u16, method: &str, path: &str, body: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    text.starts_with("HTTP/1.").then_some(text)
-}
 
-fn stderr_of(a: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
-}
 
 /// Managed resources of the plan, per kind.
 fn planned(profile: &str) -> Vec<(String, String)> {

@@ -3,7 +3,10 @@
 //! checks each action, resource ARN and condition key against AWS's service authorization
 //! tables. `scripts/test` installs it into `.venv`.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::python;
+
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::{json, Value};
@@ -45,11 +48,6 @@ const KEPT: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-fn python() -> PathBuf {
-    let p = std::env::var_os("UNIONCTL_EMULATOR_PYTHON").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".venv/bin/python"));
-    assert!(p.exists(), "{} is missing: run `scripts/test` (it installs parliament into .venv)", p.display());
-    p
-}
 
 /// The example profiles and variants of them: an existing network, an existing key, an
 /// existing trail, and both at once in the other model.

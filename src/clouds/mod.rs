@@ -8,6 +8,7 @@
 pub mod aws;
 pub mod azure;
 pub mod gcp;
+pub mod live;
 
 use anyhow::Result;
 use futures_util::future::LocalBoxFuture;
@@ -45,6 +46,46 @@ pub fn of(provider: profile::Provider) -> &'static dyn Cloud {
 pub fn plan(profile: &Profile, digest: &str) -> Result<crate::plan::Plan, crate::plan::PlanError> {
     crate::plan::build(profile, digest, of(profile.spec.cloud.provider))
 }
+
+/// The `exec::Provider` impl of a cloud's provider, from its inherent async methods
+/// (`read_resource`, `create_resource`, `update_resource`, `delete_resource`,
+/// `contents_of`) and `calls_made`: the boxing is the same for every cloud.
+macro_rules! boxed_provider {
+    ($t:ty) => {
+        impl crate::exec::Provider for $t {
+            fn read<'a>(
+                &'a self,
+                r: &'a crate::plan::Resource,
+                desired: &'a serde_json::Value,
+                prior: Option<&'a crate::state::ResourceState>,
+            ) -> futures_util::future::LocalBoxFuture<'a, anyhow::Result<Option<crate::exec::Observed>>> {
+                Box::pin(self.read_resource(r, desired, prior))
+            }
+            fn create<'a>(&'a self, r: &'a crate::plan::Resource, desired: &'a serde_json::Value) -> futures_util::future::LocalBoxFuture<'a, anyhow::Result<crate::exec::Observed>> {
+                Box::pin(self.create_resource(r, desired))
+            }
+            fn update<'a>(
+                &'a self,
+                r: &'a crate::plan::Resource,
+                desired: &'a serde_json::Value,
+                live: &'a crate::exec::Observed,
+                changed: &'a [String],
+            ) -> futures_util::future::LocalBoxFuture<'a, anyhow::Result<crate::exec::Observed>> {
+                Box::pin(self.update_resource(r, desired, live, changed))
+            }
+            fn delete<'a>(&'a self, r: &'a crate::state::ResourceState, with_data: bool) -> futures_util::future::LocalBoxFuture<'a, anyhow::Result<()>> {
+                Box::pin(self.delete_resource(r, with_data))
+            }
+            fn contents<'a>(&'a self, r: &'a crate::state::ResourceState) -> futures_util::future::LocalBoxFuture<'a, anyhow::Result<Option<u64>>> {
+                Box::pin(self.contents_of(r))
+            }
+            fn calls(&self) -> crate::exec::CallCounts {
+                self.calls_made()
+            }
+        }
+    };
+}
+pub(crate) use boxed_provider;
 
 /// A change the cloud's API cannot make in place, and that the plan did not mark as a
 /// replacement.

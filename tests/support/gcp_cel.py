@@ -14,35 +14,21 @@ results (a string, a bool, or {"error": "..."}).
 """
 
 import json
+import os
 import sys
 
 import celpy
 from celpy import celtypes
 
-
-def extract(value, template):
-    value, template = str(value), str(template)
-    before, rest = template.split("{", 1)
-    _, after = rest.split("}", 1)
-    start = value.find(before)
-    if start < 0:
-        return celtypes.StringType("")
-    start += len(before)
-    if after == "":
-        return celtypes.StringType(value[start:])
-    end = value.find(after, start)
-    return celtypes.StringType(value[start:end] if end >= 0 else "")
-
-
-def get_attribute(api, key, default):
-    return api.get(celtypes.StringType(str(key)), default)
-
+# One implementation of GCP's functions, shared with the contract server.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "gcp_emulator"))
+from gcpcel import FUNCTIONS  # noqa: E402
 
 env = celpy.Environment()
 results = []
 for case in json.load(open(sys.argv[1])):
     try:
-        program = env.program(env.compile(case["expression"]), functions={"extract": extract, "getAttribute": get_attribute})
+        program = env.program(env.compile(case["expression"]), functions=FUNCTIONS)
         activation = {k: celpy.json_to_cel(v) for k, v in case["activation"].items()}
         out = program.evaluate(activation)
         results.append(bool(out) if isinstance(out, celtypes.BoolType) else str(out))

@@ -18,11 +18,9 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Map, Value};
 
-use futures_util::future::LocalBoxFuture;
-
 use super::{cloudtrail, ec2, eks, elb, iam, kms, s3};
 use crate::exec::ratelimit::{Limit, RateLimiter};
-use crate::exec::{CallCounts, Observed, Provider};
+use crate::exec::{CallCounts, Observed};
 use crate::plan::builder::TAG_DATA_PLANE;
 use crate::plan::Resource;
 use crate::state::ResourceState;
@@ -303,33 +301,17 @@ impl AwsProvider {
     }
 }
 
-impl Provider for AwsProvider {
-    fn read<'a>(&'a self, r: &'a Resource, desired: &'a Value, prior: Option<&'a ResourceState>) -> LocalBoxFuture<'a, Result<Option<Observed>>> {
-        Box::pin(self.read_resource(r, desired, prior))
+impl AwsProvider {
+    async fn contents_of(&self, r: &ResourceState) -> Result<Option<u64>> {
+        match r.kind.as_str() {
+            "aws.s3_bucket" => s3::object_count(self, &r.id).await.map(Some),
+            _ => Ok(None),
+        }
     }
 
-    fn create<'a>(&'a self, r: &'a Resource, desired: &'a Value) -> LocalBoxFuture<'a, Result<Observed>> {
-        Box::pin(self.create_resource(r, desired))
-    }
-
-    fn update<'a>(&'a self, r: &'a Resource, desired: &'a Value, live: &'a Observed, changed: &'a [String]) -> LocalBoxFuture<'a, Result<Observed>> {
-        Box::pin(self.update_resource(r, desired, live, changed))
-    }
-
-    fn delete<'a>(&'a self, r: &'a ResourceState, with_data: bool) -> LocalBoxFuture<'a, Result<()>> {
-        Box::pin(self.delete_resource(r, with_data))
-    }
-
-    fn contents<'a>(&'a self, r: &'a ResourceState) -> LocalBoxFuture<'a, Result<Option<u64>>> {
-        Box::pin(async move {
-            match r.kind.as_str() {
-                "aws.s3_bucket" => s3::object_count(self, &r.id).await.map(Some),
-                _ => Ok(None),
-            }
-        })
-    }
-
-    fn calls(&self) -> CallCounts {
+    fn calls_made(&self) -> CallCounts {
         CallCounts { total: self.calls.load(Ordering::Relaxed), mutating: self.mutating.load(Ordering::Relaxed) }
     }
 }
+
+crate::clouds::boxed_provider!(AwsProvider);

@@ -15,13 +15,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
-use futures_util::future::LocalBoxFuture;
 use google_cloud_auth::credentials::Credentials;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::{compute, container, iam, kms, logging, projects, storage};
 use crate::exec::ratelimit::{Limit, RateLimiter};
-use crate::exec::{CallCounts, Observed, Provider};
+use crate::exec::{CallCounts, Observed};
 use crate::plan::Resource;
 use crate::state::ResourceState;
 
@@ -294,6 +293,8 @@ impl Rest {
     }
 }
 
+pub(super) use crate::clouds::live::project;
+
 /// Converts between the plan's JSON (REST field names) and a client's typed message.
 pub(super) fn typed<T: serde::de::DeserializeOwned>(v: Value) -> Result<T> {
     serde_json::from_value(v).map_err(|e| anyhow!("the plan's settings do not fit the API's message: {e}"))
@@ -301,73 +302,6 @@ pub(super) fn typed<T: serde::de::DeserializeOwned>(v: Value) -> Result<T> {
 
 pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
-/// The live resource in the plan's shape: every key the plan sets, with the live value.
-///
-/// `normal` is the desired settings as the API's own message would say them (the
-/// desired JSON parsed into the client's type and written back): proto JSON leaves out
-/// defaults and writes enums as numbers, so a live value equal to the normal one is
-/// reported as the plan wrote it. `write_only` keys (create-time inputs the API does not
-/// return) are taken as desired.
-pub(super) fn project(live: &Value, desired: &Value, normal: &Value, write_only: &[&str]) -> Value {
-    project_at(live, desired, normal, write_only, "")
-}
-
-fn project_at(live: &Value, desired: &Value, normal: &Value, write_only: &[&str], path: &str) -> Value {
-    match desired {
-        Value::Object(d) => {
-            let mut out = Map::new();
-            for (k, dv) in d {
-                let p = format!("{path}/{k}");
-                if write_only.contains(&p.as_str()) {
-                    out.insert(k.clone(), dv.clone());
-                    continue;
-                }
-                let lv = live.get(k).unwrap_or(&Value::Null);
-                let nv = normal.get(k).unwrap_or(&Value::Null);
-                out.insert(k.clone(), project_at(lv, dv, nv, write_only, &p));
-            }
-            Value::Object(out)
-        }
-        Value::Array(d) => match live {
-            Value::Array(l) if l.len() == d.len() => {
-                let n = normal.as_array();
-                Value::Array(l.iter().zip(d).enumerate().map(|(i, (lv, dv))| project_at(lv, dv, n.and_then(|n| n.get(i)).unwrap_or(&Value::Null), write_only, &format!("{path}/{i}"))).collect())
-            }
-            Value::Null if same(normal, &Value::Null) || normal.as_array().is_some_and(|a| a.is_empty()) => desired.clone(),
-            other => other.clone(),
-        },
-        _ => {
-            if same(live, normal) || same(live, desired) || same_link(live, desired) {
-                desired.clone()
-            } else if live.is_null() && desired.is_boolean() {
-                // Proto JSON leaves `false` out.
-                Value::Bool(false)
-            } else {
-                live.clone()
-            }
-        }
-    }
-}
-
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::String(x), Value::Number(n)) | (Value::Number(n), Value::String(x)) => x == &n.to_string(),
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        _ => a == b,
-    }
-}
-
-/// Compute and GKE name one resource several ways: a full URL, a `projects/…` path, a bare
-/// name (GKE's `network`), a region's URL for a region's name.
-pub(super) fn same_link(live: &Value, desired: &Value) -> bool {
-    let (Some(l), Some(d)) = (live.as_str(), desired.as_str()) else { return false };
-    let tail = |s: &str| s.split("/projects/").last().unwrap_or(s).trim_start_matches("projects/").to_string();
-    if l.contains('/') && d.contains('/') {
-        return tail(l) == tail(d);
-    }
-    l.rsplit('/').next() == d.rsplit('/').next()
 }
 
 impl GcpProvider {
@@ -435,48 +369,17 @@ impl GcpProvider {
     }
 }
 
-impl Provider for GcpProvider {
-    fn read<'a>(&'a self, r: &'a Resource, desired: &'a Value, prior: Option<&'a ResourceState>) -> LocalBoxFuture<'a, Result<Option<Observed>>> {
-        Box::pin(self.read_resource(r, desired, prior))
+impl GcpProvider {
+    async fn contents_of(&self, r: &ResourceState) -> Result<Option<u64>> {
+        match r.kind.as_str() {
+            "gcp.storage_bucket" => storage::object_count(self, &r.id).await.map(Some),
+            _ => Ok(None),
+        }
     }
 
-    fn create<'a>(&'a self, r: &'a Resource, desired: &'a Value) -> LocalBoxFuture<'a, Result<Observed>> {
-        Box::pin(self.create_resource(r, desired))
-    }
-
-    fn update<'a>(&'a self, r: &'a Resource, desired: &'a Value, live: &'a Observed, changed: &'a [String]) -> LocalBoxFuture<'a, Result<Observed>> {
-        Box::pin(self.update_resource(r, desired, live, changed))
-    }
-
-    fn delete<'a>(&'a self, r: &'a ResourceState, with_data: bool) -> LocalBoxFuture<'a, Result<()>> {
-        Box::pin(self.delete_resource(r, with_data))
-    }
-
-    fn contents<'a>(&'a self, r: &'a ResourceState) -> LocalBoxFuture<'a, Result<Option<u64>>> {
-        Box::pin(async move {
-            match r.kind.as_str() {
-                "gcp.storage_bucket" => storage::object_count(self, &r.id).await.map(Some),
-                _ => Ok(None),
-            }
-        })
-    }
-
-    fn calls(&self) -> CallCounts {
+    fn calls_made(&self) -> CallCounts {
         CallCounts { total: self.calls.load(Ordering::Relaxed), mutating: self.mutating.load(Ordering::Relaxed) }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn projection_reports_live_values_in_the_plans_shape() {
-        let desired = json!({ "a": false, "b": { "c": "NO_SCHEDULE", "d": 3 }, "net": "https://www.googleapis.com/compute/v1/projects/p/global/networks/n", "only": "x" });
-        let normal = json!({ "b": { "c": 2, "d": 3 }, "net": "https://www.googleapis.com/compute/v1/projects/p/global/networks/n", "only": "x" });
-        let live = json!({ "b": { "c": 2, "d": "3" }, "net": "n", "extra": 1 });
-        assert_eq!(project(&live, &desired, &normal, &["/only"]), desired);
-        let drifted = json!({ "a": true, "b": { "c": 1, "d": 3 }, "net": "other" });
-        assert_eq!(project(&drifted, &desired, &normal, &["/only"]), json!({ "a": true, "b": { "c": 1, "d": 3 }, "net": "other", "only": "x" }));
-    }
-}
+crate::clouds::boxed_provider!(GcpProvider);
