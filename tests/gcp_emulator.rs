@@ -274,7 +274,11 @@ fn union_stage_signs_in_only_as_union_and_never_changes_customer_resources() {
 
     // Another role in Union.ai's account is refused by the provider's attribute condition.
     server.admin("POST", "/_emulator/aws-identities", json!({ "accessKeyId": "AKIAOTHERROLE0000001", "arn": "arn:aws:sts::479331373192:assumed-role/someone-else/s" }));
-    server.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "union", "--auto-approve"]).env("AWS_ACCESS_KEY_ID", "AKIAOTHERROLE0000001").assert().code(1);
+    server.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "union", "--auto-approve"]).env("AWS_ACCESS_KEY_ID", "AKIAOTHERROLE0000001")
+        .assert()
+        .code(1)
+        .stderr(contains("cannot sign in as unionai-administrator through the workload identity pool"))
+        .stderr(contains("unauthorized_client"));
     assert!(live_names(&server, "container#cluster").is_empty());
 
     server.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "union", "--auto-approve"]).assert().success();

@@ -71,6 +71,18 @@ impl super::Cloud for Gcp {
                     provider::union_credentials(&gcp.project_id, &gcp.project_number, pool_provider)?
                 }
             };
+            // Sign in once now, so that missing or refused credentials are one clear
+            // error instead of one per resource.
+            if let Err(e) = credentials.headers(http::Extensions::new()).await {
+                let (what, hint) = match stage {
+                    Party::Customer => ("cannot sign in to Google Cloud with Application Default Credentials", "run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS"),
+                    Party::Union => (
+                        "cannot sign in as unionai-administrator through the workload identity pool",
+                        "the union stage needs the AWS credentials of Union.ai's role (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, or an instance role); only that role in Union.ai's account is admitted",
+                    ),
+                };
+                return Err(UserError::new(format!("{what}: {}", sign_in_error(&e))).hint(hint).into());
+            }
             let p = GcpProvider::new(&gcp.project_id, &profile.spec.cloud.region, &profile.metadata.name, credentials)
                 .await
                 .with_context(|| format!("cannot reach GCP project {}", gcp.project_id))?;
@@ -81,3 +93,21 @@ impl super::Cloud for Gcp {
         Ok(outputs::hand_off(profile, state))
     }
 }
+
+/// What went wrong signing in, from google-cloud-auth's error chain: each cause once,
+/// without the retry advice every layer repeats.
+fn sign_in_error(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    let mut next = Some(e);
+    while let Some(err) = next {
+        for part in err.to_string().split(" and future attempts will not succeed") {
+            let part = part.trim_start_matches(':').trim();
+            if !part.is_empty() && !part.starts_with("Request to fetch the token failed") && !seen.iter().any(|s| s.contains(part)) {
+                seen.push(part.to_string());
+            }
+        }
+        next = err.source();
+    }
+    seen.join(": ")
+}
+
