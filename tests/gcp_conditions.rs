@@ -85,9 +85,9 @@ fn union_ais_project_grants_reach_only_this_data_plane() {
         (&network, "projects/acme-ml-prod/regions/us-central1/forwardingRules/acme-prod-api", true),
         (&network, "projects/acme-ml-prod/regions/us-central1/forwardingRules/payments-lb", false),
         (&network, "projects/acme-ml-prod/regions/us-central1/serviceAttachments/other-api", false),
-        (&network, "projects/acme-ml-prod/zones/us-central1-a/networkEndpointGroups/acme-prod-api", true),
+        (&network, "projects/acme-ml-prod/zones/us-central1-b/networkEndpointGroups/acme-prod-api", true),
         (&network, "projects/acme-ml-prod/regions/us-central1/targetTcpProxies/acme-prod-api", true),
-        (&network, "projects/acme-ml-prod/zones/us-central1-b/networkEndpointGroups/acme-prod-api", false),
+        (&network, "projects/acme-ml-prod/zones/us-central1-c/networkEndpointGroups/acme-prod-api", false),
         // The data plane's own firewall rules, to read them (the role's only firewall
         // permission is `compute.firewalls.get`); nobody else's.
         (&network, "projects/acme-ml-prod/global/firewalls/acme-prod-egress-allow", true),

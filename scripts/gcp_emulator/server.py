@@ -382,9 +382,10 @@ COMPUTE_KINDS = {
     "networks": ("global", "compute.networks", "compute#network", False,
                  {"routingConfig", "mtu", "description", "networkFirewallPolicyEnforcementOrder"}),
     # https://cloud.google.com/compute/docs/reference/rest/v1/subnetworks/patch
-    # ("You must specify the current fingerprint"; ipCidrRange only via expandIpCidrRange)
+    # ("You must specify the current fingerprint"; ipCidrRange only via expandIpCidrRange,
+    # privateIpGoogleAccess only via setPrivateIpGoogleAccess)
     "subnetworks": ("region", "compute.subnetworks", "compute#subnetwork", True,
-                    {"privateIpGoogleAccess", "logConfig", "secondaryIpRanges", "description", "stackType",
+                    {"logConfig", "secondaryIpRanges", "description", "stackType",
                      "enableFlowLogs", "ipv6AccessType", "role", "drainTimeoutSeconds"}),
     # https://cloud.google.com/compute/docs/reference/rest/v1/routers (Cloud NAT = Router.nats)
     "routers": ("region", "compute.routers", "compute#router", False,
@@ -525,6 +526,20 @@ class ComputeApi:
             return 200, self.poll_op(full)
         if zone:
             return self.handle_zonal(ctx, method, rest, pid, zone, coll, name, verb, body)
+        if coll == "subnetworks" and verb == "setPrivateIpGoogleAccess" and method == "POST" and region and name:
+            # https://cloud.google.com/compute/docs/reference/rest/v1/subnetworks/setPrivateIpGoogleAccess
+            full = f"projects/{pid}/regions/{region}/subnetworks/{name}"
+            with st.lock:
+                self.app.authz(ctx, "compute.subnetworks.setPrivateIpGoogleAccess", full, pid)
+                rec = st.get(full)
+                if rec is None:
+                    raise not_found(f"The resource '{full}' was not found")
+                flag = (body or {}).get("privateIpGoogleAccess")
+                if not isinstance(flag, bool):
+                    raise bad("Invalid value for field 'privateIpGoogleAccess': a boolean is required.", reason="invalid")
+                rec["body"]["privateIpGoogleAccess"] = flag
+                rec["body"]["fingerprint"] = fingerprint()
+                return 200, self.new_op(pid, region, "setPrivateIpGoogleAccess", full, rec["body"].get("id"), ctx["principal_email"])
         if coll not in COMPUTE_KINDS or verb:
             raise not_found(f"The requested URL /compute/v1/{rest} was not found on this server.")
         kscope, perm, kind, has_fp, mutable = COMPUTE_KINDS[coll]

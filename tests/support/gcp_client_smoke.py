@@ -133,6 +133,12 @@ def run(env, rec):
     s, b = c.call("PATCH", f"{comp}/regions/{R}/subnetworks/{PREFIX}-nodes", {"ipCidrRange": "10.0.0.0/18", "fingerprint": sub["fingerprint"]})
     check(s == 400, "subnet patch of ipCidrRange -> 400", b)
     s, b = c.call("PATCH", f"{comp}/regions/{R}/subnetworks/{PREFIX}-nodes", {"privateIpGoogleAccess": False, "fingerprint": sub["fingerprint"]})
+    check(s == 400, "subnet patch of privateIpGoogleAccess -> 400 (only setPrivateIpGoogleAccess changes it)", b)
+    s, b = c.call("POST", f"{comp}/regions/{R}/subnetworks/{PREFIX}-nodes/setPrivateIpGoogleAccess", {"privateIpGoogleAccess": False})
+    check(s == 200 and b["operationType"] == "setPrivateIpGoogleAccess", "subnet setPrivateIpGoogleAccess", b)
+    sub = c.call("GET", f"{comp}/regions/{R}/subnetworks/{PREFIX}-nodes")[1]
+    check(sub.get("privateIpGoogleAccess") is False, "Private Google Access off", sub)
+    s, b = c.call("PATCH", f"{comp}/regions/{R}/subnetworks/{PREFIX}-nodes", {"logConfig": {"enable": True, "aggregationInterval": "INTERVAL_5_SEC", "flowSampling": 0.5, "metadata": "INCLUDE_ALL_METADATA"}, "fingerprint": sub["fingerprint"]})
     check(s == 200 and b["operationType"] == "patch", "subnet patch with fingerprint", b)
     s, b = c.call("DELETE", f"{comp}/global/networks/{PREFIX}")
     check(s == 400 and b["error"]["errors"][0]["reason"] == "resourceInUseByAnotherResource", "network in use -> 400", b)

@@ -23,7 +23,8 @@ fn ours(p: &GcpProvider, address: &str) -> String {
     format!("unionctl data plane {} ({address})", p.data_plane)
 }
 
-/// A random UUID for one insert: reused by every retry of it, so Compute runs it once.
+/// A random UUID for one insert, patch or delete: reused by every retry of it, so Compute
+/// runs it once.
 fn request_id() -> String {
     let b: [u8; 16] = rand::random();
     let h = hex::encode(b);
@@ -65,16 +66,18 @@ macro_rules! calls {
             Ok(())
         }
         async fn $delete(p: &GcpProvider, name: &str) -> Result<()> {
+            let id = request_id();
             gone(p.call(concat!("compute.", stringify!($client), ".delete"), || {
-                let f = calls!(@scope p.$client.delete(), p, $scope).$setter(name).poller().until_done();
+                let f = calls!(@scope p.$client.delete(), p, $scope).$setter(name).set_request_id(&id).poller().until_done();
                 async move { done(f.await.map_err(ApiError::from)?) }
             }).await)
         }
         $(
         async fn $patch(p: &GcpProvider, name: &str, body: Value) -> Result<()> {
             let body: $model = typed(body)?;
+            let id = request_id();
             p.call(concat!("compute.", stringify!($client), ".patch"), || {
-                let f = calls!(@scope p.$client.patch(), p, $scope).$setter(name).set_body(body.clone()).poller().until_done();
+                let f = calls!(@scope p.$client.patch(), p, $scope).$setter(name).set_body(body.clone()).set_request_id(&id).poller().until_done();
                 async move { done(f.await.map_err(ApiError::from)?) }
             }).await?;
             Ok(())
@@ -254,7 +257,7 @@ fn existing_name(d: &Value) -> String {
 pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed> {
     let kind = r.type_name();
     if kind == "compute_router_nat" {
-        return set_nat(p, r, d, true).await;
+        return set_nat(p, r, d).await;
     }
     let mut body = d.clone();
     body["description"] = json!(ours(p, &r.address));
@@ -292,21 +295,38 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
     observed(kind, &live, d)
 }
 
-/// Cloud NAT is a list on the router: add or replace this one, keep the others.
-async fn set_nat(p: &GcpProvider, r: &Resource, d: &Value, _creating: bool) -> Result<Observed> {
-    let router = d.get("router").and_then(Value::as_str).unwrap_or_default();
-    let live = get_router(p, router).await?.ok_or_else(|| anyhow!("router {router} does not exist"))?;
+/// Cloud NAT is a list on the router: the whole router is written back (`routers.update`)
+/// with this NAT added or replaced (or removed), the others kept.
+async fn put_nats(p: &GcpProvider, router: &str, name: &Value, nat: Option<Value>) -> Result<()> {
+    let Some(mut live) = get_router(p, router).await? else { return Err(anyhow!("router {router} does not exist")) };
     let mut nats: Vec<Value> = live.get("nats").and_then(Value::as_array).cloned().unwrap_or_default();
-    nats.retain(|n| n.get("name") != d.get("name"));
-    nats.push(strip(d, &["router"]));
-    patch_router(p, router, json!({ "name": router, "nats": nats, "fingerprint": live.get("fingerprint") })).await?;
-    read(p, r, d, true).await?.ok_or_else(|| anyhow!("the NAT is not on router {router} after the patch"))
+    let before = nats.clone();
+    nats.retain(|n| n.get("name") != Some(name));
+    nats.extend(nat);
+    if nats == before {
+        return Ok(());
+    }
+    live["nats"] = Value::Array(nats);
+    let body: model::Router = typed(live)?;
+    let id = request_id();
+    p.call("compute.routers.update", || {
+        let f = p.routers.update().set_project(&p.project).set_region(&p.region).set_router(router).set_body(body.clone()).set_request_id(&id).poller().until_done();
+        async move { done(f.await.map_err(ApiError::from)?) }
+    })
+    .await?;
+    Ok(())
+}
+
+async fn set_nat(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed> {
+    let router = d.get("router").and_then(Value::as_str).unwrap_or_default();
+    put_nats(p, router, &d["name"], Some(strip(d, &["router"]))).await?;
+    read(p, r, d, true).await?.ok_or_else(|| anyhow!("the NAT is not on router {router} after the update"))
 }
 
 pub async fn update(p: &GcpProvider, r: &Resource, d: &Value, live: &Observed, changed: &[String]) -> Result<Observed> {
     let kind = r.type_name();
     if kind == "compute_router_nat" {
-        return set_nat(p, r, d, false).await;
+        return set_nat(p, r, d).await;
     }
     let name = name_of(d);
     let fingerprint = live.outputs.get("fingerprint").cloned();
@@ -319,7 +339,21 @@ pub async fn update(p: &GcpProvider, r: &Resource, d: &Value, live: &Observed, c
         "compute_network" => patch_network(p, &name, json!({ "routingConfig": d.get("routingConfig") })).await?,
         "compute_firewall" => patch_firewall(p, &name, body).await?,
         // Patchable on a subnetwork: what is not its identity or range.
-        "compute_subnetwork" => patch_subnetwork(p, &name, strip(&body, &["network", "region", "ipCidrRange", "purpose", "name"])).await?,
+        "compute_subnetwork" => {
+            // Private Google Access changes only through `setPrivateIpGoogleAccess`.
+            if changed.iter().any(|c| c.starts_with("/privateIpGoogleAccess")) {
+                let request: model::SubnetworksSetPrivateIpGoogleAccessRequest = typed(json!({ "privateIpGoogleAccess": d["privateIpGoogleAccess"] }))?;
+                let id = request_id();
+                p.call("compute.subnetworks.setPrivateIpGoogleAccess", || {
+                    let f = p.subnetworks.set_private_ip_google_access().set_project(&p.project).set_region(&p.region).set_subnetwork(&name).set_body(request.clone()).set_request_id(&id).poller().until_done();
+                    async move { done(f.await.map_err(ApiError::from)?) }
+                })
+                .await?;
+            }
+            if changed.iter().any(|c| !c.starts_with("/privateIpGoogleAccess")) {
+                patch_subnetwork(p, &name, strip(&body, &["network", "region", "ipCidrRange", "purpose", "name", "privateIpGoogleAccess"])).await?;
+            }
+        }
         "compute_router" => patch_router(p, &name, body).await?,
         "compute_region_backend_service" => patch_backend(p, &name, body).await?,
         "compute_service_attachment" => patch_attachment(p, &name, strip(&body, &["targetService", "region", "name"])).await?,
@@ -342,14 +376,10 @@ pub async fn delete(p: &GcpProvider, r: &ResourceState) -> Result<()> {
     let kind = r.type_name();
     if kind == "compute_router_nat" {
         let router = r.setting("/router").and_then(Value::as_str).unwrap_or_default();
-        let Some(live) = get_router(p, router).await? else { return Ok(()) };
-        let mut nats: Vec<Value> = live.get("nats").and_then(Value::as_array).cloned().unwrap_or_default();
-        let before = nats.len();
-        nats.retain(|n| n.get("name").and_then(Value::as_str) != Some(r.name.as_str()));
-        if nats.len() == before {
+        if get_router(p, router).await?.is_none() {
             return Ok(());
         }
-        return patch_router(p, router, json!({ "name": router, "nats": nats, "fingerprint": live.get("fingerprint") })).await;
+        return put_nats(p, router, &Value::String(r.name.clone()), None).await;
     }
     let name = r.setting("/name").and_then(Value::as_str).map(String::from).unwrap_or_else(|| r.id.rsplit('/').next().unwrap_or_default().to_string());
     match kind {

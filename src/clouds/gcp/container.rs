@@ -16,8 +16,10 @@ use crate::exec::Observed;
 use crate::plan::Resource;
 use crate::state::ResourceState;
 
-/// Create-time inputs GKE does not return.
-const CLUSTER_WRITE_ONLY: &[&str] = &["/removeDefaultNodePool", "/initialNodeCount"];
+/// Create-time inputs GKE does not return as sent: the default pool's settings (the pool
+/// is removed), and the version, which GKE resolves (`1.31` becomes `1.31.5-gke.…`) and
+/// upgrades within its channel.
+const CLUSTER_WRITE_ONLY: &[&str] = &["/removeDefaultNodePool", "/initialNodeCount", "/nodeConfig", "/initialClusterVersion"];
 const POOL_WRITE_ONLY: &[&str] = &["/cluster", "/initialNodeCount"];
 
 impl GcpProvider {
@@ -71,7 +73,7 @@ where
     for attempt in 1.. {
         match p.call(api, || { let f = send(); async move { f.await.map_err(ApiError::from) } }).await {
             Ok(op) => return wait(p, op).await,
-            Err(e) if e.is(412) || (e.is(400) && e.message.contains("operation")) && attempt < 30 => {
+            Err(e) if (e.is(412) || (e.is(400) && e.message.contains("operation"))) && attempt < 30 => {
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(30));
             }
@@ -166,6 +168,9 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
                 if !e.downcast_ref::<ApiError>().is_some_and(|a| a.is(409)) {
                     return Err(e);
                 }
+                // Someone else's cluster of that name is refused before any wait.
+                let live = get_cluster(p, &name).await?.ok_or_else(|| anyhow!("GKE cluster {name} exists (409) but cannot be read"))?;
+                check_ours(p, &live, false)?;
                 wait_running(p, &name).await?;
             }
             // GKE creates a cluster with a default node pool; the data plane's pools are
@@ -284,8 +289,6 @@ async fn update_pool(p: &GcpProvider, r: &Resource, d: &Value, changed: &[String
         // `taints` and `labels` replace the lists whole (`projects.locations.clusters.nodePools.update`).
         let request: model::UpdateNodePoolRequest = typed(json!({
             "name": path,
-            "nodeVersion": "-",
-            "imageType": "",
             "taints": { "taints": d.pointer("/config/taints") },
             "labels": { "labels": d.pointer("/config/labels") },
             "workloadMetadataConfig": d.pointer("/config/workloadMetadataConfig"),

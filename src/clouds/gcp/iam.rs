@@ -10,7 +10,7 @@ use google_cloud_iam_admin_v1::model;
 use serde_json::{json, Value};
 
 use super::policy::{self, Target};
-use super::provider::{absent, endpoint, gone, project, to_json, typed, ApiError, GcpProvider};
+use super::provider::{absent, check_description, endpoint, gone, project, to_json, typed, ApiError, GcpProvider};
 use crate::exec::Observed;
 use crate::plan::Resource;
 use crate::state::ResourceState;
@@ -46,7 +46,11 @@ async fn get_role(p: &GcpProvider, name: &str) -> Result<Option<model::Role>> {
 }
 
 fn role_observed(role: &model::Role, d: &Value) -> Observed {
-    let live = json!({ "roleId": d["roleId"], "role": to_json(role) });
+    let mut live = json!({ "roleId": d["roleId"], "role": to_json(role) });
+    // A role's permissions are a set (IAM answers them sorted).
+    if super::policy::same_set(&live["role"]["includedPermissions"], &d["role"]["includedPermissions"]) {
+        live["role"]["includedPermissions"] = d["role"]["includedPermissions"].clone();
+    }
     let normal = json!({ "roleId": d["roleId"], "role": typed::<model::Role>(d["role"].clone()).map(|r| to_json(&r)).unwrap_or(Value::Null) });
     let settings = project(&live, d, &normal, &[]);
     let outputs = [("name".to_string(), json!(role.name))].into_iter().collect();
@@ -104,10 +108,11 @@ fn policy_target(d: &Value) -> Target {
     Target::ServiceAccount(s(d, "resource").to_string())
 }
 
-pub async fn read(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Option<Observed>> {
+pub async fn read(p: &GcpProvider, r: &Resource, d: &Value, adopt: bool) -> Result<Option<Observed>> {
     match r.type_name() {
         "service_account" => {
             let Some(a) = get_account(p, &p.service_account_name(s(d, "accountId"))).await? else { return Ok(None) };
+            check_description(&format!("service account {}", a.email), &a.description, &p.data_plane, adopt)?;
             Ok(Some(account_observed(&a, d)))
         }
         "service_account_iam_binding" | "service_account_iam_member" => {
@@ -116,10 +121,19 @@ pub async fn read(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Option<Obs
         }
         "project_iam_custom_role" => {
             let name = format!("projects/{}/roles/{}", p.project, s(d, "roleId"));
-            Ok(get_role(p, &name).await?.filter(|r| !r.deleted).map(|role| role_observed(&role, d)))
+            let Some(role) = get_role(p, &name).await?.filter(|r| !r.deleted) else { return Ok(None) };
+            check_description(&format!("custom role {}", role.name), &role.description, &p.data_plane, adopt)?;
+            Ok(Some(role_observed(&role, d)))
         }
-        "iam_workload_identity_pool" => Ok(get_rest(p, "iam.workloadIdentityPools.get", &pool_url(p, d)).await?.map(|v| rest_observed(&v, d, POOL_WRITE_ONLY))),
-        _ => Ok(get_rest(p, "iam.workloadIdentityPoolProviders.get", &provider_url(d)).await?.map(|v| rest_observed(&v, d, PROVIDER_WRITE_ONLY))),
+        kind => {
+            let (api, url, write_only) = match kind {
+                "iam_workload_identity_pool" => ("iam.workloadIdentityPools.get", pool_url(p, d), POOL_WRITE_ONLY),
+                _ => ("iam.workloadIdentityPoolProviders.get", provider_url(d), PROVIDER_WRITE_ONLY),
+            };
+            let Some(live) = get_rest(p, api, &url).await? else { return Ok(None) };
+            check_description(&format!("{kind} {}", s(&live, "name")), s(&live, "description"), &p.data_plane, adopt)?;
+            Ok(Some(rest_observed(&live, d, write_only)))
+        }
     }
 }
 
@@ -164,6 +178,9 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
                 Ok(role) => Ok(role_observed(&role, d)),
                 Err(e) if e.is(409) || e.is(400) && e.message.contains("deleted") => {
                     let name = format!("{parent}/roles/{}", s(d, "roleId"));
+                    if let Some(live) = get_role(p, &name).await?.filter(|r| !r.deleted) {
+                        check_description(&format!("custom role {name}"), &live.description, &p.data_plane, false)?;
+                    }
                     let _ = p.call("iam.roles.undelete", || { let f = p.iam.undelete_role().set_name(&name).send(); async move { f.await.map_err(ApiError::from) } }).await;
                     update_role(p, d).await
                 }
@@ -173,14 +190,14 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
         "iam_workload_identity_pool" => {
             let url = format!("{}?workloadIdentityPoolId={}", pools_url(p), s(d, "workloadIdentityPoolId"));
             let body = strip(d, POOL_WRITE_ONLY);
-            create_rest(p, "iam.workloadIdentityPools.create", &url, &pool_url(p, d), &body).await?;
+            create_rest(p, "iam.workloadIdentityPools.create", &url, &pool_url(p, d), &body, &p.data_plane).await?;
             let live = get_rest(p, "iam.workloadIdentityPools.get", &pool_url(p, d)).await?.ok_or_else(|| anyhow!("the pool is not there after its creation"))?;
             Ok(rest_observed(&live, d, POOL_WRITE_ONLY))
         }
         _ => {
             let url = format!("{}/v1/{}/providers?workloadIdentityPoolProviderId={}", endpoint("iam"), s(d, "parent"), s(d, "workloadIdentityPoolProviderId"));
             let body = strip(d, PROVIDER_WRITE_ONLY);
-            create_rest(p, "iam.workloadIdentityPoolProviders.create", &url, &provider_url(d), &body).await?;
+            create_rest(p, "iam.workloadIdentityPoolProviders.create", &url, &provider_url(d), &body, &p.data_plane).await?;
             let live = get_rest(p, "iam.workloadIdentityPoolProviders.get", &provider_url(d)).await?.ok_or_else(|| anyhow!("the provider is not there after its creation"))?;
             Ok(rest_observed(&live, d, PROVIDER_WRITE_ONLY))
         }
@@ -198,11 +215,14 @@ fn strip(d: &Value, pointers: &[&str]) -> Value {
 }
 
 /// Creates a pool or provider; one deleted within 30 days is undeleted and updated.
-async fn create_rest(p: &GcpProvider, api: &'static str, create_url: &str, url: &str, body: &Value) -> Result<()> {
+async fn create_rest(p: &GcpProvider, api: &'static str, create_url: &str, url: &str, body: &Value, data_plane: &str) -> Result<()> {
     match p.call(api, || p.rest.send(reqwest::Method::POST, create_url, Some(body))).await {
         Ok(op) => wait_operation(p, op).await,
         Err(e) if e.is(409) => {
             let existing = absent(p.call("iam.workloadIdentityPools.get", || p.rest.send(reqwest::Method::GET, url, None)).await)?;
+            if let Some(live) = existing.as_ref().filter(|v| v.get("state").and_then(Value::as_str) != Some("DELETED")) {
+                check_description(url, s(live, "description"), data_plane, false)?;
+            }
             if existing.as_ref().and_then(|v| v.get("state")).and_then(Value::as_str) == Some("DELETED") {
                 let (undelete, empty) = (format!("{url}:undelete"), json!({}));
                 let op = p.call("iam.workloadIdentityPools.undelete", || p.rest.send(reqwest::Method::POST, &undelete, Some(&empty))).await?;
@@ -255,11 +275,11 @@ pub async fn update(p: &GcpProvider, r: &Resource, d: &Value, _live: &Observed, 
         "project_iam_custom_role" => update_role(p, d).await,
         "iam_workload_identity_pool" => {
             patch_rest(p, &pool_url(p, d), &strip(d, POOL_WRITE_ONLY)).await?;
-            read(p, r, d).await?.ok_or_else(|| anyhow!("the pool disappeared during the update"))
+            read(p, r, d, true).await?.ok_or_else(|| anyhow!("the pool disappeared during the update"))
         }
         "iam_workload_identity_pool_provider" => {
             patch_rest(p, &provider_url(d), &strip(d, PROVIDER_WRITE_ONLY)).await?;
-            read(p, r, d).await?.ok_or_else(|| anyhow!("the provider disappeared during the update"))
+            read(p, r, d, true).await?.ok_or_else(|| anyhow!("the provider disappeared during the update"))
         }
         _ => Err(super::unsupported(r, changed)),
     }

@@ -58,7 +58,7 @@ fn next_rotation(d: &Value) -> Value {
     google_cloud_wkt::Timestamp::try_from(at).map(|t| to_json(&t)).unwrap_or(Value::Null)
 }
 
-pub async fn read(p: &GcpProvider, r: &Resource, d: &Value, _id: Option<&str>) -> Result<Option<Observed>> {
+pub async fn read(p: &GcpProvider, r: &Resource, d: &Value, adopt: bool) -> Result<Option<Observed>> {
     match r.type_name() {
         "kms_key_ring" => Ok(get_ring(p, s(d, "name")).await?.map(|k| Observed {
             id: k.name.clone(),
@@ -81,6 +81,9 @@ pub async fn read(p: &GcpProvider, r: &Resource, d: &Value, _id: Option<&str>) -
             if k.primary.as_ref().is_some_and(|v| v.state == model::crypto_key_version::CryptoKeyVersionState::DestroyScheduled) {
                 // A key whose versions were destroyed is gone for the data plane's purposes.
                 return Ok(None);
+            }
+            if !adopt && k.labels.get(LABEL_DATA_PLANE).map(String::as_str) != Some(super::plan::label_value(&p.data_plane).as_str()) {
+                return Err(anyhow!("key {} exists and is not this data plane's (no {LABEL_DATA_PLANE} label of it); unionctl will not take it over", k.name));
             }
             Ok(Some(key_observed(&k, d)))
         }
@@ -108,7 +111,7 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
                 Err(e) if e.is(409) => {}
                 Err(e) => return Err(e.into()),
             }
-            read(p, r, d, None).await?.ok_or_else(|| anyhow!("the key ring is not there after its creation"))
+            read(p, r, d, true).await?.ok_or_else(|| anyhow!("the key ring is not there after its creation"))
         }
         "kms_crypto_key" => {
             let mut body = strip(d, KEY_WRITE_ONLY);

@@ -5,7 +5,7 @@ use anyhow::{anyhow, Result};
 use google_cloud_logging_v2::model::LogSink;
 use serde_json::{json, Value};
 
-use super::provider::{absent, gone, project, to_json, typed, ApiError, GcpProvider};
+use super::provider::{absent, check_description, gone, project, to_json, typed, ApiError, GcpProvider};
 use crate::exec::Observed;
 use crate::plan::{Mode, Resource};
 use crate::state::ResourceState;
@@ -28,8 +28,11 @@ fn observed(live: &Value, d: &Value) -> Observed {
     Observed { id: live.get("name").and_then(Value::as_str).unwrap_or_default().to_string(), outputs, settings }
 }
 
-pub async fn read(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Option<Observed>> {
+pub async fn read(p: &GcpProvider, r: &Resource, d: &Value, adopt: bool) -> Result<Option<Observed>> {
     let Some(live) = get(p, &sink_name(p, d)).await? else { return Ok(None) };
+    if r.mode == Mode::Managed {
+        check_description(&format!("log sink {}", sink_name(p, d)), live.get("description").and_then(Value::as_str).unwrap_or_default(), &p.data_plane, adopt)?;
+    }
     if r.mode == Mode::Data {
         // What the checks of an existing sink need: what it exports, and where.
         let mut o = observed(&live, &json!({}));
@@ -40,7 +43,7 @@ pub async fn read(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Option<Obs
 }
 
 pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed> {
-    let sink: LogSink = typed(json!({ "name": d["name"], "destination": d["destination"], "filter": d["filter"], "description": format!("unionctl ({})", r.address) }))?;
+    let sink: LogSink = typed(json!({ "name": d["name"], "destination": d["destination"], "filter": d["filter"], "description": format!("unionctl data plane {} ({})", p.data_plane, r.address) }))?;
     let parent = format!("projects/{}", p.project);
     let created = p
         .call("logging.sinks.create", || {
@@ -50,7 +53,10 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
         .await;
     match created {
         Ok(s) => Ok(observed(&to_json(&s), d)),
-        Err(e) if e.is(409) => update(p, d).await,
+        Err(e) if e.is(409) => {
+            read(p, r, d, false).await?;
+            update(p, d).await
+        }
         Err(e) => Err(e.into()),
     }
 }

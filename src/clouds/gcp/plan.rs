@@ -24,10 +24,10 @@ pub const CLUSTER_PERMISSIONS: &[&str] = &[
 pub const NETWORK_PERMISSIONS: &[&str] = &[
     "compute.serviceAttachments.create", "compute.serviceAttachments.get", "compute.serviceAttachments.update", "compute.serviceAttachments.delete",
     "compute.forwardingRules.create", "compute.forwardingRules.get", "compute.forwardingRules.delete", "compute.forwardingRules.use",
-    "compute.regionBackendServices.create", "compute.regionBackendServices.get", "compute.regionBackendServices.delete", "compute.regionBackendServices.use",
+    "compute.regionBackendServices.create", "compute.regionBackendServices.get", "compute.regionBackendServices.update", "compute.regionBackendServices.delete", "compute.regionBackendServices.use",
     "compute.networkEndpointGroups.create", "compute.networkEndpointGroups.get", "compute.networkEndpointGroups.delete", "compute.networkEndpointGroups.use",
     "compute.networkEndpointGroups.attachNetworkEndpoints", "compute.networkEndpointGroups.detachNetworkEndpoints",
-    "compute.regionHealthChecks.create", "compute.regionHealthChecks.get", "compute.regionHealthChecks.delete", "compute.regionHealthChecks.useReadOnly",
+    "compute.regionHealthChecks.create", "compute.regionHealthChecks.get", "compute.regionHealthChecks.update", "compute.regionHealthChecks.delete", "compute.regionHealthChecks.useReadOnly",
     "compute.regionTargetTcpProxies.create", "compute.regionTargetTcpProxies.get", "compute.regionTargetTcpProxies.delete", "compute.regionTargetTcpProxies.use",
     "compute.regionOperations.get", "compute.zoneOperations.get", "compute.subnetworks.use", "compute.subnetworks.get", "compute.networks.get",
     "compute.networks.use", "compute.firewalls.get",
@@ -94,6 +94,12 @@ pub const REPLACE: &[(&str, &str)] = &[
     ("gcp.storage_bucket", "/location"),
     ("gcp.service_account", "/accountId"),
 ];
+
+/// The zone of the data plane's one zonal piece (the hybrid connectivity endpoint group):
+/// every GCP region has a zone `b` (some, like us-east1 and europe-west1, have no `a`).
+pub fn zone_of(region: &str) -> String {
+    format!("{region}-b")
+}
 
 /// Why apply never deletes or replaces a kind.
 pub fn retains(kind: &str) -> Option<&'static str> {
@@ -310,6 +316,7 @@ pub fn build(b: &mut Builder<'_>) {
         let name = names::bucket(p, logical);
         let settings = bucket(b, &name, &region, key.as_ref(), true);
         let address = b.managed("gcp.storage_bucket", logical, name.clone(), Storage, &[EncryptionAtRest, NoPublicBuckets, EncryptionInTransit], settings);
+        key_user(b, &address);
         bucket_names.push((name, address));
     }
     b.managed("gcp.project_iam_audit_config", "all_services", format!("{project}/allServices"), Account, &[AuditLogging], json!({
@@ -321,6 +328,7 @@ pub fn build(b: &mut Builder<'_>) {
             let name = names::audit_bucket(p);
             let settings = bucket(b, &name, &region, key.as_ref(), false);
             let audit_bucket = b.managed("gcp.storage_bucket", "audit_logs", name.clone(), Account, &[EncryptionAtRest, NoPublicBuckets, AuditLogging], settings);
+            key_user(b, &audit_bucket);
             let sink = b.managed("gcp.logging_project_sink", "audit", format!("{prefix}-audit"), Account, &[AuditLogging], json!({
                 "name": format!("{prefix}-audit"),
                 "destination": format!("storage.googleapis.com/{}", r(&audit_bucket, "name").as_str().unwrap_or_default()),
@@ -367,12 +375,14 @@ pub fn build(b: &mut Builder<'_>) {
         let pool = b.managed("gcp.iam_workload_identity_pool", "unionai", "unionai", AdminIdentity, &[AdminTrust], json!({
             "workloadIdentityPoolId": "unionai",
             "displayName": "Union.ai",
-            "description": "Union.ai's AWS identity, for the BYOC data plane",
+            "description": format!("Union.ai's AWS identity, for the BYOC data plane {prefix}"),
             "disabled": false,
         }));
         b.managed("gcp.iam_workload_identity_pool_provider", "unionai_aws", "unionai-aws", AdminIdentity, &[AdminTrust], json!({
             "parent": r(&pool, "name"),
             "workloadIdentityPoolProviderId": "unionai-aws",
+            "displayName": "Union.ai AWS role",
+            "description": format!("Union.ai's AWS role, for the BYOC data plane {prefix}"),
             "aws": { "accountId": union.aws_account_id },
             "attributeMapping": {
                 "google.subject": "assertion.arn",
@@ -395,14 +405,16 @@ pub fn build(b: &mut Builder<'_>) {
             "!resource.name.contains('/clusters/') || resource.name.endsWith('/clusters/{prefix}') || resource.name.contains('/clusters/{prefix}/')"
         );
         let regional = format!("projects/{project}/regions/{region}");
-        let zonal = format!("projects/{project}/zones/{region}-a");
+        // This data plane's network only (an existing one by its name).
+        let network_name = net_cfg.existing.as_ref().map_or(prefix.clone(), |e| e.network_id.rsplit('/').next().unwrap_or_default().to_string());
+        let zonal = format!("projects/{project}/zones/{}", zone_of(&region));
         let psc_names: Vec<String> = ["serviceAttachments", "forwardingRules", "backendServices", "healthChecks", "targetTcpProxies"]
             .iter()
             .map(|c| format!("resource.name.startsWith('{regional}/{c}/{prefix}-')"))
             .chain([format!("resource.name.startsWith('{zonal}/networkEndpointGroups/{prefix}-')")])
             .collect();
         let network_condition = format!(
-            "{} || resource.name.startsWith('{regional}/operations/') || resource.name.startsWith('{zonal}/operations/') || resource.name.startsWith('{regional}/subnetworks/') || resource.name.startsWith('projects/{project}/global/networks/') || resource.name.startsWith('projects/{project}/global/firewalls/{prefix}-')",
+            "{} || resource.name.startsWith('{regional}/operations/') || resource.name.startsWith('{zonal}/operations/') || resource.name.startsWith('{regional}/subnetworks/') || resource.name == 'projects/{project}/global/networks/{network_name}' || resource.name.startsWith('projects/{project}/global/firewalls/{prefix}-')",
             psc_names.join(" || ")
         );
         for (name, role_id, title, permissions, condition) in [
@@ -411,7 +423,7 @@ pub fn build(b: &mut Builder<'_>) {
         ] {
             let role = b.managed("gcp.project_iam_custom_role", name, role_id, AdminIdentity, &[LeastPrivilege], json!({
                 "roleId": role_id,
-                "role": { "title": title, "description": "What Union.ai needs to operate this BYOC data plane", "stage": "GA", "includedPermissions": permissions },
+                "role": { "title": title, "description": format!("What Union.ai needs to operate the BYOC data plane {prefix}"), "stage": "GA", "includedPermissions": permissions },
             }));
             let grant = b.managed("gcp.project_iam_member", name, format!("unionai-administrator {role_id}"), AdminIdentity, &[LeastPrivilege], json!({
                 "role": r(&role, "name"),
@@ -467,11 +479,21 @@ pub fn build(b: &mut Builder<'_>) {
         "masterAuth": { "clientCertificateConfig": { "issueClientCertificate": false } },
         "legacyAbac": { "enabled": false },
         "shieldedNodes": { "enabled": true },
+        // GKE creates a cluster with a default node pool, which unionctl removes once the
+        // cluster exists (the data plane's pools are resources of their own); until then
+        // it runs as the nodes' service account, shielded, its disk under the key.
         "removeDefaultNodePool": true,
         "initialNodeCount": 1,
+        "nodeConfig": default_pool_config(&prefix, &project, key.as_ref()),
         "resourceLabels": labels(b, Cluster),
     }));
     b.order_after(&cluster, "gcp.compute_firewall.egress_allow");
+    b.order_after(&cluster, &nodes_sa);
+    // In BYOC the cluster and its pools come in the union stage, after the whole customer
+    // stage: the order matters (and Union.ai reads no IAM policy) only when self-managed.
+    if !b.byoc() {
+        key_user(b, &cluster);
+    }
     for pool in &p.spec.cluster.node_pools {
         let mut config = json!({
             "machineType": pool.instance_type,
@@ -498,7 +520,11 @@ pub fn build(b: &mut Builder<'_>) {
             "management": { "autoRepair": true, "autoUpgrade": true },
             "initialNodeCount": pool.min,
         }));
-        b.order_after(&format!("gcp.container_node_pool.{}", crate::plan::builder::address_name(&pool.name)), &nodes_sa);
+        let pool_address = format!("gcp.container_node_pool.{}", crate::plan::builder::address_name(&pool.name));
+        b.order_after(&pool_address, &nodes_sa);
+        if !b.byoc() {
+            key_user(b, &pool_address);
+        }
     }
 
     // Workload identities (the customer's): one service account for the platform and one
@@ -556,7 +582,7 @@ pub fn build(b: &mut Builder<'_>) {
     // connectivity"; "Publish services by using Private Service Connect").
     if b.byoc() {
         let union_project = p.spec.union.as_ref().and_then(|u| u.gcp_project_id.clone()).unwrap_or_default();
-        let zone = format!("{region}-a");
+        let zone = zone_of(&region);
         let neg = b.managed("gcp.compute_network_endpoint_group", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
             "name": format!("{prefix}-api"),
             "zone": zone,
@@ -610,6 +636,31 @@ pub fn build(b: &mut Builder<'_>) {
             "consumerRejectLists": [],
         }));
     }
+}
+
+/// A resource encrypted with the key the plan creates comes after the grant that lets the
+/// service agents use it (Cloud Storage and GKE refuse a key their agent cannot use).
+fn key_user(b: &mut Builder<'_>, address: &str) {
+    if b.resources.iter().any(|r| r.address == "gcp.kms_crypto_key_iam_binding.service_agents") {
+        b.order_after(address, "gcp.kms_crypto_key_iam_binding.service_agents");
+    }
+}
+
+/// The default node pool's nodes, for the minutes they exist: the pools' own identity and
+/// protections, the smallest machine.
+fn default_pool_config(prefix: &str, project: &str, key: Option<&Value>) -> Value {
+    let mut config = json!({
+        "machineType": "e2-small",
+        "diskSizeGb": 30,
+        "serviceAccount": format!("{prefix}-nodes@{project}.iam.gserviceaccount.com"),
+        "oauthScopes": ["https://www.googleapis.com/auth/cloud-platform"],
+        "workloadMetadataConfig": { "mode": "GKE_METADATA" },
+        "shieldedInstanceConfig": { "enableSecureBoot": true, "enableIntegrityMonitoring": true },
+    });
+    if let Some(k) = key {
+        config["bootDiskKmsKey"] = k.clone();
+    }
+    config
 }
 
 fn bucket(b: &Builder<'_>, name: &str, region: &str, key: Option<&Value>, cors: bool) -> Value {

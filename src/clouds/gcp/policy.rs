@@ -111,7 +111,15 @@ pub async fn modify(p: &GcpProvider, t: &Target, edit: impl Fn(&mut Value)) -> R
     let _one_at_a_time = p.policy_lock.lock().await;
     let mut delay = Duration::from_secs(1);
     for attempt in 1..=8 {
-        let mut policy = get(p, t).await?;
+        // A resource created seconds ago can be missing from IAM for a moment.
+        let mut policy = match get(p, t).await {
+            Err(e) if e.is(404) && attempt < 4 => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                continue;
+            }
+            other => other?,
+        };
         let before = policy.clone();
         edit(&mut policy);
         if policy == before {
@@ -148,8 +156,20 @@ pub fn settings(policy: &Value, d: &Value) -> Option<Value> {
         let present = found.and_then(|b| b.get("members")).and_then(Value::as_array).is_some_and(|m| m.contains(member));
         return present.then_some(s);
     }
-    s["members"] = found?.get("members").cloned().unwrap_or(json!([]));
+    // IAM keeps members as a set (and answers them sorted): the same set is no change.
+    let live = found?.get("members").cloned().unwrap_or(json!([]));
+    s["members"] = if same_set(&live, &d["members"]) { d["members"].clone() } else { live };
     Some(s)
+}
+
+/// Two JSON lists with the same items, in any order.
+pub fn same_set(a: &Value, b: &Value) -> bool {
+    let sorted = |v: &Value| {
+        let mut items: Vec<String> = v.as_array().map(|a| a.iter().map(Value::to_string).collect()).unwrap_or_default();
+        items.sort();
+        items
+    };
+    a.is_array() && b.is_array() && sorted(a) == sorted(b)
 }
 
 /// Puts the binding of `d` into `policy` (or takes it out).

@@ -25,7 +25,7 @@ use crate::plan::Resource;
 use crate::state::ResourceState;
 
 /// The label that names the plan address a resource was created for (GCP label values
-/// cannot hold dots: the address is written with `_` for `.`).
+/// cannot hold dots: the address is written with `-` for `.`).
 pub const LABEL_ADDRESS: &str = "unionctl-address";
 
 pub struct GcpProvider {
@@ -89,6 +89,17 @@ pub fn union_credentials(project: &str, project_number: &str, provider: &str) ->
             "regional_cred_verification_url": "https://sts.{region}.amazonaws.com?Action=GetCallerIdentity&Version=2011-06-15"
         }
     });
+    // AWS credentials from the environment; without them, from the instance metadata
+    // service (IMDSv2), as GCP's generated configurations for AWS say. (google-cloud-auth
+    // asks IMDS for a session token whenever its URL is given, so it is given only then.)
+    let mut config = config;
+    let from_env = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].iter().all(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    if !from_env {
+        let source = &mut config["credential_source"];
+        source["region_url"] = json!("http://169.254.169.254/latest/meta-data/placement/availability-zone");
+        source["url"] = json!("http://169.254.169.254/latest/meta-data/iam/security-credentials");
+        source["imdsv2_session_token_url"] = json!("http://169.254.169.254/latest/api/token");
+    }
     google_cloud_auth::credentials::external_account::Builder::new(config)
         .build()
         .map_err(|e| anyhow!("cannot build the workload identity federation credentials: {e}"))
@@ -179,9 +190,9 @@ impl GcpProvider {
         unreachable!("the loop returns")
     }
 
-    /// The zone of zonal pieces (the hybrid connectivity endpoint group): the region's `-a`.
+    /// The zone of zonal pieces (the hybrid connectivity endpoint group), as the plan says.
     pub(super) fn zone(&self) -> String {
-        format!("{}-a", self.region)
+        super::plan::zone_of(&self.region)
     }
 
     pub(super) fn labels_for(&self, r: &Resource, desired_labels: Option<&Value>) -> Value {
@@ -189,6 +200,19 @@ impl GcpProvider {
         m.insert(LABEL_ADDRESS.into(), Value::String(address_label(&r.address)));
         Value::Object(m)
     }
+}
+
+/// Refuses to adopt or change what exists under one of our fixed names but was not made
+/// for this data plane (its description does not say so): unionctl never takes over
+/// what it did not create, and two data planes never share a piece.
+pub(super) fn check_description(what: &str, description: &str, data_plane: &str, adopt: bool) -> anyhow::Result<()> {
+    let ours = description.ends_with(&format!("data plane {data_plane}")) || description.starts_with(&format!("unionctl data plane {data_plane} ("));
+    if ours || adopt {
+        return Ok(());
+    }
+    Err(crate::error::UserError::new(format!("{what} exists but was not created for data plane `{data_plane}` (its description is {description:?})"))
+        .hint("rename or remove it; on GCP, one project holds one BYOC data plane (Union.ai's pool, service account and roles have fixed names)")
+        .into())
 }
 
 /// A plan address as a label value: lowercase letters, digits, `-` and `_`, at most 63.
@@ -306,17 +330,16 @@ pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Value {
 
 impl GcpProvider {
     async fn read_resource(&self, r: &Resource, desired: &Value, prior: Option<&ResourceState>) -> Result<Option<Observed>> {
-        let id = prior.map(|p| p.id.as_str()).filter(|i| !i.is_empty());
         let adopt = prior.is_some_and(|p| p.pending);
         match r.type_name() {
             t if t.starts_with("compute_") => compute::read(self, r, desired, adopt).await,
             "container_cluster" | "container_node_pool" => container::read(self, r, desired, adopt).await,
             "service_account" | "service_account_iam_binding" | "service_account_iam_member" | "project_iam_custom_role" | "iam_workload_identity_pool"
-            | "iam_workload_identity_pool_provider" => iam::read(self, r, desired).await,
+            | "iam_workload_identity_pool_provider" => iam::read(self, r, desired, adopt).await,
             "project_iam_member" | "project_iam_audit_config" => projects::read(self, r, desired).await,
-            "kms_key_ring" | "kms_crypto_key" | "kms_crypto_key_iam_binding" | "kms_crypto_key_iam_member" => kms::read(self, r, desired, id).await,
+            "kms_key_ring" | "kms_crypto_key" | "kms_crypto_key_iam_binding" | "kms_crypto_key_iam_member" => kms::read(self, r, desired, adopt).await,
             "storage_bucket" | "storage_bucket_iam_member" => storage::read(self, r, desired, adopt).await,
-            "logging_project_sink" => logging::read(self, r, desired).await,
+            "logging_project_sink" => logging::read(self, r, desired, adopt).await,
             other => Err(anyhow!("the GCP provider does not know `{other}`")),
         }
         .with_context(|| format!("reading {}", r.address))

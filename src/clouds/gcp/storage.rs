@@ -96,10 +96,12 @@ async fn objects(p: &GcpProvider, bucket: &str) -> Result<Vec<(String, String)>>
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let mut url = format!("{}/o?versions=true", bucket_url(bucket));
+        let mut url = reqwest::Url::parse(&format!("{}/o", bucket_url(bucket)))?;
+        url.query_pairs_mut().append_pair("versions", "true");
         if let Some(t) = &token {
-            url.push_str(&format!("&pageToken={t}"));
+            url.query_pairs_mut().append_pair("pageToken", t);
         }
+        let url = url.to_string();
         let page = p.call("storage.objects.list", || p.rest.send(Method::GET, &url, None)).await?;
         for o in page.get("items").and_then(Value::as_array).into_iter().flatten() {
             out.push((s(o, "name").to_string(), o.get("generation").map(|g| g.as_str().map(String::from).unwrap_or_else(|| g.to_string())).unwrap_or_default()));
