@@ -47,6 +47,38 @@ pub fn plan(profile: &Profile, digest: &str) -> Result<crate::plan::Plan, crate:
     crate::plan::build(profile, digest, of(profile.spec.cloud.provider))
 }
 
+/// The planning side of a cloud, from its modules: `plan::build`, `plan::REPLACE` (the
+/// settings the API cannot change in place), `plan::retains` (what apply never deletes)
+/// and `invariants::check_{resource,existing,plan}`.
+macro_rules! cloud_plan {
+    ($cloud:ty, $provider:expr) => {
+        impl crate::plan::CloudPlan for $cloud {
+            fn provider(&self) -> crate::profile::Provider {
+                $provider
+            }
+            fn build(&self, b: &mut crate::plan::builder::Builder<'_>) {
+                plan::build(b)
+            }
+            fn check_resource(&self, c: &mut crate::plan::invariants::Checker<'_>, r: &crate::plan::Resource) {
+                invariants::check_resource(c, r)
+            }
+            fn check_existing(&self, c: &mut crate::plan::invariants::Checker<'_>, r: &crate::plan::Resource) {
+                invariants::check_existing(c, r)
+            }
+            fn check_plan(&self, c: &mut crate::plan::invariants::Checker<'_>, resources: &[crate::plan::Resource]) {
+                invariants::check_plan(c, resources)
+            }
+            fn forces_replacement(&self, kind: &str, path: &str) -> bool {
+                plan::REPLACE.iter().any(|(k, p)| *k == kind && path.starts_with(p))
+            }
+            fn retains(&self, kind: &str) -> Option<&'static str> {
+                plan::retains(kind)
+            }
+        }
+    };
+}
+pub(crate) use cloud_plan;
+
 /// The `exec::Provider` impl of a cloud's provider, from its inherent async methods
 /// (`read_resource`, `create_resource`, `update_resource`, `delete_resource`,
 /// `contents_of`) and `calls_made`: the boxing is the same for every cloud.

@@ -988,3 +988,51 @@ fn admin_policy(account: &str, region: &str, prefix: &str, cluster_role: &str, n
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
+
+/// Settings whose change the AWS APIs cannot make in place: the resource is replaced.
+pub const REPLACE: &[(&str, &str)] = &[
+    ("aws.vpc", "/CidrBlock"),
+    ("aws.subnet", "/CidrBlock"),
+    ("aws.subnet", "/AvailabilityZone"),
+    ("aws.subnet", "/VpcId"),
+    ("aws.security_group", "/GroupName"),
+    ("aws.security_group", "/Description"),
+    ("aws.security_group", "/VpcId"),
+    ("aws.vpc_endpoint", "/ServiceName"),
+    ("aws.vpc_endpoint", "/VpcId"),
+    ("aws.vpc_endpoint", "/VpcEndpointType"),
+    ("aws.nat_gateway", "/SubnetId"),
+    ("aws.nat_gateway", "/AllocationId"),
+    ("aws.eks_cluster", "/name"),
+    ("aws.eks_cluster", "/encryptionConfig"),
+    ("aws.eks_cluster", "/kubernetesNetworkConfig"),
+    ("aws.eks_cluster", "/resourcesVpcConfig/subnetIds"),
+    ("aws.eks_node_group", "/instanceTypes"),
+    ("aws.eks_node_group", "/amiType"),
+    ("aws.eks_node_group", "/subnets"),
+    ("aws.eks_node_group", "/nodeRole"),
+    ("aws.eks_node_group", "/capacityType"),
+    ("aws.s3_bucket", "/Bucket"),
+    ("aws.kms_key", "/KeySpec"),
+    ("aws.kms_key", "/KeyUsage"),
+    ("aws.iam_role", "/RoleName"),
+    ("aws.lb", "/Name"),
+    ("aws.lb", "/Scheme"),
+    ("aws.lb", "/Type"),
+    ("aws.lb", "/Subnets"),
+    ("aws.lb_target_group", "/Name"),
+    ("aws.lb_target_group", "/Port"),
+    ("aws.lb_target_group", "/Protocol"),
+    ("aws.lb_target_group", "/VpcId"),
+    ("aws.lb_target_group", "/TargetType"),
+];
+
+/// Why apply never deletes or replaces a kind.
+pub fn retains(kind: &str) -> Option<&'static str> {
+    match kind {
+        "aws.s3_bucket" => Some("it holds the data plane's objects"),
+        "aws.kms_key" => Some("data encrypted with it would become unreadable"),
+        "aws.eks_cluster" => Some("it runs every workload of the data plane"),
+        _ => None,
+    }
+}

@@ -21,38 +21,14 @@ use serde_json::Value;
 
 use crate::error::UserError;
 use crate::exec::Provider;
-use crate::plan::builder::Builder;
-use crate::plan::invariants::Checker;
-use crate::plan::{CloudPlan, Party, Resource};
+use crate::plan::Party;
 use crate::profile::{self, Profile};
 use crate::state::State;
 use provider::GcpProvider;
 
 pub struct Gcp;
 
-impl CloudPlan for Gcp {
-    fn provider(&self) -> profile::Provider {
-        profile::Provider::Gcp
-    }
-    fn build(&self, b: &mut Builder<'_>) {
-        plan::build(b)
-    }
-    fn check_resource(&self, c: &mut Checker<'_>, r: &Resource) {
-        invariants::check_resource(c, r)
-    }
-    fn check_existing(&self, c: &mut Checker<'_>, r: &Resource) {
-        invariants::check_existing(c, r)
-    }
-    fn check_plan(&self, c: &mut Checker<'_>, resources: &[Resource]) {
-        invariants::check_plan(c, resources)
-    }
-    fn forces_replacement(&self, kind: &str, path: &str) -> bool {
-        plan::REPLACE.iter().any(|(k, p)| *k == kind && path.starts_with(p))
-    }
-    fn retains(&self, kind: &str) -> Option<&'static str> {
-        plan::retains(kind)
-    }
-}
+super::cloud_plan!(Gcp, profile::Provider::Gcp);
 
 impl super::Cloud for Gcp {
     fn connect<'a>(&'a self, stage: Party, profile: &'a Profile, state: &'a State) -> LocalBoxFuture<'a, Result<Box<dyn Provider>>> {
