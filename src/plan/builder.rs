@@ -25,6 +25,41 @@ pub fn address_name(name: &str) -> String {
     name.replace(['-', '.'], "_")
 }
 
+/// One workload identity of a data plane: the platform's, then one per tenant namespace,
+/// each trusted by the service accounts of one namespace only.
+pub struct WorkloadIdentity {
+    /// Address name: `backend`, `worker_<namespace>`.
+    pub key: String,
+    /// The cloud's name for it (a role, a service account id, a managed identity).
+    pub name: String,
+    pub namespace: String,
+    pub service_accounts: Vec<String>,
+    /// A tenant's identity reaches its namespace's prefix only.
+    pub tenant: bool,
+}
+
+/// The data plane's workload identities; `platform` names the platform's.
+pub fn workload_identities(profile: &Profile, platform: String) -> Vec<WorkloadIdentity> {
+    use crate::profile::names;
+    let mut all = vec![WorkloadIdentity {
+        key: "backend".into(),
+        name: platform,
+        namespace: names::PLATFORM_NAMESPACE.into(),
+        service_accounts: names::PLATFORM_SERVICE_ACCOUNTS.iter().map(|s| s.to_string()).collect(),
+        tenant: false,
+    }];
+    for ns in &profile.spec.tenancy.namespaces {
+        all.push(WorkloadIdentity {
+            key: format!("worker_{}", address_name(ns)),
+            name: names::worker_identity(profile, ns),
+            namespace: ns.clone(),
+            service_accounts: vec![names::TASK_SERVICE_ACCOUNT.into()],
+            tenant: true,
+        });
+    }
+    all
+}
+
 impl<'p> Builder<'p> {
     pub fn new(profile: &'p Profile) -> Self {
         Builder { profile, model: profile.spec.model, resources: Vec::new() }

@@ -122,31 +122,10 @@ pub fn build(b: &mut Builder<'_>) {
     // Union.ai only associates these roles with service accounts of its cluster.
     let cluster_arn = format!("arn:aws:eks:{region}:{account}:cluster/{prefix}");
     let mut workload_roles: Vec<(String, String, Vec<String>)> = Vec::new();
-    /// One workload identity: address name, role name, namespace, service accounts, objects.
-    struct Identity {
-        name: String,
-        role: String,
-        namespace: String,
-        service_accounts: Vec<String>,
-        objects: Vec<String>,
-    }
-    let mut identities = vec![Identity {
-        name: "backend".into(),
-        role: format!("{prefix}-workload-backend"),
-        namespace: names::PLATFORM_NAMESPACE.into(),
-        service_accounts: names::PLATFORM_SERVICE_ACCOUNTS.iter().map(|s| s.to_string()).collect(),
-        objects: bucket_arns.iter().map(|a| format!("{a}/*")).collect(),
-    }];
-    for ns in &p.spec.tenancy.namespaces {
-        identities.push(Identity {
-            name: format!("worker_{}", address_name(ns)),
-            role: names::worker_identity(p, ns),
-            namespace: ns.clone(),
-            service_accounts: vec![names::TASK_SERVICE_ACCOUNT.into()],
-            objects: bucket_arns.iter().map(|a| format!("{a}/{ns}/*")).collect(),
-        });
-    }
-    for Identity { name, role: role_name, namespace: ns, service_accounts: sas, objects } in identities {
+    for identity in crate::plan::builder::workload_identities(p, format!("{prefix}-workload-backend")) {
+        let crate::plan::builder::WorkloadIdentity { key: name, name: role_name, namespace: ns, service_accounts: sas, tenant } = identity;
+        // The platform reaches every object of the data plane's buckets; a tenant, its prefix.
+        let objects: Vec<String> = bucket_arns.iter().map(|a| if tenant { format!("{a}/{ns}/*") } else { format!("{a}/*") }).collect();
         let address = b.managed(
             "aws.iam_role",
             &format!("workload_{name}"),

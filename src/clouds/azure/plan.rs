@@ -462,16 +462,8 @@ pub fn build(b: &mut Builder<'_>) {
     // namespace, federated to exact service accounts of the cluster (after the union stage:
     // the issuer is the cluster's), with Storage Blob Data Contributor on this data plane's
     // containers; a tenant's only under its namespace's path (an ABAC condition).
-    let mut identities: Vec<(String, String, String, Vec<String>)> = vec![(
-        "backend".into(),
-        format!("{prefix}-backend"),
-        names::PLATFORM_NAMESPACE.into(),
-        names::PLATFORM_SERVICE_ACCOUNTS.iter().map(|s| s.to_string()).collect(),
-    )];
-    for ns in &p.spec.tenancy.namespaces {
-        identities.push((format!("worker_{}", crate::plan::builder::address_name(ns)), names::worker_identity(p, ns), ns.clone(), vec![names::TASK_SERVICE_ACCOUNT.into()]));
-    }
-    for (name, identity_name, ns, service_accounts) in identities {
+    for identity in crate::plan::builder::workload_identities(p, format!("{prefix}-backend")) {
+        let crate::plan::builder::WorkloadIdentity { key: name, name: identity_name, namespace: ns, service_accounts, tenant } = identity;
         let identity = b.managed("azure.user_assigned_identity", &format!("workload_{name}"), identity_name.clone(), WorkloadIdentity, &[TenantIsolation], json!({
             "name": identity_name, "location": location, "resourceGroup": r(&rg, "name"), "tags": b.tags(WorkloadIdentity),
         }));
@@ -488,7 +480,7 @@ pub fn build(b: &mut Builder<'_>) {
                 "principalId": r(&identity, "principalId"),
                 "principalType": "ServicePrincipal"
             });
-            if ns != names::PLATFORM_NAMESPACE {
+            if tenant {
                 properties["condition"] = json!(blob_path_condition(&ns));
                 properties["conditionVersion"] = json!("2.0");
             }

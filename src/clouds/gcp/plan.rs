@@ -532,16 +532,8 @@ pub fn build(b: &mut Builder<'_>) {
     // object access to this data plane's buckets, a tenant only under its own prefix. The
     // Workload Identity bindings need the project's identity pool, which the first cluster
     // creates: they come after the cluster.
-    let mut identities: Vec<(String, String, String, Vec<String>)> = vec![(
-        "backend".into(),
-        format!("{prefix}-backend"),
-        names::PLATFORM_NAMESPACE.into(),
-        names::PLATFORM_SERVICE_ACCOUNTS.iter().map(|s| s.to_string()).collect(),
-    )];
-    for ns in &p.spec.tenancy.namespaces {
-        identities.push((format!("worker_{}", crate::plan::builder::address_name(ns)), names::worker_identity(p, ns), ns.clone(), vec![names::TASK_SERVICE_ACCOUNT.into()]));
-    }
-    for (name, account_id, ns, service_accounts) in identities {
+    for identity in crate::plan::builder::workload_identities(p, format!("{prefix}-backend")) {
+        let crate::plan::builder::WorkloadIdentity { key: name, name: account_id, namespace: ns, service_accounts, tenant } = identity;
         let sa = b.managed("gcp.service_account", &format!("workload_{name}"), account_id.clone(), WorkloadIdentity, &[TenantIsolation], json!({
             "accountId": account_id,
             "displayName": format!("unionctl workload identity of namespace {ns}"),
@@ -558,7 +550,7 @@ pub fn build(b: &mut Builder<'_>) {
                 "role": "roles/storage.objectUser",
                 "member": format!("serviceAccount:{account_id}@{project}.iam.gserviceaccount.com"),
             });
-            if ns != names::PLATFORM_NAMESPACE {
+            if tenant {
                 // Objects under `<namespace>/`, and listing only with that prefix.
                 grant["condition"] = json!({
                     "title": format!("namespace {ns} only"),
