@@ -125,13 +125,6 @@ pub(crate) fn unsupported(r: &crate::plan::Resource, changed: &[String]) -> anyh
     anyhow::anyhow!("`{}` differs at {}; changing that in place is not supported: destroy and re-create it, or revert the change", r.address, changed.join(", "))
 }
 
-/// The error of a cloud whose apply is not in this release.
-fn not_available(cloud: profile::Provider) -> anyhow::Error {
-    crate::error::UserError::new(format!("applying to {} is not available in this release: only `plan` and `validate` are", cloud.title()))
-        .hint("the plan is complete and reviewable (`unionctl plan --format markdown`)")
-        .into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -112,7 +112,8 @@ pub fn check_resource(c: &mut Checker<'_>, r: &Resource) {
         }
         "role_assignment" if r.component == Component::WorkloadIdentity => {
             // A tenant's identity (any but the platform's) reaches blobs under its own path only.
-            let platform = str_of(r.setting("/properties/principalId")).contains("workload_backend");
+            // (Told by its address: in live settings the principal is a GUID.)
+            let platform = r.address.starts_with("azure.role_assignment.backend_");
             let condition = str_of(r.setting("/properties/condition"));
             let scoped = condition.contains(":path] StringStartsWith") && condition.contains(":prefix] StringStartsWith");
             if !(platform || scoped) {

@@ -5,6 +5,7 @@ use ipnet::Ipv4Net;
 use serde_json::{json, Value};
 
 use crate::plan::builder::{r, Builder, GPU_TAINT};
+use crate::plan::resource::reference;
 use crate::plan::invariants::Invariant::*;
 use crate::plan::ownership::Component::*;
 use crate::profile::names;
@@ -25,8 +26,10 @@ pub const MANAGED_IDENTITY_OPERATOR: &str = "f1a07417-d97a-45cb-824c-7a746778383
 pub const NETWORK_CONTRIBUTOR: &str = "4d97b98b-1d4f-4787-a291-c67834d212e7";
 
 /// What Union.ai's administrator may do, inside the data plane's resource group only: run
-/// the cluster, its agent pools and the private connection. Nothing that writes identities,
-/// federated credentials, role assignments or diagnostic settings.
+/// the cluster and its agent pools. Nothing that writes identities, federated credentials,
+/// role assignments, diagnostic settings or the network (the private connection is the
+/// customer's: it publishes the customer's network, and only the customer can read the
+/// API server's address in the resource group AKS creates for the nodes).
 pub const ADMIN_ACTIONS: &[&str] = &[
     "Microsoft.ContainerService/managedClusters/read",
     "Microsoft.ContainerService/managedClusters/write",
@@ -35,15 +38,12 @@ pub const ADMIN_ACTIONS: &[&str] = &[
     "Microsoft.ContainerService/managedClusters/agentPools/read",
     "Microsoft.ContainerService/managedClusters/agentPools/write",
     "Microsoft.ContainerService/managedClusters/agentPools/delete",
-    "Microsoft.Network/privateLinkServices/read",
-    "Microsoft.Network/privateLinkServices/write",
-    "Microsoft.Network/privateLinkServices/delete",
-    "Microsoft.Network/privateLinkServices/privateEndpointConnections/write",
-    "Microsoft.Network/loadBalancers/read",
-    "Microsoft.Network/loadBalancers/write",
-    "Microsoft.Network/loadBalancers/delete",
     "Microsoft.Network/virtualNetworks/subnets/read",
     "Microsoft.Network/virtualNetworks/subnets/join/action",
+    // Reads of the customer's pieces the cluster is built on, checked before the union
+    // stage builds on them (metadata only: no key operation).
+    "Microsoft.Compute/diskEncryptionSets/read",
+    "Microsoft.KeyVault/vaults/keys/read",
 ];
 
 /// Actions no role of Union.ai's may hold: they grant access or author trust.
@@ -73,6 +73,13 @@ pub const REPLACE: &[(&str, &str)] = &[
     ("azure.kubernetes_cluster_node_pool", "/properties/vmSize"),
     ("azure.kubernetes_cluster_node_pool", "/properties/osDiskSizeGB"),
     ("azure.user_assigned_identity", "/location"),
+    // A role assignment's scope, role and principal are its identity; ARM refuses to change them.
+    ("azure.role_assignment", "/scope"),
+    ("azure.role_assignment", "/properties/roleDefinitionId"),
+    ("azure.role_assignment", "/properties/principalId"),
+    ("azure.storage_container", "/storageAccount"),
+    ("azure.federated_identity_credential", "/identity"),
+    ("azure.federated_identity_credential", "/application"),
 ];
 
 /// Why apply never deletes or replaces a kind.
@@ -169,7 +176,7 @@ pub fn build(b: &mut Builder<'_>) {
         disk_set = Some(b.managed("azure.disk_encryption_set", "main", format!("{prefix}-disks"), Storage, &[EncryptionAtRest], json!({
             "name": format!("{prefix}-disks"),
             "location": location,
-            "identity": { "type": "UserAssigned", "userAssignedIdentities": [r(&cmk_identity, "id")] },
+            "identity": user_assigned(&cmk_identity),
             "properties": { "activeKey": { "keyUrl": key }, "encryptionType": "EncryptionAtRestWithCustomerKey", "rotationToLatestKeyVersionEnabled": true },
             "tags": b.tags(Storage),
         })));
@@ -268,7 +275,7 @@ pub fn build(b: &mut Builder<'_>) {
         "location": location,
         "kind": "StorageV2",
         "sku": { "name": "Standard_ZRS" },
-        "identity": { "type": "UserAssigned", "userAssignedIdentities": [r(&cmk_identity, "id")] },
+        "identity": user_assigned(&cmk_identity),
         "properties": {
             "isHnsEnabled": true,
             "allowBlobPublicAccess": !p.spec.storage.block_public_access,
@@ -418,7 +425,7 @@ pub fn build(b: &mut Builder<'_>) {
     let aks = b.managed("azure.kubernetes_cluster", "main", prefix.clone(), Cluster, &[PrivateEndpoint, EncryptionAtRest], json!({
         "name": prefix,
         "location": location,
-        "identity": { "type": "UserAssigned", "userAssignedIdentities": [r(&aks_identity, "id")] },
+        "identity": user_assigned(&aks_identity),
         "sku": { "name": "Base", "tier": "Standard" },
         "properties": properties,
         "tags": b.tags(Cluster),
@@ -491,33 +498,53 @@ pub fn build(b: &mut Builder<'_>) {
         }
     }
 
-    // BYOC: the API behind an internal load balancer, exposed by a Private Link service
-    // visible to, and approved for, Union.ai's subscription only.
+    // BYOC: the API server's private address behind an internal load balancer, published by
+    // a Private Link service visible to, and approved for, Union.ai's subscription only. The
+    // customer's (after the union stage): the address is read from the private endpoint AKS
+    // creates for the API server in the nodes' resource group, which only the customer can
+    // read, and what is published from the customer's network stays the customer's decision.
     if b.byoc() {
         let union_sub = p.spec.union.as_ref().and_then(|u| u.azure_subscription_id.clone()).unwrap_or_default();
-        let lb = b.managed("azure.lb", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
-            "name": format!("{prefix}-api"),
+        let lb_name = format!("{prefix}-api");
+        let lb_id = format!("{rg_id}/providers/Microsoft.Network/loadBalancers/{lb_name}");
+        let lb = b.managed("azure.lb", "api", lb_name.clone(), Network, &[PrivateEndpoint], json!({
+            "name": lb_name,
             "location": location,
             "sku": { "name": "Standard" },
+            // Read by the provider: the backend is this private endpoint's address.
+            "apiServerEndpoint": format!("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/privateEndpoints/kube-apiserver", az.subscription_id, reference(&aks, "nodeResourceGroup")),
             "properties": {
                 "frontendIPConfigurations": [{ "name": "api", "properties": { "subnet": { "id": nodes_subnet }, "privateIPAllocationMethod": "Dynamic" } }],
-                "backendAddressPools": [{ "name": "apiserver", "properties": { "loadBalancerBackendAddresses": [{ "name": "apiserver", "properties": { "ipAddress": r(&aks, "privateEndpointIp"), "virtualNetwork": { "id": vnet_id } } }] } }],
-                "loadBalancingRules": [{ "name": "https", "properties": { "protocol": "Tcp", "frontendPort": 443, "backendPort": 443 } }]
+                "backendAddressPools": [{ "name": "apiserver", "properties": { "loadBalancerBackendAddresses": [{ "name": "apiserver", "properties": { "virtualNetwork": { "id": vnet_id } } }] } }],
+                "probes": [{ "name": "apiserver", "properties": { "protocol": "Tcp", "port": 443, "intervalInSeconds": 5, "numberOfProbes": 2 } }],
+                "loadBalancingRules": [{ "name": "https", "properties": {
+                    "protocol": "Tcp", "frontendPort": 443, "backendPort": 443,
+                    "frontendIPConfiguration": { "id": format!("{lb_id}/frontendIPConfigurations/api") },
+                    "backendAddressPool": { "id": format!("{lb_id}/backendAddressPools/apiserver") },
+                    "probe": { "id": format!("{lb_id}/probes/apiserver") }
+                } }]
             },
-            "tags": b.tags(PrivateConnection),
+            "tags": b.tags(Network),
         }));
-        b.managed("azure.private_link_service", "api", format!("{prefix}-api"), PrivateConnection, &[OutboundOnly, PrivateEndpoint], json!({
+        b.managed("azure.private_link_service", "api", format!("{prefix}-api"), Network, &[OutboundOnly, PrivateEndpoint], json!({
             "name": format!("{prefix}-api"),
             "location": location,
             "properties": {
-                "loadBalancerFrontendIpConfigurations": [{ "id": r(&lb, "frontendIPConfigurations.0.id") }],
+                "loadBalancerFrontendIpConfigurations": [{ "id": format!("{}/frontendIPConfigurations/api", reference(&lb, "id")) }],
                 "ipConfigurations": [{ "name": "nat", "properties": { "subnet": { "id": link_subnet }, "privateIPAllocationMethod": "Dynamic", "primary": true } }],
                 "visibility": { "subscriptions": [union_sub] },
                 "autoApproval": { "subscriptions": [union_sub] }
             },
-            "tags": b.tags(PrivateConnection),
+            "tags": b.tags(Network),
         }));
     }
+}
+
+/// ARM's `identity` block for one user-assigned identity (a map keyed by the identity's id).
+fn user_assigned(identity: &str) -> Value {
+    let mut ids = serde_json::Map::new();
+    ids.insert(reference(identity, "id"), json!({}));
+    json!({ "type": "UserAssigned", "userAssignedIdentities": ids })
 }
 
 /// An ABAC condition that limits Storage Blob Data Contributor to blobs under `<ns>/`:

@@ -1,0 +1,39 @@
+//! The Blob service, only to count what a container holds before it may be deleted
+//! (ARM does not list blobs). List Blobs, page by page:
+//! <https://learn.microsoft.com/rest/api/storageservices/list-blobs>.
+
+use anyhow::{bail, Result};
+use azure_core::http::Method;
+
+use super::provider::AzureProvider;
+use crate::state::ResourceState;
+
+/// The Blob service version the request is written for.
+const X_MS_VERSION: &str = "2023-11-03";
+
+pub async fn count(p: &AzureProvider, container: &ResourceState) -> Result<u64> {
+    let account = container.settings.get("storageAccount").and_then(|v| v.as_str()).unwrap_or_default();
+    let base = p.endpoints.blob.replace("{account}", account);
+    let mut total = 0;
+    let mut marker = String::new();
+    loop {
+        let url = format!("{}/{}?restype=container&comp=list&maxresults=5000{}", base.trim_end_matches('/'), container.name, if marker.is_empty() { String::new() } else { format!("&marker={marker}") });
+        let reply = p.call("Blob List Blobs", false, || p.blob.send(Method::Get, &url, None, &[("x-ms-version", X_MS_VERSION)])).await?;
+        match reply.status {
+            200 => {}
+            404 => return Ok(total),
+            s => bail!("listing the blobs of {account}/{}: HTTP {s}: {}", container.name, reply.text.chars().take(300).collect::<String>()),
+        }
+        total += reply.text.matches("<Blob>").count() as u64;
+        marker = between(&reply.text, "<NextMarker>", "</NextMarker>").unwrap_or_default().to_string();
+        if marker.is_empty() {
+            return Ok(total);
+        }
+    }
+}
+
+fn between<'a>(s: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let start = s.find(open)? + open.len();
+    let end = s[start..].find(close)? + start;
+    Some(&s[start..end])
+}

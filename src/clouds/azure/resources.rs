@@ -1,0 +1,295 @@
+//! The ARM resources of a data plane, one row per kind: where it lives (its resource id),
+//! the pinned stable api-version, and which plan keys only address it. ARM's contract is
+//! the same for every kind — PUT is create-or-update, GET reads, DELETE deletes, long
+//! operations are followed (arm.rs) — so the kinds share one implementation here; what
+//! differs by kind is data, plus a few documented exceptions (keys, vaults, the load
+//! balancer's backend).
+
+use anyhow::{anyhow, bail, Result};
+use azure_core::http::Method;
+use serde_json::{json, Map, Value};
+
+use super::arm::{self, Done};
+use super::provider::AzureProvider;
+use crate::clouds::live::project;
+use crate::exec::Observed;
+use crate::plan::{Mode, Resource};
+use crate::state::ResourceState;
+
+/// The ARM api-version of each kind: stable versions, pinned so that a field means what it
+/// meant when this was written. (Diagnostic settings have no stable version newer than
+/// 2016-09-01, which cannot address a subscription: 2021-05-01-preview is the one the
+/// Azure CLI and Terraform use.)
+pub fn api_version(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "resource_group" => "2022-09-01",
+        "key_vault" | "key_vault_key" => "2023-07-01",
+        "user_assigned_identity" | "federated_identity_credential" => "2023-01-31",
+        "role_assignment" | "role_definition" => "2022-04-01",
+        "disk_encryption_set" => "2023-04-02",
+        "virtual_network" | "subnet" | "public_ip" | "nat_gateway" | "network_security_group" | "lb" | "private_link_service" | "network_watcher_flow_log" | "private_endpoint" => "2024-05-01",
+        "storage_account" | "storage_container" => "2023-05-01",
+        "log_analytics_workspace" => "2022-10-01",
+        "monitor_diagnostic_setting" => "2021-05-01-preview",
+        "kubernetes_cluster" | "kubernetes_cluster_node_pool" => "2024-09-01",
+        _ => return None,
+    })
+}
+
+/// Plan keys that say where a resource is (they become its id) and are not sent.
+const ADDRESSING: &[&str] = &["name", "resourceGroup", "vault", "virtualNetwork", "storageAccount", "cluster", "scope", "apiServerEndpoint"];
+
+/// Kinds whose plan key `identity` names the parent identity (not ARM's `identity` block).
+fn addressing(kind: &str) -> Vec<&'static str> {
+    let mut keys = ADDRESSING.to_vec();
+    if kind == "federated_identity_credential" {
+        keys.push("identity");
+    }
+    keys
+}
+
+/// The resource id a plan resource has (or will have).
+pub fn id_of(p: &AzureProvider, kind: &str, name: &str, s: &Value) -> Result<String> {
+    let get = |k: &str| s.get(k).and_then(Value::as_str).unwrap_or_default();
+    if let Some(id) = s.get("id").and_then(Value::as_str) {
+        return Ok(id.to_string());
+    }
+    let sub = format!("/subscriptions/{}", p.subscription);
+    let rg = format!("{sub}/resourceGroups/{}", if get("resourceGroup").is_empty() { p.resource_group.as_str() } else { get("resourceGroup") });
+    let name = if get("name").is_empty() { name } else { get("name") };
+    let in_rg = |t: &str| format!("{rg}/providers/{t}/{name}");
+    Ok(match kind {
+        "resource_group" => format!("{sub}/resourceGroups/{name}"),
+        "key_vault" => in_rg("Microsoft.KeyVault/vaults"),
+        "key_vault_key" => format!("{rg}/providers/Microsoft.KeyVault/vaults/{}/keys/{name}", get("vault")),
+        "user_assigned_identity" => in_rg("Microsoft.ManagedIdentity/userAssignedIdentities"),
+        "federated_identity_credential" => format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}/federatedIdentityCredentials/{name}", get("identity")),
+        "role_assignment" => format!("{}/providers/Microsoft.Authorization/roleAssignments/{}", get("scope"), p.guid(name)),
+        "role_definition" => format!("{}/providers/Microsoft.Authorization/roleDefinitions/{}", get("scope"), p.guid(name)),
+        "disk_encryption_set" => in_rg("Microsoft.Compute/diskEncryptionSets"),
+        "virtual_network" => in_rg("Microsoft.Network/virtualNetworks"),
+        "subnet" if name.starts_with('/') => name.to_string(),
+        "subnet" => {
+            let vnet = get("virtualNetwork");
+            let vnet = if vnet.starts_with('/') { vnet.to_string() } else { format!("{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}") };
+            format!("{vnet}/subnets/{name}")
+        }
+        "public_ip" => in_rg("Microsoft.Network/publicIPAddresses"),
+        "nat_gateway" => in_rg("Microsoft.Network/natGateways"),
+        "network_security_group" => in_rg("Microsoft.Network/networkSecurityGroups"),
+        "lb" => in_rg("Microsoft.Network/loadBalancers"),
+        "private_link_service" => in_rg("Microsoft.Network/privateLinkServices"),
+        // Network Watcher is one per region, made by Azure in NetworkWatcherRG when the
+        // first virtual network of the region is (Network Watcher overview).
+        "network_watcher_flow_log" => format!("{sub}/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/NetworkWatcher_{}/flowLogs/{name}", get("location")),
+        "storage_account" => in_rg("Microsoft.Storage/storageAccounts"),
+        "storage_container" => format!("{rg}/providers/Microsoft.Storage/storageAccounts/{}/blobServices/default/containers/{name}", get("storageAccount")),
+        "log_analytics_workspace" => in_rg("Microsoft.OperationalInsights/workspaces"),
+        "monitor_diagnostic_setting" => format!("{}/providers/Microsoft.Insights/diagnosticSettings/{name}", get("scope")),
+        "kubernetes_cluster" => in_rg("Microsoft.ContainerService/managedClusters"),
+        "kubernetes_cluster_node_pool" => format!("{rg}/providers/Microsoft.ContainerService/managedClusters/{}/agentPools/{name}", get("cluster")),
+        other => bail!("the Azure provider does not know `{other}`"),
+    })
+}
+
+/// The request body: the plan's settings without the keys that only address the resource.
+fn body_of(kind: &str, s: &Value) -> Value {
+    let mut b = s.as_object().cloned().unwrap_or_default();
+    for k in addressing(kind) {
+        b.remove(k);
+    }
+    Value::Object(b)
+}
+
+/// The attributes other resources refer to, where ARM puts them.
+const OUTPUTS: &[(&str, &str)] = &[
+    ("principalId", "/properties/principalId"),
+    ("clientId", "/properties/clientId"),
+    ("tenantId", "/properties/tenantId"),
+    ("keyUri", "/properties/keyUri"),
+    ("keyUriWithVersion", "/properties/keyUriWithVersion"),
+    ("vaultUri", "/properties/vaultUri"),
+    ("oidcIssuerProfile.issuerURL", "/properties/oidcIssuerProfile/issuerURL"),
+    ("nodeResourceGroup", "/properties/nodeResourceGroup"),
+    ("privateFQDN", "/properties/privateFQDN"),
+    ("customerId", "/properties/customerId"),
+    ("blobEndpoint", "/properties/primaryEndpoints/blob"),
+];
+
+/// What was read, in the plan's shape: the addressing keys as the plan wrote them, the rest
+/// as ARM says (only the keys the plan sets are compared).
+fn observed(kind: &str, id: &str, live: &Value, desired: &Value) -> Observed {
+    let mut outputs = Map::new();
+    outputs.insert("id".into(), json!(live.get("id").and_then(Value::as_str).unwrap_or(id)));
+    outputs.insert("name".into(), live.get("name").cloned().unwrap_or_else(|| json!(id.rsplit('/').next().unwrap_or_default())));
+    for (attribute, pointer) in OUTPUTS {
+        if let Some(v) = live.pointer(pointer).filter(|v| !v.is_null()) {
+            outputs.insert((*attribute).into(), v.clone());
+        }
+    }
+    let mut shaped = live.clone();
+    if let (Some(m), Some(d)) = (shaped.as_object_mut(), desired.as_object()) {
+        for k in addressing(kind) {
+            if let Some(v) = d.get(k) {
+                m.insert(k.to_string(), v.clone());
+            }
+        }
+    }
+    Observed { id: id.to_string(), outputs, settings: project(&shaped, desired, desired, &write_only(kind)) }
+}
+
+/// Sent, never returned (or returned in another form): taken as desired.
+fn write_only(kind: &str) -> Vec<&'static str> {
+    match kind {
+        // The vault's key is created once; ARM returns the key's current attributes.
+        "key_vault_key" => vec!["/properties/rotationPolicy", "/properties/keyOps"],
+        _ => vec![],
+    }
+}
+
+/// Refuses what carries our fixed name but was made for another data plane (or by hand):
+/// unionctl never takes over what it did not create.
+fn check_ours(p: &AzureProvider, r: &Resource, id: &str, live: &Value, adopt: bool) -> Result<()> {
+    let Some(wanted) = r.settings.get("tags").and_then(Value::as_object) else { return Ok(()) };
+    let tag = crate::plan::builder::TAG_DATA_PLANE;
+    let theirs = live.pointer("/tags").and_then(|t| t.get(tag)).and_then(Value::as_str);
+    match theirs {
+        Some(dp) if dp == p.data_plane => Ok(()),
+        None if adopt => Ok(()),
+        other => Err(crate::error::UserError::new(format!(
+            "{id} exists but was not created for data plane `{}` (its {tag} tag is {})",
+            p.data_plane,
+            other.map_or("missing".to_string(), |v| format!("{v:?}"))
+        ))
+        .hint(if wanted.is_empty() { "rename or remove it" } else { "rename it in the profile, or remove the existing one" })
+        .into()),
+    }
+}
+
+pub async fn read(p: &AzureProvider, r: &Resource, d: &Value, adopt: bool) -> Result<Option<Observed>> {
+    let kind = r.type_name();
+    let id = id_of(p, kind, &r.name, d)?;
+    let Some(live) = get(p, kind, &id).await? else { return Ok(None) };
+    if r.mode == Mode::Data {
+        // What the checks of an existing resource need: all of it.
+        let mut o = observed(kind, &id, &live, d);
+        o.settings = live.clone();
+        if let (Some(m), Some(dm)) = (o.settings.as_object_mut(), d.as_object()) {
+            for (k, v) in dm {
+                m.entry(k.clone()).or_insert(v.clone());
+            }
+        }
+        return Ok(Some(o));
+    }
+    check_ours(p, r, &id, &live, adopt)?;
+    Ok(Some(observed(kind, &id, &live, d)))
+}
+
+pub async fn get(p: &AzureProvider, kind: &str, id: &str) -> Result<Option<Value>> {
+    let api = api_version(kind).ok_or_else(|| anyhow!("no api-version for `{kind}`"))?;
+    let url = p.arm_url(id, api);
+    let reply = p.call(&format!("GET {kind}"), false, || p.arm.send(Method::Get, &url, None, &[])).await?;
+    match reply.status {
+        200 => Ok(Some(reply.json)),
+        404 => Ok(None),
+        _ => Err(reply.error(&format!("reading {id}")).into()),
+    }
+}
+
+/// PUT (create or update: ARM's PUT is idempotent by name), then follow the operation to
+/// its end and read the result.
+pub async fn put(p: &AzureProvider, r: &Resource, d: &Value) -> Result<Observed> {
+    let kind = r.type_name();
+    let id = id_of(p, kind, &r.name, d)?;
+    let api = api_version(kind).ok_or_else(|| anyhow!("no api-version for `{kind}`"))?;
+    let mut body = body_of(kind, d);
+    if kind == "lb" {
+        fill_api_server_address(p, d, &mut body).await?;
+    }
+    // One write at a time where Azure allows only one: a cluster and its agent pools run
+    // one operation at a time; federated credentials of one identity are written one by one.
+    let _serial = match kind {
+        "kubernetes_cluster" | "kubernetes_cluster_node_pool" => Some(p.cluster_lock.lock().await),
+        "federated_identity_credential" => Some(p.credential_lock.lock().await),
+        _ => None,
+    };
+    let url = p.arm_url(&id, api);
+    let mut recovered = false;
+    loop {
+        let reply = p.call(&format!("PUT {kind}"), true, || p.arm.send(Method::Put, &url, Some(&body), &[])).await?;
+        if !reply.ok() {
+            let e = reply.error(&format!("writing {id}"));
+            // A vault deleted earlier stays soft-deleted (purge protection): recover it
+            // under the same name instead of failing (Key Vault soft-delete overview).
+            if kind == "key_vault" && e.is(409) && !recovered && e.message.to_ascii_lowercase().contains("deleted") {
+                body["properties"]["createMode"] = json!("recover");
+                recovered = true;
+                continue;
+            }
+            return Err(e.into());
+        }
+        match arm::wait(&p.arm, &reply, p.wait_timeout).await? {
+            Done::Succeeded => {}
+            Done::Failed(why) => bail!("{id}: the operation failed: {why}"),
+        }
+        break;
+    }
+    let live = wait_provisioned(p, kind, &id).await?;
+    Ok(observed(kind, &id, &live, d))
+}
+
+/// Reads until `provisioningState` is terminal (a PUT answered 200/201 without an
+/// operation header may still be provisioning).
+async fn wait_provisioned(p: &AzureProvider, kind: &str, id: &str) -> Result<Value> {
+    let started = std::time::Instant::now();
+    loop {
+        let live = get(p, kind, id).await?.ok_or_else(|| anyhow!("{id} is not there after it was written"))?;
+        match live.pointer("/properties/provisioningState").and_then(Value::as_str) {
+            None | Some("Succeeded") => return Ok(live),
+            Some("Failed") | Some("Canceled") => bail!("{id}: provisioning ended {}", live["properties"]["provisioningState"]),
+            Some(_) if started.elapsed() > p.wait_timeout => bail!("{id} is still provisioning after {} s", p.wait_timeout.as_secs()),
+            Some(_) => tokio::time::sleep(std::time::Duration::from_secs(2)).await,
+        }
+    }
+}
+
+pub async fn delete(p: &AzureProvider, r: &ResourceState) -> Result<()> {
+    let kind = r.type_name();
+    if kind == "key_vault_key" {
+        // ARM has no delete for keys (only Key Vault's data plane does): the key goes with
+        // its vault, recoverable for the vault's soft-delete retention.
+        return Ok(());
+    }
+    let id = if r.id.starts_with('/') { r.id.clone() } else { id_of(p, kind, &r.name, &r.settings)? };
+    let api = api_version(kind).ok_or_else(|| anyhow!("no api-version for `{kind}`"))?;
+    let _serial = match kind {
+        "kubernetes_cluster" | "kubernetes_cluster_node_pool" => Some(p.cluster_lock.lock().await),
+        "federated_identity_credential" => Some(p.credential_lock.lock().await),
+        _ => None,
+    };
+    let url = p.arm_url(&id, api);
+    let reply = p.call(&format!("DELETE {kind}"), true, || p.arm.send(Method::Delete, &url, None, &[])).await?;
+    match reply.status {
+        404 | 204 => Ok(()),
+        s if (200..300).contains(&s) => match arm::wait(&p.arm, &reply, p.wait_timeout).await? {
+            Done::Succeeded => Ok(()),
+            Done::Failed(why) => bail!("{id}: the delete failed: {why}"),
+        },
+        _ => Err(reply.error(&format!("deleting {id}")).into()),
+    }
+}
+
+/// The load balancer's one backend is the API server's private address: the private
+/// endpoint AKS made for it in the nodes' resource group (`kube-apiserver`).
+async fn fill_api_server_address(p: &AzureProvider, d: &Value, body: &mut Value) -> Result<()> {
+    let Some(endpoint) = d.get("apiServerEndpoint").and_then(Value::as_str) else { return Ok(()) };
+    let pe = get(p, "private_endpoint", endpoint).await?.ok_or_else(|| anyhow!("the cluster's API server endpoint {endpoint} does not exist (is the cluster private?)"))?;
+    let ip = pe
+        .pointer("/properties/customDnsConfigs/0/ipAddresses/0")
+        .and_then(Value::as_str)
+        .ok_or_else(|| anyhow!("{endpoint} has no private address yet"))?;
+    if let Some(addresses) = body.pointer_mut("/properties/backendAddressPools/0/properties/loadBalancerBackendAddresses/0/properties") {
+        addresses["ipAddress"] = json!(ip);
+    }
+    Ok(())
+}
