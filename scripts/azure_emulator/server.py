@@ -233,7 +233,7 @@ def v_rg(st, rid, body, old):
 
 
 # https://learn.microsoft.com/rest/api/keyvault/keyvault/vaults/create-or-update
-@kind("Microsoft.KeyVault/vaults", ["2022-07-01", "2023-07-01"])
+@kind("Microsoft.KeyVault/vaults", ["2022-07-01", "2023-07-01"], delete="sync")
 def v_vault(st, rid, body, old):
     name = rid.rsplit("/", 1)[1]
     p = props(body)
@@ -490,6 +490,12 @@ def v_pls(st, rid, body, old):
 @kind("Microsoft.Network/privateEndpoints", ["2023-09-01", "2024-05-01"])
 def v_pe(st, rid, body, old):
     raise arm_error(403, "AuthorizationFailed", "private endpoints are not written by unionctl")
+
+
+# Made by Azure, read only here (https://learn.microsoft.com/rest/api/network-watcher/network-watchers/get).
+@kind("Microsoft.Network/networkWatchers", ["2023-09-01", "2024-05-01"])
+def v_watcher(st, rid, body, old):
+    raise arm_error(403, "AuthorizationFailed", "Network Watcher is made by Azure with the region's first virtual network")
 
 
 # https://learn.microsoft.com/rest/api/network-watcher/flow-logs/create-or-update

@@ -69,7 +69,9 @@ macro_rules! cloud_plan {
                 invariants::check_plan(c, resources)
             }
             fn forces_replacement(&self, kind: &str, path: &str) -> bool {
-                plan::REPLACE.iter().any(|(k, p)| *k == kind && path.starts_with(p))
+                // A rule names a setting and everything under it, never a longer name
+                // (`/enablePrivateCluster` is not `/enablePrivateClusterPublicFQDN`).
+                plan::REPLACE.iter().any(|(k, p)| *k == kind && (path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/'))))
             }
             fn retains(&self, kind: &str) -> Option<&'static str> {
                 plan::retains(kind)

@@ -123,6 +123,11 @@ impl<'p> Builder<'p> {
         address
     }
 
+    /// The addresses of the managed resources added so far.
+    pub fn managed_addresses(&self) -> Vec<String> {
+        self.resources.iter().filter(|r| r.mode == Mode::Managed).map(|r| r.address.clone()).collect()
+    }
+
     /// Orders `address` after `after` without a reference between them.
     pub fn order_after(&mut self, address: &str, after: &str) {
         if let Some(r) = self.resources.iter_mut().find(|r| r.address == address) {

@@ -538,6 +538,19 @@ pub fn build(b: &mut Builder<'_>) {
             "tags": b.tags(Network),
         }));
     }
+    after_resource_group(b, &rg);
+}
+
+/// Everything ARM keeps in the data plane's resource group waits for the group, whether or
+/// not its settings name it (Graph objects, subscription-wide settings and the region's
+/// Network Watcher live elsewhere).
+fn after_resource_group(b: &mut Builder<'_>, rg: &str) {
+    const ELSEWHERE: &[&str] = &["azure.resource_group.", "azure.application.", "azure.service_principal.", "azure.federated_identity_credential.unionai", "azure.monitor_diagnostic_setting.activity_log", "azure.network_watcher_flow_log."];
+    for address in b.managed_addresses() {
+        if !ELSEWHERE.iter().any(|e| address.starts_with(e)) {
+            b.order_after(&address, rg);
+        }
+    }
 }
 
 /// ARM's `identity` block for one user-assigned identity (a map keyed by the identity's id).
