@@ -69,9 +69,7 @@ pub fn run(args: ApplyArgs, settings: &Settings) -> Result<ExitStatus> {
         // The steps: the customer's resources, Union.ai's, then the customer's that refer
         // to Union.ai's (BYOC: e.g. a workload identity's trust in the cluster's issuer).
         let late: BTreeSet<String> = graph::after_union(&plan.resources).into_iter().map(String::from).collect();
-        let ready = |a: &str| -> bool {
-            plan.resource(a).is_some_and(|r| r.depends_on.iter().all(|d| plan.resource(d).is_none_or(|x| x.stage != Party::Union) || state.resources.get(d).is_some_and(|s| !s.pending)))
-        };
+        let ready = |a: &str| ready_now(&plan, &state, &late, a);
         let runs: Vec<(Party, BTreeSet<String>)> = {
             let of_stage = |stage: Party, pick: &dyn Fn(&str) -> bool| -> BTreeSet<String> {
                 plan.resource_changes.iter().filter(|c| c.stage == stage && pick(&c.address)).map(|c| c.address.clone()).collect()
@@ -204,4 +202,16 @@ fn same_changes(saved: &Plan, fresh: &Plan, file: &Path) -> Result<()> {
         .into());
     }
     Ok(())
+}
+
+/// Whether a late customer resource can be applied now (`--stage customer` alone): every
+/// Union.ai resource it depends on, directly or through other late resources, is applied.
+fn ready_now(plan: &crate::plan::Plan, state: &crate::state::State, late: &BTreeSet<String>, address: &str) -> bool {
+    plan.resource(address).is_some_and(|r| {
+        r.depends_on.iter().all(|d| match plan.resource(d) {
+            Some(x) if x.stage == Party::Union => state.resources.get(d).is_some_and(|s| !s.pending),
+            Some(_) if late.contains(d) => ready_now(plan, state, late, d),
+            _ => true,
+        })
+    })
 }

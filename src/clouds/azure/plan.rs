@@ -42,6 +42,7 @@ pub const ADMIN_ACTIONS: &[&str] = &[
     "Microsoft.Network/virtualNetworks/subnets/join/action",
     // Reads of the customer's pieces the cluster is built on, checked before the union
     // stage builds on them (metadata only: no key operation).
+    "Microsoft.Resources/subscriptions/resourceGroups/read",
     "Microsoft.Compute/diskEncryptionSets/read",
     "Microsoft.KeyVault/vaults/keys/read",
 ];
