@@ -22,6 +22,11 @@ pub async fn count(p: &AzureProvider, container: &ResourceState) -> Result<u64> 
         match reply.status {
             200 => {}
             404 => return Ok(total),
+            403 => {
+                return Err(crate::error::UserError::new(format!("cannot count the blobs of {account}/{}: listing them needs a data role", container.name))
+                    .hint("grant your identity Storage Blob Data Reader on the storage account (Owner holds no data actions), then run again")
+                    .into())
+            }
             s => bail!("listing the blobs of {account}/{}: HTTP {s}: {}", container.name, reply.text.chars().take(300).collect::<String>()),
         }
         total += reply.text.matches("<Blob>").count() as u64;
