@@ -128,6 +128,28 @@ impl Server {
         self.arm().into_iter().find(|(i, _)| i.eq_ignore_ascii_case(id)).map(|(_, b)| b).unwrap_or_else(|| panic!("{id} does not exist"))
     }
 
+    /// Writes a resource as the customer would by hand (client secret, ARM PUT), waiting
+    /// until it is provisioned.
+    fn customer_put(&self, id: &str, api: &str, body: Value) {
+        let get = |k: &str| self.env.iter().find(|(n, _)| n == k).unwrap().1.clone();
+        let form = [("grant_type", "client_credentials".to_string()), ("client_id", get("AZURE_CLIENT_ID")), ("client_secret", get("AZURE_CLIENT_SECRET")), ("scope", "https://management.azure.com/.default".to_string())];
+        let url = format!("{}{id}?api-version={api}", self.base);
+        self.rt.block_on(async {
+            let token: Value = self.http.post(format!("{}/{}/oauth2/v2.0/token", self.base, get("AZURE_TENANT_ID"))).form(&form).send().await.unwrap().json().await.unwrap();
+            let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+            let resp = self.http.put(&url).header("authorization", &bearer).json(&body).send().await.unwrap();
+            assert!(resp.status().is_success(), "PUT {id}: {}", resp.text().await.unwrap_or_default());
+            for _ in 0..30 {
+                let now: Value = self.http.get(&url).header("authorization", &bearer).send().await.unwrap().json().await.unwrap();
+                if now["properties"]["provisioningState"] == "Succeeded" {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            panic!("{id} was not provisioned");
+        });
+    }
+
     fn requests(&self) -> Vec<Value> {
         std::fs::read_to_string(&self.record).unwrap_or_default().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
     }
@@ -382,6 +404,41 @@ fn union_stage_signs_in_only_as_union_and_never_changes_customer_resources() {
     server.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "customer", "--auto-approve"]).assert().success();
     server.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "union", "--auto-approve"]).assert().success();
     server.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+}
+
+/// A key the profile names as existing is looked up (its vault among the subscription's)
+/// and read before anything changes: a missing one refuses the apply, naming it; a present
+/// one is read, not created, and the data plane is encrypted with it.
+#[test]
+fn an_existing_key_is_read_before_anything_changes() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let uses = |key: &str| {
+        let text = std::fs::read_to_string("profiles/azure-self-managed.yaml").unwrap().replace("encryption: { key: create }", &format!("encryption: {{ key: \"{key}\" }}"));
+        let p = dir.path().join("existing-key.yaml");
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().to_string()
+    };
+    let key = "https://team-kv.vault.azure.net/keys/platform";
+    server
+        .unionctl()
+        .args(["apply", "--model", "self-managed", "-f", &uses(key), "--auto-approve"])
+        .assert()
+        .code(1)
+        .stderr(contains(format!("({key}) does not exist")));
+    assert!(server.arm().iter().all(|(id, _)| !id.starts_with(RG)), "nothing was created");
+
+    // The team's vault and key, in a resource group of their own.
+    let team = "/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/team-keys";
+    server.customer_put(team, "2022-09-01", json!({ "location": "eastus2" }));
+    server.customer_put(&format!("{team}/providers/Microsoft.KeyVault/vaults/team-kv"), "2023-07-01", json!({ "location": "eastus2", "properties": { "tenantId": "55555555-6666-4777-8888-999999999999", "sku": { "family": "A", "name": "premium" }, "enablePurgeProtection": true } }));
+    server.customer_put(&format!("{team}/providers/Microsoft.KeyVault/vaults/team-kv/keys/platform"), "2023-07-01", json!({ "properties": { "kty": "RSA", "keySize": 3072 } }));
+    let applied = server.unionctl().args(["apply", "--model", "self-managed", "-f", &uses(key), "--auto-approve"]).assert().success();
+    assert!(!stderr_of(&applied).contains("unverified"), "{}", stderr_of(&applied));
+    let version = server.body(&format!("{team}/providers/Microsoft.KeyVault/vaults/team-kv/keys/platform"))["properties"]["keyUriWithVersion"].clone();
+    let cluster = server.body(&cluster_id());
+    assert_eq!(cluster["properties"]["securityProfile"]["azureKeyVaultKms"]["keyId"], version);
+    server.unionctl().args(["verify", "-f", &uses(key)]).assert().success();
 }
 
 /// Kill -9 at several points of an apply; every re-run resumes; the end state has exactly

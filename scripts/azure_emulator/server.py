@@ -77,6 +77,12 @@ def arm_type(path):
     return "/".join([tail[0]] + tail[1::2])
 
 
+def is_collection(path):
+    """A list URL (`…/providers/Microsoft.KeyVault/vaults`) rather than one resource's."""
+    i = path.lower().rfind("/providers/")
+    return i >= 0 and len(path[i + len("/providers/"):].split("/")) % 2 == 0
+
+
 def parent_of(rid):
     """The id a resource lives in: its parent resource, the scope of an extension resource,
     the resource group of a top-level one."""
@@ -799,6 +805,11 @@ class App:
             rg = rg_of(path)
             if rg and t != "Microsoft.Resources/resourceGroups" and not st.exists(rg):
                 raise arm_error(404, "ResourceGroupNotFound", f"Resource group '{rg.rsplit('/', 1)[1]}' could not be found.")
+            if method == "GET" and is_collection(path):
+                # List (e.g. Vaults - List By Subscription): every resource of the type under the scope.
+                scope = path[: path.lower().rindex("/providers/")].lower()
+                return Reply(200, {"value": [e["body"] for e in st.arm.values()
+                                             if arm_type(e["id"]).lower() == t.lower() and e["id"].lower().startswith(scope + "/")]})
             if method == "GET":
                 b = st.get(path)
                 if b is None:

@@ -152,7 +152,7 @@ impl ApiError {
         self.is(409)
             && matches!(
                 self.code.as_str(),
-                "OperationNotAllowed" | "AnotherOperationInProgress" | "ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity" | "RetryableError" | "Conflict"
+                "OperationNotAllowed" | "AnotherOperationInProgress" | "ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity" | "RetryableError"
             )
     }
 }

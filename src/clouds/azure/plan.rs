@@ -114,7 +114,9 @@ pub fn build(b: &mut Builder<'_>) {
     // Keys (customer): Key Vault with purge protection and RBAC, a rotating key, and the
     // identities that use it (storage CMK, AKS KMS, disk encryption set).
     let vault_name = names::azure_key_vault(p);
-    let key: Option<Value> = match p.spec.storage.encryption.key.as_str() {
+    // The key, as its users name it: its versioned URI, its vault (URI and resource id) and
+    // its name. An existing key's come from reading it (its vault is found by name).
+    let key: Option<CustomerKey> = match p.spec.storage.encryption.key.as_str() {
         "none" => None,
         "create" => {
             let vault = b.managed("azure.key_vault", "main", vault_name.clone(), Storage, &[EncryptionAtRest], json!({
@@ -145,11 +147,11 @@ pub fn build(b: &mut Builder<'_>) {
                 },
                 "tags": b.tags(Storage),
             }));
-            Some(r(&key, "keyUriWithVersion"))
+            Some(CustomerKey::of(&key))
         }
         existing => {
             let k = b.data("azure.key_vault_key", "existing", existing, Storage, json!({ "kid": existing }));
-            Some(r(&k, "keyUriWithVersion"))
+            Some(CustomerKey::of(&k))
         }
     };
     let cmk_identity = b.managed("azure.user_assigned_identity", "cmk", format!("{prefix}-cmk"), Storage, &[EncryptionAtRest], json!({
@@ -159,8 +161,8 @@ pub fn build(b: &mut Builder<'_>) {
         "name": format!("{prefix}-aks"), "location": location, "resourceGroup": r(&rg, "name"), "tags": b.tags(Account),
     }));
     let mut disk_set: Option<String> = None;
-    if key.is_some() {
-        let vault_scope = format!("{rg_id}/providers/Microsoft.KeyVault/vaults/{vault_name}");
+    if let Some(k) = &key {
+        let vault_scope = k.vault_id.clone();
         for (name, principal, role) in [
             ("cmk_crypto", &cmk_identity, KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER),
             ("aks_kms", &aks_identity, KEY_VAULT_CRYPTO_USER),
@@ -178,7 +180,7 @@ pub fn build(b: &mut Builder<'_>) {
             "name": format!("{prefix}-disks"),
             "location": location,
             "identity": user_assigned(&cmk_identity),
-            "properties": { "activeKey": { "keyUrl": key }, "encryptionType": "EncryptionAtRestWithCustomerKey", "rotationToLatestKeyVersionEnabled": true },
+            "properties": { "activeKey": { "keyUrl": k.uri }, "encryptionType": "EncryptionAtRestWithCustomerKey", "rotationToLatestKeyVersionEnabled": true },
             "tags": b.tags(Storage),
         })));
     }
@@ -264,7 +266,9 @@ pub fn build(b: &mut Builder<'_>) {
     let encryption = match &key {
         Some(k) => json!({
             "keySource": "Microsoft.Keyvault",
-            "keyvaultproperties": { "keyvaulturi": format!("https://{vault_name}.vault.azure.net"), "keyname": format!("{prefix}-cmk"), "keyReference": k },
+            // No key version: the account follows the key's rotation (Storage: customer-managed
+            // keys, automatic version update).
+            "keyvaultproperties": { "keyvaulturi": k.vault_uri, "keyname": k.name },
             "identity": { "userAssignedIdentity": r(&cmk_identity, "id") },
             "requireInfrastructureEncryption": true,
             "services": { "blob": { "enabled": true, "keyType": "Account" } }
@@ -396,7 +400,7 @@ pub fn build(b: &mut Builder<'_>) {
         "securityProfile": {
             "workloadIdentity": { "enabled": true },
             "azureKeyVaultKms": match &key {
-                Some(k) => json!({ "enabled": true, "keyId": k, "keyVaultNetworkAccess": "Public" }),
+                Some(k) => json!({ "enabled": true, "keyId": k.uri, "keyVaultNetworkAccess": "Public" }),
                 None => json!({ "enabled": false }),
             }
         },
@@ -551,6 +555,20 @@ fn after_resource_group(b: &mut Builder<'_>, rg: &str) {
         if !ELSEWHERE.iter().any(|e| address.starts_with(e)) {
             b.order_after(&address, rg);
         }
+    }
+}
+
+/// A customer-managed key as the resources that use it refer to it.
+struct CustomerKey {
+    uri: Value,
+    vault_uri: Value,
+    vault_id: Value,
+    name: Value,
+}
+
+impl CustomerKey {
+    fn of(address: &str) -> Self {
+        CustomerKey { uri: r(address, "keyUriWithVersion"), vault_uri: r(address, "vaultUri"), vault_id: r(address, "vaultId"), name: r(address, "name") }
     }
 }
 

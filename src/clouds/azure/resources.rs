@@ -127,6 +127,14 @@ fn observed(kind: &str, id: &str, live: &Value, desired: &Value) -> Observed {
             outputs.insert((*attribute).into(), v.clone());
         }
     }
+    if kind == "key_vault_key" {
+        // What a key's users name: its vault's URI (storage encryption) and id (the scope
+        // of the grants to use it).
+        if let Some((vault, _)) = id.split_once("/keys/") {
+            outputs.insert("vaultId".into(), json!(vault));
+            outputs.insert("vaultUri".into(), json!(format!("https://{}.vault.azure.net", vault.rsplit('/').next().unwrap_or_default())));
+        }
+    }
     let mut shaped = live.clone();
     if let (Some(m), Some(d)) = (shaped.as_object_mut(), desired.as_object()) {
         for k in addressing(kind) {
@@ -168,7 +176,13 @@ fn check_ours(p: &AzureProvider, r: &Resource, id: &str, live: &Value, adopt: bo
 
 pub async fn read(p: &AzureProvider, r: &Resource, d: &Value, adopt: bool) -> Result<Option<Observed>> {
     let kind = r.type_name();
-    let id = id_of(p, kind, &r.name, d)?;
+    let id = match d.get("kid").and_then(Value::as_str) {
+        Some(kid) => match existing_key_id(p, kid).await? {
+            Some(id) => id,
+            None => return Ok(None),
+        },
+        None => id_of(p, kind, &r.name, d)?,
+    };
     let Some(live) = get(p, kind, &id).await? else { return Ok(None) };
     if r.mode == Mode::Data {
         // What the checks of an existing resource need: all of it.
@@ -178,11 +192,34 @@ pub async fn read(p: &AzureProvider, r: &Resource, d: &Value, adopt: bool) -> Re
             for (k, v) in dm {
                 m.entry(k.clone()).or_insert(v.clone());
             }
+            // Where it is: the checks of an existing key want its subscription.
+            m.insert("subscriptionId".into(), json!(id.split('/').nth(2).unwrap_or_default()));
         }
         return Ok(Some(o));
     }
     check_ours(p, r, &id, &live, adopt)?;
     Ok(Some(observed(kind, &id, &live, d)))
+}
+
+/// The resource id of an existing key the profile names by its URI
+/// (`https://<vault>.vault.azure.net/keys/<name>[/<version>]`): the vault is found among the
+/// subscription's vaults (Vaults - List By Subscription), since the URI does not say its
+/// resource group.
+async fn existing_key_id(p: &AzureProvider, kid: &str) -> Result<Option<String>> {
+    let rest = kid.strip_prefix("https://").unwrap_or(kid);
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let vault = host.split('.').next().unwrap_or_default();
+    let key = path.strip_prefix("keys/").and_then(|k| k.split('/').next()).unwrap_or_default();
+    if vault.is_empty() || key.is_empty() {
+        bail!("{kid} is not a Key Vault key URI (https://<vault>.vault.azure.net/keys/<name>)");
+    }
+    let url = format!("{}/subscriptions/{}/providers/Microsoft.KeyVault/vaults?api-version={}", p.endpoints.arm, p.subscription, api_version("key_vault").unwrap_or_default());
+    let reply = p.call("GET key_vault list", false, || p.arm.send(Method::Get, &url, None, &[])).await?;
+    if !reply.ok() {
+        return Err(reply.error("listing the subscription's key vaults").into());
+    }
+    let found = reply.json["value"].as_array().into_iter().flatten().find(|v| v["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(vault)));
+    Ok(found.and_then(|v| v["id"].as_str()).map(|id| format!("{id}/keys/{key}")))
 }
 
 pub async fn get(p: &AzureProvider, kind: &str, id: &str) -> Result<Option<Value>> {
