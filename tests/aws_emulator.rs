@@ -470,3 +470,35 @@ fn killed_applies_resume_without_duplicates() {
     emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
     emu.unionctl().args(["verify", "-f", profile]).assert().success();
 }
+
+/// EC2 makes VPCs, subnets, internet gateways, Elastic IPs and route tables without an
+/// idempotency token: a create whose answer is lost, sent again, is a second resource. The
+/// first answer of each is lost here (tests/support/lossy_proxy.py, after the emulator
+/// carried the request out); nothing exists twice, because unionctl sends those creates
+/// once (no SDK retry) and looks the resource up by its address tag before sending again.
+#[test]
+fn lost_answers_to_untokened_creates_make_nothing_twice() {
+    let emu = Emulator::start();
+    let untokened = "CreateVpc,CreateSubnet,CreateInternetGateway,AllocateAddress,CreateRouteTable";
+    let mut proxy = StdCommand::new(python()).arg("tests/support/lossy_proxy.py").arg(&emu.endpoint).arg(untokened).stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(proxy.stdout.take().unwrap()), &mut line).unwrap();
+    let port: u16 = line.trim().trim_start_matches("PORT=").parse().unwrap();
+    let profile = "profiles/aws-self-managed.yaml";
+    let out = emu.process().args(["apply", "--model", "self-managed", "-f", profile, "--auto-approve"]).env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")).output().unwrap();
+    let lost = http(port, "GET", "/_proxy/lost", "").unwrap_or_default();
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for action in untokened.split(',') {
+        assert!(lost.contains(&format!("\"{action}\": 1")), "the answer to {action} was not lost: {lost}");
+    }
+    let loaded = unionctl::profile::load_file(std::path::Path::new(profile)).unwrap();
+    let plan = unionctl::clouds::plan(&loaded.profile, &loaded.digest).unwrap();
+    let inventory = emu.inventory("acme-prod");
+    for kind in ["aws.vpc", "aws.subnet", "aws.internet_gateway", "aws.eip", "aws.route_table"] {
+        let planned = plan.resources.iter().filter(|r| r.kind == kind).count() as u64;
+        assert_eq!(inventory.get(kind).copied().unwrap_or(0), planned, "{kind}: {inventory:?}");
+    }
+    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+}

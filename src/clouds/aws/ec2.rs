@@ -342,11 +342,45 @@ fn permission_sdk(v: &Value, own_group: &str) -> IpPermission {
     b.build()
 }
 
+/// The SDK sends the request once: its own retry would send a create again after an answer
+/// was lost, and EC2 would make a second resource.
+fn once() -> aws_sdk_ec2::config::Builder {
+    aws_sdk_ec2::config::Builder::default().retry_config(aws_smithy_types::retry::RetryConfig::disabled())
+}
+
+/// Creates what EC2 makes without an idempotency token (VPCs, subnets, internet gateways,
+/// Elastic IPs, route tables): tagged with the plan address at creation and sent once by
+/// the SDK; after a failure the create may have happened anyway (an answer lost on the
+/// way back, a 5xx or throttling after the work was done), so the resource is looked up by
+/// its tag before the request is sent again. Returns the resource's id.
+async fn create_untokened<T, E, F, Fut>(p: &AwsProvider, r: &Resource, d: &Value, api: &'static str, mut send: F, id_of: impl Fn(&T) -> String) -> Result<String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>>>,
+    E: std::error::Error + aws_sdk_ec2::error::ProvideErrorMetadata + Send + Sync + 'static,
+{
+    let mut delay = std::time::Duration::from_millis(500);
+    for attempt in 1.. {
+        match p.call(api, send()).await {
+            Ok(out) => return Ok(id_of(&out)),
+            Err(e) if e.transient() && attempt < 6 => {
+                if let Some(found) = read(p, r, d, None, false).await? {
+                    return Ok(found.id);
+                }
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
 pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed> {
     match r.type_name() {
         "vpc" => {
-            let out = p.call("CreateVpc", p.ec2.create_vpc().cidr_block(s(d, "CidrBlock")).tag_specifications(tag_spec(p, r, d, ResourceType::Vpc)).send()).await?;
-            let id = out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string();
+            let send = || p.ec2.create_vpc().cidr_block(s(d, "CidrBlock")).tag_specifications(tag_spec(p, r, d, ResourceType::Vpc)).customize().config_override(once()).send();
+            let id = create_untokened(p, r, d, "CreateVpc", send, |out| out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string()).await?;
             wait_until("the VPC to be available", p.wait_timeout, || async {
                 let o = p.call("DescribeVpcs", p.ec2.describe_vpcs().vpc_ids(&id).send()).await?;
                 Ok(o.vpcs().first().and_then(|v| v.state()).map(|s| s.as_str()) == Some("available"))
@@ -355,25 +389,27 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
             set_vpc_dns(p, &id, d).await?;
         }
         "subnet" => {
-            p.call(
-                    "CreateSubnet",
-                    p.ec2
-                        .create_subnet()
-                        .vpc_id(s(d, "VpcId"))
-                        .cidr_block(s(d, "CidrBlock"))
-                        .availability_zone(s(d, "AvailabilityZone"))
-                        .tag_specifications(tag_spec(p, r, d, ResourceType::Subnet))
-                        .send(),
-                )
-                .await?;
+            let send = || {
+                p.ec2
+                    .create_subnet()
+                    .vpc_id(s(d, "VpcId"))
+                    .cidr_block(s(d, "CidrBlock"))
+                    .availability_zone(s(d, "AvailabilityZone"))
+                    .tag_specifications(tag_spec(p, r, d, ResourceType::Subnet))
+                    .customize()
+                    .config_override(once())
+                    .send()
+            };
+            create_untokened(p, r, d, "CreateSubnet", send, |out| out.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string()).await?;
         }
         "internet_gateway" => {
-            let out = p.call("CreateInternetGateway", p.ec2.create_internet_gateway().tag_specifications(tag_spec(p, r, d, ResourceType::InternetGateway)).send()).await?;
-            let id = out.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string();
+            let send = || p.ec2.create_internet_gateway().tag_specifications(tag_spec(p, r, d, ResourceType::InternetGateway)).customize().config_override(once()).send();
+            let id = create_untokened(p, r, d, "CreateInternetGateway", send, |out| out.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string()).await?;
             p.call("AttachInternetGateway", p.ec2.attach_internet_gateway().internet_gateway_id(&id).vpc_id(s(d, "VpcId")).send()).await?;
         }
         "eip" => {
-            p.call("AllocateAddress", p.ec2.allocate_address().domain(DomainType::Vpc).tag_specifications(tag_spec(p, r, d, ResourceType::ElasticIp)).send()).await?;
+            let send = || p.ec2.allocate_address().domain(DomainType::Vpc).tag_specifications(tag_spec(p, r, d, ResourceType::ElasticIp)).customize().config_override(once()).send();
+            create_untokened(p, r, d, "AllocateAddress", send, |out| out.allocation_id().unwrap_or_default().to_string()).await?;
         }
         "nat_gateway" => {
             let out = p
@@ -399,8 +435,8 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
             .await?;
         }
         "route_table" => {
-            let out = p.call("CreateRouteTable", p.ec2.create_route_table().vpc_id(s(d, "VpcId")).tag_specifications(tag_spec(p, r, d, ResourceType::RouteTable)).send()).await?;
-            let id = out.route_table().and_then(|t| t.route_table_id()).unwrap_or_default().to_string();
+            let send = || p.ec2.create_route_table().vpc_id(s(d, "VpcId")).tag_specifications(tag_spec(p, r, d, ResourceType::RouteTable)).customize().config_override(once()).send();
+            let id = create_untokened(p, r, d, "CreateRouteTable", send, |out| out.route_table().and_then(|t| t.route_table_id()).unwrap_or_default().to_string()).await?;
             put_routes(p, &id, d, &Value::Null).await?;
         }
         "security_group" => {

@@ -160,6 +160,16 @@ impl ApiError {
     pub(super) fn is(&self, codes: &[&str]) -> bool {
         self.code.as_deref().is_some_and(|c| codes.contains(&c))
     }
+
+    /// A failure after which the request may or may not have been carried out: no answer
+    /// (connection reset, timeout, a response that never came), a server error, or
+    /// throttling (AWS's retryable error codes).
+    pub(super) fn transient(&self) -> bool {
+        match self.code.as_deref() {
+            None => true,
+            Some(c) => matches!(c, "InternalError" | "InternalFailure" | "ServiceUnavailable" | "Unavailable" | "RequestLimitExceeded" | "Throttling" | "ThrottlingException" | "RequestTimeout" | "SlowDown"),
+        }
+    }
 }
 
 /// `Ok(None)` for the listed "does not exist" codes.

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""A loopback proxy in front of the AWS emulator that loses answers: for the EC2 actions
+named, the request is passed on (the emulator carries it out) and the answer is never
+delivered — the connection is closed instead, as when a response is lost on the way back.
+Everything else passes through untouched.
+
+    lossy_proxy.py UPSTREAM ACTION[,ACTION...] [TIMES]   # prints PORT=<port>, then serves
+
+Each named action loses its first TIMES answers (default 1). On exit (SIGTERM) nothing is
+left behind; `GET /_proxy/lost` answers how many answers were lost, per action.
+"""
+
+import http.client
+import json
+import sys
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+upstream = urllib.parse.urlsplit(sys.argv[1])
+actions = set(sys.argv[2].split(","))
+times = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+lost = {}
+lock = threading.Lock()
+
+
+class Proxy(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _serve(self):
+        if self.path == "/_proxy/lost":
+            data = json.dumps(lost).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        action = urllib.parse.parse_qs(body.decode(errors="replace")).get("Action", [""])[0]
+        conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=120)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")}
+        conn.request(self.command, self.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        with lock:
+            lose = action in actions and lost.get(action, 0) < times
+            if lose:
+                lost[action] = lost.get(action, 0) + 1
+        if lose:
+            # The emulator did the work; the caller never hears of it.
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _serve
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+print(f"PORT={server.server_address[1]}", flush=True)
+server.serve_forever()
