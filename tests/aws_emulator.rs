@@ -502,3 +502,79 @@ fn lost_answers_to_untokened_creates_make_nothing_twice() {
     }
     emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
 }
+
+/// The lossy proxy (tests/support/lossy_proxy.py) in front of an emulator.
+struct Proxy {
+    child: Child,
+    port: u16,
+}
+
+impl Proxy {
+    fn start(emu: &Emulator, lose: &str) -> Proxy {
+        let mut child = StdCommand::new(python()).arg("tests/support/lossy_proxy.py").arg(&emu.endpoint).arg(lose).stdout(Stdio::piped()).spawn().unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        Proxy { child, port: line.trim().trim_start_matches("PORT=").parse().unwrap() }
+    }
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `args` through the proxy and SIGKILLs it right after the emulator carried out its
+/// k-th mutating call, before the answer reaches it. Returns whether it was killed (a run
+/// with fewer than k mutating calls ends on its own).
+fn kill_after(emu: &Emulator, proxy: &Proxy, k: u64, args: &[&str]) -> bool {
+    let mut child = emu.process().args(args).env("AWS_ENDPOINT_URL", proxy.endpoint()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    http(proxy.port, "POST", "/_proxy/kill", &format!("{{\"pid\": {}, \"after\": {k}}}", child.id())).expect("arm the kill");
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    status.signal() == Some(9)
+}
+
+/// The crash matrix at the points given: for each k, an apply killed right after its k-th
+/// mutating call (its change made, its answer and record lost); a plain re-run converges
+/// to exactly the plan; then a destroy killed after its k-th deletion, and a re-run leaves
+/// nothing. One emulator for all: each re-run starts from the previous crash's leftovers.
+fn crash_matrix(points: &[u64]) {
+    let emu = Emulator::start();
+    let proxy = Proxy::start(&emu, "");
+    let profile = "profiles/aws-byoc.yaml";
+    let apply = ["apply", "--model", "byoc", "-f", profile, "--auto-approve", "--parallelism", "4"];
+    let destroy = ["destroy", "-f", profile, "--auto-approve"];
+    for &k in points {
+        let killed = kill_after(&emu, &proxy, k, &apply);
+        assert!(killed || points.len() > 10, "k={k}: the apply ended before its k-th mutating call");
+        let rerun = emu.process().args(apply).env("AWS_ENDPOINT_URL", proxy.endpoint()).output().unwrap();
+        assert!(rerun.status.success(), "k={k} (killed: {killed}): the re-run failed: {}", String::from_utf8_lossy(&rerun.stderr));
+        assert_inventory_matches_plan(&emu, profile);
+        emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+
+        let killed = kill_after(&emu, &proxy, k, &destroy);
+        assert!(killed || points.len() > 10 || k > 40, "k={k}: the destroy ended before its k-th mutating call");
+        let rerun = emu.process().args(destroy).env("AWS_ENDPOINT_URL", proxy.endpoint()).output().unwrap();
+        assert!(rerun.status.success(), "k={k} (killed: {killed}): the destroy re-run failed: {}", String::from_utf8_lossy(&rerun.stderr));
+        let left: u64 = emu.inventory("acme-prod").values().sum();
+        assert_eq!(left, 0, "k={k}: left after destroy: {:?}", emu.inventory("acme-prod"));
+    }
+}
+
+/// A sample of the crash matrix, in every test run.
+#[test]
+fn killed_after_any_mutating_call_apply_and_destroy_resume() {
+    crash_matrix(&[1, 7, 23, 61]);
+}
+
+/// Every point of the crash matrix (slow: `cargo test --test aws_emulator -- --ignored`).
+#[test]
+#[ignore]
+fn crash_matrix_every_point() {
+    crash_matrix(&(1..=110).collect::<Vec<_>>());
+}
