@@ -227,6 +227,14 @@ fn assert_live_matches_plan(server: &Server, profile: &str) {
     // customer's own grants on the subscription are not the data plane's.
     let assignments = server.arm().into_iter().filter(|(id, _)| type_of(id) == "Microsoft.Authorization/roleAssignments" && id.starts_with(RG)).count();
     assert_eq!(assignments, of("azure.role_assignment").len());
+    let definitions = server.arm().into_iter().filter(|(id, _)| type_of(id) == "Microsoft.Authorization/roleDefinitions").count();
+    assert_eq!(definitions, of("azure.role_definition").len());
+    // Microsoft Graph's objects are not named by their URL: made once each, or not at all.
+    let graph = server.admin("GET", "/_emulator/resources", Value::Null)["graph"].clone();
+    assert_eq!(graph["applications"].as_array().unwrap().len(), of("azure.application").len());
+    assert_eq!(graph["servicePrincipals"].as_array().unwrap().len(), of("azure.service_principal").len());
+    let app_credentials: usize = graph["federatedIdentityCredentials"].as_object().unwrap().values().map(|v| v.as_array().unwrap().len()).sum();
+    assert_eq!(app_credentials, of("azure.application").len(), "one federated credential on Union.ai's application");
 }
 
 fn changed_addresses(plan_json: &[u8]) -> Vec<(String, bool)> {

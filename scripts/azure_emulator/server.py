@@ -531,6 +531,12 @@ def v_storage(st, rid, body, old):
         need(p["minimumTlsVersion"] in ("TLS1_0", "TLS1_1", "TLS1_2", "TLS1_3"), "InvalidValuesForRequestParameters", f"minimumTlsVersion {p['minimumTlsVersion']!r} is not valid")
     if old:
         need(bool(props(old).get("isHnsEnabled")) == bool(p.get("isHnsEnabled")), "HnsPropertyImmutable", "isHnsEnabled cannot be changed after the account is created")
+    for rule in deep(p, "networkAcls", "virtualNetworkRules", default=[]):
+        subnet = st.get(rule.get("id", ""))
+        need(subnet is not None, "InvalidValuesForRequestParameters", f"virtual network rule {rule.get('id')}: no such subnet")
+        # https://learn.microsoft.com/azure/storage/common/storage-network-security#grant-access-from-a-virtual-network
+        need(any(e.get("service") == "Microsoft.Storage" for e in props(subnet).get("serviceEndpoints") or []), "NetworkAclsValidationFailure",
+             f"Validation of network acls failure: SubnetsHaveNoServiceEndpointsConfigured:{rule.get('id')}.")
     identity_fill(st, body)
     p["primaryEndpoints"] = {"blob": f"https://{name}.blob.core.windows.net/", "dfs": f"https://{name}.dfs.core.windows.net/"}
     p.setdefault("publicNetworkAccess", "Enabled")
@@ -780,6 +786,8 @@ class App:
         api = query.get("api-version")
         if not api:
             raise bad("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
+        if method == "GET" and re.fullmatch(r"/subscriptions/[^/]+/resourceGroups/[^/]+/resources", path, re.I):
+            return self.group_resources(path.rsplit("/", 1)[0], principal)
         t = arm_type(path)
         if t.endswith("/federatedIdentityCredentials") and method in ("PUT", "DELETE"):
             return self.fic_write(path, lambda: self.arm_locked(method, path, api, principal, body))
@@ -814,12 +822,32 @@ class App:
                 b = st.get(path)
                 if b is None:
                     raise arm_error(404, "ResourceNotFound", f"The Resource '{t}/{path.rsplit('/', 1)[1]}' under resource group '{(rg or '').rsplit('/', 1)[-1]}' was not found.")
+                if t == "Microsoft.ContainerService/managedClusters":
+                    # A cluster lists every agent pool it has, however it was made
+                    # (https://learn.microsoft.com/rest/api/aks/managed-clusters/get).
+                    b = copy.deepcopy(b)
+                    b["properties"]["agentPoolProfiles"] = [dict(props(e["body"]), name=e["body"]["name"]) for e in st.arm.values()
+                                                            if e["id"].lower().startswith(path.lower() + "/agentpools/")] or b["properties"].get("agentPoolProfiles", [])
                 return Reply(200, b)
             if method == "PUT":
                 return self.arm_put(k, path, body, principal)
             if method == "DELETE":
                 return self.arm_delete(k, path)
         raise arm_error(405, "MethodNotAllowed", f"{method} is not supported")
+
+    # https://learn.microsoft.com/rest/api/resources/resources/list-by-resource-group
+    def group_resources(self, rg, principal):
+        st = self.st
+        with st.lock:
+            st.settle()
+            if not st.exists(rg):
+                raise arm_error(404, "ResourceGroupNotFound", f"Resource group '{rg.rsplit('/', 1)[1]}' could not be found.")
+            if not authorized(st, principal, "Microsoft.Resources/subscriptions/resourceGroups/resources/read", rg) and not authorized(st, principal, "Microsoft.Resources/subscriptions/resourceGroups/read", rg):
+                raise arm_error(403, "AuthorizationFailed", f"The client '{principal}' does not have authorization to list the resources of '{rg}'.")
+            prefix = rg.lower() + "/providers/"
+            top = [e["body"] for e in st.arm.values() if e["id"].lower().startswith(prefix) and len(e["id"][len(prefix):].split("/")) == 3
+                   and arm_type(e["id"]) not in ("Microsoft.Authorization/roleAssignments", "Microsoft.Authorization/roleDefinitions", "Microsoft.Insights/diagnosticSettings")]
+            return Reply(200, {"value": [{k: b.get(k) for k in ("id", "name", "type", "location", "tags")} for b in top]})
 
     def role_definition_get(self, path):
         g = path.rsplit("/", 1)[1]
@@ -985,6 +1013,21 @@ class App:
                     for sid in [s for s, sp in st.sps.items() if sp["appId"] == app["appId"]]:
                         st.sps.pop(sid)
                     return Reply(204)
+            # https://learn.microsoft.com/graph/api/application-addpassword, -removepassword
+            m = re.fullmatch(r"applications/([0-9a-f-]{36})/(addPassword|removePassword)", rest)
+            if m and method == "POST":
+                app = st.apps.get(m.group(1))
+                if app is None:
+                    raise ApiError(404, "Request_ResourceNotFound", f"Resource '{m.group(1)}' does not exist.", "graph")
+                if m.group(2) == "addPassword":
+                    cred = {"keyId": guid(), "displayName": (body or {}).get("passwordCredential", {}).get("displayName"), "hint": "abc"}
+                    app["passwordCredentials"].append(cred)
+                    return Reply(200, dict(cred, secretText=random_secret()))
+                before = len(app["passwordCredentials"])
+                app["passwordCredentials"] = [c for c in app["passwordCredentials"] if c["keyId"] != (body or {}).get("keyId")]
+                if len(app["passwordCredentials"]) == before:
+                    raise ApiError(400, "Request_BadRequest", "No password credential found with keyId.", "graph")
+                return Reply(204)
             m = re.fullmatch(r"applications/([0-9a-f-]{36})/federatedIdentityCredentials(?:/([^/]+))?", rest)
             if m:
                 return self.fic(method, m.group(1), m.group(2), body)
@@ -1013,7 +1056,7 @@ class App:
         if method != "PATCH":
             raise ApiError(405, "Request_BadRequest", f"{method} is not supported here", "graph")
         body = body if isinstance(body, dict) else {}
-        allowed = {"displayName", "signInAudience", "tags", "notes", "description"}
+        allowed = {"displayName", "signInAudience", "tags", "notes", "description", "keyCredentials"}
         unknown = set(body) - allowed
         if unknown:
             raise ApiError(400, "Request_BadRequest", f"Property '{sorted(unknown)[0]}' does not exist on type 'microsoft.graph.application'.", "graph")

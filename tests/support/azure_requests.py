@@ -238,8 +238,14 @@ def main():
         check(len(scopes) == 1 and "/resourcegroups/" in scopes[0].lower(), f"{r['path']}: assignableScopes {scopes}")
         actions = [a.lower() for perm in p.get("permissions") or [] for a in perm.get("actions") or []]
         check(not any(a == "*" or a.endswith("/*") and a.count("/") < 2 for a in actions), f"{r['path']}: a wildcard over a provider")
+        # A pattern matches as Azure matches it: `*` stands for any characters.
+        matches = lambda pattern, action: re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), action) is not None
         for bad in TRUST_WRITING:
-            check(bad not in actions and not any(a.endswith("/*") and bad.startswith(a[:-1]) for a in actions), f"{r['path']}: may {bad}")
+            check(not any(matches(a, bad) for a in actions), f"{r['path']}: may {bad}")
+        check(not any(a.startswith("microsoft.authorization/") for a in actions), f"{r['path']}: an Authorization permission")
+        # The private connection is the customer's: no load balancer or Private Link write.
+        for bad in ("microsoft.network/loadbalancers/write", "microsoft.network/privatelinkservices/write", "microsoft.network/virtualnetworks/subnets/write"):
+            check(not any(matches(a, bad) for a in actions), f"{r['path']}: may {bad}")
 
     # Workload identities' federated credentials: one exact service account, the token
     # exchange audience, and every credential of an identity in one namespace.

@@ -149,11 +149,16 @@ impl ApiError {
     /// A conflict with an operation still running on the same resource (or, for federated
     /// credentials, on the same identity): ARM asks to try again later.
     pub fn in_progress(&self) -> bool {
-        self.is(409)
-            && matches!(
-                self.code.as_str(),
-                "OperationNotAllowed" | "AnotherOperationInProgress" | "ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity" | "RetryableError"
-            )
+        // AKS's OperationNotAllowed also refuses for good (quota, say): only its "in progress"
+        // form is waited out.
+        let busy = self.message.to_ascii_lowercase().contains("in progress");
+        self.is(409) && (matches!(self.code.as_str(), "AnotherOperationInProgress" | "ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity" | "RetryableError") || (self.code == "OperationNotAllowed" && busy))
+    }
+
+    /// A principal or grant just made that Azure has not spread to every region yet
+    /// (Entra ID and RBAC replicate in seconds to minutes).
+    pub fn propagating(&self) -> bool {
+        (self.is(400) && self.code == "PrincipalNotFound") || (self.is(400) && self.message.contains("does not reference a valid application"))
     }
 }
 
@@ -168,7 +173,7 @@ pub enum Done {
 /// Waits what `Retry-After` says (1 s when it says nothing shorter is documented).
 pub async fn wait(api: &Api, first: &Reply, timeout: Duration) -> Result<Done, ApiError> {
     let started = Instant::now();
-    let mut delay = first.retry_after.unwrap_or(Duration::from_secs(1));
+    let mut delay = first.retry_after.unwrap_or(Duration::from_secs(1)).max(Duration::from_secs(1));
     if let Some(url) = &first.async_operation {
         loop {
             tokio::time::sleep(delay).await;
@@ -184,7 +189,7 @@ pub async fn wait(api: &Api, first: &Reply, timeout: Duration) -> Result<Done, A
                 }
                 _ => {}
             }
-            delay = r.retry_after.unwrap_or(delay.min(Duration::from_secs(10)));
+            delay = r.retry_after.unwrap_or(delay).clamp(Duration::from_secs(1), Duration::from_secs(10));
             if started.elapsed() > timeout {
                 return Ok(Done::Failed(format!("still running after {} s", timeout.as_secs())));
             }
@@ -199,7 +204,7 @@ pub async fn wait(api: &Api, first: &Reply, timeout: Duration) -> Result<Done, A
                 s if (200..300).contains(&s) => return Ok(Done::Succeeded),
                 _ => return Err(r.error("operation location")),
             }
-            delay = r.retry_after.unwrap_or(delay.min(Duration::from_secs(10)));
+            delay = r.retry_after.unwrap_or(delay).clamp(Duration::from_secs(1), Duration::from_secs(10));
             if started.elapsed() > timeout {
                 return Ok(Done::Failed(format!("still running after {} s", timeout.as_secs())));
             }

@@ -103,8 +103,16 @@ fn credential_body(d: &Value) -> Value {
 pub async fn create(p: &AzureProvider, r: &Resource, d: &Value) -> Result<Observed> {
     match r.type_name() {
         "application" => {
-            let body = json!({ "displayName": d["displayName"], "signInAudience": d["signInAudience"], "tags": tags(p, "customer") });
+            // No certificate (keyCredentials can be written) and no password (passwords are
+            // only removed one by one: removePassword).
+            let body = json!({ "displayName": d["displayName"], "signInAudience": d["signInAudience"], "keyCredentials": [], "tags": tags(p, "customer") });
             write(p, "Graph applications.upsert", Method::Patch, &app_path(r), &body, &[UPSERT]).await?;
+            if let Some(live) = get(p, "Graph applications.get", &app_path(r)).await? {
+                for password in live["passwordCredentials"].as_array().into_iter().flatten() {
+                    let path = format!("applications/{}/removePassword", live["id"].as_str().unwrap_or_default());
+                    write(p, "Graph applications.removePassword", Method::Post, &path, &json!({ "keyId": password["keyId"] }), &[]).await?;
+                }
+            }
         }
         "service_principal" => {
             let path = format!("servicePrincipals(appId='{}')", quoted(d["appId"].as_str().unwrap_or_default()));

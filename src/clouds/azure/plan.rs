@@ -161,20 +161,22 @@ pub fn build(b: &mut Builder<'_>) {
         "name": format!("{prefix}-aks"), "location": location, "resourceGroup": r(&rg, "name"), "tags": b.tags(Account),
     }));
     let mut disk_set: Option<String> = None;
+    let mut key_grants: Vec<String> = Vec::new();
     if let Some(k) = &key {
-        let vault_scope = k.vault_id.clone();
+        // On the key only (Key Vault RBAC scopes to a key): not every key of the vault.
+        let key_scope = format!("{}/keys/{}", k.vault_id.as_str().unwrap_or_default(), k.name.as_str().unwrap_or_default());
         for (name, principal, role) in [
             ("cmk_crypto", &cmk_identity, KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER),
             ("aks_kms", &aks_identity, KEY_VAULT_CRYPTO_USER),
         ] {
-            b.managed("azure.role_assignment", name, format!("{prefix}-{name}"), Storage, &[EncryptionAtRest, LeastPrivilege], json!({
-                "scope": vault_scope,
+            key_grants.push(b.managed("azure.role_assignment", name, format!("{prefix}-{name}"), Storage, &[EncryptionAtRest, LeastPrivilege], json!({
+                "scope": key_scope,
                 "properties": {
                     "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role}", az.subscription_id),
                     "principalId": r(principal, "principalId"),
                     "principalType": "ServicePrincipal"
                 },
-            }));
+            })));
         }
         disk_set = Some(b.managed("azure.disk_encryption_set", "main", format!("{prefix}-disks"), Storage, &[EncryptionAtRest], json!({
             "name": format!("{prefix}-disks"),
@@ -223,6 +225,9 @@ pub fn build(b: &mut Builder<'_>) {
                     "natGateway": { "id": r(&nat, "id") },
                     "networkSecurityGroup": { "id": r(&nsg, "id") },
                     "privateEndpointNetworkPolicies": "Enabled",
+                    // The storage account admits this subnet (networkAcls.virtualNetworkRules),
+                    // which Azure refuses unless the subnet has the Storage service endpoint.
+                    "serviceEndpoints": [{ "service": "Microsoft.Storage" }],
                     "defaultOutboundAccess": false
                 },
             }));
@@ -246,7 +251,7 @@ pub fn build(b: &mut Builder<'_>) {
     };
 
     // The cluster's identity joins its nodes to the subnet (the customer grants it).
-    b.managed("azure.role_assignment", "aks_network", format!("{prefix}-aks-network"), Account, &[LeastPrivilege], json!({
+    let aks_network = b.managed("azure.role_assignment", "aks_network", format!("{prefix}-aks-network"), Account, &[LeastPrivilege], json!({
         "scope": nodes_subnet,
         "properties": {
             "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{NETWORK_CONTRIBUTOR}", az.subscription_id),
@@ -335,6 +340,7 @@ pub fn build(b: &mut Builder<'_>) {
             "retentionPolicy": { "days": 90, "enabled": true },
             "flowAnalyticsConfiguration": { "networkWatcherFlowAnalyticsConfiguration": { "enabled": true, "workspaceResourceId": r(&workspace, "id") } }
         },
+        "tags": b.tags(Network),
     }));
 
     // BYOC admin identity (customer creates, Union.ai uses): an app whose only credential is
@@ -344,6 +350,10 @@ pub fn build(b: &mut Builder<'_>) {
         let app = b.managed("azure.application", "unionai", format!("{prefix}-unionai-admin"), AdminIdentity, &[AdminTrust], json!({
             "displayName": format!("{prefix}-unionai-admin"),
             "signInAudience": "AzureADMyOrg",
+            // Its only credential is the federated one: a password or certificate added
+            // later is drift (and the next apply removes it).
+            "passwordCredentials": [],
+            "keyCredentials": [],
         }));
         let sp = b.managed("azure.service_principal", "unionai", format!("{prefix}-unionai-admin"), AdminIdentity, &[AdminTrust], json!({
             "appId": r(&app, "appId"),
@@ -542,6 +552,15 @@ pub fn build(b: &mut Builder<'_>) {
             },
             "tags": b.tags(Network),
         }));
+    }
+    // Whatever encrypts with the key checks its access when it is created: it waits for the
+    // grants (the key's, and the cluster identity's on the subnet).
+    // (In BYOC the cluster comes in the union stage, after every customer resource.)
+    let users: &[&str] = if b.byoc() { &["azure.disk_encryption_set.main", "azure.storage_account.main"] } else { &["azure.disk_encryption_set.main", "azure.storage_account.main", "azure.kubernetes_cluster.main"] };
+    for user in users {
+        for grant in key_grants.iter().chain(std::iter::once(&aks_network)) {
+            b.order_after(user, grant);
+        }
     }
     after_resource_group(b, &rg);
 }

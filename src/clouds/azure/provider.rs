@@ -100,7 +100,8 @@ impl AzureProvider {
                 e.api = what.to_string();
                 e
             })?;
-            if reply.status == 409 && attempt < 30 && reply.error(what).in_progress() {
+            let e = reply.error(what);
+            if (e.in_progress() || e.propagating()) && attempt < 30 {
                 tokio::time::sleep(reply.retry_after.unwrap_or(delay)).await;
                 delay = (delay * 2).min(Duration::from_secs(30));
                 continue;

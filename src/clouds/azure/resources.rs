@@ -114,6 +114,8 @@ const OUTPUTS: &[(&str, &str)] = &[
     ("privateFQDN", "/properties/privateFQDN"),
     ("customerId", "/properties/customerId"),
     ("blobEndpoint", "/properties/primaryEndpoints/blob"),
+    // What a consumer in another tenant connects to.
+    ("alias", "/properties/alias"),
 ];
 
 /// What was read, in the plan's shape: the addressing keys as the plan wrote them, the rest
@@ -143,7 +145,34 @@ fn observed(kind: &str, id: &str, live: &Value, desired: &Value) -> Observed {
             }
         }
     }
-    Observed { id: id.to_string(), outputs, settings: project(&shaped, desired, desired, &write_only(kind)) }
+    if kind == "kubernetes_cluster" {
+        // AKS lists every agent pool of the cluster here; the plan names the system pool
+        // (the others are their own resources).
+        let planned: Vec<&str> = desired.pointer("/properties/agentPoolProfiles").and_then(Value::as_array).into_iter().flatten().filter_map(|p| p["name"].as_str()).collect();
+        if let Some(pools) = shaped.pointer_mut("/properties/agentPoolProfiles").and_then(Value::as_array_mut) {
+            pools.retain(|p| p["name"].as_str().is_some_and(|n| planned.contains(&n)));
+        }
+    }
+    if kind == "disk_encryption_set" && desired.pointer("/properties/rotationToLatestKeyVersionEnabled") == Some(&json!(true)) {
+        // It follows the key's rotation by itself: the key matters, not its version.
+        let versionless = |v: Option<&Value>| v.and_then(Value::as_str).map(|u| u.trim_end_matches('/').rsplit_once("/keys/").map(|(vault, key)| format!("{vault}/keys/{}", key.split('/').next().unwrap_or_default())).unwrap_or_default());
+        if versionless(live.pointer("/properties/activeKey/keyUrl")) == versionless(desired.pointer("/properties/activeKey/keyUrl")) {
+            if let Some(url) = shaped.pointer_mut("/properties/activeKey/keyUrl") {
+                *url = desired["properties"]["activeKey"]["keyUrl"].clone();
+            }
+        }
+    }
+    let mut settings = project(&shaped, desired, desired, &write_only(kind));
+    // A map of identities is compared by its keys (ids, in any case): the projection,
+    // driven by the plan's keys, would not see one swapped for another.
+    if let Some(want) = desired.pointer("/identity/userAssignedIdentities").and_then(Value::as_object) {
+        let lower = |m: Option<&Map<String, Value>>| m.map(|m| m.keys().map(|k| k.to_ascii_lowercase()).collect::<std::collections::BTreeSet<_>>()).unwrap_or_default();
+        let live_ids = live.pointer("/identity/userAssignedIdentities").and_then(Value::as_object);
+        if lower(live_ids) != lower(Some(want)) {
+            settings["identity"]["userAssignedIdentities"] = Value::Object(live_ids.map(|m| m.keys().map(|k| (k.clone(), json!({}))).collect()).unwrap_or_default());
+        }
+    }
+    Observed { id: id.to_string(), outputs, settings }
 }
 
 /// Sent, never returned (or returned in another form): taken as desired.
@@ -151,6 +180,8 @@ fn write_only(kind: &str) -> Vec<&'static str> {
     match kind {
         // The vault's key is created once; ARM returns the key's current attributes.
         "key_vault_key" => vec!["/properties/rotationPolicy", "/properties/keyOps"],
+        // The autoscaler owns the node count once the pool exists.
+        "kubernetes_cluster_node_pool" => vec!["/properties/count"],
         _ => vec![],
     }
 }
@@ -213,13 +244,22 @@ async fn existing_key_id(p: &AzureProvider, kid: &str) -> Result<Option<String>>
     if vault.is_empty() || key.is_empty() {
         bail!("{kid} is not a Key Vault key URI (https://<vault>.vault.azure.net/keys/<name>)");
     }
-    let url = format!("{}/subscriptions/{}/providers/Microsoft.KeyVault/vaults?api-version={}", p.endpoints.arm, p.subscription, api_version("key_vault").unwrap_or_default());
-    let reply = p.call("GET key_vault list", false, || p.arm.send(Method::Get, &url, None, &[])).await?;
-    if !reply.ok() {
-        return Err(reply.error("listing the subscription's key vaults").into());
+    let mut url = format!("{}/subscriptions/{}/providers/Microsoft.KeyVault/vaults?api-version={}", p.endpoints.arm, p.subscription, api_version("key_vault").unwrap_or_default());
+    loop {
+        let reply = p.call("GET key_vault list", false, || p.arm.send(Method::Get, &url, None, &[])).await?;
+        if !reply.ok() {
+            return Err(reply.error("listing the subscription's key vaults").into());
+        }
+        let found = reply.json["value"].as_array().into_iter().flatten().find(|v| v["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(vault)));
+        if let Some(id) = found.and_then(|v| v["id"].as_str()) {
+            return Ok(Some(format!("{id}/keys/{key}")));
+        }
+        // Lists come in pages (ARM's nextLink).
+        match reply.json["nextLink"].as_str() {
+            Some(next) if !next.is_empty() => url = next.to_string(),
+            _ => return Ok(None),
+        }
     }
-    let found = reply.json["value"].as_array().into_iter().flatten().find(|v| v["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(vault)));
-    Ok(found.and_then(|v| v["id"].as_str()).map(|id| format!("{id}/keys/{key}")))
 }
 
 pub async fn get(p: &AzureProvider, kind: &str, id: &str) -> Result<Option<Value>> {
@@ -304,6 +344,18 @@ pub async fn delete(p: &AzureProvider, r: &ResourceState) -> Result<()> {
         "federated_identity_credential" => Some(p.credential_lock.lock().await),
         _ => None,
     };
+    if kind == "resource_group" {
+        // Deleting a group deletes everything in it: by now it holds nothing of the data
+        // plane's (those were deleted first), so whatever is left is someone else's.
+        let list = format!("{}{id}/resources?api-version=2021-04-01", p.endpoints.arm);
+        let reply = p.call("GET resource_group resources", false, || p.arm.send(Method::Get, &list, None, &[])).await?;
+        let others: Vec<&str> = reply.json["value"].as_array().into_iter().flatten().filter_map(|r| r["id"].as_str()).collect();
+        if reply.ok() && !others.is_empty() {
+            return Err(crate::error::UserError::new(format!("resource group {} still holds resources unionctl did not create: {}", r.name, others.join(", ")))
+                .hint("move or delete them first; deleting the group would delete them too")
+                .into());
+        }
+    }
     let url = p.arm_url(&id, api);
     let reply = p.call(&format!("DELETE {kind}"), true, || p.arm.send(Method::Delete, &url, None, &[])).await?;
     match reply.status {
