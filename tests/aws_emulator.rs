@@ -471,15 +471,15 @@ fn killed_applies_resume_without_duplicates() {
     emu.unionctl().args(["verify", "-f", profile]).assert().success();
 }
 
-/// EC2 makes VPCs, subnets, internet gateways, Elastic IPs and route tables without an
-/// idempotency token: a create whose answer is lost, sent again, is a second resource. The
+/// EC2 makes VPCs, subnets, internet gateways, Elastic IPs and route tables, and KMS makes
+/// keys, without an idempotency token: a create whose answer is lost, sent again, is a second resource. The
 /// first answer of each is lost here (tests/support/lossy_proxy.py, after the emulator
 /// carried the request out); nothing exists twice, because unionctl sends those creates
 /// once (no SDK retry) and looks the resource up by its address tag before sending again.
 #[test]
 fn lost_answers_to_untokened_creates_make_nothing_twice() {
     let emu = Emulator::start();
-    let untokened = "CreateVpc,CreateSubnet,CreateInternetGateway,AllocateAddress,CreateRouteTable";
+    let untokened = "CreateVpc,CreateSubnet,CreateInternetGateway,AllocateAddress,CreateRouteTable,CreateKey";
     let mut proxy = StdCommand::new(python()).arg("tests/support/lossy_proxy.py").arg(&emu.endpoint).arg(untokened).stdout(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
     std::io::BufRead::read_line(&mut std::io::BufReader::new(proxy.stdout.take().unwrap()), &mut line).unwrap();
@@ -496,7 +496,7 @@ fn lost_answers_to_untokened_creates_make_nothing_twice() {
     let loaded = unionctl::profile::load_file(std::path::Path::new(profile)).unwrap();
     let plan = unionctl::clouds::plan(&loaded.profile, &loaded.digest).unwrap();
     let inventory = emu.inventory("acme-prod");
-    for kind in ["aws.vpc", "aws.subnet", "aws.internet_gateway", "aws.eip", "aws.route_table"] {
+    for kind in ["aws.vpc", "aws.subnet", "aws.internet_gateway", "aws.eip", "aws.route_table", "aws.kms_key"] {
         let planned = plan.resources.iter().filter(|r| r.kind == kind).count() as u64;
         assert_eq!(inventory.get(kind).copied().unwrap_or(0), planned, "{kind}: {inventory:?}");
     }

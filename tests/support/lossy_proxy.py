@@ -64,7 +64,9 @@ class Proxy(BaseHTTPRequestHandler):
             self.wfile.write(data)
             return
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        action = urllib.parse.parse_qs(body.decode(errors="replace")).get("Action", [""])[0]
+        # Query protocol (EC2, IAM, …): Action= in the form; JSON protocol (KMS, …): X-Amz-Target.
+        target = self.headers.get("X-Amz-Target") or ""
+        action = target.rsplit(".", 1)[-1] if target else urllib.parse.parse_qs(body.decode(errors="replace")).get("Action", [""])[0]
         conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=120)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")}
         conn.request(self.command, self.path, body=body, headers=headers)

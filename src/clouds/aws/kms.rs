@@ -74,18 +74,37 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, id: Option<&str>) ->
 
 pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed> {
     let tags: Vec<Tag> = p.tags_for(r, d).into_iter().filter_map(|(k, v)| Tag::builder().tag_key(k).tag_value(v).build().ok()).collect();
-    let mut req = p
-        .kms
-        .create_key()
-        .description(s(d, "Description"))
-        .key_spec(aws_sdk_kms::types::KeySpec::SymmetricDefault)
-        .key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt)
-        .set_tags(Some(tags));
-    if let Some(policy) = d.get("Policy") {
-        req = req.policy(policy.to_string());
-    }
-    let out = p.call("CreateKey", req.send()).await?;
-    let id = out.key_metadata().map(|m| m.key_id().to_string()).ok_or_else(|| anyhow!("CreateKey returned no key id"))?;
+    // CreateKey has no idempotency token and keys have no unique name: the SDK sends it
+    // once, and after a failure that may have happened anyway the key is looked up by its
+    // address tag before it is sent again (a second key would be a second bill and a
+    // second trust root).
+    let once = aws_sdk_kms::config::Builder::default().retry_config(aws_smithy_types::retry::RetryConfig::disabled());
+    let mut delay = std::time::Duration::from_millis(500);
+    let mut attempt = 0;
+    let id = loop {
+        attempt += 1;
+        let mut req = p
+            .kms
+            .create_key()
+            .description(s(d, "Description"))
+            .key_spec(aws_sdk_kms::types::KeySpec::SymmetricDefault)
+            .key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt)
+            .set_tags(Some(tags.clone()));
+        if let Some(policy) = d.get("Policy") {
+            req = req.policy(policy.to_string());
+        }
+        match p.call("CreateKey", req.customize().config_override(once.clone()).send()).await {
+            Ok(out) => break out.key_metadata().map(|m| m.key_id().to_string()).ok_or_else(|| anyhow!("CreateKey returned no key id"))?,
+            Err(e) if e.transient() && attempt < 6 => {
+                if let Some(found) = read(p, r, d, None).await? {
+                    break found.id;
+                }
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     let live = read(p, r, d, Some(&id)).await?.ok_or_else(|| anyhow!("key {id} was created but cannot be read"))?;
     let changed = crate::plan::diff::changed_paths(&live.settings, d);
     update(p, r, d, &live, &changed).await
