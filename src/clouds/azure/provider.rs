@@ -101,7 +101,9 @@ impl AzureProvider {
                 e
             })?;
             let e = reply.error(what);
-            if (e.in_progress() || e.propagating()) && attempt < 30 {
+            // An operation in progress ends (AKS's take minutes); a principal that is still
+            // missing after about two minutes is not propagating, it is wrong.
+            if (e.in_progress() && attempt < 30) || (e.propagating() && attempt < 8) {
                 tokio::time::sleep(reply.retry_after.unwrap_or(delay)).await;
                 delay = (delay * 2).min(Duration::from_secs(30));
                 continue;
