@@ -7,7 +7,7 @@
 //! `.venv/bin/python` and fail with a clear message if it is missing.
 
 mod common;
-use common::{python, http, stderr_of};
+use common::{http, kill_at_serials, python, stderr_of};
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -445,26 +445,11 @@ fn killed_applies_resume_without_duplicates() {
     let emu = Emulator::start();
     let profile = "profiles/aws-byoc.yaml";
     let state = emu.state_file(profile);
-    for kill_at_serial in [3u64, 14, 30, 45] {
-        let mut child = emu
-            .process()
-            .args(["apply", "--model", "byoc", "-f", profile, "--auto-approve", "--parallelism", "3"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let t0 = Instant::now();
-        loop {
-            let serial = std::fs::read(&state).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()).and_then(|v| v["serial"].as_u64()).unwrap_or(0);
-            if serial >= kill_at_serial || child.try_wait().unwrap().is_some() {
-                break;
-            }
-            assert!(t0.elapsed() < Duration::from_secs(300), "apply made no progress");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
-    }
+    kill_at_serials(|| {
+        let mut c = emu.process();
+        c.args(["apply", "--model", "byoc", "-f", profile, "--auto-approve", "--parallelism", "3"]);
+        c
+    }, &state, &[3, 14, 30, 45]);
     emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"]).assert().success();
     assert_inventory_matches_plan(&emu, profile);
     emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);

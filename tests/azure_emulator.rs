@@ -11,7 +11,7 @@
 //! the customer stage wrote.
 
 mod common;
-use common::{python, stderr_of};
+use common::{changed_addresses, kill_at_serials, python, stderr_of};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -237,18 +237,6 @@ fn assert_live_matches_plan(server: &Server, profile: &str) {
     assert_eq!(app_credentials, of("azure.application").len(), "one federated credential on Union.ai's application");
 }
 
-fn changed_addresses(plan_json: &[u8]) -> Vec<(String, bool)> {
-    let plan: Value = serde_json::from_slice(plan_json).unwrap();
-    let mut changed: Vec<(String, bool)> = plan["resource_changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["action"] != "no-op" && c["action"] != "read")
-        .map(|c| (c["address"].as_str().unwrap().to_string(), c["drift"].as_bool().unwrap_or(false)))
-        .collect();
-    changed.sort();
-    changed
-}
 
 fn cluster_id() -> String {
     format!("{RG}/providers/Microsoft.ContainerService/managedClusters/acme-prod")
@@ -460,20 +448,11 @@ fn killed_and_throttled_applies_resume_without_duplicates() {
     let state = server.state_file(profile);
     server.admin("POST", "/_emulator/faults", json!([{ "method": "PUT", "path_regex": "/providers/Microsoft\\.Network/", "status": 429, "count": 3, "retry_after": 1 }]));
     server.admin("POST", "/_emulator/faults", json!([{ "method": "GET", "path_regex": "/providers/Microsoft\\.Storage/", "status": 503, "count": 2 }]));
-    for kill_at_serial in [4u64, 20, 40, 50] {
-        let mut child = server.process().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve", "--parallelism", "4"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        let t0 = Instant::now();
-        loop {
-            let serial = std::fs::read(&state).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()).and_then(|v| v["serial"].as_u64()).unwrap_or(0);
-            if serial >= kill_at_serial || child.try_wait().unwrap().is_some() {
-                break;
-            }
-            assert!(t0.elapsed() < Duration::from_secs(300), "apply made no progress");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    kill_at_serials(|| {
+        let mut c = server.process();
+        c.args(["apply", "--model", "byoc", "-f", profile, "--auto-approve", "--parallelism", "4"]);
+        c
+    }, &state, &[4u64, 20, 40, 50]);
     server.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"]).assert().success();
     server.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
     assert_live_matches_plan(&server, profile);

@@ -11,7 +11,7 @@
 //! IAM policy and custom roles, conditions included.
 
 mod common;
-use common::{python, http, stderr_of};
+use common::{changed_addresses, http, kill_at_serials, python, stderr_of};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -172,18 +172,6 @@ fn assert_live_matches_plan(server: &Server, profile: &str) {
     }
 }
 
-fn changed_addresses(plan_json: &[u8]) -> Vec<(String, bool)> {
-    let plan: Value = serde_json::from_slice(plan_json).unwrap();
-    let mut changed: Vec<(String, bool)> = plan["resource_changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["action"] != "no-op" && c["action"] != "read")
-        .map(|c| (c["address"].as_str().unwrap().to_string(), c["drift"].as_bool().unwrap_or(false)))
-        .collect();
-    changed.sort();
-    changed
-}
 
 #[test]
 fn byoc_apply_converges_detects_drift_repairs_and_destroys() {
@@ -333,20 +321,11 @@ fn killed_and_throttled_applies_resume_without_duplicates() {
     let state = server.state_file(profile);
     server.admin("POST", "/_emulator/faults", json!({ "match": "POST /compute", "status": 429, "count": 3, "retryAfter": 1 }));
     server.admin("POST", "/_emulator/faults", json!({ "match": "GET /storage", "status": 503, "count": 2 }));
-    for kill_at_serial in [4u64, 20, 45, 56] {
-        let mut child = server.process().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve", "--parallelism", "4"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        let t0 = Instant::now();
-        loop {
-            let serial = std::fs::read(&state).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()).and_then(|v| v["serial"].as_u64()).unwrap_or(0);
-            if serial >= kill_at_serial || child.try_wait().unwrap().is_some() {
-                break;
-            }
-            assert!(t0.elapsed() < Duration::from_secs(300), "apply made no progress");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    kill_at_serials(|| {
+        let mut c = server.process();
+        c.args(["apply", "--model", "byoc", "-f", profile, "--auto-approve", "--parallelism", "4"]);
+        c
+    }, &state, &[4u64, 20, 45, 56]);
     server.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"]).assert().success();
     server.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
     assert_live_matches_plan(&server, profile);
