@@ -7,7 +7,7 @@
 //! `.venv/bin/python` and fail with a clear message if it is missing.
 
 mod common;
-use common::{http, kill_at_serials, python, stderr_of};
+use common::{changed_addresses, http, kill_at_serials, python, stderr_of};
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -184,15 +184,7 @@ fn byoc_apply_converges_detects_drift_repairs_and_destroys() {
     // Drift: three changes behind unionctl's back; plan reports exactly those.
     emu.python("tests/support/tamper.py", &["acme-prod", "drift"]);
     let out = emu.unionctl().args(["plan", "-f", profile, "--format", "json", "--detailed-exitcode"]).assert().code(2).get_output().stdout.clone();
-    let plan: Value = serde_json::from_slice(&out).unwrap();
-    let mut changed: Vec<(String, bool)> = plan["resource_changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["action"] != "no-op" && c["action"] != "read")
-        .map(|c| (c["address"].as_str().unwrap().to_string(), c["drift"].as_bool().unwrap_or(false)))
-        .collect();
-    changed.sort();
+    let changed = changed_addresses(&out);
     assert_eq!(
         changed,
         vec![
