@@ -32,6 +32,11 @@ pub struct Cli {
     /// Directory of local state files.
     #[arg(long, global = true, env = "UNIONCTL_STATE_DIR", default_value = ".unionctl")]
     pub state_dir: PathBuf,
+
+    /// Keep the state in a team's bucket instead: `s3://BUCKET/KEY` (a bucket with
+    /// versioning; the lock is `KEY.lock`). Overrides the profile's `spec.state.url`.
+    #[arg(long = "state", global = true, env = "UNIONCTL_STATE", value_name = "URL")]
+    pub state_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +95,16 @@ impl Command {
 pub enum StateCommand {
     /// List the resources state records.
     List(ProfileArgs),
+    /// Release a lock that a dead run left behind (its ID is in the error that names it).
+    Unlock(UnlockArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// The lock's ID, as the locked error shows it.
+    pub id: String,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

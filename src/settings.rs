@@ -10,10 +10,12 @@ use crate::ui::Ui;
 pub struct Settings {
     pub ui: Ui,
     pub state_dir: std::path::PathBuf,
+    /// `--state`: a remote state URL, over the profile's.
+    pub state_url: Option<String>,
 }
 
 pub fn resolve(cli: &Cli) -> Settings {
-    Settings { ui: ui(cli), state_dir: cli.state_dir.clone() }
+    Settings { ui: ui(cli), state_dir: cli.state_dir.clone(), state_url: cli.state_url.clone().filter(|u| !u.is_empty()) }
 }
 
 fn ui(cli: &Cli) -> Ui {

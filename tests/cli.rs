@@ -259,6 +259,25 @@ fn structural_and_semantic_errors_together() {
         .stderr(contains("(4 errors)"));
 }
 
+/// A team's state location in the profile is checked with the profile, at its line; the
+/// `--state` flag is checked before anything is read.
+#[test]
+fn state_url_errors_name_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = example("aws-byoc").replace("  tags:\n", "  state:\n    url: s3://Team_State/\n  tags:\n");
+    assert!(text.contains("state:"), "the example has a tags block to insert before");
+    let p = write(&dir, "remote.yaml", &text);
+    let out = unionctl().args(["validate", "-f"]).arg(&p).assert().code(1);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("spec.state.url: `Team_State` in `s3://Team_State/` is not an S3 bucket name"), "{err}");
+    assert!(err.contains("remote.yaml:"), "{err}");
+    unionctl()
+        .args(["plan", "-f", "profiles/aws-byoc.yaml", "--state", "gs://bucket/key"])
+        .assert()
+        .code(1)
+        .stderr(contains("--state: `gs://` state is not supported yet"));
+}
+
 #[test]
 fn json_results_for_ci() {
     let out = unionctl().args(["plan", "-f", "profiles/gcp-byoc.yaml", "--output", "json"]).assert().success().get_output().stdout.clone();

@@ -41,6 +41,14 @@ pub fn of(provider: profile::Provider) -> &'static dyn Cloud {
     }
 }
 
+/// The remote state backend a location names (the only place that maps a URL scheme to a
+/// cloud's store).
+pub fn remote_state(location: &crate::state::Location) -> Result<Box<dyn crate::state::Backend>> {
+    match location {
+        crate::state::Location::S3 { bucket, key } => Ok(Box::new(aws::state::S3Backend::connect(bucket, key)?)),
+    }
+}
+
 /// The plan of a validated profile on the cloud it names (no state: every resource a
 /// create). Refuses a plan that breaks a security invariant.
 pub fn plan(profile: &Profile, digest: &str) -> Result<crate::plan::Plan, crate::plan::PlanError> {
@@ -95,8 +103,13 @@ macro_rules! boxed_provider {
             ) -> futures_util::future::LocalBoxFuture<'a, anyhow::Result<Option<crate::exec::Observed>>> {
                 Box::pin(self.read_resource(r, desired, prior))
             }
-            fn create<'a>(&'a self, r: &'a crate::plan::Resource, desired: &'a serde_json::Value) -> futures_util::future::LocalBoxFuture<'a, anyhow::Result<crate::exec::Observed>> {
-                Box::pin(self.create_resource(r, desired))
+            fn create<'a>(
+                &'a self,
+                r: &'a crate::plan::Resource,
+                desired: &'a serde_json::Value,
+                token: &'a str,
+            ) -> futures_util::future::LocalBoxFuture<'a, anyhow::Result<crate::exec::Observed>> {
+                Box::pin(self.create_resource(r, desired, token))
             }
             fn update<'a>(
                 &'a self,

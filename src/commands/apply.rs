@@ -13,7 +13,7 @@ use crate::exec::{self, CallCounts, Outcome, Provider, WalkReport};
 use crate::plan::{graph, render, Change, Party, Plan};
 use crate::profile::LoadedProfile;
 use crate::settings::Settings;
-use crate::state::{self, State, StateLock};
+use crate::state::State;
 use crate::ui::progress::Progress;
 
 pub fn run(args: ApplyArgs, settings: &Settings) -> Result<ExitStatus> {
@@ -22,9 +22,9 @@ pub fn run(args: ApplyArgs, settings: &Settings) -> Result<ExitStatus> {
     super::check_model(&loaded, Some(args.model.into()))?;
     let stages = super::stages(loaded.profile.spec.model, args.stage)?;
     let cloud = super::cloud_of(&loaded);
-    let paths = super::state_paths(settings, &loaded);
-    let _lock = StateLock::acquire(&paths.lock, "apply")?;
-    let prior = super::load_state(&paths, &loaded)?;
+    let backend = super::state_backend(settings, &loaded)?;
+    let _lock = super::lock(backend.as_ref(), "apply", &loaded)?;
+    let prior = super::load_state(backend.as_ref(), &loaded)?;
     let saved = args.plan_file.as_deref().map(|file| saved_plan(file, &loaded, prior.as_ref())).transpose()?;
     let mut plan = super::build_plan(&loaded)?;
     let mut state = super::state_or_new(prior, &loaded);
@@ -103,7 +103,7 @@ pub fn run(args: ApplyArgs, settings: &Settings) -> Result<ExitStatus> {
             let p = providers.iter().find(|(s, _)| *s == stage).map(|(_, p)| p.as_ref()).expect("connected above");
             let before = p.calls();
             let progress = Progress::new(ui, &format!("Applying stage {stage}: {}, {parallelism} at a time", crate::plan::count(todo as u64, "change")));
-            let mut sink = |s: &mut State| state::save(&paths.state, s);
+            let mut sink = |s: &mut State| backend.save(s);
             let result = exec::apply(&plan, stage, &|a| selected.contains(a), &refreshed, p, &mut state, &mut sink, &progress, parallelism).await;
             progress.finish();
             let after = p.calls();
@@ -124,7 +124,7 @@ pub fn run(args: ApplyArgs, settings: &Settings) -> Result<ExitStatus> {
             t0.elapsed().as_secs_f64(),
             calls.total,
             calls.mutating,
-            paths.state.display(),
+            backend.location(),
             state.serial
         ));
         ui.result("apply", ExitStatus::Success, json!({ "plan": render::changes_result(&plan), "stages": stage_results, "calls": calls, "elapsed_ms": t0.elapsed().as_millis(), "state_serial": state.serial }));

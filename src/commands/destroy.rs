@@ -11,7 +11,7 @@ use crate::error::{ExitStatus, UserError};
 use crate::exec::{self, Outcome};
 use crate::plan::Party;
 use crate::settings::Settings;
-use crate::state::{self, State, StateLock};
+use crate::state::{self, State};
 use crate::ui::progress::Progress;
 
 pub fn run(args: DestroyArgs, settings: &Settings) -> Result<ExitStatus> {
@@ -20,9 +20,9 @@ pub fn run(args: DestroyArgs, settings: &Settings) -> Result<ExitStatus> {
     let cloud = super::cloud_of(&loaded);
     let mut stages = super::stages(loaded.profile.spec.model, args.stage)?;
     stages.reverse();
-    let paths = super::state_paths(settings, &loaded);
-    let _lock = StateLock::acquire(&paths.lock, "destroy")?;
-    let Some(mut st) = super::load_state(&paths, &loaded)? else {
+    let backend = super::state_backend(settings, &loaded)?;
+    let _lock = super::lock(backend.as_ref(), "destroy", &loaded)?;
+    let Some(mut st) = super::load_state(backend.as_ref(), &loaded)? else {
         ui.success("No state: unionctl created nothing here, so there is nothing to destroy.");
         ui.result("destroy", ExitStatus::Success, json!({ "stages": [] }));
         return Ok(ExitStatus::Success);
@@ -98,7 +98,7 @@ pub fn run(args: DestroyArgs, settings: &Settings) -> Result<ExitStatus> {
             // go only with the customer's credentials.
             let provider = cloud.connect(stage, &loaded.profile, &st).await.with_context(|| format!("stage {stage}"))?;
             let progress = Progress::new(ui, &format!("Destroying stage {stage}"));
-            let mut sink = |s: &mut State| state::save(&paths.state, s);
+            let mut sink = |s: &mut State| backend.save(s);
             let result = exec::destroy(&picks, args.delete_data, stage, provider.as_ref(), &mut st, &mut sink, &progress, parallelism).await;
             progress.finish();
             let report = result.with_context(|| format!("stage {stage} stopped; re-running destroy resumes"))?;

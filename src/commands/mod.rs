@@ -10,6 +10,7 @@ pub mod plan;
 pub mod responsibilities;
 pub mod schema;
 pub mod show;
+pub mod unlock;
 pub mod validate;
 pub mod verify;
 
@@ -24,7 +25,7 @@ use crate::exec::{self, Provider, Refreshed};
 use crate::plan::{Action, Mode, Party, Plan, PlanError};
 use crate::profile::{self, LoadedProfile, Model};
 use crate::settings::Settings;
-use crate::state::{State, StatePaths};
+use crate::state::{Backend, LocalBackend, Location, LockGuard, Locked, State};
 use crate::ui::Ui;
 
 pub fn run(command: Command, settings: &Settings) -> Result<ExitStatus> {
@@ -36,6 +37,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<ExitStatus> {
         Command::Apply(args) => apply::run(args, settings),
         Command::Destroy(args) => destroy::run(args, settings),
         Command::Show(args) | Command::State(StateCommand::List(args)) => show::run(&args.profile, settings),
+        Command::State(StateCommand::Unlock(args)) => unlock::run(&args.id, &args.profile.profile, settings),
         Command::Outputs(args) => outputs::run(args, settings),
         Command::Verify(args) => verify::run(&args.profile, settings),
         Command::Responsibilities(args) => responsibilities::run(args, ui),
@@ -58,18 +60,35 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 /// Resources read at once by a refresh.
 const REFRESH_PARALLELISM: usize = 8;
 
-pub fn state_paths(settings: &Settings, loaded: &LoadedProfile) -> StatePaths {
-    StatePaths::for_profile(&settings.state_dir, &loaded.path)
+/// Where this profile's state lives: `--state`, else the profile's `spec.state.url`, else a
+/// local file in the state directory.
+pub fn state_backend(settings: &Settings, loaded: &LoadedProfile) -> Result<Box<dyn Backend>> {
+    let url = match (&settings.state_url, &loaded.profile.spec.state) {
+        (Some(flag), _) => Location::parse(flag).map_err(|problem| UserError::new(format!("--state: {problem}")))?,
+        // Validated with the profile.
+        (None, Some(spec)) => Location::parse(&spec.url).map_err(|problem| UserError::new(format!("spec.state.url: {problem}")))?,
+        (None, None) => return Ok(Box::new(LocalBackend::for_profile(&settings.state_dir, &loaded.path))),
+    };
+    clouds::remote_state(&url)
+}
+
+/// Takes the state's lock for `operation`, or fails at once naming the holder and how to
+/// release a lock that a dead run left.
+pub fn lock<'a>(backend: &'a dyn Backend, operation: &str, loaded: &LoadedProfile) -> Result<Box<dyn LockGuard + 'a>> {
+    backend.lock(operation).map_err(|e| match e.downcast::<Locked>() {
+        Ok(locked) => locked.into_error(&format!("unionctl state unlock -f {}", loaded.path.display())),
+        Err(other) => other,
+    })
 }
 
 /// Loads state and checks that it belongs to this profile.
-pub fn load_state(paths: &StatePaths, loaded: &LoadedProfile) -> Result<Option<State>> {
-    let Some(state) = crate::state::load(&paths.state)? else { return Ok(None) };
+pub fn load_state(backend: &dyn Backend, loaded: &LoadedProfile) -> Result<Option<State>> {
+    let Some(state) = backend.load()? else { return Ok(None) };
     let p = &loaded.profile;
     if state.data_plane != p.metadata.name || state.cloud != p.spec.cloud.provider || state.model != p.spec.model {
         return Err(UserError::new(format!(
             "state {} is for data plane `{}` ({} {}), not `{}` ({} {})",
-            paths.state.display(),
+            backend.location(),
             state.data_plane,
             state.cloud,
             state.model,
@@ -77,7 +96,7 @@ pub fn load_state(paths: &StatePaths, loaded: &LoadedProfile) -> Result<Option<S
             p.spec.cloud.provider,
             p.spec.model
         ))
-        .hint("use another --state-dir, or the profile this state was made with")
+        .hint("use another --state-dir or --state, or the profile this state was made with")
         .into());
     }
     Ok(Some(state))
@@ -90,8 +109,8 @@ pub fn state_or_new(prior: Option<State>, loaded: &LoadedProfile) -> State {
 }
 
 /// The state a command that only reads needs: it must exist.
-pub fn require_state(paths: &StatePaths, loaded: &LoadedProfile) -> Result<State> {
-    load_state(paths, loaded)?.ok_or_else(|| {
+pub fn require_state(backend: &dyn Backend, loaded: &LoadedProfile) -> Result<State> {
+    load_state(backend, loaded)?.ok_or_else(|| {
         UserError::new("no state: nothing has been applied yet")
             .hint(format!("run `unionctl apply --model {} -f {}`", loaded.profile.spec.model, loaded.path.display()))
             .into()

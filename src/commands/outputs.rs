@@ -10,8 +10,8 @@ use crate::state::write_atomically;
 pub fn run(args: OutputsArgs, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
     let loaded = super::load_profile(&args.profile.profile, ui)?;
-    let paths = super::state_paths(settings, &loaded);
-    let state = super::require_state(&paths, &loaded)?;
+    let backend = super::state_backend(settings, &loaded)?;
+    let state = super::require_state(backend.as_ref(), &loaded)?;
     let doc = super::cloud_of(&loaded).hand_off(&loaded.profile, &state)?;
     let text = match args.format {
         DataFormat::Json => format!("{}\n", serde_json::to_string_pretty(&doc)?),

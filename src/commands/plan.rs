@@ -14,8 +14,8 @@ pub fn run(args: PlanArgs, settings: &Settings) -> Result<ExitStatus> {
 
     // With state, the plan is the diff against what exists, read live with the
     // customer's credentials (they can read every resource of the data plane).
-    let paths = super::state_paths(settings, &loaded);
-    if let Some(state) = super::load_state(&paths, &loaded)? {
+    let backend = super::state_backend(settings, &loaded)?;
+    if let Some(state) = super::load_state(backend.as_ref(), &loaded)? {
         let cloud = super::cloud_of(&loaded);
         super::runtime()?.block_on(async {
             let provider = cloud.connect(Party::Customer, &loaded.profile, &state).await?;

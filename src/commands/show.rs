@@ -9,15 +9,15 @@ use crate::settings::Settings;
 pub fn run(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
     let loaded = super::load_profile(profile, ui)?;
-    let paths = super::state_paths(settings, &loaded);
-    let Some(state) = super::load_state(&paths, &loaded)? else {
-        ui.status(&format!("No state at {}.", paths.state.display()));
+    let backend = super::state_backend(settings, &loaded)?;
+    let Some(state) = super::load_state(backend.as_ref(), &loaded)? else {
+        ui.status(&format!("No state at {}.", backend.location()));
         return Ok(ExitStatus::Success);
     };
     let width = state.resources.keys().map(String::len).max().unwrap_or(7);
     let mut out = format!(
         "State {} (lineage {}, serial {}): {} resources\n\n{:<width$}  {:<8}  {:<8}  ID\n",
-        paths.state.display(),
+        backend.location(),
         state.lineage,
         state.serial,
         state.resources.len(),

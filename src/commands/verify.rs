@@ -16,8 +16,8 @@ pub fn run(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
     let loaded = super::load_profile(profile, ui)?;
     let cloud = super::cloud_of(&loaded);
-    let paths = super::state_paths(settings, &loaded);
-    let state = super::load_state(&paths, &loaded)?.ok_or_else(|| UserError::new("no state: nothing has been applied yet, so there is nothing to verify"))?;
+    let backend = super::state_backend(settings, &loaded)?;
+    let state = super::load_state(backend.as_ref(), &loaded)?.ok_or_else(|| UserError::new("no state: nothing has been applied yet, so there is nothing to verify"))?;
     let desired = crate::plan::desired_resources(&loaded.profile, cloud)?;
     let live = super::runtime()?.block_on(async {
         let provider = cloud.connect(Party::Customer, &loaded.profile, &state).await?;

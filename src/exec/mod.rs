@@ -34,7 +34,10 @@ pub trait Provider {
     /// Finds and reads the resource: by the id recorded in state, else by its fixed name
     /// or its address tag. `None` when it does not exist.
     fn read<'a>(&'a self, r: &'a Resource, desired: &'a Value, prior: Option<&'a ResourceState>) -> LocalBoxFuture<'a, Result<Option<Observed>>>;
-    fn create<'a>(&'a self, r: &'a Resource, desired: &'a Value) -> LocalBoxFuture<'a, Result<Observed>>;
+    /// Creates it. `token` is the create's idempotency token: the same when a killed run's
+    /// create is resumed, new for every new create (a token AWS has seen returns what it
+    /// made then, even if that was deleted since).
+    fn create<'a>(&'a self, r: &'a Resource, desired: &'a Value, token: &'a str) -> LocalBoxFuture<'a, Result<Observed>>;
     /// Brings the settings at `changed` (JSON pointers) to `desired`.
     fn update<'a>(&'a self, r: &'a Resource, desired: &'a Value, live: &'a Observed, changed: &'a [String]) -> LocalBoxFuture<'a, Result<Observed>>;
     /// Deletes; a resource that is already gone is not an error. `with_data`: empty a
@@ -326,21 +329,25 @@ pub async fn apply(
                     let r = plan.resource(a).ok_or_else(|| anyhow!("`{a}` is not in the plan"))?;
                     let desired = resolve(&r.settings, &*cx.state)?;
                     let creates = matches!(c.action, Action::Create | Action::Replace);
+                    let mut token = prior.as_ref().filter(|p| p.pending).map(|p| p.token.clone().unwrap_or_else(|| legacy_token(&p.address)));
                     if matches!(s, Step::Apply(_)) && creates && r.mode == Mode::Managed && !is_local(&r.kind) && prior.is_none() {
                         // Intent first (a saga's fixed identifier): the next run knows it
-                        // may find this resource without our tag.
+                        // may find this resource without our tag, and sends the same token.
                         let mut intent = ResourceState::of(r, Observed { id: String::new(), outputs: Map::new(), settings: Value::Null }, desired.clone());
                         intent.pending = true;
+                        intent.token = Some(new_token());
+                        token = intent.token.clone();
                         cx.state.resources.insert(r.address.clone(), intent);
                         cx.sink.save(cx.state)?;
                     }
+                    let token = token.unwrap_or_else(new_token);
                     let observed = refreshed.live.get(a).cloned().flatten();
                     let check = matches!(s, Step::Check(_));
                     Ok(Box::pin(async move {
                         let (outcome, obs) = if check {
                             check_one(provider, r, &desired, prior.as_ref()).await?
                         } else {
-                            apply_one(provider, r, c, &desired, prior.as_ref(), observed).await?
+                            apply_one(provider, r, c, &desired, prior.as_ref(), observed, &token).await?
                         };
                         Ok((outcome, obs.map(|o| (o, desired))))
                     }))
@@ -377,7 +384,16 @@ pub async fn apply(
 }
 
 /// One apply step. Returns what to record (`None`: state already has it).
-async fn apply_one(provider: &dyn Provider, r: &Resource, c: &Change, desired: &Value, prior: Option<&ResourceState>, refreshed: Option<Observed>) -> Result<(Outcome, Option<Observed>)> {
+#[allow(clippy::too_many_arguments)]
+async fn apply_one(
+    provider: &dyn Provider,
+    r: &Resource,
+    c: &Change,
+    desired: &Value,
+    prior: Option<&ResourceState>,
+    refreshed: Option<Observed>,
+    token: &str,
+) -> Result<(Outcome, Option<Observed>)> {
     if is_local(&r.kind) {
         return local(r, desired, prior).map(|(o, obs)| (o, Some(obs)));
     }
@@ -397,7 +413,7 @@ async fn apply_one(provider: &dyn Provider, r: &Resource, c: &Change, desired: &
             // A killed run may have created it after the plan was made: find it first.
             let found = if c.action == Action::Create { provider.read(r, desired, prior).await? } else { None };
             match found {
-                None => Ok((Outcome::Created, Some(provider.create(r, desired).await?))),
+                None => Ok((Outcome::Created, Some(provider.create(r, desired, token).await?))),
                 Some(obs) => {
                     let changed = changed_paths(&obs.settings, desired);
                     let obs = if changed.is_empty() { obs } else { provider.update(r, desired, &obs, &changed).await? };
@@ -452,6 +468,20 @@ async fn delete_one(provider: &dyn Provider, r: &ResourceState, with_data: bool)
     }
     provider.delete(r, with_data).await?;
     Ok(Outcome::Deleted)
+}
+
+/// A fresh idempotency token for one create.
+fn new_token() -> String {
+    let mut bytes = [0u8; 16];
+    rand::Rng::fill(&mut rand::rng(), &mut bytes);
+    hex::encode(bytes)
+}
+
+/// The token of a create left pending by a version that did not record tokens: it sent
+/// one derived from the address.
+fn legacy_token(address: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(address.as_bytes())[..16])
 }
 
 /// Resources that live only in state: the BYOC external ID, generated once.

@@ -7,6 +7,7 @@ pub mod defaults;
 pub mod diagnostic;
 pub mod names;
 pub mod schema;
+pub mod state_url;
 pub mod structure;
 pub mod template;
 pub mod validate;

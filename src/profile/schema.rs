@@ -59,6 +59,17 @@ pub struct Spec {
     /// Tags (labels on GCP) put on every resource, beside unionctl's own.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Where the state is kept when a team shares it (default: a local file per profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<StateBackend>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StateBackend {
+    /// `s3://BUCKET/KEY`: the state object in a bucket with versioning; its lock is
+    /// `KEY.lock` beside it.
+    pub url: String,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -34,6 +34,11 @@ pub fn validate(p: &Profile, r: &mut Report<'_>) {
     tenancy(p, r);
     audit(p, r);
     tags(p, r);
+    if let Some(state) = &p.spec.state {
+        if let Err(problem) = super::state_url::Location::parse(&state.url) {
+            r.error("spec.state.url", problem);
+        }
+    }
 }
 
 pub fn is_dns_label(s: &str, max: usize) -> bool {

@@ -1,6 +1,6 @@
-//! The state lock: an OS file lock (`flock`), so that it is released when its holder
-//! dies, even by `kill -9`. The file also says who holds it, for the error the second
-//! apply shows.
+//! The local state lock: an OS file lock (`flock`), so that it is released when its holder
+//! dies, even by `kill -9`. The file also says who holds it ([`LockInfo`] as JSON), for the
+//! error the second apply shows.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -8,36 +8,53 @@ use std::path::Path;
 
 use fs4::fs_std::FileExt;
 
-use crate::error::UserError;
+use super::backend::{LockGuard, LockInfo, Locked};
 
 pub struct StateLock {
     file: File,
+    info: LockInfo,
 }
 
 impl StateLock {
-    /// Takes the lock or fails at once, naming the holder.
-    pub fn acquire(path: &Path, operation: &str) -> anyhow::Result<StateLock> {
+    /// Takes the lock, or answers who holds it.
+    pub fn acquire(path: &Path, operation: &str) -> anyhow::Result<Result<StateLock, LockInfo>> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
         let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
-        let taken = FileExt::try_lock_exclusive(&file)?;
-        if !taken {
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            let holder = holder.trim();
-            let holder = if holder.is_empty() { "another unionctl process".to_string() } else { holder.to_string() };
-            return Err(UserError::new(format!("the state is locked by {holder}"))
-                .hint(format!("wait for it to finish; the lock ({}) is released when that process exits", path.display()))
-                .into());
+        if !FileExt::try_lock_exclusive(&file)? {
+            return Ok(Err(holder(&mut file)));
         }
-        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "this host".into());
+        let info = LockInfo::new(operation);
         file.set_len(0)?;
         file.seek(SeekFrom::Start(0))?;
-        write!(file, "pid {} on {host} (unionctl {operation}, since unix time {since})", std::process::id())?;
+        file.write_all(&serde_json::to_vec(&info)?)?;
         file.sync_all()?;
-        Ok(StateLock { file })
+        Ok(Ok(StateLock { file, info }))
+    }
+
+    /// Takes the lock or fails with [`Locked`].
+    pub fn acquire_or_fail(path: &Path, operation: &str) -> anyhow::Result<StateLock> {
+        StateLock::acquire(path, operation)?.map_err(|holder| Locked { location: path.display().to_string(), holder }.into())
+    }
+}
+
+/// Who holds a lock file, as its holder wrote it.
+fn holder(file: &mut File) -> LockInfo {
+    let mut text = String::new();
+    let _ = file.read_to_string(&mut text);
+    serde_json::from_str(&text).unwrap_or_else(|_| {
+        // Written by an older unionctl, or not yet: still a live holder (flock says so).
+        let mut unknown = LockInfo::new("(unknown)");
+        unknown.who = "another unionctl process".into();
+        unknown.id = "(unknown)".into();
+        unknown
+    })
+}
+
+impl LockGuard for StateLock {
+    fn info(&self) -> &LockInfo {
+        &self.info
     }
 }
 
@@ -56,10 +73,13 @@ mod tests {
     fn second_holder_is_refused_with_the_first_named() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.lock");
-        let first = StateLock::acquire(&p, "apply").unwrap();
-        let err = StateLock::acquire(&p, "apply").err().unwrap().to_string();
-        assert!(err.contains(&format!("pid {}", std::process::id())), "{err}");
+        let first = StateLock::acquire_or_fail(&p, "apply").unwrap();
+        let err = StateLock::acquire_or_fail(&p, "apply").err().unwrap();
+        let locked = err.downcast_ref::<Locked>().expect("a Locked error");
+        assert_eq!(locked.holder.pid, std::process::id());
+        assert_eq!(locked.holder.id, first.info().id);
+        assert!(err.to_string().contains(&format!("lock ID {}", first.info().id)), "{err}");
         drop(first);
-        StateLock::acquire(&p, "apply").unwrap();
+        StateLock::acquire_or_fail(&p, "apply").unwrap();
     }
 }

@@ -1,20 +1,24 @@
 //! State: what unionctl created, recorded after every resource.
 //!
-//! One JSON file per profile, `.unionctl/<profile>.state.json`, written atomically. `serial`
-//! grows with every write; `lineage` is fixed when the state is born, so a saved plan can
-//! tell "the same state, moved on" from "another state".
+//! One JSON document per data plane, in a [`Backend`]: by default a local file,
+//! `.unionctl/<profile>.state.json`, written atomically; or an object in a team's bucket.
+//! `serial` grows with every write; `lineage` is fixed when the state is born, so a saved
+//! plan can tell "the same state, moved on" from "another state".
 
+pub mod backend;
 pub mod file;
+pub mod local;
 pub mod lock;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use file::write_atomically;
+pub use crate::profile::state_url::Location;
+pub use backend::{Backend, LockGuard, LockInfo, Locked};
+pub use local::LocalBackend;
 pub use lock::StateLock;
 
 use crate::plan::diff::Recorded;
@@ -57,6 +61,10 @@ pub struct ResourceState {
     /// so the next run adopts it instead of refusing it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pending: bool,
+    /// The idempotency token of a pending create, so that a resumed create is the same
+    /// request to the cloud.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 impl ResourceState {
@@ -82,6 +90,7 @@ impl ResourceState {
             settings,
             depends_on: r.depends_on.clone(),
             pending: false,
+            token: None,
         }
     }
 
@@ -122,38 +131,19 @@ impl State {
     }
 }
 
-/// Where a profile's state and lock live.
-#[derive(Debug, Clone)]
-pub struct StatePaths {
-    pub state: PathBuf,
-    pub lock: PathBuf,
-}
-
-impl StatePaths {
-    pub fn for_profile(state_dir: &Path, profile: &Path) -> Self {
-        let stem = profile.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "profile".into());
-        StatePaths { state: state_dir.join(format!("{stem}.state.json")), lock: state_dir.join(format!("{stem}.lock")) }
-    }
-}
-
-/// Reads state; `None` if there is none yet.
-pub fn load(path: &Path) -> Result<Option<State>> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("cannot read state {}", path.display())),
-    };
-    let state: State = serde_json::from_slice(&bytes).with_context(|| format!("state {} is not valid state JSON", path.display()))?;
+/// Reads a state document.
+pub fn parse(bytes: &[u8], location: &str) -> Result<State> {
+    let state: State = serde_json::from_slice(bytes).with_context(|| format!("state {location} is not valid state JSON"))?;
     if state.version != STATE_VERSION {
-        anyhow::bail!("state {} has version {}; this unionctl reads version {STATE_VERSION}", path.display(), state.version);
+        anyhow::bail!("state {location} has version {}; this unionctl reads version {STATE_VERSION}", state.version);
     }
-    Ok(Some(state))
+    Ok(state)
 }
 
-/// Writes state with the next serial, atomically.
-pub fn save(path: &Path, state: &mut State) -> Result<()> {
+/// Moves the state to its next serial and returns the document to write.
+pub fn next_version(state: &mut State) -> Result<Vec<u8>> {
     state.serial += 1;
     let mut text = serde_json::to_vec_pretty(state)?;
     text.push(b'\n');
-    write_atomically(path, &text).with_context(|| format!("cannot write state {}", path.display()))
+    Ok(text)
 }

@@ -14,7 +14,7 @@ use aws_sdk_ec2::types::{
 };
 use serde_json::{json, Value};
 
-use super::provider::{absent, client_token, gone, outputs, s, strings, tag_subset, unsupported, ApiError, AwsProvider, TAG_ADDRESS};
+use super::provider::{absent, gone, send_once_then_look_up, outputs, s, strings, tag_subset, unsupported, ApiError, AwsProvider, TAG_ADDRESS};
 use crate::exec::{wait_until, Observed};
 use crate::plan::builder::TAG_DATA_PLANE;
 use crate::plan::Resource;
@@ -349,34 +349,18 @@ fn once() -> aws_sdk_ec2::config::Builder {
 }
 
 /// Creates what EC2 makes without an idempotency token (VPCs, subnets, internet gateways,
-/// Elastic IPs, route tables): tagged with the plan address at creation and sent once by
-/// the SDK; after a failure the create may have happened anyway (an answer lost on the
-/// way back, a 5xx or throttling after the work was done), so the resource is looked up by
-/// its tag before the request is sent again. Returns the resource's id.
-async fn create_untokened<T, E, F, Fut>(p: &AwsProvider, r: &Resource, d: &Value, api: &'static str, mut send: F, id_of: impl Fn(&T) -> String) -> Result<String>
+/// Elastic IPs, route tables): tagged with the plan address at creation, sent once, and
+/// looked up by that tag before any retry. Returns the resource's id.
+async fn create_untokened<T, E, F, Fut>(p: &AwsProvider, r: &Resource, d: &Value, api: &'static str, send: F, id_of: impl Fn(&T) -> String) -> Result<String>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>>>,
     E: std::error::Error + aws_sdk_ec2::error::ProvideErrorMetadata + Send + Sync + 'static,
 {
-    let mut delay = std::time::Duration::from_millis(500);
-    for attempt in 1.. {
-        match p.call(api, send()).await {
-            Ok(out) => return Ok(id_of(&out)),
-            Err(e) if e.transient() && attempt < 6 => {
-                if let Some(found) = read(p, r, d, None, false).await? {
-                    return Ok(found.id);
-                }
-                tokio::time::sleep(delay).await;
-                delay *= 2;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    unreachable!("the loop returns")
+    send_once_then_look_up(p, api, send, id_of, || async { Ok(read(p, r, d, None, false).await?.map(|o| o.id)) }).await
 }
 
-pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed> {
+pub async fn create(p: &AwsProvider, r: &Resource, d: &Value, token: &str) -> Result<Observed> {
     match r.type_name() {
         "vpc" => {
             let send = || p.ec2.create_vpc().cidr_block(s(d, "CidrBlock")).tag_specifications(tag_spec(p, r, d, ResourceType::Vpc)).customize().config_override(once()).send();
@@ -419,6 +403,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
                         .create_nat_gateway()
                         .subnet_id(s(d, "SubnetId"))
                         .allocation_id(s(d, "AllocationId"))
+                        .client_token(token)
                         .tag_specifications(tag_spec(p, r, d, ResourceType::Natgateway))
                         .send(),
                 )
@@ -466,7 +451,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
                 .vpc_id(s(d, "VpcId"))
                 .service_name(s(d, "ServiceName"))
                 .vpc_endpoint_type(if gateway { VpcEndpointType::Gateway } else { VpcEndpointType::Interface })
-                .client_token(client_token(r))
+                .client_token(token)
                 .tag_specifications(tag_spec(p, r, d, ResourceType::VpcEndpoint));
             if gateway {
                 req = req.set_route_table_ids(Some(strings(d.get("RouteTableIds"))));
@@ -489,7 +474,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
                     .log_destination_type(aws_sdk_ec2::types::LogDestinationType::S3)
                     .log_destination(s(d, "LogDestination"))
                     .max_aggregation_interval(d.get("MaxAggregationInterval").and_then(Value::as_i64).unwrap_or(600) as i32)
-                    .client_token(client_token(r))
+                    .client_token(token)
                     .tag_specifications(tag_spec(p, r, d, ResourceType::VpcFlowLog))
                     .send(),
             )
@@ -507,7 +492,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
                     .create_launch_template()
                     .launch_template_name(s(d, "LaunchTemplateName"))
                     .launch_template_data(template_data(d))
-                    .client_token(client_token(r))
+                    .client_token(token)
                     .tag_specifications(tag_spec(p, r, d, ResourceType::LaunchTemplate))
                     .send(),
             )
@@ -521,7 +506,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
                         .create_vpc_endpoint_service_configuration()
                         .set_network_load_balancer_arns(Some(strings(d.get("NetworkLoadBalancerArns"))))
                         .acceptance_required(d.get("AcceptanceRequired").and_then(Value::as_bool).unwrap_or(true))
-                        .client_token(client_token(r))
+                        .client_token(token)
                         .tag_specifications(tag_spec(p, r, d, ResourceType::VpcEndpointService))
                         .send(),
                 )

@@ -11,7 +11,7 @@ use aws_sdk_eks::types::{
 };
 use serde_json::{json, Value};
 
-use super::provider::{absent, client_token, gone, outputs, s, strings, tag_subset, AwsProvider};
+use super::provider::{absent, gone, outputs, s, strings, tag_subset, AwsProvider};
 use crate::exec::{wait_until, Observed};
 use crate::plan::Resource;
 use crate::state::ResourceState;
@@ -222,7 +222,7 @@ fn labels(d: &Value) -> HashMap<String, String> {
 }
 
 #[allow(deprecated)]
-pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed> {
+pub async fn create(p: &AwsProvider, r: &Resource, d: &Value, token: &str) -> Result<Observed> {
     match r.type_name() {
         "eks_cluster" => {
             let name = s(d, "name");
@@ -295,7 +295,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
         "eks_addon" => {
             let cluster = s(d, "clusterName");
             let name = s(d, "addonName");
-            let req = p.eks.create_addon().cluster_name(&cluster).addon_name(&name).client_request_token(client_token(r)).set_tags(Some(tag_map(p, r, d)));
+            let req = p.eks.create_addon().cluster_name(&cluster).addon_name(&name).client_request_token(token).set_tags(Some(tag_map(p, r, d)));
             match p.call("CreateAddon", req.send()).await {
                 Ok(_) => {}
                 Err(e) if e.is(&["ResourceInUseException"]) => {}
@@ -319,7 +319,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
                 .namespace(s(d, "namespace"))
                 .service_account(s(d, "serviceAccount"))
                 .role_arn(s(d, "roleArn"))
-                .client_request_token(client_token(r))
+                .client_request_token(token)
                 .set_tags(Some(tag_map(p, r, d)));
             p.call("CreatePodIdentityAssociation", req.send()).await?;
         }

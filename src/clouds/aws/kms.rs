@@ -5,7 +5,7 @@ use anyhow::{anyhow, Result};
 use aws_sdk_kms::types::Tag;
 use serde_json::{json, Value};
 
-use super::provider::{absent, outputs, s, tag_subset, AwsProvider, TAG_ADDRESS};
+use super::provider::{absent, outputs, s, send_once_then_look_up, tag_subset, AwsProvider, TAG_ADDRESS};
 use crate::exec::Observed;
 use crate::plan::{Mode, Resource};
 use crate::state::ResourceState;
@@ -78,33 +78,19 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
     // once, and after a failure that may have happened anyway the key is looked up by its
     // address tag before it is sent again (a second key would be a second bill and a
     // second trust root).
-    let once = aws_sdk_kms::config::Builder::default().retry_config(aws_smithy_types::retry::RetryConfig::disabled());
-    let mut delay = std::time::Duration::from_millis(500);
-    let mut attempt = 0;
-    let id = loop {
-        attempt += 1;
-        let mut req = p
+    let send = || {
+        let req = p
             .kms
             .create_key()
             .description(s(d, "Description"))
             .key_spec(aws_sdk_kms::types::KeySpec::SymmetricDefault)
             .key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt)
-            .set_tags(Some(tags.clone()));
-        if let Some(policy) = d.get("Policy") {
-            req = req.policy(policy.to_string());
-        }
-        match p.call("CreateKey", req.customize().config_override(once.clone()).send()).await {
-            Ok(out) => break out.key_metadata().map(|m| m.key_id().to_string()).ok_or_else(|| anyhow!("CreateKey returned no key id"))?,
-            Err(e) if e.transient() && attempt < 6 => {
-                if let Some(found) = read(p, r, d, None).await? {
-                    break found.id;
-                }
-                tokio::time::sleep(delay).await;
-                delay *= 2;
-            }
-            Err(e) => return Err(e.into()),
-        }
+            .set_tags(Some(tags.clone()))
+            .set_policy(d.get("Policy").map(Value::to_string));
+        req.customize().config_override(aws_sdk_kms::config::Builder::default().retry_config(aws_smithy_types::retry::RetryConfig::disabled())).send()
     };
+    let key_id = |out: &aws_sdk_kms::operation::create_key::CreateKeyOutput| out.key_metadata().map(|m| m.key_id().to_string()).unwrap_or_default();
+    let id = send_once_then_look_up(p, "CreateKey", send, key_id, || async { Ok(read(p, r, d, None).await?.map(|o| o.id)) }).await?;
     let live = read(p, r, d, Some(&id)).await?.ok_or_else(|| anyhow!("key {id} was created but cannot be read"))?;
     let changed = crate::plan::diff::changed_paths(&live.settings, d);
     update(p, r, d, &live, &changed).await

@@ -12,6 +12,7 @@ pub mod outputs;
 pub mod plan;
 pub mod provider;
 mod s3;
+pub mod state;
 
 use anyhow::{Context, Result};
 use futures_util::future::LocalBoxFuture;

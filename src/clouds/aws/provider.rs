@@ -59,24 +59,36 @@ fn limiter() -> RateLimiter {
     RateLimiter::new(limits, Limit { burst: 50.0, per_second: 20.0 })
 }
 
+/// The SDK's configuration chain, with more attempts than its default of 3: an apply is
+/// hundreds of calls, and three throttled answers in a row on one of them (likely when
+/// AWS throttles an account) would stop it halfway. `AWS_MAX_ATTEMPTS` still decides when
+/// set. Retries back off exponentially with jitter (the SDK's standard mode).
+pub(super) fn sdk_defaults() -> aws_config::ConfigLoader {
+    let loader = aws_config::defaults(BehaviorVersion::latest());
+    if std::env::var_os("AWS_MAX_ATTEMPTS").is_some() {
+        return loader;
+    }
+    loader.retry_config(aws_smithy_types::retry::RetryConfig::standard().with_max_attempts(10))
+}
+
 impl AwsProvider {
     /// With the caller's credentials (the customer stage).
     pub async fn from_environment(data_plane: &str) -> Result<Self> {
-        let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let config = sdk_defaults().load().await;
         Self::with_config(&config, data_plane).await
     }
 
     /// As the BYOC admin identity: `sts:AssumeRole` with the external ID, from the
     /// caller's credentials (the union stage).
     pub async fn assume_role(data_plane: &str, role_arn: &str, external_id: &str) -> Result<Self> {
-        let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let base = sdk_defaults().load().await;
         let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
             .external_id(external_id)
             .session_name(format!("unionctl-{data_plane}"))
             .configure(&base)
             .build()
             .await;
-        let config = aws_config::defaults(BehaviorVersion::latest()).credentials_provider(provider).load().await;
+        let config = sdk_defaults().credentials_provider(provider).load().await;
         Self::with_config(&config, data_plane).await.with_context(|| format!("cannot act as {role_arn}"))
     }
 
@@ -147,6 +159,20 @@ impl AwsProvider {
     }
 }
 
+/// What AWS answers to a create of something that exists under that name already.
+const ALREADY_EXISTS: &[&str] = &[
+    "EntityAlreadyExists",
+    "InvalidGroup.Duplicate",
+    "InvalidLaunchTemplateName.AlreadyExistsException",
+    "BucketAlreadyOwnedByYou",
+    "ResourceInUseException",
+    "TrailAlreadyExistsException",
+    "DuplicateLoadBalancerName",
+    "DuplicateTargetGroupName",
+    "DuplicateListener",
+    "AlreadyExistsException",
+];
+
 /// An AWS API failure with its error code.
 #[derive(Debug, thiserror::Error)]
 #[error("{api}: {message}")]
@@ -170,6 +196,44 @@ impl ApiError {
             Some(c) => matches!(c, "InternalError" | "InternalFailure" | "ServiceUnavailable" | "Unavailable" | "RequestLimitExceeded" | "Throttling" | "ThrottlingException" | "RequestTimeout" | "SlowDown"),
         }
     }
+}
+
+/// Sends a create that AWS does not make idempotent (no token, no unique name) and that
+/// carries the plan address as a tag from the start. The SDK sends it once (`send` must
+/// disable its retry): its own retry would send it again after an answer was lost, and AWS
+/// would make a second resource. After a failure the create may have happened anyway (no
+/// answer, a 5xx or throttling after the work was done), so `find` looks for it by its tag
+/// before it is sent again, with backoff. Returns the new resource's id.
+pub(super) async fn send_once_then_look_up<T, E, Fut, Found>(
+    p: &AwsProvider,
+    api: &'static str,
+    mut send: impl FnMut() -> Fut,
+    id_of: impl Fn(&T) -> String,
+    mut find: impl FnMut() -> Found,
+) -> Result<String>
+where
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    Found: Future<Output = Result<Option<String>>>,
+{
+    let mut delay = Duration::from_millis(500);
+    for attempt in 1.. {
+        match p.call(api, send()).await {
+            Ok(out) => {
+                let id = id_of(&out);
+                return if id.is_empty() { Err(anyhow!("{api} returned no id")) } else { Ok(id) };
+            }
+            Err(e) if e.transient() && attempt < 8 => {
+                if let Some(found) = find().await? {
+                    return Ok(found);
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(20));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    unreachable!("the loop returns")
 }
 
 /// `Ok(None)` for the listed "does not exist" codes.
@@ -226,12 +290,6 @@ pub(super) fn ensure_ours(what: &str, data_plane: &str, tags: &[(String, String)
     }
 }
 
-/// A stable idempotency token: AWS returns the first result for a repeated token.
-pub(super) fn client_token(r: &Resource) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(&Sha256::digest(r.address.as_bytes())[..16])
-}
-
 pub(super) fn s(v: &Value, key: &str) -> String {
     v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
 }
@@ -270,15 +328,36 @@ impl AwsProvider {
         .with_context(|| format!("reading {}", r.address))
     }
 
-    async fn create_resource(&self, r: &Resource, desired: &Value) -> Result<Observed> {
+    async fn create_resource(&self, r: &Resource, desired: &Value, token: &str) -> Result<Observed> {
+        match self.send_create(r, desired, token).await {
+            Err(e) if e.chain().any(|c| c.downcast_ref::<ApiError>().is_some_and(|a| a.is(ALREADY_EXISTS))) => {
+                // The SDK sent the create again after its first answer was lost, and the
+                // first one made it; or a killed run made it before it could record it.
+                // Either way this run's intent is on record, so what carries the name is
+                // adopted as a killed run's resource is, and brought to the plan.
+                let mut intent = ResourceState::of(r, Observed { id: String::new(), outputs: Map::new(), settings: Value::Null }, desired.clone());
+                intent.pending = true;
+                let Some(found) = self.read_resource(r, desired, Some(&intent)).await? else { return Err(e) };
+                let changed = crate::plan::diff::changed_paths(&found.settings, desired);
+                if changed.is_empty() {
+                    Ok(found)
+                } else {
+                    self.update_resource(r, desired, &found, &changed).await
+                }
+            }
+            result => result,
+        }
+    }
+
+    async fn send_create(&self, r: &Resource, desired: &Value, token: &str) -> Result<Observed> {
         match r.type_name() {
             "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::create(self, r, desired).await,
             "s3_bucket" => s3::create(self, r, desired).await,
             "kms_key" => kms::create(self, r, desired).await,
-            "eks_cluster" | "eks_node_group" | "eks_access_entry" | "eks_addon" | "eks_pod_identity_association" => eks::create(self, r, desired).await,
+            "eks_cluster" | "eks_node_group" | "eks_access_entry" | "eks_addon" | "eks_pod_identity_association" => eks::create(self, r, desired, token).await,
             "lb" | "lb_target_group" | "lb_listener" => elb::create(self, r, desired).await,
             "cloudtrail" => cloudtrail::create(self, r, desired).await,
-            _ => ec2::create(self, r, desired).await,
+            _ => ec2::create(self, r, desired, token).await,
         }
         .with_context(|| format!("creating {}", r.address))
     }

@@ -123,7 +123,7 @@ impl AzureProvider {
         .with_context(|| format!("reading {}", r.address))
     }
 
-    async fn create_resource(&self, r: &Resource, desired: &Value) -> Result<Observed> {
+    async fn create_resource(&self, r: &Resource, desired: &Value, _token: &str) -> Result<Observed> {
         if is_graph(r.type_name(), desired) {
             graph::create(self, r, desired).await
         } else {

@@ -345,7 +345,7 @@ impl GcpProvider {
         .with_context(|| format!("reading {}", r.address))
     }
 
-    async fn create_resource(&self, r: &Resource, desired: &Value) -> Result<Observed> {
+    async fn create_resource(&self, r: &Resource, desired: &Value, _token: &str) -> Result<Observed> {
         match r.type_name() {
             t if t.starts_with("compute_") => compute::create(self, r, desired).await,
             t if t.starts_with("container_") => container::create(self, r, desired).await,
