@@ -13,7 +13,7 @@ fn main() -> ExitCode {
         }
     };
     let settings = unionctl::settings::resolve(&cli);
-    let ui = settings.ui;
+    let ui = settings.ui.clone();
     let command = cli.command.name();
     let status = match unionctl::commands::run(cli.command, &settings) {
         Ok(status) => status,

@@ -27,5 +27,5 @@ fn ui(cli: &Cli) -> Ui {
         ColorChoice::Auto => stderr_tty && !no_color,
     };
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
-    Ui { color, interactive: stderr_tty && !ci, json_events: cli.output == OutputMode::Json }
+    Ui { color, interactive: stderr_tty && !ci, json_events: cli.output == OutputMode::Json, capture: None }
 }

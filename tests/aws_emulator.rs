@@ -479,7 +479,7 @@ fn remote_state_in_s3_one_apply_at_a_time_and_a_dead_holders_lock_explained() {
     emu.unionctl().args(["plan", "-f", profile, "--state", url, "--detailed-exitcode"]).assert().code(0);
 
     // A holder killed mid-destroy: its lock stays, and is explained as a dead process's.
-    let proxy = Proxy::start(&emu, "");
+    let proxy = Proxy::start(&emu, &[]);
     let mut dying = emu.process().args(["destroy", "-f", profile, "--auto-approve", "--state", url]).env("AWS_ENDPOINT_URL", proxy.endpoint()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     http(proxy.port, "POST", "/_proxy/kill", &format!("{{\"pid\": {}, \"after\": 25}}", dying.id())).expect("arm the kill");
     use std::os::unix::process::ExitStatusExt;
@@ -517,25 +517,20 @@ fn killed_applies_resume_without_duplicates() {
 
 /// EC2 makes VPCs, subnets, internet gateways, Elastic IPs and route tables, and KMS makes
 /// keys, without an idempotency token: a create whose answer is lost, sent again, is a second resource. The
-/// first answer of each is lost here (tests/support/lossy_proxy.py, after the emulator
+/// first answer of each is lost here (tests/support/fault_proxy.py, after the emulator
 /// carried the request out); nothing exists twice, because unionctl sends those creates
 /// once (no SDK retry) and looks the resource up by its address tag before sending again.
 #[test]
 fn lost_answers_to_untokened_creates_make_nothing_twice() {
     let emu = Emulator::start();
     let untokened = "CreateVpc,CreateSubnet,CreateInternetGateway,AllocateAddress,CreateRouteTable,CreateKey";
-    let mut proxy = StdCommand::new(python()).arg("tests/support/lossy_proxy.py").arg(&emu.endpoint).arg(untokened).stdout(Stdio::piped()).spawn().unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(proxy.stdout.take().unwrap()), &mut line).unwrap();
-    let port: u16 = line.trim().trim_start_matches("PORT=").parse().unwrap();
+    let proxy = Proxy::start(&emu, &["--lose", untokened]);
     let profile = "profiles/aws-self-managed.yaml";
-    let out = emu.process().args(["apply", "--model", "self-managed", "-f", profile, "--auto-approve"]).env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")).output().unwrap();
-    let lost = http(port, "GET", "/_proxy/lost", "").unwrap_or_default();
-    let _ = proxy.kill();
-    let _ = proxy.wait();
+    let out = emu.process().args(["apply", "--model", "self-managed", "-f", profile, "--auto-approve"]).env("AWS_ENDPOINT_URL", proxy.endpoint()).output().unwrap();
+    let lost = proxy.stats()["lost"].clone();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for action in untokened.split(',') {
-        assert!(lost.contains(&format!("\"{action}\": 1")), "the answer to {action} was not lost: {lost}");
+        assert_eq!(lost[action], 1, "the answer to {action} was not lost: {lost}");
     }
     let loaded = unionctl::profile::load_file(std::path::Path::new(profile)).unwrap();
     let plan = unionctl::clouds::plan(&loaded.profile, &loaded.digest).unwrap();
@@ -547,21 +542,73 @@ fn lost_answers_to_untokened_creates_make_nothing_twice() {
     emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
 }
 
-/// The lossy proxy (tests/support/lossy_proxy.py) in front of an emulator.
+/// A tenth of all calls faulted, deterministically from a seed (other seeds and rates:
+/// UNIONCTL_FAULT_SEED, UNIONCTL_FAULT_RATE): latency, 500s, 503s, each protocol's own
+/// throttling (RequestLimitExceeded, Throttling, ThrottlingException, SlowDown), connection
+/// resets and answers lost after the emulator made the change; idempotency tokens honoured
+/// as AWS honours them (tests/support/fault_proxy.py). A BYOC apply converges to exactly
+/// the plan with the SDK's default retries; destroy leaves nothing; an apply after the
+/// destroy, through the same proxy (which still remembers every token), makes everything
+/// again: a token names one create, never a resource's address (AWS would answer a reused
+/// token with the deleted resource).
+#[test]
+fn faulted_apply_converges_with_nothing_made_twice() {
+    let emu = Emulator::start();
+    let seed = std::env::var("UNIONCTL_FAULT_SEED").unwrap_or_else(|_| "1".into());
+    let rate = std::env::var("UNIONCTL_FAULT_RATE").unwrap_or_else(|_| "0.1".into());
+    let proxy = Proxy::start(&emu, &["--seed", &seed, "--fault-rate", &rate]);
+    let profile = "profiles/aws-byoc.yaml";
+    let through_proxy = |args: &[&str]| {
+        let out = emu.process().args(args).env("AWS_ENDPOINT_URL", proxy.endpoint()).env_remove("AWS_MAX_ATTEMPTS").output().unwrap();
+        assert!(out.status.success(), "seed {seed}, rate {rate}: {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let apply = ["apply", "--model", "byoc", "-f", profile, "--auto-approve"];
+    through_proxy(&apply);
+    let stats = proxy.stats();
+    let faults = &stats["faults"];
+    for kind in ["latency", "500", "503", "throttle", "reset", "lost"] {
+        assert!(faults[kind].as_u64().unwrap_or(0) > 0, "seed {seed}: no {kind} fault was injected: {stats}");
+    }
+    assert_inventory_matches_plan(&emu, profile);
+    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+
+    through_proxy(&["destroy", "-f", profile, "--auto-approve"]);
+    assert_eq!(emu.inventory("acme-prod").values().sum::<u64>(), 0, "left after destroy: {:?}", emu.inventory("acme-prod"));
+    through_proxy(&apply);
+    assert_inventory_matches_plan(&emu, profile);
+    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+    let stats = proxy.stats();
+    assert!(stats["requests"].as_u64().unwrap() > 500, "{stats}");
+}
+
+/// The fault proxy itself: each protocol's error shapes as botocore reads them, seeded
+/// determinism, tokens, lost answers and kills, creating windows
+/// (tests/support/fault_proxy_check.py, against its own emulator).
+#[test]
+fn fault_proxy_behaves_as_documented() {
+    let out = StdCommand::new(python()).arg("tests/support/fault_proxy_check.py").output().unwrap();
+    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
+
+/// The fault proxy (tests/support/fault_proxy.py) in front of an emulator.
 struct Proxy {
     child: Child,
     port: u16,
 }
 
 impl Proxy {
-    fn start(emu: &Emulator, lose: &str) -> Proxy {
-        let mut child = StdCommand::new(python()).arg("tests/support/lossy_proxy.py").arg(&emu.endpoint).arg(lose).stdout(Stdio::piped()).spawn().unwrap();
+    fn start(emu: &Emulator, args: &[&str]) -> Proxy {
+        let mut child = StdCommand::new(python()).arg("tests/support/fault_proxy.py").arg(&emu.endpoint).args(args).stdout(Stdio::piped()).spawn().unwrap();
         let mut line = String::new();
         std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
         Proxy { child, port: line.trim().trim_start_matches("PORT=").parse().unwrap() }
     }
     fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+    fn stats(&self) -> Value {
+        let answer = http(self.port, "GET", "/_proxy/stats", "").expect("proxy stats");
+        serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap_or_default()).unwrap()
     }
 }
 
@@ -589,7 +636,7 @@ fn kill_after(emu: &Emulator, proxy: &Proxy, k: u64, args: &[&str]) -> bool {
 /// nothing. One emulator for all: each re-run starts from the previous crash's leftovers.
 fn crash_matrix(points: &[u64]) {
     let emu = Emulator::start();
-    let proxy = Proxy::start(&emu, "");
+    let proxy = Proxy::start(&emu, &[]);
     let profile = "profiles/aws-byoc.yaml";
     let apply = ["apply", "--model", "byoc", "-f", profile, "--auto-approve", "--parallelism", "4"];
     let destroy = ["destroy", "-f", profile, "--auto-approve"];

@@ -3,7 +3,7 @@
 //! unionctl waits for a token before each call instead of hitting throttling errors.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +53,15 @@ impl RateLimiter {
     }
 }
 
+/// The limiter for one quota holder (an AWS account and region, a GCP project, an Azure
+/// subscription), made once per process: the data planes of a fleet that share an account
+/// share its buckets, as they share its limits at the provider.
+pub fn shared(quota: &str, make: impl FnOnce() -> RateLimiter) -> Arc<RateLimiter> {
+    static LIMITERS: OnceLock<Mutex<HashMap<String, Arc<RateLimiter>>>> = OnceLock::new();
+    let mut all = LIMITERS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    all.entry(quota.to_string()).or_insert_with(|| Arc::new(make())).clone()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +76,13 @@ mod tests {
         assert!((waits[4].as_secs_f64() - 1.0 / 0.3).abs() < 1e-6);
         assert!((waits[5].as_secs_f64() - 2.0 / 0.3).abs() < 1e-6);
         assert!(limiter.reserve("DescribeVpcs", t0).is_zero());
+    }
+
+    #[test]
+    fn one_limiter_per_quota_holder() {
+        let make = || RateLimiter::new(HashMap::new(), Limit { burst: 1.0, per_second: 1.0 });
+        let a = shared("aws:111111111111:us-east-2", make);
+        assert!(Arc::ptr_eq(&a, &shared("aws:111111111111:us-east-2", make)));
+        assert!(!Arc::ptr_eq(&a, &shared("aws:222222222222:us-east-2", make)));
     }
 }

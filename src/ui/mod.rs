@@ -8,6 +8,7 @@ pub mod progress;
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use console::Style;
 use serde_json::{json, Value};
@@ -23,15 +24,42 @@ pub const RESULT_FORMAT_VERSION: &str = "1.0";
 /// that `verify` found) does not write a second one.
 static RESULT_WRITTEN: AtomicBool = AtomicBool::new(false);
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Ui {
     pub color: bool,
     /// stderr is a terminal (progress bars) rather than a log.
     pub interactive: bool,
     pub json_events: bool,
+    /// One data plane of a fleet: what it would print is kept here instead, for the
+    /// fleet's summary (several run at once; their lines must not interleave).
+    pub capture: Option<Arc<Capture>>,
+}
+
+/// What a captured command printed, and its result object.
+#[derive(Debug, Default)]
+pub struct Capture {
+    pub log: Mutex<String>,
+    pub result: Mutex<Option<Value>>,
 }
 
 impl Ui {
+    /// The UI of one data plane in a fleet: plain text, kept.
+    pub fn captured() -> Ui {
+        Ui { color: false, interactive: false, json_events: false, capture: Some(Arc::new(Capture::default())) }
+    }
+
+    /// A line for stderr (or the capture).
+    pub fn line(&self, text: &str) {
+        match &self.capture {
+            Some(c) => {
+                let mut log = c.log.lock().unwrap_or_else(|e| e.into_inner());
+                log.push_str(text);
+                log.push('\n');
+            }
+            None => eprintln!("{text}"),
+        }
+    }
+
     fn paint(&self, s: Style, text: &str) -> String {
         if self.color {
             s.force_styling(true).apply_to(text).to_string()
@@ -42,7 +70,10 @@ impl Ui {
 
     /// A command's result, on stdout.
     pub fn out(&self, text: &str) {
-        Ui::raw_out(text);
+        match &self.capture {
+            Some(_) => self.line(text.trim_end_matches('\n')),
+            None => Ui::raw_out(text),
+        }
     }
 
     pub fn raw_out(text: &str) {
@@ -54,7 +85,8 @@ impl Ui {
 
     /// The command's versioned result, with `--output json`: one JSON line on stdout.
     pub fn result(&self, command: &str, status: ExitStatus, body: Value) {
-        if !self.json_events || RESULT_WRITTEN.swap(true, Ordering::SeqCst) {
+        let captured = self.capture.as_ref().map(|c| c.result.lock().unwrap_or_else(|e| e.into_inner()));
+        if captured.as_ref().is_some_and(|r| r.is_some()) || (captured.is_none() && (!self.json_events || RESULT_WRITTEN.swap(true, Ordering::SeqCst))) {
             return;
         }
         let mut doc = json!({
@@ -66,7 +98,10 @@ impl Ui {
         if let (Some(d), Value::Object(b)) = (doc.as_object_mut(), body) {
             d.extend(b);
         }
-        Ui::raw_out(&format!("{doc}\n"));
+        match captured {
+            Some(mut slot) => *slot = Some(doc),
+            None => Ui::raw_out(&format!("{doc}\n")),
+        }
     }
 
     /// A failed command's result, with `--output json`: the error, its causes and hints,
@@ -91,7 +126,7 @@ impl Ui {
     /// Asks for `yes` on a terminal; refuses when there is no terminal to ask.
     pub fn confirm(&self, question: &str) -> anyhow::Result<bool> {
         use std::io::IsTerminal;
-        if !std::io::stdin().is_terminal() {
+        if self.capture.is_some() || !std::io::stdin().is_terminal() {
             return Err(UserError::new("refusing to change anything without confirmation, and there is no terminal to ask")
                 .hint("review the plan, then pass --auto-approve")
                 .into());
@@ -104,15 +139,15 @@ impl Ui {
 
     /// A status line on stderr.
     pub fn status(&self, text: &str) {
-        eprintln!("{text}");
+        self.line(text);
     }
 
     pub fn success(&self, text: &str) {
-        eprintln!("{}", self.paint(Style::new().green(), text));
+        self.line(&self.paint(Style::new().green(), text));
     }
 
     pub fn warning(&self, text: &str) {
-        eprintln!("{} {text}", self.paint(Style::new().yellow().bold(), "warning:"));
+        self.line(&format!("{} {text}", self.paint(Style::new().yellow().bold(), "warning:")));
     }
 
     fn located(&self, severity: Severity, path: &str, message: &str, file: &Path, mark: Option<crate::profile::yaml::Mark>, hint: Option<&str>) {
@@ -121,13 +156,13 @@ impl Ui {
             Severity::Warning => ("warning:", Style::new().yellow().bold()),
         };
         let subject = if path.is_empty() { String::new() } else { format!("{path}: ") };
-        eprintln!("{} {subject}{message}", self.paint(colour, label));
+        self.line(&format!("{} {subject}{message}", self.paint(colour, label)));
         match mark {
-            Some(m) => eprintln!("  {} {}:{}", self.paint(Style::new().blue(), "-->"), file.display(), m),
-            None => eprintln!("  {} {}", self.paint(Style::new().blue(), "-->"), file.display()),
+            Some(m) => self.line(&format!("  {} {}:{}", self.paint(Style::new().blue(), "-->"), file.display(), m)),
+            None => self.line(&format!("  {} {}", self.paint(Style::new().blue(), "-->"), file.display())),
         }
         if let Some(h) = hint {
-            eprintln!("  {} {h}", self.paint(Style::new().cyan().bold(), "hint:"));
+            self.line(&format!("  {} {h}", self.paint(Style::new().cyan().bold(), "hint:")));
         }
     }
 
@@ -149,18 +184,18 @@ impl Ui {
                 self.located(Severity::Error, &v.profile_field, &message, &f.profile, *mark, Some(&hint));
             }
         }
-        eprintln!("{} {err}", self.paint(Style::new().red().bold(), "error:"));
+        self.line(&format!("{} {err}", self.paint(Style::new().red().bold(), "error:")));
         let mut hints = Vec::new();
         for (i, cause) in err.chain().enumerate() {
             if let Some(u) = cause.downcast_ref::<UserError>() {
                 hints.extend(u.hint.clone());
             }
             if i > 0 {
-                eprintln!("  {} {cause}", self.paint(Style::new().bold(), "Caused by:"));
+                self.line(&format!("  {} {cause}", self.paint(Style::new().bold(), "Caused by:")));
             }
         }
         for h in hints {
-            eprintln!("  {} {h}", self.paint(Style::new().cyan().bold(), "hint:"));
+            self.line(&format!("  {} {h}", self.paint(Style::new().cyan().bold(), "hint:")));
         }
     }
 }

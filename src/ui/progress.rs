@@ -13,7 +13,7 @@ use crate::exec::{Event, Reporter};
 
 pub enum Progress {
     Bars { multi: MultiProgress, overall: ProgressBar, lines: Mutex<HashMap<String, ProgressBar>> },
-    Lines,
+    Lines(Ui),
     Json,
 }
 
@@ -23,8 +23,8 @@ impl Progress {
             return Progress::Json;
         }
         if !ui.interactive {
-            eprintln!("{title}");
-            return Progress::Lines;
+            ui.line(title);
+            return Progress::Lines(ui.clone());
         }
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let overall = multi.add(ProgressBar::new(0));
@@ -49,12 +49,12 @@ impl Reporter for Progress {
                 line.push('\n');
                 Ui::raw_out(&line);
             }
-            Progress::Lines => match &event {
+            Progress::Lines(ui) => match &event {
                 Event::Start { .. } => {}
                 Event::Done { address, outcome, elapsed_ms, done, total, .. } => {
-                    eprintln!("[{done}/{total}] {address}: {outcome} ({:.1}s)", *elapsed_ms as f64 / 1000.0);
+                    ui.line(&format!("[{done}/{total}] {address}: {outcome} ({:.1}s)", *elapsed_ms as f64 / 1000.0));
                 }
-                Event::Error { address, message } => eprintln!("error: {address}: {message}"),
+                Event::Error { address, message } => ui.line(&format!("error: {address}: {message}")),
             },
             Progress::Bars { multi, overall, lines } => {
                 let mut lines = lines.lock().unwrap_or_else(|e| e.into_inner());

@@ -14,7 +14,7 @@ use aws_sdk_ec2::types::{
 };
 use serde_json::{json, Value};
 
-use super::provider::{absent, gone, send_once_then_look_up, outputs, s, strings, tag_subset, unsupported, ApiError, AwsProvider, TAG_ADDRESS};
+use super::provider::{absent, already_done, gone, send_once_then_look_up, outputs, s, strings, tag_subset, unsupported, ApiError, AwsProvider, TAG_ADDRESS};
 use crate::exec::{wait_until, Observed};
 use crate::plan::builder::TAG_DATA_PLANE;
 use crate::plan::Resource;
@@ -389,7 +389,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value, token: &str) -> Re
         "internet_gateway" => {
             let send = || p.ec2.create_internet_gateway().tag_specifications(tag_spec(p, r, d, ResourceType::InternetGateway)).customize().config_override(once()).send();
             let id = create_untokened(p, r, d, "CreateInternetGateway", send, |out| out.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string()).await?;
-            p.call("AttachInternetGateway", p.ec2.attach_internet_gateway().internet_gateway_id(&id).vpc_id(s(d, "VpcId")).send()).await?;
+            already_done(p.call("AttachInternetGateway", p.ec2.attach_internet_gateway().internet_gateway_id(&id).vpc_id(s(d, "VpcId")).send()).await, &["Resource.AlreadyAssociated"])?;
         }
         "eip" => {
             let send = || p.ec2.allocate_address().domain(DomainType::Vpc).tag_specifications(tag_spec(p, r, d, ResourceType::ElasticIp)).customize().config_override(once()).send();
@@ -440,7 +440,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value, token: &str) -> Re
             let id = out.group_id().unwrap_or_default().to_string();
             // A new group allows all egress; the plan's rules replace that.
             let default_egress = IpPermission::builder().ip_protocol("-1").ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build()).build();
-            p.call("RevokeSecurityGroupEgress", p.ec2.revoke_security_group_egress().group_id(&id).ip_permissions(default_egress).send()).await?;
+            already_done(p.call("RevokeSecurityGroupEgress", p.ec2.revoke_security_group_egress().group_id(&id).ip_permissions(default_egress).send()).await, &["InvalidPermission.NotFound"])?;
             sync_rules(p, &id, d, &json!({ "IpPermissions": [], "IpPermissionsEgress": [] })).await?;
         }
         "vpc_endpoint" => {
@@ -569,7 +569,7 @@ async fn put_routes(p: &AwsProvider, id: &str, d: &Value, live: &Value) -> Resul
             if let Some(n) = route.get("NatGatewayId").and_then(Value::as_str) {
                 req = req.nat_gateway_id(n);
             }
-            if live_routes.as_array().is_some_and(|a| !a.is_empty()) {
+            let replace = || {
                 let mut rep = p.ec2.replace_route().route_table_id(id).destination_cidr_block(s(route, "DestinationCidrBlock"));
                 if let Some(g) = route.get("GatewayId").and_then(Value::as_str) {
                     rep = rep.gateway_id(g);
@@ -577,15 +577,27 @@ async fn put_routes(p: &AwsProvider, id: &str, d: &Value, live: &Value) -> Resul
                 if let Some(n) = route.get("NatGatewayId").and_then(Value::as_str) {
                     rep = rep.nat_gateway_id(n);
                 }
-                p.call("ReplaceRoute", rep.send()).await?;
+                rep
+            };
+            if live_routes.as_array().is_some_and(|a| !a.is_empty()) {
+                p.call("ReplaceRoute", replace().send()).await?;
             } else {
-                p.call("CreateRoute", req.send()).await?;
+                match p.call("CreateRoute", req.send()).await {
+                    // The SDK sent it again after the first answer was lost: the route
+                    // exists; ReplaceRoute makes sure it points where the plan says.
+                    Err(e) if e.is(&["RouteAlreadyExists"]) => {
+                        p.call("ReplaceRoute", replace().send()).await?;
+                    }
+                    other => {
+                        other?;
+                    }
+                }
             }
         }
     }
     let have = strings(live.get("SubnetIds"));
     for subnet in strings(d.get("SubnetIds")).into_iter().filter(|s| !have.contains(s)) {
-        p.call("AssociateRouteTable", p.ec2.associate_route_table().route_table_id(id).subnet_id(subnet).send()).await?;
+        already_done(p.call("AssociateRouteTable", p.ec2.associate_route_table().route_table_id(id).subnet_id(subnet).send()).await, &["Resource.AlreadyAssociated"])?;
     }
     Ok(())
 }
@@ -599,16 +611,16 @@ async fn sync_rules(p: &AwsProvider, id: &str, d: &Value, live: &Value) -> Resul
         let missing: Vec<IpPermission> = want.iter().filter(|w| !have.contains(w)).map(|w| permission_sdk(w, id)).collect();
         if !extra.is_empty() {
             if ingress {
-                p.call("RevokeSecurityGroupIngress", p.ec2.revoke_security_group_ingress().group_id(id).set_ip_permissions(Some(extra)).send()).await?;
+                already_done(p.call("RevokeSecurityGroupIngress", p.ec2.revoke_security_group_ingress().group_id(id).set_ip_permissions(Some(extra)).send()).await, &["InvalidPermission.NotFound"])?;
             } else {
-                p.call("RevokeSecurityGroupEgress", p.ec2.revoke_security_group_egress().group_id(id).set_ip_permissions(Some(extra)).send()).await?;
+                already_done(p.call("RevokeSecurityGroupEgress", p.ec2.revoke_security_group_egress().group_id(id).set_ip_permissions(Some(extra)).send()).await, &["InvalidPermission.NotFound"])?;
             }
         }
         if !missing.is_empty() {
             if ingress {
-                p.call("AuthorizeSecurityGroupIngress", p.ec2.authorize_security_group_ingress().group_id(id).set_ip_permissions(Some(missing)).send()).await?;
+                already_done(p.call("AuthorizeSecurityGroupIngress", p.ec2.authorize_security_group_ingress().group_id(id).set_ip_permissions(Some(missing)).send()).await, &["InvalidPermission.Duplicate"])?;
             } else {
-                p.call("AuthorizeSecurityGroupEgress", p.ec2.authorize_security_group_egress().group_id(id).set_ip_permissions(Some(missing)).send()).await?;
+                already_done(p.call("AuthorizeSecurityGroupEgress", p.ec2.authorize_security_group_egress().group_id(id).set_ip_permissions(Some(missing)).send()).await, &["InvalidPermission.Duplicate"])?;
             }
         }
     }
@@ -638,9 +650,9 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, c
             "internet_gateway" if only(&["/Tags", "/VpcId"]) => {
                 let old = s(&live.settings, "VpcId");
                 if !old.is_empty() {
-                    p.call("DetachInternetGateway", p.ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(old).send()).await?;
+                    already_done(p.call("DetachInternetGateway", p.ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(old).send()).await, &["Gateway.NotAttached"])?;
                 }
-                p.call("AttachInternetGateway", p.ec2.attach_internet_gateway().internet_gateway_id(id).vpc_id(s(d, "VpcId")).send()).await?;
+                already_done(p.call("AttachInternetGateway", p.ec2.attach_internet_gateway().internet_gateway_id(id).vpc_id(s(d, "VpcId")).send()).await, &["Resource.AlreadyAssociated"])?;
                 retag(p, r, id, d).await?;
             }
             "subnet" if only(&["/Tags", "/MapPublicIpOnLaunch"]) => {
@@ -697,6 +709,7 @@ pub async fn delete(p: &AwsProvider, st: &ResourceState) -> Result<()> {
         "InvalidVpcEndpointServiceId.NotFound",
         "InvalidFlowLogId.NotFound",
         "Gateway.NotAttached",
+        "InvalidAssociationID.NotFound",
     ];
     match kind {
         "vpc" => gone(p.call("DeleteVpc", p.ec2.delete_vpc().vpc_id(id).send()).await, codes),

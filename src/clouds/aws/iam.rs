@@ -183,7 +183,7 @@ async fn sync_role_policies(p: &AwsProvider, name: &str, d: &Value, live: &Value
         p.call("AttachRolePolicy", p.iam.attach_role_policy().role_name(name).policy_arn(arn).send()).await?;
     }
     for arn in have_managed.iter().filter(|a| !want_managed.contains(a)) {
-        p.call("DetachRolePolicy", p.iam.detach_role_policy().role_name(name).policy_arn(arn).send()).await?;
+        gone(p.call("DetachRolePolicy", p.iam.detach_role_policy().role_name(name).policy_arn(arn).send()).await, NO_ENTITY)?;
     }
     let empty = Map::new();
     let want = d.get("Policies").and_then(Value::as_object).unwrap_or(&empty);

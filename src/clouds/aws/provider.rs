@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
@@ -40,7 +41,7 @@ pub struct AwsProvider {
     pub account: String,
     pub region: String,
     pub(super) data_plane: String,
-    limiter: RateLimiter,
+    limiter: Arc<RateLimiter>,
     calls: AtomicU64,
     mutating: AtomicU64,
     /// Upper bound for long operations (EKS clusters take 10-15 minutes on AWS).
@@ -113,10 +114,10 @@ impl AwsProvider {
             kms: aws_sdk_kms::Client::new(config),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(config),
             trail: aws_sdk_cloudtrail::Client::new(config),
+            limiter: crate::exec::ratelimit::shared(&format!("aws:{}:{region}", identity.account().unwrap_or_default()), limiter),
             account: identity.account().unwrap_or_default().to_string(),
             region,
             data_plane: data_plane.to_string(),
-            limiter: limiter(),
             calls: AtomicU64::new(0),
             mutating: AtomicU64::new(0),
             wait_timeout: Duration::from_secs(45 * 60),
@@ -252,6 +253,12 @@ pub(super) fn gone(r: Result<impl Sized, ApiError>, codes: &[&str]) -> Result<()
         Err(e) if e.is(codes) => Ok(()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `Ok(())` for the listed "that is so already" codes: what a call's retry hears when the
+/// first attempt, whose answer was lost, did the work (an attach, an association, a rule).
+pub(super) fn already_done(r: Result<impl Sized, ApiError>, codes: &[&str]) -> Result<()> {
+    gone(r, codes)
 }
 
 /// The `Tags` / `tags` map of desired settings as pairs.

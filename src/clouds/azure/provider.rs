@@ -41,7 +41,7 @@ pub struct AzureProvider {
     pub(super) cluster_lock: tokio::sync::Mutex<()>,
     /// Managed identities refuse concurrent writes of their federated credentials.
     pub(super) credential_lock: tokio::sync::Mutex<()>,
-    limiter: RateLimiter,
+    limiter: std::sync::Arc<RateLimiter>,
     calls: AtomicU64,
     mutating: AtomicU64,
     /// Upper bound for long operations (an AKS cluster takes 5-15 minutes).
@@ -63,7 +63,7 @@ impl AzureProvider {
             credential_lock: tokio::sync::Mutex::new(()),
             // ARM allows 1,200 writes per hour per principal and subscription (12,000
             // reads): a data plane's apply is far below, a fleet is not.
-            limiter: RateLimiter::new(Default::default(), Limit { burst: 20.0, per_second: 5.0 }),
+            limiter: crate::exec::ratelimit::shared(&format!("azure:{subscription}"), || RateLimiter::new(Default::default(), Limit { burst: 20.0, per_second: 5.0 })),
             calls: AtomicU64::new(0),
             mutating: AtomicU64::new(0),
             wait_timeout: Duration::from_secs(45 * 60),

@@ -53,7 +53,7 @@ pub struct GcpProvider {
     pub(super) policy_lock: tokio::sync::Mutex<()>,
     /// GKE runs one operation per cluster at a time.
     pub(super) cluster_lock: tokio::sync::Mutex<()>,
-    limiter: RateLimiter,
+    limiter: std::sync::Arc<RateLimiter>,
     calls: AtomicU64,
     mutating: AtomicU64,
     /// Upper bound for long operations (a GKE cluster takes 5-10 minutes).
@@ -152,7 +152,7 @@ impl GcpProvider {
             rest: Rest { http: reqwest::Client::new(), creds },
             policy_lock: tokio::sync::Mutex::new(()),
             cluster_lock: tokio::sync::Mutex::new(()),
-            limiter: limiter(),
+            limiter: crate::exec::ratelimit::shared(&format!("gcp:{project}"), limiter),
             calls: AtomicU64::new(0),
             mutating: AtomicU64::new(0),
             wait_timeout: Duration::from_secs(45 * 60),
