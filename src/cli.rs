@@ -205,10 +205,22 @@ pub struct ProfileArgs {
     pub profile: PathBuf,
 }
 
-#[derive(Debug, Args)]
+/// `-f` of the commands that work on fleets.
+#[derive(Debug, Clone, Args)]
+pub struct ProfilesArgs {
+    /// The profile (YAML). Repeat it, or name a directory of profiles, to work on a fleet
+    /// of data planes at once.
+    #[arg(short = 'f', long = "file", value_name = "PROFILE|DIR", required = true)]
+    pub profiles: Vec<PathBuf>,
+    /// Data planes of a fleet worked on at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub fleet_parallelism: u16,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
-    pub profile: ProfileArgs,
+    pub profile: ProfilesArgs,
     /// Must match the profile's `spec.model`.
     #[arg(long, value_enum)]
     pub model: Option<ModelArg>,
@@ -225,10 +237,10 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
-    pub profile: ProfileArgs,
+    pub profile: ProfilesArgs,
     /// Must match the profile's `spec.model`.
     #[arg(long, value_enum)]
     pub model: ModelArg,

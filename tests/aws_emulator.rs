@@ -150,7 +150,11 @@ fn planned_counts(profile: &str) -> BTreeMap<String, u64> {
 }
 
 fn assert_inventory_matches_plan(emu: &Emulator, profile: &str) {
-    let live = emu.inventory("acme-prod");
+    assert_plane_matches_plan(emu, "acme-prod", profile);
+}
+
+fn assert_plane_matches_plan(emu: &Emulator, plane: &str, profile: &str) {
+    let live = emu.inventory(plane);
     for (kind, want) in planned_counts(profile) {
         assert_eq!(live.get(&kind).copied().unwrap_or(0), want, "{kind}: live {live:?}");
     }
@@ -579,6 +583,39 @@ fn faulted_apply_converges_with_nothing_made_twice() {
     emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
     let stats = proxy.stats();
     assert!(stats["requests"].as_u64().unwrap() > 500, "{stats}");
+}
+
+/// A fleet: a directory of three profiles, one of them broken. The two good data planes
+/// are applied (two at a time, sharing the account's rate limits), the broken one fails
+/// alone, and one table says which; the exit status says that one failed. A fleet plan
+/// afterwards shows no changes for the good two.
+#[test]
+fn fleet_apply_one_broken_profile_fails_alone() {
+    let emu = Emulator::start();
+    let fleet = tempfile::tempdir().unwrap();
+    let example = std::fs::read_to_string("profiles/aws-self-managed.yaml").unwrap();
+    for (file, name, cidr) in [("east.yaml", "acme-east", "10.0.0.0/16"), ("west.yaml", "acme-west", "10.1.0.0/16"), ("broken.yaml", "acme-broken", "10.2.0.0/33")] {
+        let text = example.replace("  name: acme-prod ", &format!("  name: {name} ")).replace("cidr: 10.0.0.0/16", &format!("cidr: {cidr}"));
+        std::fs::write(fleet.path().join(file), text).unwrap();
+    }
+    let dir = fleet.path().to_str().unwrap();
+    let out = emu.process().args(["apply", "--model", "self-managed", "-f", dir, "--auto-approve", "--fleet-parallelism", "2"]).output().unwrap();
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "one data plane failed: {table}\n{}", String::from_utf8_lossy(&out.stderr));
+    let row = |plane: &str| table.lines().find(|l| l.starts_with(plane)).unwrap_or_else(|| panic!("no row for {plane}: {table}")).to_string();
+    assert!(row("acme-east").contains(" aws ") && row("acme-east").contains("self-managed") && row("acme-east").contains(" ok "), "{table}");
+    assert!(row("acme-west").contains(" ok "), "{table}");
+    // A profile that does not load is named by its file.
+    assert!(row("broken").contains("failed:") && row("broken").contains("not a valid profile"), "{table}");
+    assert!(table.contains("3 data planes: 1 failed.") && table.contains("10.2.0.0/33"), "the broken profile's error is shown: {table}");
+    for (plane, file) in [("acme-east", "east.yaml"), ("acme-west", "west.yaml")] {
+        assert_plane_matches_plan(&emu, plane, fleet.path().join(file).to_str().unwrap());
+    }
+
+    let (code, result) = emu.result("plan", &["plan", "-f", dir, "--detailed-exitcode"]);
+    assert_eq!(code, 1, "{result}");
+    let planes: Vec<(String, i64)> = result["fleet"].as_array().unwrap().iter().map(|r| (r["data_plane"].as_str().unwrap().to_string(), r["exit_code"].as_i64().unwrap())).collect();
+    assert_eq!(planes, [("broken".to_string(), 1), ("acme-east".to_string(), 0), ("acme-west".to_string(), 0)], "{result}");
 }
 
 /// The fault proxy itself: each protocol's error shapes as botocore reads them, seeded

@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde_json::json;
 
+use super::fleet::{self, Targets};
 use crate::cli::ApplyArgs;
 use crate::error::{ExitStatus, UserError};
 use crate::exec::{self, CallCounts, Outcome, Provider, WalkReport};
@@ -17,8 +18,60 @@ use crate::state::State;
 use crate::ui::progress::Progress;
 
 pub fn run(args: ApplyArgs, settings: &Settings) -> Result<ExitStatus> {
+    match fleet::targets(&args.profile.profiles)? {
+        Targets::One(path) => one(&path, &args, settings),
+        Targets::Fleet(files) => apply_fleet(&files, &args, settings),
+    }
+}
+
+/// A fleet: unattended, each data plane applied as a single one is. Otherwise each is
+/// planned and its plan saved, the fleet's table shown and one answer asked for; then
+/// exactly the saved plans are applied (each refused if its state moved since).
+fn apply_fleet(files: &[std::path::PathBuf], args: &ApplyArgs, settings: &Settings) -> Result<ExitStatus> {
+    if args.plan_file.is_some() {
+        return Err(UserError::new("a saved plan is one data plane's; a fleet is planned again").into());
+    }
+    super::refuse_shared_state(settings)?;
+    let limit = args.profile.fleet_parallelism.into();
+    if args.auto_approve {
+        let rows = fleet::run_all(files, limit, settings, "apply", &|file, own| one(file, args, own));
+        return Ok(fleet::report(&rows, "apply", false, &settings.ui));
+    }
+    let saved_dir = settings.state_dir.join("fleet-plans");
+    let saved = |file: &Path| saved_dir.join(format!("{}.plan.json", file.file_stem().unwrap_or_default().to_string_lossy()));
+    let plan_args = |file: &Path| crate::cli::PlanArgs {
+        profile: args.profile.clone(),
+        model: Some(args.model),
+        refresh: false,
+        out: Some(saved(file)),
+        format: crate::cli::PlanFormat::Table,
+        detailed_exitcode: true,
+    };
+    let planned = fleet::run_all(files, limit, settings, "plan", &|file, own| super::plan::one(file, &plan_args(file), own));
+    let to_apply: Vec<std::path::PathBuf> = planned.iter().filter(|r| r.status == ExitStatus::Changes).map(|r| r.file.clone()).collect();
+    if to_apply.is_empty() {
+        return Ok(fleet::report(&planned, "apply", false, &settings.ui));
+    }
+    if !settings.ui.json_events {
+        settings.ui.out(&fleet::table(&planned));
+    }
+    if !settings.ui.confirm(&format!("Apply the changes of {} data planes?", to_apply.len()))? {
+        return Err(UserError::new("apply cancelled; nothing was changed").into());
+    }
+    let applied = fleet::run_all(&to_apply, limit, settings, "apply", &|file, own| {
+        let exact = ApplyArgs { plan_file: Some(saved(file)), auto_approve: true, ..args.clone() };
+        one(file, &exact, own)
+    });
+    let _ = std::fs::remove_dir_all(&saved_dir);
+    let mut rows = applied;
+    rows.extend(planned.into_iter().filter(|r| r.status != ExitStatus::Changes));
+    Ok(fleet::report(&rows, "apply", false, &settings.ui))
+}
+
+/// One data plane's apply.
+pub fn one(profile: &Path, args: &ApplyArgs, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
-    let loaded = super::load_profile(&args.profile.profile, ui)?;
+    let loaded = super::load_profile(profile, ui)?;
     super::check_model(&loaded, Some(args.model.into()))?;
     let stages = super::stages(loaded.profile.spec.model, args.stage)?;
     let cloud = super::cloud_of(&loaded);

@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod destroy;
+pub mod fleet;
 pub mod init;
 pub mod outputs;
 pub mod plan;
@@ -70,6 +71,16 @@ pub fn state_backend(settings: &Settings, loaded: &LoadedProfile) -> Result<Box<
         (None, None) => return Ok(Box::new(LocalBackend::for_profile(&settings.state_dir, &loaded.path))),
     };
     clouds::remote_state(&url)
+}
+
+/// A fleet's data planes each have their own state: one `--state` cannot hold them all.
+pub fn refuse_shared_state(settings: &Settings) -> Result<()> {
+    if settings.state_url.is_some() {
+        return Err(UserError::new("--state names one state, and each data plane of a fleet needs its own")
+            .hint("give each profile its own `spec.state.url`, or drop --state to keep local state per profile")
+            .into());
+    }
+    Ok(())
 }
 
 /// Takes the state's lock for `operation`, or fails at once naming the holder and how to

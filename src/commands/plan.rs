@@ -1,5 +1,8 @@
 use anyhow::{Context, Result};
 
+use std::path::Path;
+
+use super::fleet::{self, Targets};
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::error::{ExitStatus, UserError};
 use crate::plan::{render, Party};
@@ -7,8 +10,23 @@ use crate::settings::Settings;
 use crate::state::write_atomically;
 
 pub fn run(args: PlanArgs, settings: &Settings) -> Result<ExitStatus> {
+    match fleet::targets(&args.profile.profiles)? {
+        Targets::One(path) => one(&path, &args, settings),
+        Targets::Fleet(files) => {
+            if args.out.is_some() {
+                return Err(UserError::new("--out saves one plan, and a fleet has one per data plane").hint("plan a single profile to save its plan").into());
+            }
+            super::refuse_shared_state(settings)?;
+            let rows = fleet::run_all(&files, args.profile.fleet_parallelism.into(), settings, "plan", &|file, own| one(file, &args, own));
+            Ok(fleet::report(&rows, "plan", args.detailed_exitcode, &settings.ui))
+        }
+    }
+}
+
+/// The plan of one data plane.
+pub fn one(profile: &Path, args: &PlanArgs, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
-    let loaded = super::load_profile(&args.profile.profile, ui)?;
+    let loaded = super::load_profile(profile, ui)?;
     super::check_model(&loaded, args.model.map(Into::into))?;
     let mut plan = super::build_plan(&loaded)?;
 

@@ -41,6 +41,16 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 KINDS = ("latency", "500", "503", "throttle", "reset", "lost")
+# Creates that AWS documents as idempotent without a token: the same parameters again
+# succeed and return what the first call made (moto makes another). ELBv2 API reference,
+# CreateLoadBalancer / CreateTargetGroup / CreateListener: "This operation is idempotent,
+# which means that it completes at most one time. If you attempt to create multiple ...
+# with the same settings, each call succeeds."
+IDEMPOTENT_BY_PARAMETERS = {
+    ("elasticloadbalancing", "CreateLoadBalancer"),
+    ("elasticloadbalancing", "CreateTargetGroup"),
+    ("elasticloadbalancing", "CreateListener"),
+}
 READ_ONLY = ("Describe", "Get", "List", "Head")
 # Query parameters that sign a request (SigV4/SigV2 in the query string): they change on
 # every attempt, so they are no part of what the request asks for.
@@ -157,6 +167,9 @@ class Call:
                 self.token = dict(params).get("ClientToken")
                 tname = "ClientToken" if self.token is not None else None
             fp = json.dumps(sorted((k, v) for k, v in params if k != tname))
+            if (self.service, action) in IDEMPOTENT_BY_PARAMETERS:
+                # The request itself is its token: the same settings get the first answer.
+                self.token = fp
             self.identity_fp = self.token_fp = fp
             self.mutating = not self.action.startswith(READ_ONLY)
         else:

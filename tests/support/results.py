@@ -29,6 +29,19 @@ required = {
     "verify": ["resources_checked", "invariants", "missing"],
     "outputs": ["data_plane", "cluster", "buckets", "helm_values"],
 }
+if "fleet" in result:
+    # A fleet (several profiles): one entry per data plane, each holding the result its
+    # single-profile command would have written.
+    assert command in ("plan", "apply"), command
+    assert result["failed"] == sum(1 for e in result["fleet"] if e["exit_code"] not in (0, 2)), result
+    assert result["ok"] == (result["failed"] == 0), result
+    for entry in result["fleet"]:
+        for k in ("file", "data_plane", "cloud", "model", "exit_code", "elapsed_ms", "result"):
+            assert k in entry, (k, entry)
+        assert entry["result"]["exit_code"] == entry["exit_code"], entry
+        assert entry["result"]["ok"] or entry["result"]["error"]["message"], entry
+    print(json.dumps(result))
+    sys.exit(0)
 if result["ok"] or command == "verify":
     missing = [k for k in required.get(command, []) if k not in result]
     assert not missing, f"{command} result lacks {missing}"

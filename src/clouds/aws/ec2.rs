@@ -42,8 +42,20 @@ macro_rules! describe_ours {
             Some(id) => $p.ec2.$op().$by_id(id).$set_filters((!extra.is_empty()).then(|| extra.clone())),
             None => $p.ec2.$op().$set_filters(Some(ours($p, $r).into_iter().chain(extra).collect())),
         };
-        not_found($p.call($api, req.send()).await)?.and_then(|out| ($pick)(out.$list()))
+        let by_id = $id.is_some();
+        not_found($p.call($api, req.send()).await)?.and_then(|out| {
+            // Looked up by tag: the filter is checked here too (an API or emulator that
+            // ignores a tag filter must not hand over another data plane's resource).
+            let items: Vec<_> = out.$list().iter().filter(|i| by_id || carries_ours($p, $r, i.tags())).cloned().collect();
+            ($pick)(&items[..])
+        })
     }};
+}
+
+/// Whether tags name this data plane and this address.
+fn carries_ours(p: &AwsProvider, r: &Resource, tags: &[Tag]) -> bool {
+    let has = |k: &str, v: &str| tags.iter().any(|t| t.key() == Some(k) && t.value() == Some(v));
+    has(TAG_ADDRESS, &r.address) && has(TAG_DATA_PLANE, &p.data_plane)
 }
 
 fn tag_spec(p: &AwsProvider, r: &Resource, desired: &Value, kind: ResourceType) -> TagSpecification {
@@ -710,6 +722,7 @@ pub async fn delete(p: &AwsProvider, st: &ResourceState) -> Result<()> {
         "InvalidFlowLogId.NotFound",
         "Gateway.NotAttached",
         "InvalidAssociationID.NotFound",
+        "InvalidLaunchTemplateName.NotFoundException",
     ];
     match kind {
         "vpc" => gone(p.call("DeleteVpc", p.ec2.delete_vpc().vpc_id(id).send()).await, codes),

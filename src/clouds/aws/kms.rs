@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::provider::{absent, outputs, s, send_once_then_look_up, tag_subset, AwsProvider, TAG_ADDRESS};
 use crate::exec::Observed;
+use crate::plan::builder::TAG_DATA_PLANE;
 use crate::plan::{Mode, Resource};
 use crate::state::ResourceState;
 
@@ -21,7 +22,9 @@ async fn key_for_alias_or_tag(p: &AwsProvider, r: &Resource, alias: &str) -> Res
     for k in keys.keys() {
         let Some(id) = k.key_id() else { continue };
         let tags = p.call("ListResourceTags", p.kms.list_resource_tags().key_id(id).send()).await?;
-        if tags.tags().iter().any(|t| t.tag_key() == TAG_ADDRESS && t.tag_value() == r.address) {
+        let has = |k: &str, v: &str| tags.tags().iter().any(|t| t.tag_key() == k && t.tag_value() == v);
+        // Both tags: the data planes of a fleet share accounts, and each has this address.
+        if has(TAG_ADDRESS, &r.address) && has(TAG_DATA_PLANE, &p.data_plane) {
             let meta = p.call("DescribeKey", p.kms.describe_key().key_id(id).send()).await?;
             if meta.key_metadata().and_then(|m| m.key_state()).map(|s| s.as_str()) != Some("PendingDeletion") {
                 return Ok(Some(id.to_string()));
