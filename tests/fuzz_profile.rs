@@ -95,6 +95,25 @@ fn exercise(bytes: &[u8]) {
     }
 }
 
+/// Every input that broke the loader once (fuzz/regressions/, found by the coverage-guided
+/// fuzzer of fuzz/, docs/fuzzing.md) and the hand-written edge cases the fuzzer starts
+/// from (fuzz/seeds/: deep nesting, alias bombs, huge numbers) load or fail cleanly.
+#[test]
+fn seeds_and_past_findings_never_panic() {
+    let mut seen = 0;
+    for dir in ["fuzz/seeds", "fuzz/regressions"] {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|x| x == "md") {
+                continue;
+            }
+            exercise(&std::fs::read(&path).unwrap());
+            seen += 1;
+        }
+    }
+    assert!(seen >= 5, "fuzz/seeds lost its inputs");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
 
