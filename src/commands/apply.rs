@@ -123,47 +123,73 @@ pub fn one(profile: &Path, args: &ApplyArgs, settings: &Settings) -> Result<Exit
         // to Union.ai's (BYOC: e.g. a workload identity's trust in the cluster's issuer).
         let late: BTreeSet<String> = graph::after_union(&plan.resources).into_iter().map(String::from).collect();
         let ready = |a: &str| ready_now(&plan, &state, &late, a);
-        let runs: Vec<(Party, BTreeSet<String>)> = {
+        // In BYOC the customer stage first makes what the union stage needs (the admin
+        // identity, what Union.ai's resources refer to); then the union stage runs, and
+        // beside it the customer's resources that neither side waits for.
+        let before: BTreeSet<String> = graph::before_union(&plan.resources).into_iter().map(String::from).collect();
+        let runs: Vec<(Vec<Party>, BTreeSet<String>)> = {
             let of_stage = |stage: Party, pick: &dyn Fn(&str) -> bool| -> BTreeSet<String> {
                 plan.resource_changes.iter().filter(|c| c.stage == stage && pick(&c.address)).map(|c| c.address.clone()).collect()
             };
             match stages.as_slice() {
                 [Party::Customer, Party::Union] => vec![
-                    (Party::Customer, of_stage(Party::Customer, &|a| !late.contains(a))),
-                    (Party::Union, of_stage(Party::Union, &|_| true)),
-                    (Party::Customer, of_stage(Party::Customer, &|a| late.contains(a))),
+                    (vec![Party::Customer], of_stage(Party::Customer, &|a| before.contains(a))),
+                    (
+                        vec![Party::Union, Party::Customer],
+                        of_stage(Party::Union, &|_| true).into_iter().chain(of_stage(Party::Customer, &|a| !late.contains(a) && !before.contains(a))).collect(),
+                    ),
+                    (vec![Party::Customer], of_stage(Party::Customer, &|a| late.contains(a))),
                 ],
-                [Party::Customer] => vec![(Party::Customer, of_stage(Party::Customer, &|a| !late.contains(a) || ready(a)))],
-                _ => stages.iter().map(|s| (*s, of_stage(*s, &|_| true))).collect(),
+                [Party::Customer] => vec![(vec![Party::Customer], of_stage(Party::Customer, &|a| !late.contains(a) || ready(a)))],
+                _ => stages.iter().map(|s| (vec![*s], of_stage(*s, &|_| true))).collect(),
             }
         };
         let waiting = plan.resource_changes.iter().filter(|c| c.action.is_change() && c.stage == Party::Customer && !runs.iter().any(|(_, set)| set.contains(&c.address))).count();
 
         let mut providers: Vec<(Party, Box<dyn Provider>)> = provider.take().map(|p| (first, p)).into_iter().collect();
         let mut stage_results = Vec::new();
-        for (stage, selected) in &runs {
-            let stage = *stage;
+        for (parties, selected) in &runs {
             let todo = plan.resource_changes.iter().filter(|c| selected.contains(&c.address) && (c.action.is_change() || !state.resources.contains_key(&c.address))).count();
             if todo == 0 {
                 continue;
             }
             // One provider per party, connected when first needed: the union stage's through
             // the admin identity that the customer stage has made by then.
-            if !providers.iter().any(|(s, _)| *s == stage) {
-                let p = cloud.connect(stage, &loaded.profile, &state).await.with_context(|| format!("stage {stage}"))?;
-                providers.push((stage, p));
+            for &party in parties {
+                if !providers.iter().any(|(s, _)| *s == party) {
+                    let p = cloud.connect(party, &loaded.profile, &state).await.with_context(|| format!("stage {party}"))?;
+                    providers.push((party, p));
+                }
             }
-            let p = providers.iter().find(|(s, _)| *s == stage).map(|(_, p)| p.as_ref()).expect("connected above");
-            let before = p.calls();
-            let progress = Progress::new(ui, &format!("Applying stage {stage}: {}, {parallelism} at a time", crate::plan::count(todo as u64, "change")));
+            let walkers: Vec<(Party, &dyn Provider)> = parties.iter().map(|party| (*party, providers.iter().find(|(s, _)| s == party).map(|(_, p)| p.as_ref()).expect("connected above"))).collect();
+            let before_calls: Vec<CallCounts> = walkers.iter().map(|(_, p)| p.calls()).collect();
+            let title = parties.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" and ");
+            let progress = Progress::new(ui, &format!("Applying stage {title}: {}, {parallelism} at a time", crate::plan::count(todo as u64, "change")));
             let mut sink = |s: &mut State| backend.save(s);
-            let result = exec::apply(&plan, stage, &|a| selected.contains(a), &refreshed, p, &mut state, &mut sink, &progress, parallelism).await;
+            let result = exec::apply(&plan, &walkers, &|a| selected.contains(a), &refreshed, &mut state, &mut sink, &progress, parallelism).await;
             progress.finish();
-            let after = p.calls();
-            let stage_calls = CallCounts { total: after.total - before.total, mutating: after.mutating - before.mutating };
-            let report = result.with_context(|| format!("stage {stage} stopped; state records what was done, and re-running apply resumes"))?;
-            ui.success(&format!("Stage {stage} done: {} in {:.1}s ({} API calls, {} mutating).", describe(&report), report.elapsed_ms as f64 / 1000.0, stage_calls.total, stage_calls.mutating));
-            stage_results.push(json!({ "stage": stage, "outcomes": counts(&report), "elapsed_ms": report.elapsed_ms, "calls": stage_calls }));
+            let report = result.with_context(|| format!("stage {title} stopped; state records what was done, and re-running apply resumes"))?;
+            // One line and one result per party: what each side did, with its own calls.
+            for ((party, p), before) in walkers.iter().zip(before_calls) {
+                let after = p.calls();
+                let calls = CallCounts { total: after.total - before.total, mutating: after.mutating - before.mutating };
+                let outcomes: Vec<(String, Outcome)> = report
+                    .outcomes
+                    .iter()
+                    // What was not selected was only checked, by the union stage.
+                    .filter(|(a, _)| match plan.resource_changes.iter().find(|c| &c.address == a) {
+                        Some(c) => (if selected.contains(a) { c.stage } else { Party::Union }) == *party,
+                        None => false,
+                    })
+                    .cloned()
+                    .collect();
+                let part = WalkReport { outcomes, elapsed_ms: report.elapsed_ms };
+                if parties.len() > 1 && part.outcomes.is_empty() {
+                    continue;
+                }
+                ui.success(&format!("Stage {party} done: {} in {:.1}s ({} API calls, {} mutating).", describe(&part), part.elapsed_ms as f64 / 1000.0, calls.total, calls.mutating));
+                stage_results.push(json!({ "stage": party, "outcomes": counts(&part), "elapsed_ms": part.elapsed_ms, "calls": calls }));
+            }
         }
         if waiting > 0 {
             ui.warning(&format!(

@@ -238,25 +238,24 @@ enum Step {
 #[allow(clippy::too_many_arguments)]
 pub async fn apply(
     plan: &Plan,
-    stage: Party,
+    stages: &[(Party, &dyn Provider)],
     select: &dyn Fn(&str) -> bool,
     refreshed: &Refreshed,
-    provider: &dyn Provider,
     state: &mut State,
     sink: &mut dyn StateSink,
     reporter: &dyn Reporter,
     parallelism: usize,
 ) -> Result<WalkReport> {
-    let inputs = stage_inputs(&plan.resources, stage);
+    let provider_of = |stage: Party| stages.iter().find(|(s, _)| *s == stage).map(|(_, p)| *p);
+    let union = provider_of(Party::Union).is_some();
+    let inputs = stage_inputs(&plan.resources, Party::Union);
     let mut steps = Vec::new();
     for (i, c) in plan.resource_changes.iter().enumerate() {
-        if c.stage != stage {
-            if stage == Party::Union && inputs.contains(c.address.as_str()) && c.action != Action::Delete {
+        if provider_of(c.stage).is_none() || !select(&c.address) {
+            // Not worked on in this walk: checked when the union stage depends on it.
+            if union && c.stage != Party::Union && inputs.contains(c.address.as_str()) && c.action != Action::Delete {
                 steps.push(Step::Check(i));
             }
-            continue;
-        }
-        if !select(&c.address) {
             continue;
         }
         let recorded = state.resources.get(&c.address).is_some_and(|r| !r.pending);
@@ -308,6 +307,11 @@ pub async fn apply(
             Step::Apply(i) => plan.resource_changes[*i].action.as_str(),
         }
     };
+    // A check reads with the union stage's identity; everything else with its own stage's.
+    let stage_of = |s: &Step| match s {
+        Step::Check(_) => Party::Union,
+        Step::Apply(i) | Step::Delete(i) => plan.resource_changes[*i].stage,
+    };
     let mut cx = walk::WalkState::new(state, sink);
     let t0 = Instant::now();
     walk::walk(
@@ -317,6 +321,8 @@ pub async fn apply(
         |cx, n| {
             let s = steps[n];
             let a = address(&s);
+            let stage = stage_of(&s);
+            let provider = provider_of(stage).ok_or_else(|| anyhow!("no {stage} credentials for `{a}`"))?;
             cx.begin(reporter, a, label(&s), stage, total);
             let prior = cx.state.resources.get(a).cloned();
             match s {
