@@ -144,12 +144,26 @@ fn run_one(file: &Path, settings: &Settings, command: &str, one: &(dyn Fn(&Path,
         }
     };
     let capture = ui.capture.expect("a captured UI");
-    let result = capture.result.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or(Value::Null);
+    let mut result = capture.result.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or(Value::Null);
     let log = std::mem::take(&mut *capture.log.lock().unwrap_or_else(|e| e.into_inner()));
-    // The columns come from the profile itself, also when the command failed early.
-    let (data_plane, cloud, model) = match crate::profile::load_file(file) {
-        Ok(p) => (p.profile.metadata.name.clone(), p.profile.spec.cloud.provider.to_string(), p.profile.spec.model.to_string()),
-        Err(_) => (file.file_stem().unwrap_or_default().to_string_lossy().into_owned(), "?".into(), "?".into()),
+    if !settings.ui.json_events {
+        // Only the table is shown: the per-resource changes need not be kept (a fleet of
+        // thousands would hold every plan).
+        for at in ["/changes", "/plan/changes"] {
+            if let Some(changes) = result.pointer_mut(at) {
+                *changes = Value::Null;
+            }
+        }
+    }
+    // The columns come from the result; from the profile itself when the command failed
+    // before it knew them.
+    let of_result = |key: &str| result.get(key).or_else(|| result.pointer(&format!("/plan/{key}"))).and_then(Value::as_str).map(String::from);
+    let (data_plane, cloud, model) = match (of_result("data_plane"), of_result("cloud"), of_result("model")) {
+        (Some(d), Some(c), Some(m)) => (d, c, m),
+        _ => match crate::profile::load_file(file) {
+            Ok(p) => (p.profile.metadata.name.clone(), p.profile.spec.cloud.provider.to_string(), p.profile.spec.model.to_string()),
+            Err(_) => (file.file_stem().unwrap_or_default().to_string_lossy().into_owned(), "?".into(), "?".into()),
+        },
     };
     Row { file: file.to_path_buf(), data_plane, cloud, model, status, result, log, elapsed: t0.elapsed() }
 }

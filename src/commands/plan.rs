@@ -45,7 +45,8 @@ pub fn one(profile: &Path, args: &PlanArgs, settings: &Settings) -> Result<ExitS
     super::show_plan_warnings(&plan, &loaded, ui);
 
     let status = if args.detailed_exitcode && plan.has_changes() { ExitStatus::Changes } else { ExitStatus::Success };
-    if !ui.json_events {
+    // One data plane of a fleet: the fleet shows a row for it, not its whole plan.
+    if !ui.json_events && ui.capture.is_none() {
         let text = match args.format {
             PlanFormat::Table => render::table(&plan),
             PlanFormat::Json => render::json(&plan),
