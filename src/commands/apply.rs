@@ -149,13 +149,17 @@ pub fn one(profile: &Path, args: &ApplyArgs, settings: &Settings) -> Result<Exit
         let mut providers: Vec<(Party, Box<dyn Provider>)> = provider.take().map(|p| (first, p)).into_iter().collect();
         let mut stage_results = Vec::new();
         for (parties, selected) in &runs {
-            let todo = plan.resource_changes.iter().filter(|c| selected.contains(&c.address) && (c.action.is_change() || !state.resources.contains_key(&c.address))).count();
-            if todo == 0 {
+            let work = |c: &&Change| selected.contains(&c.address) && (c.action.is_change() || !state.resources.contains_key(&c.address));
+            let todo = plan.resource_changes.iter().filter(work).count();
+            // Only the parties with work sign in: a customer-only change needs no Union.ai
+            // credentials, and the union stage checks its inputs only when it works.
+            let parties: Vec<Party> = parties.iter().copied().filter(|p| plan.resource_changes.iter().filter(work).any(|c| c.stage == *p)).collect();
+            if todo == 0 || parties.is_empty() {
                 continue;
             }
             // One provider per party, connected when first needed: the union stage's through
             // the admin identity that the customer stage has made by then.
-            for &party in parties {
+            for &party in &parties {
                 if !providers.iter().any(|(s, _)| *s == party) {
                     let p = cloud.connect(party, &loaded.profile, &state).await.with_context(|| format!("stage {party}"))?;
                     providers.push((party, p));
