@@ -33,8 +33,9 @@ pub struct Cli {
     #[arg(long, global = true, env = "UNIONCTL_STATE_DIR", default_value = ".unionctl")]
     pub state_dir: PathBuf,
 
-    /// Keep the state in a team's bucket instead: `s3://BUCKET/KEY` (a bucket with
-    /// versioning; the lock is `KEY.lock`). Overrides the profile's `spec.state.url`.
+    /// Keep the state in a team's bucket instead: `s3://BUCKET/KEY`, `gs://BUCKET/KEY` or
+    /// `azblob://ACCOUNT/CONTAINER/KEY` (a bucket that keeps versions; the lock is
+    /// `KEY.lock`). Overrides the profile's `spec.state.url`.
     #[arg(long = "state", global = true, env = "UNIONCTL_STATE", value_name = "URL")]
     pub state_url: Option<String>,
 }

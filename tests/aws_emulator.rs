@@ -7,7 +7,7 @@
 //! `.venv/bin/python` and fail with a clear message if it is missing.
 
 mod common;
-use common::{changed_addresses, http, kill_at_serials, python, stderr_of};
+use common::{changed_addresses, http, kill_at_serials, python, remote_state_contract, stderr_of, Bucket};
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -458,48 +458,12 @@ fn remote_state_in_s3_one_apply_at_a_time_and_a_dead_holders_lock_explained() {
         .stderr(contains("does not keep versions"))
         .stderr(contains("put-bucket-versioning"));
     emu.python("tests/support/state_bucket.py", &["create", "team-state"]);
-    let url = "s3://team-state/unionctl/acme-prod.json";
-    let show = || -> Value { serde_json::from_str(&emu.python("tests/support/state_bucket.py", &["show", "team-state", "unionctl/acme-prod.json"])).unwrap() };
-
-    // Two applies at once: the second fails fast, naming the first.
-    let first = emu.process().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve", "--state", url]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    let t0 = Instant::now();
-    while show()["lock"].is_null() {
-        assert!(t0.elapsed() < Duration::from_secs(60), "the first apply never took the lock");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let t1 = Instant::now();
-    let second = emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve", "--state", url]).assert().code(1);
-    let err = stderr_of(&second);
-    assert!(t1.elapsed() < Duration::from_secs(30), "the second apply waited instead of failing fast");
-    assert!(err.contains(&format!("the state {url} is locked by")) && err.contains(&format!("(pid {}, unionctl apply", first.id())), "{err}");
-    assert!(err.contains("wait for that run to finish"), "{err}");
-    let out = first.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let bucket = show();
-    assert!(bucket["lock"].is_null(), "the lock outlived its apply: {bucket}");
-    assert!(bucket["versions"].as_u64().unwrap() >= 10, "every save is a version: {bucket}");
-    assert_eq!(bucket["versions"], bucket["serial"], "one version per save: {bucket}");
-    assert!(!emu.state_file(profile).exists(), "remote state wrote a local state file");
-    emu.unionctl().args(["plan", "-f", profile, "--state", url, "--detailed-exitcode"]).assert().code(0);
-
-    // A holder killed mid-destroy: its lock stays, and is explained as a dead process's.
-    let proxy = Proxy::start(&emu, &[]);
-    let mut dying = emu.process().args(["destroy", "-f", profile, "--auto-approve", "--state", url]).env("AWS_ENDPOINT_URL", proxy.endpoint()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    http(proxy.port, "POST", "/_proxy/kill", &format!("{{\"pid\": {}, \"after\": 25}}", dying.id())).expect("arm the kill");
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(dying.wait().unwrap().signal(), Some(9), "the destroy was not killed");
-    let locked = emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve", "--state", url]).assert().code(1);
-    let err = stderr_of(&locked);
-    assert!(err.contains(&format!("(pid {}, unionctl destroy", dying.id())) && err.contains("no longer runs on this host"), "{err}");
-    let id = err.split("lock ID ").nth(1).and_then(|rest| rest.split(')').next()).expect("the lock ID in the error").to_string();
-    emu.unionctl().args(["state", "unlock", "not-the-id", "-f", profile, "--state", url]).assert().code(1).stderr(contains(format!("has ID {id}")));
-    emu.unionctl().args(["state", "unlock", &id, "-f", profile, "--state", url]).assert().success().stderr(contains("Released the lock"));
-    assert!(show()["lock"].is_null());
-    // The killed destroy's progress was saved: the re-run applies back exactly the plan.
-    emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve", "--state", url]).assert().success();
+    let bucket = || {
+        let v: Value = serde_json::from_str(&emu.python("tests/support/state_bucket.py", &["show", "team-state", "unionctl/acme-prod.json"])).unwrap();
+        Bucket { lock: Some(v["lock"].clone()).filter(|l| !l.is_null()), versions: v["versions"].as_u64().unwrap(), serial: v["serial"].as_u64() }
+    };
+    remote_state_contract(&|| emu.process(), &bucket, "s3://team-state/unionctl/acme-prod.json", profile, "byoc", &emu.state_file(profile));
     assert_inventory_matches_plan(&emu, profile);
-    emu.unionctl().args(["plan", "-f", profile, "--state", url, "--detailed-exitcode"]).assert().code(0);
 }
 
 /// Kill -9 at several points of an apply; every re-run resumes; the end state has exactly

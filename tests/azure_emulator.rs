@@ -11,7 +11,7 @@
 //! the customer stage wrote.
 
 mod common;
-use common::{changed_addresses, kill_at_serials, python, stderr_of};
+use common::{changed_addresses, kill_at_serials, python, remote_state_contract, stderr_of, Bucket};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -28,6 +28,8 @@ const UNION_SUBJECT: &str = "us-east-2:1b2c3d4e-5f60-4718-9a0b-c1d2e3f40516";
 const UNION_AUDIENCE: &str = "us-east-2:9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a";
 const UNION_SUBSCRIPTION: &str = "7d9f1c2e-3b4a-4c5d-8e6f-0a1b2c3d4e5f";
 const RG: &str = "/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/acme-prod-dataplane";
+/// Where the team keeps its state (not the data plane's).
+const STATE_GROUP: &str = "/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/acme-terraform-state";
 
 struct Server {
     child: Child,
@@ -119,7 +121,8 @@ impl Server {
 
     /// The ARM resources of one type (`Microsoft.Network/virtualNetworks/subnets`), by name.
     fn names_of(&self, arm_type: &str) -> Vec<String> {
-        let mut names: Vec<String> = self.arm().iter().filter(|(id, _)| type_of(id).eq_ignore_ascii_case(arm_type)).map(|(id, _)| id.rsplit('/').next().unwrap().to_string()).collect();
+        // The team's state account is not the data plane's.
+        let mut names: Vec<String> = self.arm().iter().filter(|(id, _)| type_of(id).eq_ignore_ascii_case(arm_type) && !id.starts_with(STATE_GROUP)).map(|(id, _)| id.rsplit('/').next().unwrap().to_string()).collect();
         names.sort();
         names
     }
@@ -468,4 +471,60 @@ fn contract_server_refuses_what_azure_refuses() {
     let out = StdCommand::new(python()).arg("tests/support/azure_client_smoke.py").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && text.contains("checks passed"), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The state in a team's Azure storage account, locked by Put Blob `If-None-Match: *`:
+/// without a data role on the container, and in an account that keeps no blob versions,
+/// apply is refused saying what to do (and leaves no lock behind); then of two applies on
+/// one remote state one proceeds and the other fails at once naming the holder; a holder
+/// killed mid-destroy leaves its lock, explained as a dead process's, and its progress,
+/// which `state unlock ID` and a re-run resume with nothing lost or made twice. What the
+/// container holds is read through the server's admin API, not through unionctl.
+#[test]
+fn remote_state_in_azure_blob_one_apply_at_a_time_and_a_dead_holders_lock_explained() {
+    let server = Server::start();
+    let profile = "profiles/azure-self-managed.yaml";
+    let subscription = "/subscriptions/00000000-1111-4222-8333-444444444444";
+    let account = format!("{STATE_GROUP}/providers/Microsoft.Storage/storageAccounts/acmestate");
+    server.customer_put(STATE_GROUP, "2022-09-01", json!({ "location": "eastus" }));
+    server.customer_put(&account, "2023-05-01", json!({ "location": "eastus", "kind": "StorageV2", "sku": { "name": "Standard_LRS" }, "properties": { "minimumTlsVersion": "TLS1_2" } }));
+    server.customer_put(&format!("{account}/blobServices/default/containers/unionctl"), "2023-05-01", json!({ "properties": { "publicAccess": "None" } }));
+    let url = "azblob://acmestate/unionctl/acme-prod.json";
+    let apply = ["apply", "--model", "self-managed", "-f", profile, "--auto-approve", "--state", url];
+    let blobs = || server.admin("GET", "/_emulator/blobs", Value::Null);
+
+    // The customer reads blobs (Storage Blob Data Reader) but may not write them.
+    server.unionctl().args(apply).assert().code(1).stderr(contains("the state needs a data role")).stderr(contains("Storage Blob Data Contributor"));
+    let customer = server
+        .arm()
+        .into_iter()
+        .find(|(id, b)| type_of(id) == "Microsoft.Authorization/roleAssignments" && b["properties"]["roleDefinitionId"].as_str().unwrap().ends_with("8e3af657-a8ff-443c-a75c-2fe8c4bcb635"))
+        .map(|(_, b)| b["properties"]["principalId"].as_str().unwrap().to_string())
+        .expect("the customer is Owner");
+    server.customer_put(
+        &format!("{account}/providers/Microsoft.Authorization/roleAssignments/6f0c1a52-35a8-4d5e-9c1e-0b1c2d3e4f50"),
+        "2022-04-01",
+        json!({ "properties": { "roleDefinitionId": format!("{subscription}/providers/Microsoft.Authorization/roleDefinitions/ba92f5b4-2d11-453d-a403-e96b0029c9fe"), "principalId": customer } }),
+    );
+
+    // An account without blob versions: refused, and the lock it wrote is taken back.
+    server.customer_put(&format!("{account}/blobServices/default"), "2023-05-01", json!({ "properties": { "isVersioningEnabled": false } }));
+    server.unionctl().args(apply).assert().code(1).stderr(contains("does not keep blob versions")).stderr(contains("--enable-versioning true"));
+    assert_eq!(blobs()["acmestate/unionctl/acme-prod.json.lock"]["content"], Value::Null, "a lock was left behind: {}", blobs());
+    assert!(blobs().get("acmestate/unionctl/acme-prod.json").is_none(), "state was written to an account without versions");
+    server.customer_put(&format!("{account}/blobServices/default"), "2023-05-01", json!({ "properties": { "isVersioningEnabled": true } }));
+
+    let bucket = || {
+        let all = blobs();
+        let state = &all["acmestate/unionctl/acme-prod.json"];
+        let lock = all["acmestate/unionctl/acme-prod.json.lock"]["content"].as_str().map(|t| serde_json::from_str(t).unwrap());
+        let live = state["content"].as_str();
+        Bucket {
+            lock,
+            versions: state["versions"].as_u64().unwrap_or(0) + live.is_some() as u64,
+            serial: live.map(|t| serde_json::from_str::<Value>(t).unwrap()["serial"].as_u64().unwrap()),
+        }
+    };
+    remote_state_contract(&|| server.process(), &bucket, url, profile, "self-managed", &server.state_file(profile));
+    assert_live_matches_plan(&server, profile);
 }

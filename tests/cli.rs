@@ -272,10 +272,10 @@ fn state_url_errors_name_the_field() {
     assert!(err.contains("spec.state.url: `Team_State` in `s3://Team_State/` is not an S3 bucket name"), "{err}");
     assert!(err.contains("remote.yaml:"), "{err}");
     unionctl()
-        .args(["plan", "-f", "profiles/aws-byoc.yaml", "--state", "gs://bucket/key"])
+        .args(["plan", "-f", "profiles/aws-byoc.yaml", "--state", "azblob://acmestate/unionctl"])
         .assert()
         .code(1)
-        .stderr(contains("--state: `gs://` state is not supported yet"));
+        .stderr(contains("--state: `azblob://acmestate/unionctl` names no blob"));
 }
 
 #[test]

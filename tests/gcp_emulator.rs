@@ -11,7 +11,7 @@
 //! IAM policy and custom roles, conditions included.
 
 mod common;
-use common::{changed_addresses, http, kill_at_serials, python, stderr_of};
+use common::{changed_addresses, http, http_as, kill_at_serials, python, remote_state_contract, stderr_of, Bucket};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -116,6 +116,17 @@ impl Server {
         serde_json::from_str::<Value>(&text).unwrap()["checks"].as_u64().unwrap()
     }
 
+    /// A Cloud Storage JSON API call as the customer (`path` after `/storage/v1/`): the
+    /// status and the body.
+    fn storage(&self, method: &str, path: &str, body: Value) -> (u16, String) {
+        let reply = http(self.port, "POST", "/oauth2/token", &json!({ "grant_type": "refresh_token", "refresh_token": "customer@example.com", "client_id": "c", "client_secret": "s" }).to_string()).unwrap();
+        let token: Value = serde_json::from_str(reply.split_once("\r\n\r\n").unwrap().1).unwrap();
+        let body = if body.is_null() { String::new() } else { body.to_string() };
+        let reply = http_as(self.port, token["access_token"].as_str(), method, &format!("/storage/storage/v1/{path}"), &body).unwrap();
+        let (head, body) = reply.split_once("\r\n\r\n").unwrap();
+        (head.split(' ').nth(1).unwrap().parse().unwrap(), body.to_string())
+    }
+
     fn state_file(&self, profile: &str) -> PathBuf {
         let stem = Path::new(profile).file_stem().unwrap().to_string_lossy().to_string();
         self.state_dir.path().join(format!("{stem}.state.json"))
@@ -130,6 +141,9 @@ impl Drop for Server {
 }
 
 
+
+/// A team's state bucket (not the data plane's).
+const STATE_BUCKET: &str = "acme-team-state";
 
 /// Managed resources of the plan, per kind.
 fn planned(profile: &str) -> Vec<(String, String)> {
@@ -166,7 +180,8 @@ fn assert_live_matches_plan(server: &Server, profile: &str) {
     ] {
         let mut want: Vec<String> = plan.iter().filter(|(k, _)| k == kind).map(|(_, n)| n.clone()).collect();
         want.sort();
-        let live = live_names(server, live_kind);
+        // The team's state bucket is not the data plane's.
+        let live: Vec<String> = live_names(server, live_kind).into_iter().filter(|n| n != STATE_BUCKET).collect();
         let live: Vec<String> = live.into_iter().map(|n| n.split('@').next().unwrap_or_default().to_string()).collect();
         assert_eq!(live, want, "{kind}");
     }
@@ -343,4 +358,39 @@ fn contract_server_refuses_what_gcp_refuses() {
     let out = StdCommand::new(python()).arg("tests/support/gcp_client_smoke.py").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && text.contains("checks passed"), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The state in a team's Cloud Storage bucket (with versioning), locked by an upload with
+/// `ifGenerationMatch=0`: a bucket without versioning is refused; of two applies on one
+/// remote state one proceeds and the other fails at once naming the holder; a holder
+/// killed mid-destroy leaves its lock, explained as a dead process's, and its progress,
+/// which `state unlock ID` and a re-run resume with nothing lost or made twice. What the
+/// bucket holds is read through the server's own API, not through unionctl.
+#[test]
+fn remote_state_in_gcs_one_apply_at_a_time_and_a_dead_holders_lock_explained() {
+    let server = Server::start();
+    let profile = "profiles/gcp-self-managed.yaml";
+    let (status, body) = server.storage("POST", "b?project=acme-ml-prod", json!({ "name": "acme-unversioned", "location": "US" }));
+    assert_eq!(status, 200, "{body}");
+    server
+        .unionctl()
+        .args(["plan", "-f", profile, "--state", "gs://acme-unversioned/acme.json"])
+        .assert()
+        .code(1)
+        .stderr(contains("does not keep versions"))
+        .stderr(contains("gcloud storage buckets update gs://acme-unversioned --versioning"));
+    assert_eq!(server.storage("DELETE", "b/acme-unversioned", Value::Null).0, 204);
+    let (status, body) = server.storage("POST", "b?project=acme-ml-prod", json!({ "name": STATE_BUCKET, "location": "US", "versioning": { "enabled": true } }));
+    assert_eq!(status, 200, "{body}");
+    let key = "unionctl/acme-prod.json";
+    let bucket = || {
+        let objects: Vec<Value> = server.resources().into_iter().filter(|r| r["kind"] == "storage#object" && r["body"]["bucket"] == STATE_BUCKET).map(|r| r["body"].clone()).collect();
+        let lock = objects.iter().find(|o| o["name"] == format!("{key}.lock") && o.get("timeDeleted").is_none()).cloned();
+        let versions = objects.iter().filter(|o| o["name"] == key).count() as u64;
+        let (status, state) = server.storage("GET", &format!("b/{STATE_BUCKET}/o/unionctl%2Facme-prod.json?alt=media"), Value::Null);
+        let serial = (status == 200).then(|| serde_json::from_str::<Value>(&state).unwrap()["serial"].as_u64().unwrap());
+        Bucket { lock, versions, serial }
+    };
+    remote_state_contract(&|| server.process(), &bucket, &format!("gs://{STATE_BUCKET}/{key}"), profile, "self-managed", &server.state_file(profile));
+    assert_live_matches_plan(&server, profile);
 }

@@ -29,6 +29,8 @@ import sys
 import threading
 import time
 import urllib.parse
+import uuid
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -126,7 +128,8 @@ class State:
             self.sps = {}            # object id -> service principal
             self.fics = {}           # app object id -> {lower name: credential}
             self.principals = {}     # object id -> {"name", "graph": bool, "secret", "appId"}
-            self.blobs = {}          # (account, container) -> [names]
+            self.blobs = {}          # (account, container) -> {name: {"data", "etag", "modified", "version"}}
+            self.blob_versions = {}  # (account, container, name) -> [earlier versions' ids], where versioning is on
             self.faults = []
             self.fic_writes = set()  # identity ids with a federated-credential write under way
             self.customer_client = guid()
@@ -540,6 +543,14 @@ def v_storage(st, rid, body, old):
     identity_fill(st, body)
     p["primaryEndpoints"] = {"blob": f"https://{name}.blob.core.windows.net/", "dfs": f"https://{name}.dfs.core.windows.net/"}
     p.setdefault("publicNetworkAccess", "Enabled")
+
+
+# https://learn.microsoft.com/rest/api/storagerp/blob-services/set-service-properties
+# (blob versioning: https://learn.microsoft.com/azure/storage/blobs/versioning-enable)
+@kind("Microsoft.Storage/storageAccounts/blobServices", ["2023-01-01", "2023-05-01"], tracked=False, put="sync", delete="none")
+def v_blob_service(st, rid, body, old):
+    need(rid.rsplit("/", 1)[1] == "default", "InvalidResourceName", "The blob service of an account is named 'default'")
+    need(isinstance(props(body).get("isVersioningEnabled", False), bool), "InvalidRequestPropertyValue", "isVersioningEnabled must be a boolean")
 
 
 # https://learn.microsoft.com/rest/api/storagerp/blob-containers/create
@@ -1145,15 +1156,29 @@ class App:
 
     # -- Blob -------------------------------------------------------------------------
     # https://learn.microsoft.com/rest/api/storageservices/list-blobs
-    def blob(self, method, path, query, headers):
+    # https://learn.microsoft.com/rest/api/storageservices/put-blob (BlockBlob; x-ms-version-id
+    #   only where the account keeps versions)
+    # https://learn.microsoft.com/rest/api/storageservices/get-blob
+    # https://learn.microsoft.com/rest/api/storageservices/delete-blob (202)
+    # https://learn.microsoft.com/rest/api/storageservices/specifying-conditional-headers-for-blob-service-operations
+    #   (If-None-Match: * on a write to an existing blob: 409 BlobAlreadyExists; an If-Match
+    #   that does not hold: 412 ConditionNotMet)
+    # https://learn.microsoft.com/rest/api/storageservices/blob-service-error-codes
+    def blob(self, method, path, query, headers, raw):
         st = self.st
         principal = self.caller(headers, STORAGE_AUDIENCE, "blob")
-        parts = path.split("/")  # ['', 'blob', account, container]
-        if method != "GET" or len(parts) != 4 or query.get("restype") != "container" or query.get("comp") != "list":
-            raise ApiError(400, "UnsupportedQueryParameter", "Only List Blobs is served", "blob")
+        parts = path.split("/", 4)  # ['', 'blob', account, container, name?]
+        if len(parts) < 4:
+            raise ApiError(400, "InvalidUri", "The requested URI does not represent any resource on the server.", "blob")
         if not headers.get("x-ms-version"):
             raise ApiError(400, "MissingRequiredHeader", "An HTTP header that's mandatory for this request is not specified: x-ms-version", "blob")
         account, container = parts[2], parts[3]
+        name = parts[4] if len(parts) == 5 else None
+        if name is None and (method != "GET" or query.get("restype") != "container" or query.get("comp") != "list"):
+            raise ApiError(400, "UnsupportedQueryParameter", "Only List Blobs is served on a container", "blob")
+        action = {"GET": "read", "PUT": "write", "DELETE": "delete"}.get(method)
+        if action is None:
+            raise ApiError(405, "UnsupportedHttpVerb", f"The resource doesn't support the specified HTTP verb {method}.", "blob")
         with st.lock:
             acct = next((a for a in st.of_type("Microsoft.Storage/storageAccounts") if a["name"] == account), None)
             if acct is None:
@@ -1161,9 +1186,13 @@ class App:
             cid = f"{acct['id']}/blobServices/default/containers/{container}"
             if st.get(cid) is None:
                 raise ApiError(404, "ContainerNotFound", "The specified container does not exist.", "blob")
-            if not authorized(st, principal, "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read", cid, data=True):
+            if not authorized(st, principal, f"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/{action}", cid, data=True):
                 raise ApiError(403, "AuthorizationPermissionMismatch", "This request is not authorized to perform this operation using this permission.", "blob")
-            names = sorted(st.blobs.get((account, container), []))
+            blobs = st.blobs.setdefault((account, container), {})
+            if name is None:
+                names = sorted(blobs)
+            else:
+                return self.blob_op(method, acct, account, container, name, headers, raw)
         start = int(query.get("marker") or 0)
         size = min(int(query.get("maxresults") or 5000), 5000)
         page = names[start:start + size]
@@ -1171,6 +1200,48 @@ class App:
         xml = (f'<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="https://{account}.blob.core.windows.net/" ContainerName="{container}">'
                f"<MaxResults>{size}</MaxResults><Blobs>" + "".join(f"<Blob><Name>{n}</Name><Properties/></Blob>" for n in page) + f"</Blobs><NextMarker>{nxt}</NextMarker></EnumerationResults>")
         return Reply(200, raw=xml.encode(), ctype="application/xml")
+
+    def blob_op(self, method, acct, account, container, name, headers, raw):
+        """Put, Get or Delete Blob, under the conditional headers; the caller holds the lock."""
+        st = self.st
+        blobs = st.blobs[(account, container)]
+        cur = blobs.get(name)
+        if_match, if_none = headers.get("If-Match"), headers.get("If-None-Match")
+        if if_match is not None and (cur is None or if_match not in ("*", cur["etag"])):
+            if cur is None and method != "PUT":
+                raise ApiError(404, "BlobNotFound", "The specified blob does not exist.", "blob")
+            raise ApiError(412, "ConditionNotMet", "The condition specified using HTTP conditional header(s) is not met.", "blob")
+        if if_none is not None and cur is not None and if_none in ("*", cur["etag"]):
+            if method == "PUT" and if_none == "*":
+                raise ApiError(409, "BlobAlreadyExists", "The specified blob already exists.", "blob")
+            raise ApiError(412 if method != "GET" else 304, "ConditionNotMet", "The condition specified using HTTP conditional header(s) is not met.", "blob")
+        versioned = bool(props(st.get(f"{acct['id']}/blobServices/default") or {}).get("isVersioningEnabled"))
+        if method == "GET":
+            if cur is None:
+                raise ApiError(404, "BlobNotFound", "The specified blob does not exist.", "blob")
+            hdrs = {"ETag": cur["etag"], "Last-Modified": cur["modified"], "x-ms-blob-type": "BlockBlob"}
+            if cur.get("version"):
+                hdrs["x-ms-version-id"] = cur["version"]
+            return Reply(200, raw=cur["data"], headers=hdrs, ctype=cur["ctype"])
+        if method == "DELETE":
+            if cur is None:
+                raise ApiError(404, "BlobNotFound", "The specified blob does not exist.", "blob")
+            if versioned:
+                st.blob_versions.setdefault((account, container, name), []).append(cur["version"])
+            del blobs[name]
+            return Reply(202, raw=b"", headers={"x-ms-delete-type-permanent": "false" if versioned else "true"})
+        if (headers.get("x-ms-blob-type") or "") != "BlockBlob":
+            raise ApiError(400, "MissingRequiredHeader", "An HTTP header that's mandatory for this request is not specified: x-ms-blob-type", "blob")
+        if cur is not None and versioned:
+            st.blob_versions.setdefault((account, container, name), []).append(cur["version"])
+        now = datetime.now(timezone.utc)
+        new = {"data": raw or b"", "etag": f'"0x{uuid.uuid4().hex[:15].upper()}"', "modified": now.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+               "version": now.strftime("%Y-%m-%dT%H:%M:%S.%f0Z") if versioned else None, "ctype": headers.get("Content-Type") or "application/octet-stream"}
+        blobs[name] = new
+        hdrs = {"ETag": new["etag"], "Last-Modified": new["modified"], "x-ms-request-server-encrypted": "true"}
+        if versioned:
+            hdrs["x-ms-version-id"] = new["version"]
+        return Reply(201, raw=b"", headers=hdrs)
 
     # -- admin ------------------------------------------------------------------------
     def admin(self, method, path, body):
@@ -1199,8 +1270,18 @@ class App:
                 claims = {"iss": body["issuer"], "sub": body["subject"], "aud": body["audience"], "iat": int(time.time()), "exp": int(time.time()) + 3600}
                 return Reply(200, {"token": jwt_encode(claims, st.issuer_key)})
             if path == "/_emulator/blobs" and method == "POST":
-                st.blobs.setdefault((body["account"], body["container"]), []).append(body["name"])
+                st.blobs.setdefault((body["account"], body["container"]), {})[body["name"]] = {
+                    "data": b"", "etag": f'"0x{uuid.uuid4().hex[:15].upper()}"', "modified": "", "version": None, "ctype": "application/octet-stream"}
                 return Reply(200, {})
+            if path == "/_emulator/blobs" and method == "GET":
+                # Each blob that exists or did: its live content (or null) and its earlier versions.
+                out = {}
+                for (account, container), blobs in st.blobs.items():
+                    for name, b in blobs.items():
+                        out[f"{account}/{container}/{name}"] = {"content": b["data"].decode(errors="replace"), "versions": 0}
+                for (account, container, name), versions in st.blob_versions.items():
+                    out.setdefault(f"{account}/{container}/{name}", {"content": None})["versions"] = len(versions)
+                return Reply(200, out)
             if path == "/_emulator/reset" and method == "POST":
                 secret, client = st.customer_secret, st.customer_client
                 st.reset()
@@ -1243,7 +1324,7 @@ class App:
                 return self.graph(method, path, body, headers), principal, True
             if path.startswith("/blob/"):
                 principal = self.principal_of(headers)
-                return self.blob(method, path, query, headers), principal, True
+                return self.blob(method, path, query, headers, raw_body), principal, True
             if path.startswith("/subscriptions/"):
                 principal = self.principal_of(headers)
                 return self.arm(method, path, query, body, headers), principal, True
@@ -1252,7 +1333,7 @@ class App:
             e.flavor = flavor if e.flavor == "arm" else e.flavor
             if e.flavor == "blob":
                 xml = f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{e.code}</Code><Message>{e.message}</Message></Error>'
-                return Reply(e.status, raw=xml.encode(), headers=e.headers, ctype="application/xml"), principal, True
+                return Reply(e.status, raw=xml.encode(), headers={**e.headers, "x-ms-error-code": e.code}, ctype="application/xml"), principal, True
             return Reply(e.status, e.body(), e.headers), principal, True
 
     def principal_of(self, headers):

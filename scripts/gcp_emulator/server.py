@@ -51,6 +51,13 @@ STATUS_NAMES = {
 }
 
 
+class Media:
+    """An answer that is an object's bytes (`alt=media`), with its headers."""
+
+    def __init__(self, data, headers):
+        self.data, self.headers = data, headers
+
+
 class ApiError(Exception):
     def __init__(self, code, message, status=None, reason=None):
         super().__init__(message)
@@ -1385,6 +1392,11 @@ class ComputeApi:
 GKE_BASE = "https://container.googleapis.com/v1/"
 
 
+# How long a GKE operation nobody polls takes to finish (one that is polled finishes after
+# --polls polls).
+UNWATCHED_GKE_OPERATION_SECONDS = 5
+
+
 class GkeApi:
     def __init__(self, app):
         self.app, self.state = app, app.state
@@ -1396,8 +1408,18 @@ class GkeApi:
         body = {"name": name, "zone": loc, "location": loc, "operationType": op_type, "status": "RUNNING",
                 "selfLink": GKE_BASE + f"projects/{num}/locations/{loc}/operations/{name}",
                 "targetLink": GKE_BASE + f"projects/{num}/locations/{loc}/{target}", "startTime": nanos_rfc3339()}
-        st.ops[f"projects/{pid}/locations/{loc}/operations/{name}"] = {"body": body, "left": st.polls, "on_done": on_done}
+        st.ops[f"projects/{pid}/locations/{loc}/operations/{name}"] = {"body": body, "left": st.polls, "on_done": on_done,
+                                                                     "deadline": time.time() + UNWATCHED_GKE_OPERATION_SECONDS}
         return body
+
+    def settle(self):
+        """GKE carries an operation out whether or not anyone polls it: one whose caller
+        went away (a killed run) finishes on its own, after a while."""
+        now = time.time()
+        for full, op in list(self.state.ops.items()):
+            if op.get("deadline", now + 1) <= now and op["body"]["status"] != "DONE":
+                op["left"] = 0
+                self.poll(full)
 
     def poll(self, full):
         op = self.state.ops.get(full)
@@ -1455,6 +1477,7 @@ class GkeApi:
             raise bad(f"Location \"{loc}\" is not a valid GCP zone or region.")
         body = body or {}
         with st.lock:
+            self.settle()
             if coll == "operations":
                 full = f"projects/{pid}/locations/{loc}/operations/{cname}"
                 self.app.authz(ctx, "container.operations.get", full, pid)
@@ -2469,6 +2492,10 @@ class KmsApi:
 # https://cloud.google.com/storage/docs/json_api/v1/buckets (insert, get, patch, delete)
 # https://cloud.google.com/storage/docs/json_api/v1/buckets/getIamPolicy, setIamPolicy
 # https://cloud.google.com/storage/docs/json_api/v1/objects (list, delete, insert/media)
+# https://cloud.google.com/storage/docs/json_api/v1/objects/get (alt=media: the bytes, with
+#   x-goog-generation)
+# https://cloud.google.com/storage/docs/request-preconditions (ifGenerationMatch: 0 = no live
+#   object; a mismatch is 412 conditionNotMet)
 # https://cloud.google.com/storage/docs/buckets#naming (bucket names)
 # ---------------------------------------------------------------------------------------
 
@@ -2623,11 +2650,12 @@ class StorageApi:
                         continue
                     if query.get("versions") != "true" and o.get("timeDeleted"):
                         continue
-                    items.append(copy.deepcopy(o))
+                    items.append(self.public(o))
                 return 200, {"kind": "storage#objects", "items": items}
             oname = urllib.parse.unquote(obj)
             if method not in ("GET", "DELETE"):
                 raise ApiError(405, "Method not allowed.")
+            self.precondition(bname, oname, query)
             self.app.authz(ctx, "storage.objects.delete" if method == "DELETE" else "storage.objects.get",
                            f"{rname}/objects/{oname}", pid, extra=[pol])
             versions = {k: r for k, r in self.objects(bname).items() if r["body"]["name"] == oname}
@@ -2639,7 +2667,10 @@ class StorageApi:
             if not target:
                 raise not_found(f"No such object: {bname}/{oname}")
             if method == "GET":
-                return 200, copy.deepcopy(st.get(target[0])["body"])
+                o = st.get(target[0])["body"]
+                if query.get("alt") == "media":
+                    return 200, Media(base64.b64decode(o.get("_data", "")), {"x-goog-generation": o["generation"], "Content-Type": o["contentType"]})
+                return 200, self.public(o)
             k = target[0]
             if not gen and rec["body"].get("versioning", {}).get("enabled"):
                 st.get(k)["body"]["timeDeleted"] = rfc3339()  # becomes noncurrent
@@ -2649,6 +2680,18 @@ class StorageApi:
 
     def public(self, b):
         return {k: copy.deepcopy(v) for k, v in b.items() if not k.startswith("_")}
+
+    def precondition(self, bname, oname, query):
+        """`ifGenerationMatch`: the live object's generation must be this one; 0 means no
+        live object may exist."""
+        want = query.get("ifGenerationMatch")
+        if want is None:
+            return
+        if not re.fullmatch(r"\d+", want):
+            raise bad(f"Invalid argument for ifGenerationMatch: '{want}'", reason="invalid")
+        live = [r["body"]["generation"] for r in self.objects(bname).values() if r["body"]["name"] == oname and not r["body"].get("timeDeleted")]
+        if (live[0] if live else "0") != want:
+            raise ApiError(412, "At least one of the pre-conditions you specified did not hold.", reason="conditionNotMet")
 
     def insert(self, ctx, query, body):
         st = self.state
@@ -2680,7 +2723,9 @@ class StorageApi:
         name = query["name"]
         pid = rec["body"]["_project"]
         self.app.authz(ctx, "storage.objects.create", f"projects/_/buckets/{bname}/objects/{name}", pid, extra=[st.policies.get(f"b/{bname}")])
-        gen = str(int(time.time() * 1e6))
+        self.precondition(bname, name, query)
+        # Generations only grow, even for two writes within one microsecond.
+        gen = str(max([int(time.time() * 1e6)] + [int(r["body"]["generation"]) + 1 for r in self.objects(bname).values()]))
         versioned = rec["body"].get("versioning", {}).get("enabled")
         for k, r in self.objects(bname).items():
             if r["body"]["name"] == name and not r["body"].get("timeDeleted"):
@@ -2689,7 +2734,8 @@ class StorageApi:
                 else:
                     st.delete(k)
         o = {"kind": "storage#object", "id": f"{bname}/{name}/{gen}", "name": name, "bucket": bname, "generation": gen,
-             "metageneration": "1", "size": str(len(raw or b"")), "contentType": "application/octet-stream",
+             "metageneration": "1", "size": str(len(raw or b"")), "contentType": ctx.get("content_type") or "application/octet-stream",
+             "_data": base64.b64encode(raw or b"").decode(),
              "md5Hash": base64.b64encode(hashlib.md5(raw or b"").digest()).decode(), "timeCreated": rfc3339(), "updated": rfc3339(),
              "storageClass": rec["body"]["storageClass"],
              "selfLink": f"https://www.googleapis.com/storage/v1/b/{bname}/o/{urllib.parse.quote(name, safe='')}"}
@@ -2697,7 +2743,7 @@ class StorageApi:
         if kms:
             o["kmsKeyName"] = kms + "/cryptoKeyVersions/1"
         st.put("storage", "storage#object", f"b/{bname}/o/{name}#{gen}", o)
-        return 200, copy.deepcopy(o)
+        return 200, self.public(o)
 
 
 # ---------------------------------------------------------------------------------------
@@ -3060,9 +3106,13 @@ class Handler(BaseHTTPRequestHandler):
         self.dispatch("DELETE")
 
     def send(self, code, obj, headers=None):
-        data = b"" if obj is None or code == 204 else json.dumps(obj).encode()
+        if isinstance(obj, Media):
+            data, headers = obj.data, {**(headers or {}), **obj.headers}
+        else:
+            data = b"" if obj is None or code == 204 else json.dumps(obj).encode()
         self.send_response(code)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        if "Content-Type" not in (headers or {}):
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
@@ -3128,7 +3178,7 @@ class Handler(BaseHTTPRequestHandler):
                            reason="authError")
         principal = tok["principal"]
         email = principal.split(":", 1)[1] if principal.startswith(("user:", "serviceAccount:")) else principal
-        ctx = {"token": tok, "principal": principal, "principal_email": email}
+        ctx = {"token": tok, "principal": principal, "principal_email": email, "content_type": self.headers.get("Content-Type")}
         segs = path.split("?")[0]
         m = re.match(r"^/([a-z]+)(/.*)$", segs)
         if not m:

@@ -42,11 +42,17 @@ pub fn of(provider: profile::Provider) -> &'static dyn Cloud {
 }
 
 /// The remote state backend a location names (the only place that maps a URL scheme to a
-/// cloud's store).
-pub fn remote_state(location: &crate::state::Location) -> Result<Box<dyn crate::state::Backend>> {
-    match location {
-        crate::state::Location::S3 { bucket, key } => Ok(Box::new(aws::state::S3Backend::connect(bucket, key)?)),
-    }
+/// cloud's store), signed in as the customer: the profile's tenant for Azure Blob.
+pub fn remote_state(location: &crate::state::Location, profile: &Profile) -> Result<Box<dyn crate::state::Backend>> {
+    use crate::state::Location;
+    Ok(Box::new(match location {
+        Location::S3 { bucket, key } => aws::state::backend(bucket, key)?,
+        Location::Gcs { bucket, key } => gcp::state::backend(bucket, key)?,
+        Location::AzureBlob { account, container, key } => {
+            let tenant = profile.spec.cloud.azure.as_ref().map(|a| a.tenant_id.clone());
+            azure::state::backend(account, container, key, tenant)?
+        }
+    }))
 }
 
 /// The plan of a validated profile on the cloud it names (no state: every resource a

@@ -70,7 +70,7 @@ pub fn state_backend(settings: &Settings, loaded: &LoadedProfile) -> Result<Box<
         (None, Some(spec)) => Location::parse(&spec.url).map_err(|problem| UserError::new(format!("spec.state.url: {problem}")))?,
         (None, None) => return Ok(Box::new(LocalBackend::for_profile(&settings.state_dir, &loaded.path))),
     };
-    clouds::remote_state(&url)
+    clouds::remote_state(&url, &loaded.profile)
 }
 
 /// A fleet's data planes each have their own state: one `--state` cannot hold them all.

@@ -67,8 +67,8 @@ pub struct Spec {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StateBackend {
-    /// `s3://BUCKET/KEY`: the state object in a bucket with versioning; its lock is
-    /// `KEY.lock` beside it.
+    /// `s3://BUCKET/KEY`, `gs://BUCKET/KEY` or `azblob://ACCOUNT/CONTAINER/KEY`: the state
+    /// object in a bucket that keeps versions; its lock is `KEY.lock` beside it.
     pub url: String,
 }
 

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod file;
 pub mod local;
 pub mod lock;
+pub mod remote;
 
 use std::collections::BTreeMap;
 use anyhow::{Context, Result};

@@ -67,6 +67,11 @@ impl Api {
 
     /// Sends one request (the pipeline retries 429/5xx); any status comes back as a `Reply`.
     pub async fn send(&self, method: Method, url: &str, body: Option<&Value>, headers: &[(&'static str, &str)]) -> Result<Reply, ApiError> {
+        self.send_bytes(method, url, body.map(|b| serde_json::to_vec(b).unwrap_or_default()), headers).await
+    }
+
+    /// The same with a JSON document already serialized (a blob's content).
+    pub async fn send_bytes(&self, method: Method, url: &str, body: Option<Vec<u8>>, headers: &[(&'static str, &str)]) -> Result<Reply, ApiError> {
         let parsed = Url::parse(url).map_err(|e| ApiError::other(format!("{url}: {e}")))?;
         let mut req = Request::new(parsed, method);
         for (k, v) in headers {
@@ -74,7 +79,7 @@ impl Api {
         }
         if let Some(b) = body {
             req.insert_header("content-type", "application/json");
-            req.set_body(serde_json::to_vec(b).unwrap_or_default());
+            req.set_body(b);
         }
         let options = PipelineSendOptions { skip_checks: true, ..Default::default() };
         let resp = self.pipeline.send(&Context::new(), &mut req, Some(options)).await.map_err(|e| ApiError::other(format!("{url}: {}", error_chain(&e))))?;
@@ -86,6 +91,9 @@ impl Api {
             async_operation: header("azure-asyncoperation"),
             location: header("location"),
             retry_after: header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs),
+            etag: header("etag"),
+            version_id: header("x-ms-version-id"),
+            error_code: header("x-ms-error-code"),
             json: if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text.clone())) },
             text,
         })
@@ -112,6 +120,11 @@ pub struct Reply {
     pub async_operation: Option<String>,
     pub location: Option<String>,
     pub retry_after: Option<Duration>,
+    /// The Blob service's: the blob's ETag, the version a write made (only where the
+    /// account keeps versions), and its error code.
+    pub etag: Option<String>,
+    pub version_id: Option<String>,
+    pub error_code: Option<String>,
     pub json: Value,
     pub text: String,
 }

@@ -49,7 +49,7 @@ pub async fn count(p: &AzureProvider, container: &ResourceState) -> Result<u64> 
     }
 }
 
-fn between<'a>(s: &'a str, open: &str, close: &str) -> Option<&'a str> {
+pub(super) fn between<'a>(s: &'a str, open: &str, close: &str) -> Option<&'a str> {
     let start = s.find(open)? + open.len();
     let end = s[start..].find(close)? + start;
     Some(&s[start..end])

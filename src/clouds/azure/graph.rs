@@ -54,7 +54,7 @@ async fn get(p: &AzureProvider, what: &str, path: &str) -> Result<Option<Value>>
 
 async fn write(p: &AzureProvider, what: &str, method: Method, path: &str, body: &Value, headers: &[(&'static str, &str)]) -> Result<u16> {
     let url = format!("{}/v1.0/{path}", p.endpoints.graph);
-    let reply = p.call(what, true, || p.graph.send(method.clone(), &url, Some(body), headers)).await?;
+    let reply = p.call(what, true, || p.graph.send(method, &url, Some(body), headers)).await?;
     if !reply.ok() {
         return Err(reply.error(what).into());
     }

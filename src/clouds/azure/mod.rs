@@ -10,6 +10,7 @@ pub mod outputs;
 pub mod plan;
 pub mod provider;
 mod resources;
+pub mod state;
 
 use std::sync::Arc;
 
@@ -77,7 +78,7 @@ fn var(name: &str) -> Option<String> {
 /// The customer's credential, as the Azure SDKs look for one: a service principal's secret
 /// in the environment, else a workload identity's federated token, else the developer's
 /// Azure CLI (or Azure Developer CLI) login. Always in the profile's tenant.
-fn customer_credential(tenant: &str) -> Result<Arc<dyn TokenCredential>> {
+pub(super) fn customer_credential(tenant: &str) -> Result<Arc<dyn TokenCredential>> {
     let failed = |e: azure_core::Error| UserError::new(format!("cannot set up Azure credentials: {e}"));
     if let (Some(client), Some(secret)) = (var("AZURE_CLIENT_ID"), var("AZURE_CLIENT_SECRET")) {
         return Ok(ClientSecretCredential::new(tenant, client, secret.into(), Some(ClientSecretCredentialOptions { client_options: options()? })).map_err(failed)?);

@@ -262,14 +262,26 @@ async fn existing_key_id(p: &AzureProvider, kid: &str) -> Result<Option<String>>
     }
 }
 
+/// The resource, or `None`. One Azure is deleting (`provisioningState: Deleting`, a
+/// destroy killed after it asked) is `None` too, once Azure has finished: it still holds
+/// its name until then, and a create must not meet it.
 pub async fn get(p: &AzureProvider, kind: &str, id: &str) -> Result<Option<Value>> {
     let api = api_version(kind).ok_or_else(|| anyhow!("no api-version for `{kind}`"))?;
     let url = p.arm_url(id, api);
-    let reply = p.call(&format!("GET {kind}"), false, || p.arm.send(Method::Get, &url, None, &[])).await?;
-    match reply.status {
-        200 => Ok(Some(reply.json)),
-        404 => Ok(None),
-        _ => Err(reply.error(&format!("reading {id}")).into()),
+    let started = std::time::Instant::now();
+    loop {
+        let reply = p.call(&format!("GET {kind}"), false, || p.arm.send(Method::Get, &url, None, &[])).await?;
+        match reply.status {
+            200 if reply.json.pointer("/properties/provisioningState").and_then(Value::as_str) == Some("Deleting") => {
+                if started.elapsed() > p.wait_timeout {
+                    bail!("{id} is still being deleted after {} s", p.wait_timeout.as_secs());
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+            200 => return Ok(Some(reply.json)),
+            404 => return Ok(None),
+            _ => return Err(reply.error(&format!("reading {id}")).into()),
+        }
     }
 }
 

@@ -146,14 +146,46 @@ fn check_ours(p: &GcpProvider, live: &Value, adopt: bool) -> Result<()> {
 }
 
 pub async fn read(p: &GcpProvider, r: &Resource, d: &Value, adopt: bool) -> Result<Option<Observed>> {
+    let (cluster, name) = (s(d, "cluster"), s(d, "name"));
     match r.type_name() {
         "container_cluster" => {
-            let Some(live) = get_cluster(p, s(d, "name")).await? else { return Ok(None) };
+            let Some(live) = get_cluster(p, name).await? else { return Ok(None) };
             check_ours(p, &live, adopt)?;
+            if stopping(&live, CLUSTER_STOPPING) {
+                return until_deleted(p, &format!("GKE cluster {name}"), || get_cluster(p, name)).await;
+            }
             Ok(Some(cluster_observed(&live, d)))
         }
-        _ => Ok(get_pool(p, s(d, "cluster"), s(d, "name")).await?.map(|live| pool_observed(&live, d))),
+        _ => match get_pool(p, cluster, name).await? {
+            Some(live) if stopping(&live, POOL_STOPPING) => until_deleted(p, &format!("GKE node pool {name}"), || get_pool(p, cluster, name)).await,
+            live => Ok(live.map(|live| pool_observed(&live, d))),
+        },
     }
+}
+
+/// `Cluster.Status.STOPPING` and `NodePool.Status.STOPPING`, as numbers when the client
+/// gives them as such.
+const CLUSTER_STOPPING: i64 = 4;
+const POOL_STOPPING: i64 = 5;
+
+fn stopping(live: &Value, code: i64) -> bool {
+    matches!(live.get("status"), Some(v) if v == "STOPPING" || v == &json!(code))
+}
+
+/// A cluster or node pool GKE is deleting (a destroy killed after it asked) is absent to
+/// the plan, but it still holds its name: waits until GKE has finished, so that the create
+/// that follows does not meet it.
+async fn until_deleted<'a, F, Fut>(p: &'a GcpProvider, what: &str, get: F) -> Result<Option<Observed>>
+where
+    F: Fn() -> Fut + 'a,
+    Fut: std::future::Future<Output = Result<Option<Value>>> + 'a,
+{
+    crate::exec::wait_until(&format!("{what} to finish deleting"), p.wait_timeout, || {
+        let got = get();
+        async move { Ok(got.await?.is_none()) }
+    })
+    .await?;
+    Ok(None)
 }
 
 pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed> {

@@ -12,6 +12,7 @@ pub mod plan;
 mod policy;
 mod projects;
 pub mod provider;
+pub mod state;
 mod storage;
 
 use super::unsupported;

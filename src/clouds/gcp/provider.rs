@@ -149,7 +149,7 @@ impl GcpProvider {
             projects: client!(google_cloud_resourcemanager_v3::client::Projects, "cloudresourcemanager", creds),
             kms: client!(google_cloud_kms_v1::client::KeyManagementService, "cloudkms", creds),
             logging: client!(google_cloud_logging_v2::client::ConfigServiceV2, "logging", creds),
-            rest: Rest { http: reqwest::Client::new(), creds },
+            rest: Rest::new(creds),
             policy_lock: tokio::sync::Mutex::new(()),
             cluster_lock: tokio::sync::Mutex::new(()),
             limiter: crate::exec::ratelimit::shared(&format!("gcp:{project}"), limiter),
@@ -167,27 +167,18 @@ impl GcpProvider {
         Fut: Future<Output = Result<T, ApiError>>,
     {
         let mutating = !(api.contains(".get") || api.contains(".list") || api.ends_with("getIamPolicy"));
-        let mut delay = Duration::from_millis(500);
-        for attempt in 1.. {
-            if mutating {
-                self.limiter.acquire(api).await;
-                self.mutating.fetch_add(1, Ordering::Relaxed);
-            }
-            self.calls.fetch_add(1, Ordering::Relaxed);
-            match send().await {
-                Err(e) if e.retryable() && attempt < 8 => {
-                    let wait = e.retry_after.unwrap_or(delay).max(Duration::from_millis(100));
-                    tokio::time::sleep(wait).await;
-                    delay = (delay * 2).min(Duration::from_secs(30));
+        retrying(api, || {
+            let sent = send();
+            async move {
+                if mutating {
+                    self.limiter.acquire(api).await;
+                    self.mutating.fetch_add(1, Ordering::Relaxed);
                 }
-                Err(mut e) => {
-                    e.api = api;
-                    return Err(e);
-                }
-                Ok(v) => return Ok(v),
+                self.calls.fetch_add(1, Ordering::Relaxed);
+                sent.await
             }
-        }
-        unreachable!("the loop returns")
+        })
+        .await
     }
 
     /// The zone of zonal pieces (the hybrid connectivity endpoint group), as the plan says.
@@ -269,6 +260,31 @@ fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
     headers.get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs)
 }
 
+/// Sends until GCP stops saying to retry (429 with `Retry-After`, 502-504), at most 8
+/// times, backing off from 500 ms to 30 s; the error names the API and keeps GCP's status.
+pub(super) async fn retrying<T, F, Fut>(api: &'static str, mut send: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let mut delay = Duration::from_millis(500);
+    for attempt in 1.. {
+        match send().await {
+            Err(e) if e.retryable() && attempt < 8 => {
+                let wait = e.retry_after.unwrap_or(delay).max(Duration::from_millis(100));
+                tokio::time::sleep(wait).await;
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+            Err(mut e) => {
+                e.api = api;
+                return Err(e);
+            }
+            Ok(v) => return Ok(v),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
 /// `Ok(None)` for 404.
 pub(super) fn absent<T>(r: Result<T, ApiError>) -> Result<Option<T>> {
     match r {
@@ -288,33 +304,68 @@ pub(super) fn gone(r: Result<impl Sized, ApiError>) -> Result<()> {
 }
 
 /// Plain REST with the provider's credentials, for the services no Rust client covers.
+#[derive(Clone)]
 pub struct Rest {
     http: reqwest::Client,
     creds: Credentials,
 }
 
+/// A Cloud Storage object's bytes and its generation (`x-goog-generation`).
+pub struct Media {
+    pub bytes: Vec<u8>,
+    pub generation: String,
+}
+
 impl Rest {
+    pub fn new(creds: Credentials) -> Rest {
+        Rest { http: reqwest::Client::new(), creds }
+    }
+
     pub async fn send(&self, method: reqwest::Method, url: &str, body: Option<&Value>) -> Result<Value, ApiError> {
+        let mut req = self.request(method, url).await?;
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let (_, text) = answer(url, req).await?;
+        let text = String::from_utf8_lossy(&text);
+        Ok(if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) })
+    }
+
+    /// A request whose body and answer are an object's bytes (Cloud Storage media
+    /// upload and download).
+    pub async fn send_media(&self, method: reqwest::Method, url: &str, body: Option<Vec<u8>>) -> Result<Media, ApiError> {
+        let mut req = self.request(method, url).await?;
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
+        }
+        let (headers, bytes) = answer(url, req).await?;
+        let generation = headers.get("x-goog-generation").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        Ok(Media { bytes, generation })
+    }
+
+    async fn request(&self, method: reqwest::Method, url: &str) -> Result<reqwest::RequestBuilder, ApiError> {
         let headers = match self.creds.headers(http::Extensions::new()).await {
             Ok(google_cloud_auth::credentials::CacheableResource::New { data, .. }) => data,
             Ok(google_cloud_auth::credentials::CacheableResource::NotModified) => http::HeaderMap::new(),
             Err(e) => return Err(ApiError::other(format!("credentials: {e}"))),
         };
-        let mut req = self.http.request(method, url).headers(headers);
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let resp = req.send().await.map_err(|e| ApiError { api: "", status: None, message: format!("{url}: {e}"), retry_after: None })?;
-        let status = resp.status().as_u16();
-        let retry = retry_after(resp.headers());
-        let text = resp.text().await.unwrap_or_default();
-        if (200..300).contains(&status) {
-            return Ok(if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) });
-        }
-        let parsed: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        let message = parsed.pointer("/error/message").and_then(Value::as_str).map(String::from).unwrap_or_else(|| text.chars().take(300).collect());
-        Err(ApiError { api: "", status: Some(status), message: format!("{status}: {message}"), retry_after: retry })
+        Ok(self.http.request(method, url).headers(headers))
     }
+}
+
+/// A 2xx answer's headers and body, or GCP's error (`{"error": {"message"}}`) with its status.
+async fn answer(url: &str, req: reqwest::RequestBuilder) -> Result<(http::HeaderMap, Vec<u8>), ApiError> {
+    let resp = req.send().await.map_err(|e| ApiError { api: "", status: None, message: format!("{url}: {e}"), retry_after: None })?;
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+    if (200..300).contains(&status) {
+        return Ok((headers, body));
+    }
+    let text = String::from_utf8_lossy(&body);
+    let parsed: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let message = parsed.pointer("/error/message").and_then(Value::as_str).map(String::from).unwrap_or_else(|| text.chars().take(300).collect());
+    Err(ApiError { api: "", status: Some(status), message: format!("{status}: {message}"), retry_after: retry_after(&headers) })
 }
 
 pub(super) use crate::clouds::live::project;
