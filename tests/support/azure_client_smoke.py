@@ -6,6 +6,7 @@ requests written from the REST references (each check names what it follows).
 Starts its own server on a free port; prints "N checks passed" or every failure (exit 1).
 """
 
+import base64
 import json
 import os
 import ssl
@@ -208,6 +209,38 @@ def run(c, record):
     check(s == 400 and "MissingRequiredHeader" in b, "x-ms-version is required")
     s, _, b = c.raw("GET", "/blob/smokedata/nope?restype=container&comp=list", headers={"Authorization": f"Bearer {storage_token}", "x-ms-version": "2023-11-03"})
     check(s == 404 and "ContainerNotFound" in b, "a missing container")
+
+    # Put / Get / Delete Blob under conditional headers, as the remote state's lock uses them
+    # (put-blob, delete-blob, specifying-conditional-headers-for-blob-service-operations).
+    blob = "/blob/smokedata/data/state.json.lock"
+    h = {"Authorization": f"Bearer {storage_token}", "x-ms-version": "2023-11-03"}
+    s, _, b = c.raw("PUT", blob, {"n": 1}, headers=dict(h, **{"x-ms-blob-type": "BlockBlob"}))
+    check(s == 403 and "AuthorizationPermissionMismatch" in b, f"writing a blob needs a data role that writes: {s} {b}")
+    oid = json.loads(base64.urlsafe_b64decode(storage_token.split(".")[1] + "=="))["oid"]
+    contributor = "/subscriptions/00000000-1111-4222-8333-444444444444/providers/Microsoft.Authorization/roleDefinitions/ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+    s, _, b = c.arm("PUT", acct + "/providers/Microsoft.Authorization/roleAssignments/3c1f2e4d-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                    {"properties": {"roleDefinitionId": contributor, "principalId": oid}}, api="2022-04-01")
+    check(s == 201, f"Storage Blob Data Contributor on the account: {s} {b}")
+    s, _, b = c.raw("PUT", blob, {"n": 1}, headers=h)
+    check(s == 400 and "MissingRequiredHeader" in b, "Put Blob needs x-ms-blob-type")
+    put = dict(h, **{"x-ms-blob-type": "BlockBlob", "If-None-Match": "*"})
+    s, hd, b = c.raw("PUT", blob, {"n": 1}, headers=put)
+    check(s == 201 and hd.get("ETag") and "x-ms-version-id" not in hd, f"create-if-absent of a new blob, no version without versioning: {s} {hd}")
+    etag = hd["ETag"]
+    s, hd, b = c.raw("PUT", blob, {"n": 2}, headers=put)
+    check(s == 409 and hd.get("x-ms-error-code") == "BlobAlreadyExists", f"create-if-absent of an existing blob -> 409 BlobAlreadyExists: {s} {hd}")
+    s, hd, b = c.raw("GET", blob, headers=h)
+    check(s == 200 and b == {"n": 1} and hd.get("ETag") == etag, f"Get Blob: the bytes and the ETag: {s} {b}")
+    s, hd, b = c.raw("DELETE", blob, headers=dict(h, **{"If-Match": '"0xOTHER"'}))
+    check(s == 412 and hd.get("x-ms-error-code") == "ConditionNotMet", f"delete at another ETag -> 412 ConditionNotMet: {s} {hd}")
+    s, _, b = c.raw("DELETE", blob, headers=dict(h, **{"If-Match": etag}))
+    check(s == 202, f"delete at its ETag -> 202: {s}")
+    s, hd, b = c.raw("GET", blob, headers=h)
+    check(s == 404 and hd.get("x-ms-error-code") == "BlobNotFound", f"deleted -> 404 BlobNotFound: {s} {hd}")
+    s, _, b = c.arm("PUT", acct + "/blobServices/default", {"properties": {"isVersioningEnabled": True}}, api="2023-05-01")
+    check(s in (200, 201), f"blob versioning on: {s} {b}")
+    s, hd, b = c.raw("PUT", blob, {"n": 3}, headers=put)
+    check(s == 201 and hd.get("x-ms-version-id"), f"a write to an account with versioning names its version: {s} {hd}")
 
     # Key Vault: names, tenant, purge protection, soft delete; keys have no ARM delete.
     kv = RG + "/providers/Microsoft.KeyVault/vaults/smoke-kv"

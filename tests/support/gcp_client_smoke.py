@@ -177,6 +177,22 @@ def run(env, rec):
     check(s == 400, "bucket with a missing key -> 400", b)
     s, b = c.call("POST", "/storage/upload/storage/v1/b/" + f"{PREFIX}-metadata/o", raw=b"hello", query={"uploadType": "media", "name": "a/b.txt"})
     check(s == 200 and b["kmsKeyName"].startswith(key["name"]), "object upload", b)
+    # Preconditions, as the remote state's lock uses them (request-preconditions).
+    up = "/storage/upload/storage/v1/b/" + f"{PREFIX}-metadata/o"
+    s, b = c.call("POST", up, raw=b'{"n": 1}', query={"uploadType": "media", "name": "s.lock", "ifGenerationMatch": "0"})
+    check(s == 200 and b["generation"].isdigit() and "_data" not in b, "create-if-absent (ifGenerationMatch=0) of a new object", b)
+    gen = b["generation"]
+    s, b = c.call("POST", up, raw=b'{"n": 2}', query={"uploadType": "media", "name": "s.lock", "ifGenerationMatch": "0"})
+    check(s == 412 and b["error"]["errors"][0]["reason"] == "conditionNotMet", "create-if-absent of an existing object -> 412", b)
+    obj = f"/storage/storage/v1/b/{PREFIX}-metadata/o/s.lock"
+    s, b = c.call("GET", obj, query={"alt": "media"})
+    check(s == 200 and b == {"n": 1}, "alt=media gives the bytes", b)
+    s, b = c.call("DELETE", obj, query={"ifGenerationMatch": str(int(gen) + 1)})
+    check(s == 412, "delete at another generation -> 412", b)
+    s, b = c.call("DELETE", obj, query={"ifGenerationMatch": gen})
+    check(s == 204, "delete at its generation", b)
+    s, b = c.call("GET", obj, query={"alt": "media"})
+    check(s == 404, "deleted (noncurrent in a versioned bucket) -> 404", b)
     s, b = c.call("DELETE", f"/storage/storage/v1/b/{PREFIX}-metadata")
     check(s == 409 and "not empty" in b["error"]["message"], "non-empty bucket delete -> 409", b)
 
