@@ -659,10 +659,15 @@ fn crash_matrix(points: &[u64]) {
     }
 }
 
-/// A sample of the crash matrix, in every test run.
+/// A sample of the crash matrix, in every test run (other points:
+/// `UNIONCTL_KILL_POINTS=3,17,42`).
 #[test]
 fn killed_after_any_mutating_call_apply_and_destroy_resume() {
-    crash_matrix(&[1, 7, 23, 61]);
+    let points: Vec<u64> = match std::env::var("UNIONCTL_KILL_POINTS") {
+        Ok(v) => v.split(',').map(|k| k.trim().parse().expect("UNIONCTL_KILL_POINTS: numbers separated by commas")).collect(),
+        Err(_) => vec![1, 7, 23, 61],
+    };
+    crash_matrix(&points);
 }
 
 /// Every point of the crash matrix (slow: `cargo test --test aws_emulator -- --ignored`).
