@@ -18,20 +18,27 @@ async fn key_for_alias_or_tag(p: &AwsProvider, r: &Resource, alias: &str) -> Res
         return Ok(k.key_metadata().map(|m| m.key_id().to_string()));
     }
     // No alias: a run may have died between CreateKey and CreateAlias. Find it by tag.
-    let keys = p.call("ListKeys", p.kms.list_keys().send()).await?;
-    for k in keys.keys() {
-        let Some(id) = k.key_id() else { continue };
-        let tags = p.call("ListResourceTags", p.kms.list_resource_tags().key_id(id).send()).await?;
-        let has = |k: &str, v: &str| tags.tags().iter().any(|t| t.tag_key() == k && t.tag_value() == v);
-        // Both tags: the data planes of a fleet share accounts, and each has this address.
-        if has(TAG_ADDRESS, &r.address) && has(TAG_DATA_PLANE, &p.data_plane) {
-            let meta = p.call("DescribeKey", p.kms.describe_key().key_id(id).send()).await?;
-            if meta.key_metadata().and_then(|m| m.key_state()).map(|s| s.as_str()) != Some("PendingDeletion") {
-                return Ok(Some(id.to_string()));
+    // ListKeys answers in pages (`Truncated`, `NextMarker`).
+    let mut marker = None;
+    loop {
+        let keys = p.call("ListKeys", p.kms.list_keys().set_marker(marker.clone()).send()).await?;
+        for k in keys.keys() {
+            let Some(id) = k.key_id() else { continue };
+            let tags = p.call("ListResourceTags", p.kms.list_resource_tags().key_id(id).send()).await?;
+            let has = |k: &str, v: &str| tags.tags().iter().any(|t| t.tag_key() == k && t.tag_value() == v);
+            // Both tags: the data planes of a fleet share accounts, and each has this address.
+            if has(TAG_ADDRESS, &r.address) && has(TAG_DATA_PLANE, &p.data_plane) {
+                let meta = p.call("DescribeKey", p.kms.describe_key().key_id(id).send()).await?;
+                if meta.key_metadata().and_then(|m| m.key_state()).map(|s| s.as_str()) != Some("PendingDeletion") {
+                    return Ok(Some(id.to_string()));
+                }
             }
         }
+        match keys.next_marker() {
+            Some(next) if keys.truncated() => marker = Some(next.to_string()),
+            _ => return Ok(None),
+        }
     }
-    Ok(None)
 }
 
 pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, id: Option<&str>) -> Result<Option<Observed>> {

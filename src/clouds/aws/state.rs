@@ -4,7 +4,8 @@
 //! ConditionalRequestConflict while the first is in flight) and deleted with
 //! DeleteObject `If-Match: ETAG`. References:
 //! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-requests.html>,
-//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html>.
+//! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html> (general
+//! purpose buckets since September 2025: 412 if the ETag moved, 404 if the object is gone).
 
 use anyhow::{anyhow, Context, Result};
 use aws_sdk_s3::primitives::ByteStream;
