@@ -51,16 +51,11 @@ pub fn backend(account: &str, container: &str, key: &str, tenant: Option<String>
 }
 
 impl BlobStore {
-    fn blob_url(&self, key: &str) -> String {
-        // Blob names keep their `/`; everything else outside the unreserved set is encoded.
-        let name: String = key
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect();
-        format!("{}/{name}", self.base)
+    /// The blob's URL: its name's `/`-separated parts as path segments, each encoded.
+    fn blob_url(&self, key: &str) -> Result<String> {
+        let mut url = azure_core::http::Url::parse(&self.base)?;
+        url.path_segments_mut().map_err(|_| anyhow!("bad blob endpoint {}", self.base))?.extend(key.split('/'));
+        Ok(url.to_string())
     }
 
     /// A request's failure, in words a user can act on.
@@ -88,6 +83,7 @@ impl ObjectStore for BlobStore {
     fn get(&self, key: &str) -> BoxFuture<'static, Result<Option<Object>>> {
         let (api, url, account, container) = (self.api.clone(), self.blob_url(key), self.account.clone(), self.container.clone());
         Box::pin(async move {
+            let url = url?;
             let reply = api.send_bytes(Method::Get, &url, None, &[("x-ms-version", X_MS_VERSION)]).await?;
             match reply.status {
                 200 => Ok(Some(Object { version: reply.etag.clone().unwrap_or_default(), bytes: reply.text.into_bytes() })),
@@ -100,6 +96,7 @@ impl ObjectStore for BlobStore {
     fn put(&self, key: &str, bytes: Vec<u8>) -> BoxFuture<'static, Result<()>> {
         let (api, url, account, container) = (self.api.clone(), self.blob_url(key), self.account.clone(), self.container.clone());
         Box::pin(async move {
+            let url = url?;
             let reply = api.send_bytes(Method::Put, &url, Some(bytes), &[("x-ms-version", X_MS_VERSION), ("x-ms-blob-type", "BlockBlob")]).await?;
             if reply.status != 201 {
                 return Err(BlobStore::refused(&account, &container, "Put Blob", &reply));
@@ -111,6 +108,7 @@ impl ObjectStore for BlobStore {
     fn create(&self, key: &str, bytes: Vec<u8>) -> BoxFuture<'static, Result<bool>> {
         let (api, url, account, container) = (self.api.clone(), self.blob_url(key), self.account.clone(), self.container.clone());
         Box::pin(async move {
+            let url = url?;
             let headers = [("x-ms-version", X_MS_VERSION), ("x-ms-blob-type", "BlockBlob"), ("if-none-match", "*")];
             let reply = api.send_bytes(Method::Put, &url, Some(bytes), &headers).await?;
             match reply.status {
@@ -134,6 +132,7 @@ impl ObjectStore for BlobStore {
     fn delete(&self, key: &str, version: &str) -> BoxFuture<'static, Result<()>> {
         let (api, url, account, container, etag) = (self.api.clone(), self.blob_url(key), self.account.clone(), self.container.clone(), version.to_string());
         Box::pin(async move {
+            let url = url?;
             let reply = api.send_bytes(Method::Delete, &url, None, &[("x-ms-version", X_MS_VERSION), ("if-match", &etag)]).await?;
             match reply.status {
                 202 => Ok(()),

@@ -47,12 +47,19 @@ pub fn backend(bucket: &str, key: &str) -> Result<RemoteBackend> {
 }
 
 impl GcsStore {
-    fn object_url(&self, key: &str) -> String {
-        format!("{}/storage/v1/b/{}/o/{}", endpoint("storage"), self.bucket, encode(key))
+    /// The object's URL (its name one path segment, `/` encoded), with `query`.
+    fn object_url(&self, key: &str, query: &[(&str, &str)]) -> Result<String> {
+        let mut url = reqwest::Url::parse(&format!("{}/storage/v1/b/{}/o", endpoint("storage"), self.bucket))?;
+        url.path_segments_mut().map_err(|_| anyhow!("bad bucket URL"))?.push(key);
+        url.query_pairs_mut().extend_pairs(query);
+        Ok(url.to_string())
     }
 
-    fn upload_url(&self, key: &str) -> String {
-        format!("{}/upload/storage/v1/b/{}/o?uploadType=media&name={}", endpoint("storage"), self.bucket, encode(key))
+    /// The media upload URL of the object, with `query` besides its name.
+    fn upload_url(&self, key: &str, query: &[(&str, &str)]) -> Result<String> {
+        let mut url = reqwest::Url::parse(&format!("{}/upload/storage/v1/b/{}/o", endpoint("storage"), self.bucket))?;
+        url.query_pairs_mut().append_pair("uploadType", "media").append_pair("name", key).extend_pairs(query);
+        Ok(url.to_string())
     }
 }
 
@@ -62,8 +69,9 @@ impl ObjectStore for GcsStore {
     }
 
     fn get(&self, key: &str) -> BoxFuture<'static, Result<Option<Object>>> {
-        let (rest, url) = (self.rest.clone(), format!("{}?alt=media", self.object_url(key)));
+        let (rest, url) = (self.rest.clone(), self.object_url(key, &[("alt", "media")]));
         Box::pin(async move {
+            let url = url?;
             match retrying("storage.objects.get", || rest.send_media(Method::GET, &url, None)).await {
                 Ok(m) => Ok(Some(Object { bytes: m.bytes, version: m.generation })),
                 Err(e) if e.is(404) => Ok(None),
@@ -73,16 +81,18 @@ impl ObjectStore for GcsStore {
     }
 
     fn put(&self, key: &str, bytes: Vec<u8>) -> BoxFuture<'static, Result<()>> {
-        let (rest, url) = (self.rest.clone(), self.upload_url(key));
+        let (rest, url) = (self.rest.clone(), self.upload_url(key, &[]));
         Box::pin(async move {
+            let url = url?;
             retrying("storage.objects.insert", || rest.send_media(Method::POST, &url, Some(bytes.clone()))).await?;
             Ok(())
         })
     }
 
     fn create(&self, key: &str, bytes: Vec<u8>) -> BoxFuture<'static, Result<bool>> {
-        let (rest, url) = (self.rest.clone(), format!("{}&ifGenerationMatch=0", self.upload_url(key)));
+        let (rest, url) = (self.rest.clone(), self.upload_url(key, &[("ifGenerationMatch", "0")]));
         Box::pin(async move {
+            let url = url?;
             match retrying("storage.objects.insert", || rest.send_media(Method::POST, &url, Some(bytes.clone()))).await {
                 Ok(_) => Ok(true),
                 Err(e) if e.is(412) => Ok(false),
@@ -92,8 +102,9 @@ impl ObjectStore for GcsStore {
     }
 
     fn delete(&self, key: &str, version: &str) -> BoxFuture<'static, Result<()>> {
-        let (rest, url) = (self.rest.clone(), format!("{}?ifGenerationMatch={version}", self.object_url(key)));
+        let (rest, url) = (self.rest.clone(), self.object_url(key, &[("ifGenerationMatch", version)]));
         Box::pin(async move {
+            let url = url?;
             match retrying("storage.objects.delete", || rest.send(Method::DELETE, &url, None)).await {
                 Ok(_) => Ok(()),
                 Err(e) if e.is(404) => Ok(()),
@@ -102,15 +113,4 @@ impl ObjectStore for GcsStore {
             }
         })
     }
-}
-
-/// An object name as one path segment or query value: everything but unreserved
-/// characters percent-encoded (`/` included).
-fn encode(name: &str) -> String {
-    name.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
