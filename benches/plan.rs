@@ -20,8 +20,12 @@ fn bench(c: &mut Criterion) {
     let bytes = std::fs::read("profiles/aws-byoc.yaml").unwrap();
     let loaded = profile::load_bytes(&bytes, Path::new("p.yaml")).unwrap();
     let p = unionctl::clouds::plan(&loaded.profile, &loaded.digest).unwrap();
-    c.bench_function("render table aws-byoc", |b| b.iter(|| render::table(black_box(&p))));
-    c.bench_function("render json aws-byoc", |b| b.iter(|| render::json(black_box(&p))));
+    c.bench_function("render table aws-byoc", |b| {
+        b.iter(|| render::table(black_box(&p)))
+    });
+    c.bench_function("render json aws-byoc", |b| {
+        b.iter(|| render::json(black_box(&p)))
+    });
 }
 
 criterion_group!(benches, bench);

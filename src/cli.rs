@@ -30,13 +30,23 @@ pub struct Cli {
     pub output: OutputMode,
 
     /// Directory of local state files.
-    #[arg(long, global = true, env = "UNIONCTL_STATE_DIR", default_value = ".unionctl")]
+    #[arg(
+        long,
+        global = true,
+        env = "UNIONCTL_STATE_DIR",
+        default_value = ".unionctl"
+    )]
     pub state_dir: PathBuf,
 
     /// Keep the state in a team's bucket instead: `s3://BUCKET/KEY`, `gs://BUCKET/KEY` or
     /// `azblob://ACCOUNT/CONTAINER/KEY` (a bucket that keeps versions; the lock is
     /// `KEY.lock`). Overrides the profile's `spec.state.url`.
-    #[arg(long = "state", global = true, env = "UNIONCTL_STATE", value_name = "URL")]
+    #[arg(
+        long = "state",
+        global = true,
+        env = "UNIONCTL_STATE",
+        value_name = "URL"
+    )]
     pub state_url: Option<String>,
 }
 
@@ -211,7 +221,12 @@ pub struct ProfileArgs {
 pub struct ProfilesArgs {
     /// The profile (YAML). Repeat it, or name a directory of profiles, to work on a fleet
     /// of data planes at once.
-    #[arg(short = 'f', long = "file", value_name = "PROFILE|DIR", required = true)]
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "PROFILE|DIR",
+        required = true
+    )]
     pub profiles: Vec<PathBuf>,
     /// Data planes of a fleet worked on at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]

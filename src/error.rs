@@ -27,7 +27,10 @@ pub struct UserError {
 
 impl UserError {
     pub fn new(message: impl Into<String>) -> Self {
-        UserError { message: message.into(), hint: None }
+        UserError {
+            message: message.into(),
+            hint: None,
+        }
     }
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
@@ -47,13 +50,31 @@ pub struct InvariantFailure {
 
 /// "security invariants 1, 2 (9 violations)".
 fn describe(violations: &[(Violation, Option<Mark>)]) -> String {
-    let mut numbers: Vec<usize> = violations.iter().map(|(v, _)| v.invariant.number()).collect();
+    let mut numbers: Vec<usize> = violations
+        .iter()
+        .map(|(v, _)| v.invariant.number())
+        .collect();
     numbers.sort_unstable();
     numbers.dedup();
-    let list = numbers.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
-    let noun = if numbers.len() == 1 { "invariant" } else { "invariants" };
+    let list = numbers
+        .iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let noun = if numbers.len() == 1 {
+        "invariant"
+    } else {
+        "invariants"
+    };
     let count = violations.len();
-    format!("security {noun} {list} ({count} {}; the invariants: docs/security.md)", if count == 1 { "violation" } else { "violations" })
+    format!(
+        "security {noun} {list} ({count} {}; the invariants: docs/security.md)",
+        if count == 1 {
+            "violation"
+        } else {
+            "violations"
+        }
+    )
 }
 
 /// The exit status an error maps to.

@@ -7,12 +7,12 @@
 //! clock; `ui` is the only module that writes to the terminal.
 
 pub mod cli;
+pub mod clouds;
 pub mod commands;
 pub mod error;
 pub mod exec;
 pub mod plan;
 pub mod profile;
-pub mod clouds;
 pub mod settings;
 pub mod state;
 pub mod ui;

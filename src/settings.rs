@@ -15,7 +15,11 @@ pub struct Settings {
 }
 
 pub fn resolve(cli: &Cli) -> Settings {
-    Settings { ui: ui(cli), state_dir: cli.state_dir.clone(), state_url: cli.state_url.clone().filter(|u| !u.is_empty()) }
+    Settings {
+        ui: ui(cli),
+        state_dir: cli.state_dir.clone(),
+        state_url: cli.state_url.clone().filter(|u| !u.is_empty()),
+    }
 }
 
 fn ui(cli: &Cli) -> Ui {
@@ -27,5 +31,10 @@ fn ui(cli: &Cli) -> Ui {
         ColorChoice::Auto => stderr_tty && !no_color,
     };
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
-    Ui { color, interactive: stderr_tty && !ci, json_events: cli.output == OutputMode::Json, capture: None }
+    Ui {
+        color,
+        interactive: stderr_tty && !ci,
+        json_events: cli.output == OutputMode::Json,
+        capture: None,
+    }
 }

@@ -16,11 +16,24 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("clouds", &["plan", "profile", "exec", "state", "error"]),
     ("cli", &["profile"]),
     ("settings", &["cli", "ui"]),
-    ("commands", &["cli", "clouds", "error", "exec", "plan", "profile", "settings", "state", "ui"]),
+    (
+        "commands",
+        &[
+            "cli", "clouds", "error", "exec", "plan", "profile", "settings", "state", "ui",
+        ],
+    ),
 ];
 
 /// Crates only a cloud's module may use.
-const SDKS: &[&str] = &["aws_sdk_", "aws_config", "aws_smithy", "aws_types", "google_cloud", "azure_core", "azure_identity"];
+const SDKS: &[&str] = &[
+    "aws_sdk_",
+    "aws_config",
+    "aws_smithy",
+    "aws_types",
+    "google_cloud",
+    "azure_core",
+    "azure_identity",
+];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -36,17 +49,30 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 /// The top-level module a source file belongs to: `src/plan/diff.rs` → `plan`.
 fn module_of(path: &Path) -> String {
     let rel = path.strip_prefix("src").unwrap();
-    let first = rel.components().next().unwrap().as_os_str().to_string_lossy().into_owned();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy()
+        .into_owned();
     first.trim_end_matches(".rs").to_string()
 }
 
 /// `crate::<module>` names in a file, outside comments.
 fn imports(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for line in text.lines().map(str::trim_start).filter(|l| !l.starts_with("//")) {
+    for line in text
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| !l.starts_with("//"))
+    {
         let mut rest = line;
         while let Some(i) = rest.find("crate::") {
-            let name: String = rest[i + 7..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let name: String = rest[i + 7..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
             out.insert(name);
             rest = &rest[i + 7..];
         }
@@ -67,7 +93,12 @@ fn modules_import_only_what_the_rules_allow() {
             continue;
         }
         let text = std::fs::read_to_string(f).unwrap();
-        let rules = allowed.get(module.as_str()).unwrap_or_else(|| panic!("{}: module `{module}` has no rule in this test", f.display()));
+        let rules = allowed.get(module.as_str()).unwrap_or_else(|| {
+            panic!(
+                "{}: module `{module}` has no rule in this test",
+                f.display()
+            )
+        });
         for dep in imports(&text) {
             if dep != module && !rules.contains(&dep.as_str()) {
                 broken.push(format!("{} imports crate::{dep}", f.display()));
@@ -78,27 +109,48 @@ fn modules_import_only_what_the_rules_allow() {
         }
         if module != "clouds" {
             for sdk in SDKS {
-                if text.lines().any(|l| !l.trim_start().starts_with("//") && l.contains(sdk)) {
-                    broken.push(format!("{} uses the SDK crate {sdk}*, which only src/clouds may", f.display()));
+                if text
+                    .lines()
+                    .any(|l| !l.trim_start().starts_with("//") && l.contains(sdk))
+                {
+                    broken.push(format!(
+                        "{} uses the SDK crate {sdk}*, which only src/clouds may",
+                        f.display()
+                    ));
                 }
             }
         }
         // A cloud's files never reach into another cloud's module.
         if let Ok(rel) = f.strip_prefix("src/clouds") {
-            if let Some(cloud) = rel.components().next().filter(|_| rel.components().count() > 1) {
+            if let Some(cloud) = rel
+                .components()
+                .next()
+                .filter(|_| rel.components().count() > 1)
+            {
                 let cloud = cloud.as_os_str().to_string_lossy();
                 for other in ["aws", "gcp", "azure"].iter().filter(|o| **o != cloud) {
-                    if text.contains(&format!("clouds::{other}")) || text.contains(&format!("super::{other}")) {
+                    if text.contains(&format!("clouds::{other}"))
+                        || text.contains(&format!("super::{other}"))
+                    {
                         broken.push(format!("{} reaches into the {other} module", f.display()));
                     }
                 }
             }
         }
     }
-    assert!(broken.is_empty(), "imports that break docs/architecture.md:\n{}", broken.join("\n"));
+    assert!(
+        broken.is_empty(),
+        "imports that break docs/architecture.md:\n{}",
+        broken.join("\n")
+    );
 
     // No cycle among the top-level modules (depth-first, three colours).
-    fn visit(m: &str, graph: &BTreeMap<String, BTreeSet<String>>, state: &mut BTreeMap<String, u8>, path: &mut Vec<String>) {
+    fn visit(
+        m: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        state: &mut BTreeMap<String, u8>,
+        path: &mut Vec<String>,
+    ) {
         match state.get(m) {
             Some(2) => return,
             Some(1) => panic!("import cycle: {} -> {m}", path.join(" -> ")),
@@ -123,5 +175,10 @@ fn the_rule_table_catches_a_core_module_importing_a_cloud() {
     // The checker itself: a line that names a cloud module is seen.
     assert!(imports("use crate::clouds::aws::plan::ADMIN_ROLE;").contains("clouds"));
     assert!(imports("// use crate::clouds::aws;").is_empty());
-    assert!(!ALLOWED.iter().find(|(m, _)| *m == "plan").unwrap().1.contains(&"clouds"));
+    assert!(!ALLOWED
+        .iter()
+        .find(|(m, _)| *m == "plan")
+        .unwrap()
+        .1
+        .contains(&"clouds"));
 }

@@ -7,7 +7,9 @@
 //! `.venv/bin/python` and fail with a clear message if it is missing.
 
 mod common;
-use common::{changed_addresses, http, kill_at_serials, python, remote_state_contract, stderr_of, Bucket};
+use common::{
+    changed_addresses, http, kill_at_serials, python, remote_state_contract, stderr_of, Bucket,
+};
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -28,12 +30,17 @@ struct Emulator {
     state_dir: tempfile::TempDir,
 }
 
-
 impl Emulator {
     fn start() -> Emulator {
         let python = python();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let server = std::env::var_os("UNIONCTL_EMULATOR_SERVER").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("scripts/emulator/server.py"));
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let server = std::env::var_os("UNIONCTL_EMULATOR_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("scripts/emulator/server.py"));
         let child = StdCommand::new(&python)
             .arg(server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -48,10 +55,18 @@ impl Emulator {
             if http(port, "GET", "/moto-api/data.json", "").is_some() {
                 break;
             }
-            assert!(t0.elapsed() < Duration::from_secs(60), "the emulator did not start on port {port}");
+            assert!(
+                t0.elapsed() < Duration::from_secs(60),
+                "the emulator did not start on port {port}"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
-        Emulator { child, endpoint, python, state_dir: tempfile::tempdir().unwrap() }
+        Emulator {
+            child,
+            endpoint,
+            python,
+            state_dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn unionctl(&self) -> Command {
@@ -88,7 +103,11 @@ impl Emulator {
             .env("AWS_DEFAULT_REGION", "us-east-2")
             .output()
             .unwrap();
-        assert!(out.status.success(), "{script} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{script} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -109,22 +128,48 @@ impl Emulator {
             .env_remove("CI")
             .output()
             .unwrap();
-        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     }
 
     /// `unionctl ARGS --output json`, its stream checked by an independent reader
     /// (tests/support/results.py); returns the exit code and the result object.
     fn result(&self, command: &str, args: &[&str]) -> (i32, Value) {
-        let out = self.process().args(args).args(["--output", "json"]).output().unwrap();
-        let mut reader = StdCommand::new(&self.python).args(["tests/support/results.py", command]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let out = self
+            .process()
+            .args(args)
+            .args(["--output", "json"])
+            .output()
+            .unwrap();
+        let mut reader = StdCommand::new(&self.python)
+            .args(["tests/support/results.py", command])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
         reader.stdin.take().unwrap().write_all(&out.stdout).unwrap();
         let checked = reader.wait_with_output().unwrap();
-        assert!(checked.status.success(), "the {command} result stream breaks docs/results-format.md: {}\n{}", String::from_utf8_lossy(&checked.stderr), String::from_utf8_lossy(&out.stdout));
-        (out.status.code().unwrap_or(-1), serde_json::from_slice(&checked.stdout).unwrap())
+        assert!(
+            checked.status.success(),
+            "the {command} result stream breaks docs/results-format.md: {}\n{}",
+            String::from_utf8_lossy(&checked.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        (
+            out.status.code().unwrap_or(-1),
+            serde_json::from_slice(&checked.stdout).unwrap(),
+        )
     }
 
     fn state_file(&self, profile: &str) -> PathBuf {
-        let stem = Path::new(profile).file_stem().unwrap().to_string_lossy().to_string();
+        let stem = Path::new(profile)
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         self.state_dir.path().join(format!("{stem}.state.json"))
     }
 }
@@ -136,14 +181,17 @@ impl Drop for Emulator {
     }
 }
 
-
 /// Resources of each kind in the plan (managed ones; data sources and local values are
 /// not cloud resources unionctl owns).
 fn planned_counts(profile: &str) -> BTreeMap<String, u64> {
     let loaded = unionctl::profile::load_file(Path::new(profile)).unwrap();
     let plan = unionctl::clouds::plan(&loaded.profile, &loaded.digest).unwrap();
     let mut counts = BTreeMap::new();
-    for r in plan.resources.iter().filter(|r| r.mode == unionctl::plan::Mode::Managed && !r.kind.starts_with("local.")) {
+    for r in plan
+        .resources
+        .iter()
+        .filter(|r| r.mode == unionctl::plan::Mode::Managed && !r.kind.starts_with("local."))
+    {
         *counts.entry(r.kind.clone()).or_insert(0) += 1;
     }
     counts
@@ -156,10 +204,13 @@ fn assert_inventory_matches_plan(emu: &Emulator, profile: &str) {
 fn assert_plane_matches_plan(emu: &Emulator, plane: &str, profile: &str) {
     let live = emu.inventory(plane);
     for (kind, want) in planned_counts(profile) {
-        assert_eq!(live.get(&kind).copied().unwrap_or(0), want, "{kind}: live {live:?}");
+        assert_eq!(
+            live.get(&kind).copied().unwrap_or(0),
+            want,
+            "{kind}: live {live:?}"
+        );
     }
 }
-
 
 #[test]
 fn byoc_apply_converges_detects_drift_repairs_and_destroys() {
@@ -168,9 +219,22 @@ fn byoc_apply_converges_detects_drift_repairs_and_destroys() {
     let planfile = emu.state_dir.path().join("plan.json");
 
     // A saved plan applies exactly; the same plan is stale once state moved.
-    emu.unionctl().args(["plan", "-f", profile, "--out"]).arg(&planfile).assert().success();
-    let applied = emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"]).arg(&planfile).assert().success();
-    assert!(stderr_of(&applied).contains("Stage union done: 19 created"), "{}", stderr_of(&applied));
+    emu.unionctl()
+        .args(["plan", "-f", profile, "--out"])
+        .arg(&planfile)
+        .assert()
+        .success();
+    let applied = emu
+        .unionctl()
+        .args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"])
+        .arg(&planfile)
+        .assert()
+        .success();
+    assert!(
+        stderr_of(&applied).contains("Stage union done: 19 created"),
+        "{}",
+        stderr_of(&applied)
+    );
     emu.unionctl()
         .args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"])
         .arg(&planfile)
@@ -180,14 +244,43 @@ fn byoc_apply_converges_detects_drift_repairs_and_destroys() {
     assert_inventory_matches_plan(&emu, profile);
 
     // Converged: no changes, and a second apply makes no mutating call.
-    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
-    let again = emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"]).assert().success();
-    assert!(stderr_of(&again).contains("API calls (0 mutating)"), "{}", stderr_of(&again));
-    emu.unionctl().args(["verify", "-f", profile]).assert().success().stdout(contains("PASS   1. private-endpoint"));
+    emu.unionctl()
+        .args(["plan", "-f", profile, "--detailed-exitcode"])
+        .assert()
+        .code(0);
+    let again = emu
+        .unionctl()
+        .args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"])
+        .assert()
+        .success();
+    assert!(
+        stderr_of(&again).contains("API calls (0 mutating)"),
+        "{}",
+        stderr_of(&again)
+    );
+    emu.unionctl()
+        .args(["verify", "-f", profile])
+        .assert()
+        .success()
+        .stdout(contains("PASS   1. private-endpoint"));
 
     // Drift: three changes behind unionctl's back; plan reports exactly those.
     emu.python("tests/support/tamper.py", &["acme-prod", "drift"]);
-    let out = emu.unionctl().args(["plan", "-f", profile, "--format", "json", "--detailed-exitcode"]).assert().code(2).get_output().stdout.clone();
+    let out = emu
+        .unionctl()
+        .args([
+            "plan",
+            "-f",
+            profile,
+            "--format",
+            "json",
+            "--detailed-exitcode",
+        ])
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
     let changed = changed_addresses(&out);
     assert_eq!(
         changed,
@@ -206,33 +299,110 @@ fn byoc_apply_converges_detects_drift_repairs_and_destroys() {
         .stderr(contains("invariant 7 (least-privilege)"));
     // The same, as CI reads it.
     let (code, plan) = emu.result("plan", &["plan", "-f", profile, "--detailed-exitcode"]);
-    assert_eq!((code, plan["exit_code"].as_i64(), plan["summary"]["update"].as_u64()), (2, Some(2), Some(3)), "{plan}");
+    assert_eq!(
+        (
+            code,
+            plan["exit_code"].as_i64(),
+            plan["summary"]["update"].as_u64()
+        ),
+        (2, Some(2), Some(3)),
+        "{plan}"
+    );
     let (code, verified) = emu.result("verify", &["verify", "-f", profile]);
-    let failed: Vec<u64> = verified["invariants"].as_array().unwrap().iter().filter(|i| i["status"] == "fail").map(|i| i["number"].as_u64().unwrap()).collect();
-    assert_eq!((code, verified["ok"].as_bool(), failed), (3, Some(false), vec![1, 2, 7]), "{verified}");
-    emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"]).assert().success();
-    emu.unionctl().args(["verify", "-f", profile]).assert().success();
-    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+    let failed: Vec<u64> = verified["invariants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] == "fail")
+        .map(|i| i["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        (code, verified["ok"].as_bool(), failed),
+        (3, Some(false), vec![1, 2, 7]),
+        "{verified}"
+    );
+    emu.unionctl()
+        .args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"])
+        .assert()
+        .success();
+    emu.unionctl()
+        .args(["verify", "-f", profile])
+        .assert()
+        .success();
+    emu.unionctl()
+        .args(["plan", "-f", profile, "--detailed-exitcode"])
+        .assert()
+        .code(0);
 
     // Hand-off.
-    let out = emu.unionctl().args(["outputs", "-f", profile, "--format", "json"]).assert().success().get_output().stdout.clone();
+    let out = emu
+        .unionctl()
+        .args(["outputs", "-f", profile, "--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let hand_off: Value = serde_json::from_slice(&out).unwrap();
     let (code, result) = emu.result("outputs", &["outputs", "-f", profile]);
-    assert_eq!((code, &result["helm_values"]), (0, &hand_off["helm_values"]));
-    assert!(hand_off["union_access"]["admin_role_arn"].as_str().unwrap().ends_with(":role/acme-prod-union-ai-admin"));
-    assert_eq!(hand_off["union_access"]["external_id"].as_str().unwrap().len(), 24);
-    assert!(hand_off["union_access"]["endpoint_service_name"].as_str().unwrap().starts_with("com.amazonaws.vpce."));
-    assert_eq!(hand_off["helm_values"]["global"]["METADATA_BUCKET"], "acme-prod-metadata");
-    assert!(hand_off["helm_values"]["global"]["NAMESPACES"]["production"]["IAM_ROLE_ARN"].as_str().unwrap().ends_with(":role/acme-prod-w-production"));
-    assert_eq!(hand_off["helm_values"]["global"]["NAMESPACES"]["production"]["RAW_OUTPUT_PREFIX"], "s3://acme-prod-metadata/production/");
+    assert_eq!(
+        (code, &result["helm_values"]),
+        (0, &hand_off["helm_values"])
+    );
+    assert!(hand_off["union_access"]["admin_role_arn"]
+        .as_str()
+        .unwrap()
+        .ends_with(":role/acme-prod-union-ai-admin"));
+    assert_eq!(
+        hand_off["union_access"]["external_id"]
+            .as_str()
+            .unwrap()
+            .len(),
+        24
+    );
+    assert!(hand_off["union_access"]["endpoint_service_name"]
+        .as_str()
+        .unwrap()
+        .starts_with("com.amazonaws.vpce."));
+    assert_eq!(
+        hand_off["helm_values"]["global"]["METADATA_BUCKET"],
+        "acme-prod-metadata"
+    );
+    assert!(
+        hand_off["helm_values"]["global"]["NAMESPACES"]["production"]["IAM_ROLE_ARN"]
+            .as_str()
+            .unwrap()
+            .ends_with(":role/acme-prod-w-production")
+    );
+    assert_eq!(
+        hand_off["helm_values"]["global"]["NAMESPACES"]["production"]["RAW_OUTPUT_PREFIX"],
+        "s3://acme-prod-metadata/production/"
+    );
 
     // Destroy leaves nothing tagged; destroying twice is fine.
     let (code, destroyed) = emu.result("destroy", &["destroy", "-f", profile, "--auto-approve"]);
-    let deleted: u64 = destroyed["stages"].as_array().unwrap().iter().map(|s| s["deleted"].as_u64().unwrap()).sum();
-    assert_eq!((code, deleted), (0, planned_counts(profile).values().sum::<u64>()), "{destroyed}");
-    let left: Vec<_> = emu.inventory("acme-prod").into_iter().filter(|(_, n)| *n > 0).collect();
+    let deleted: u64 = destroyed["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["deleted"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        (code, deleted),
+        (0, planned_counts(profile).values().sum::<u64>()),
+        "{destroyed}"
+    );
+    let left: Vec<_> = emu
+        .inventory("acme-prod")
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect();
     assert!(left.is_empty(), "left after destroy: {left:?}");
-    emu.unionctl().args(["destroy", "-f", profile, "--auto-approve"]).assert().success().stderr(contains("nothing to destroy"));
+    emu.unionctl()
+        .args(["destroy", "-f", profile, "--auto-approve"])
+        .assert()
+        .success()
+        .stderr(contains("nothing to destroy"));
 }
 
 #[test]
@@ -244,26 +414,97 @@ fn self_managed_creates_no_union_principal() {
         .assert()
         .code(1)
         .stderr(contains("does not match `spec.model: self-managed`"));
-    emu.unionctl().args(["apply", "--model", "self-managed", "-f", profile, "--stage", "union", "--auto-approve"]).assert().code(1).stderr(contains("no union stage"));
+    emu.unionctl()
+        .args([
+            "apply",
+            "--model",
+            "self-managed",
+            "-f",
+            profile,
+            "--stage",
+            "union",
+            "--auto-approve",
+        ])
+        .assert()
+        .code(1)
+        .stderr(contains("no union stage"));
     // `--output json`: JSON lines on stdout for CI: events, then one result.
-    let applied = emu.unionctl().args(["apply", "--model", "self-managed", "-f", profile, "--auto-approve", "--output", "json"]).assert().success();
-    assert!(!stderr_of(&applied).contains("Stage union"), "{}", stderr_of(&applied));
-    let mut events: Vec<Value> = String::from_utf8_lossy(&applied.get_output().stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let applied = emu
+        .unionctl()
+        .args([
+            "apply",
+            "--model",
+            "self-managed",
+            "-f",
+            profile,
+            "--auto-approve",
+            "--output",
+            "json",
+        ])
+        .assert()
+        .success();
+    assert!(
+        !stderr_of(&applied).contains("Stage union"),
+        "{}",
+        stderr_of(&applied)
+    );
+    let mut events: Vec<Value> = String::from_utf8_lossy(&applied.get_output().stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let result = events.pop().unwrap();
-    assert_eq!((result["command"].as_str(), result["ok"].as_bool(), result["format_version"].as_str()), (Some("apply"), Some(true), Some("1.0")), "{result}");
-    let done = events.iter().filter(|e| e["event"] == "done" && e["outcome"] == "created").count() as u64;
-    assert_eq!(done, planned_counts(profile).values().sum::<u64>(), "{events:?}");
-    assert!(events.iter().all(|e| e["event"] == "start" || e["event"] == "done"), "{events:?}");
-    assert_eq!(result["stages"][0]["outcomes"]["created"].as_u64(), Some(done), "{result}");
-    assert_eq!(result["plan"]["summary"]["create"].as_u64(), Some(done), "{result}");
+    assert_eq!(
+        (
+            result["command"].as_str(),
+            result["ok"].as_bool(),
+            result["format_version"].as_str()
+        ),
+        (Some("apply"), Some(true), Some("1.0")),
+        "{result}"
+    );
+    let done = events
+        .iter()
+        .filter(|e| e["event"] == "done" && e["outcome"] == "created")
+        .count() as u64;
+    assert_eq!(
+        done,
+        planned_counts(profile).values().sum::<u64>(),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e["event"] == "start" || e["event"] == "done"),
+        "{events:?}"
+    );
+    assert_eq!(
+        result["stages"][0]["outcomes"]["created"].as_u64(),
+        Some(done),
+        "{result}"
+    );
+    assert_eq!(
+        result["plan"]["summary"]["create"].as_u64(),
+        Some(done),
+        "{result}"
+    );
     assert_inventory_matches_plan(&emu, profile);
     let live = emu.inventory("acme-prod");
     assert_eq!(live["aws.vpc_endpoint_service"], 0);
     assert_eq!(live["aws.lb"], 0);
     let roles = emu.python("tests/support/principals.py", &["479331373192"]);
-    assert_eq!(roles.trim(), "[]", "roles trusting Union.ai's account: {roles}");
-    emu.unionctl().args(["verify", "-f", profile]).assert().success();
-    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+    assert_eq!(
+        roles.trim(),
+        "[]",
+        "roles trusting Union.ai's account: {roles}"
+    );
+    emu.unionctl()
+        .args(["verify", "-f", profile])
+        .assert()
+        .success();
+    emu.unionctl()
+        .args(["plan", "-f", profile, "--detailed-exitcode"])
+        .assert()
+        .code(0);
 }
 
 /// A copy of an example profile with edits, under the same file name (so it shares the
@@ -274,7 +515,9 @@ fn variant(dir: &tempfile::TempDir, profile: &str, edits: &[(&str, &str)]) -> St
         assert!(text.contains(from), "{profile} has no `{from}`");
         text = text.replace(from, to);
     }
-    let sub = dir.path().join(std::fs::read_dir(dir.path()).unwrap().count().to_string());
+    let sub = dir
+        .path()
+        .join(std::fs::read_dir(dir.path()).unwrap().count().to_string());
     std::fs::create_dir(&sub).unwrap();
     let path = sub.join(Path::new(profile).file_name().unwrap());
     std::fs::write(&path, text).unwrap();
@@ -291,75 +534,184 @@ fn apply_executes_exactly_the_plan_it_shows() {
     let emu = Emulator::start();
     let profile = "profiles/aws-self-managed.yaml";
     let apply = ["apply", "--model", "self-managed", "-f"];
-    emu.unionctl().args(apply).args([profile, "--auto-approve"]).assert().success();
+    emu.unionctl()
+        .args(apply)
+        .args([profile, "--auto-approve"])
+        .assert()
+        .success();
 
     // Drift, then apply on a terminal answered `n`: the screen shows updates, not creates.
     emu.python("tests/support/tamper.py", &["acme-prod", "drift"]);
-    let (code, screen) = emu.on_terminal("Only `yes` is accepted", "n", &[apply[0], apply[1], apply[2], apply[3], profile]);
+    let (code, screen) = emu.on_terminal(
+        "Only `yes` is accepted",
+        "n",
+        &[apply[0], apply[1], apply[2], apply[3], profile],
+    );
     assert_eq!(code, 1, "{screen}");
-    for drifted in ["aws.eks_cluster.main", "aws.s3_bucket.metadata", "aws.iam_role.workload_worker_production"] {
-        let row = screen.lines().find(|l| l.contains(drifted) && l.contains("update")).unwrap_or_else(|| panic!("no update row for {drifted}:\n{screen}"));
-        assert!(row.contains("~ update") && row.contains("(changed outside unionctl)"), "{row}");
+    for drifted in [
+        "aws.eks_cluster.main",
+        "aws.s3_bucket.metadata",
+        "aws.iam_role.workload_worker_production",
+    ] {
+        let row = screen
+            .lines()
+            .find(|l| l.contains(drifted) && l.contains("update"))
+            .unwrap_or_else(|| panic!("no update row for {drifted}:\n{screen}"));
+        assert!(
+            row.contains("~ update") && row.contains("(changed outside unionctl)"),
+            "{row}"
+        );
     }
     assert!(!screen.contains("+ create"), "{screen}");
-    assert!(screen.contains("Plan: 0 to create, 3 to update, 0 to replace, 0 to delete") && screen.contains("apply cancelled; nothing was changed"), "{screen}");
-    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(2);
-    let (code, screen) = emu.on_terminal("Only `yes` is accepted", "yes", &[apply[0], apply[1], apply[2], apply[3], profile]);
+    assert!(
+        screen.contains("Plan: 0 to create, 3 to update, 0 to replace, 0 to delete")
+            && screen.contains("apply cancelled; nothing was changed"),
+        "{screen}"
+    );
+    emu.unionctl()
+        .args(["plan", "-f", profile, "--detailed-exitcode"])
+        .assert()
+        .code(2);
+    let (code, screen) = emu.on_terminal(
+        "Only `yes` is accepted",
+        "yes",
+        &[apply[0], apply[1], apply[2], apply[3], profile],
+    );
     assert_eq!(code, 0, "{screen}");
     assert!(screen.contains("3 updated"), "{screen}");
-    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+    emu.unionctl()
+        .args(["plan", "-f", profile, "--detailed-exitcode"])
+        .assert()
+        .code(0);
 
     // A bucket removed from the profile is a delete in the confirmation; empty, it goes.
     let dir = tempfile::tempdir().unwrap();
-    let one_bucket = variant(&dir, profile, &[("buckets: [metadata, fast-registration]", "buckets: [metadata]")]);
-    let (code, screen) = emu.on_terminal("Only `yes` is accepted", "n", &[apply[0], apply[1], apply[2], apply[3], &one_bucket]);
+    let one_bucket = variant(
+        &dir,
+        profile,
+        &[(
+            "buckets: [metadata, fast-registration]",
+            "buckets: [metadata]",
+        )],
+    );
+    let (code, screen) = emu.on_terminal(
+        "Only `yes` is accepted",
+        "n",
+        &[apply[0], apply[1], apply[2], apply[3], &one_bucket],
+    );
     assert_eq!(code, 1, "{screen}");
-    assert!(screen.lines().any(|l| l.contains("- delete") && l.contains("aws.s3_bucket.fast_registration")), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("- delete") && l.contains("aws.s3_bucket.fast_registration")),
+        "{screen}"
+    );
     // A customer-only change: the union stage has nothing to do and does not sign in.
-    emu.unionctl().args(apply).args([&one_bucket, "--auto-approve"]).assert().success().stderr(contains("1 deleted")).stderr(contains("Stage union").not());
-    assert_eq!(emu.inventory("acme-prod")["aws.s3_bucket"], 2, "metadata and the audit bucket remain");
+    emu.unionctl()
+        .args(apply)
+        .args([&one_bucket, "--auto-approve"])
+        .assert()
+        .success()
+        .stderr(contains("1 deleted"))
+        .stderr(contains("Stage union").not());
+    assert_eq!(
+        emu.inventory("acme-prod")["aws.s3_bucket"],
+        2,
+        "metadata and the audit bucket remain"
+    );
 
     // A bucket that holds data is never deleted by apply: refused, and nothing changes.
-    emu.python("tests/support/tamper.py", &["acme-prod", "object", "metadata"]);
-    let swapped = variant(&dir, profile, &[("buckets: [metadata, fast-registration]", "buckets: [fast-registration]")]);
+    emu.python(
+        "tests/support/tamper.py",
+        &["acme-prod", "object", "metadata"],
+    );
+    let swapped = variant(
+        &dir,
+        profile,
+        &[(
+            "buckets: [metadata, fast-registration]",
+            "buckets: [fast-registration]",
+        )],
+    );
     emu.unionctl()
         .args(apply)
         .args([&swapped, "--auto-approve"])
         .assert()
         .code(1)
-        .stdout(contains("! refused: `aws.s3_bucket.metadata` holds 1 object"))
+        .stdout(contains(
+            "! refused: `aws.s3_bucket.metadata` holds 1 object",
+        ))
         .stderr(contains("nothing was changed"));
-    assert_eq!(emu.inventory("acme-prod")["aws.s3_bucket"], 2, "nothing was created or deleted");
+    assert_eq!(
+        emu.inventory("acme-prod")["aws.s3_bucket"],
+        2,
+        "nothing was created or deleted"
+    );
 
     // A change that forces a new node group: a replace at plan time, carried out.
-    let bigger = variant(&dir, &one_bucket, &[("instanceType: m6i.2xlarge", "instanceType: m6i.4xlarge")]);
+    let bigger = variant(
+        &dir,
+        &one_bucket,
+        &[("instanceType: m6i.2xlarge", "instanceType: m6i.4xlarge")],
+    );
     emu.unionctl()
         .args(["plan", "-f", &bigger, "--detailed-exitcode"])
         .assert()
         .code(2)
         .stdout(contains("-/+ replace aws.eks_node_group.workers"))
-        .stdout(contains("/instanceTypes: [\"m6i.2xlarge\"] → [\"m6i.4xlarge\"]  # forces replacement"));
-    emu.unionctl().args(apply).args([&bigger, "--auto-approve"]).assert().success().stderr(contains("1 deleted, ").or(contains("1 created")));
-    emu.unionctl().args(["plan", "-f", &bigger, "--detailed-exitcode"]).assert().code(0);
+        .stdout(contains(
+            "/instanceTypes: [\"m6i.2xlarge\"] → [\"m6i.4xlarge\"]  # forces replacement",
+        ));
+    emu.unionctl()
+        .args(apply)
+        .args([&bigger, "--auto-approve"])
+        .assert()
+        .success()
+        .stderr(contains("1 deleted, ").or(contains("1 created")));
+    emu.unionctl()
+        .args(["plan", "-f", &bigger, "--detailed-exitcode"])
+        .assert()
+        .code(0);
     // … and one that would replace the cluster is refused at plan time.
-    let services = variant(&dir, &bigger, &[("    zones: 3\n", "    zones: 3\n    servicesCidr: 172.21.0.0/16\n")]);
+    let services = variant(
+        &dir,
+        &bigger,
+        &[(
+            "    zones: 3\n",
+            "    zones: 3\n    servicesCidr: 172.21.0.0/16\n",
+        )],
+    );
     emu.unionctl()
         .args(["plan", "-f", &services])
         .assert()
         .code(1)
         .stdout(contains("-/+ replace aws.eks_cluster.main"))
-        .stderr(contains("apply never replaces `aws.eks_cluster.main`: it runs every workload"));
+        .stderr(contains(
+            "apply never replaces `aws.eks_cluster.main`: it runs every workload",
+        ));
 
     // Destroy keeps data unless told: refused with the count, then done with --delete-data.
     emu.unionctl()
         .args(["destroy", "-f", &bigger, "--auto-approve"])
         .assert()
         .code(1)
-        .stderr(contains("aws.s3_bucket.metadata (acme-prod-metadata): 1 object"))
+        .stderr(contains(
+            "aws.s3_bucket.metadata (acme-prod-metadata): 1 object",
+        ))
         .stderr(contains("--delete-data"));
-    assert!(emu.inventory("acme-prod").values().sum::<u64>() > 0, "nothing was deleted");
-    emu.unionctl().args(["destroy", "-f", &bigger, "--auto-approve", "--delete-data"]).assert().success();
-    let left: Vec<_> = emu.inventory("acme-prod").into_iter().filter(|(_, n)| *n > 0).collect();
+    assert!(
+        emu.inventory("acme-prod").values().sum::<u64>() > 0,
+        "nothing was deleted"
+    );
+    emu.unionctl()
+        .args(["destroy", "-f", &bigger, "--auto-approve", "--delete-data"])
+        .assert()
+        .success();
+    let left: Vec<_> = emu
+        .inventory("acme-prod")
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect();
     assert!(left.is_empty(), "left after destroy: {left:?}");
 }
 
@@ -370,53 +722,188 @@ fn existing_key_and_trail_are_checked_not_assumed() {
     let emu = Emulator::start();
     let dir = tempfile::tempdir().unwrap();
     let profile = "profiles/aws-self-managed.yaml";
-    let bad_key = emu.python("tests/support/existing.py", &["key", "disabled"]).trim().to_string();
-    let stopped = emu.python("tests/support/existing.py", &["trail", "stopped"]).trim().to_string();
-    let uses = |key: &str, trail: &str| variant(&dir, profile, &[("encryption: { key: create }", &format!("encryption: {{ key: {key} }}")), ("trail: create", &format!("trail: {trail}"))]);
+    let bad_key = emu
+        .python("tests/support/existing.py", &["key", "disabled"])
+        .trim()
+        .to_string();
+    let stopped = emu
+        .python("tests/support/existing.py", &["trail", "stopped"])
+        .trim()
+        .to_string();
+    let uses = |key: &str, trail: &str| {
+        variant(
+            &dir,
+            profile,
+            &[
+                (
+                    "encryption: { key: create }",
+                    &format!("encryption: {{ key: {key} }}"),
+                ),
+                ("trail: create", &format!("trail: {trail}")),
+            ],
+        )
+    };
     // Offline, they are unverified, and said so.
     let p = uses(&bad_key, &stopped);
-    emu.unionctl().args(["plan", "-f", &p]).env("AWS_ENDPOINT_URL", "http://127.0.0.1:1").assert().success().stderr(contains("unverified until read"));
+    emu.unionctl()
+        .args(["plan", "-f", &p])
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+        .assert()
+        .success()
+        .stderr(contains("unverified until read"));
     // Read by apply: refused before any change, naming both.
     emu.unionctl()
-        .args(["apply", "--model", "self-managed", "-f", &p, "--auto-approve"])
+        .args([
+            "apply",
+            "--model",
+            "self-managed",
+            "-f",
+            &p,
+            "--auto-approve",
+        ])
         .assert()
         .code(3)
-        .stderr(contains("invariant 2 (encryption-at-rest): the key is not enabled"))
-        .stderr(contains("invariant 8 (audit-logging): the existing trail must be logging"));
-    assert_eq!(emu.inventory("acme-prod").values().sum::<u64>(), 0, "nothing was created");
+        .stderr(contains(
+            "invariant 2 (encryption-at-rest): the key is not enabled",
+        ))
+        .stderr(contains(
+            "invariant 8 (audit-logging): the existing trail must be logging",
+        ));
+    assert_eq!(
+        emu.inventory("acme-prod").values().sum::<u64>(),
+        0,
+        "nothing was created"
+    );
     // A key that does not exist is named as such.
     emu.unionctl()
-        .args(["apply", "--model", "self-managed", "-f", &uses("1234abcd-12ab-34cd-56ef-1234567890ab", &stopped), "--auto-approve"])
+        .args([
+            "apply",
+            "--model",
+            "self-managed",
+            "-f",
+            &uses("1234abcd-12ab-34cd-56ef-1234567890ab", &stopped),
+            "--auto-approve",
+        ])
         .assert()
         .code(1)
-        .stderr(contains("`data.aws.kms_key.existing` (1234abcd-12ab-34cd-56ef-1234567890ab) does not exist"));
+        .stderr(contains(
+            "`data.aws.kms_key.existing` (1234abcd-12ab-34cd-56ef-1234567890ab) does not exist",
+        ));
     // Good ones: the plan apply shows has no unverified warning left.
-    let good_key = emu.python("tests/support/existing.py", &["key"]).trim().to_string();
-    let trail = emu.python("tests/support/existing.py", &["trail"]).trim().to_string();
+    let good_key = emu
+        .python("tests/support/existing.py", &["key"])
+        .trim()
+        .to_string();
+    let trail = emu
+        .python("tests/support/existing.py", &["trail"])
+        .trim()
+        .to_string();
     let p = uses(&good_key, &trail);
-    let (code, screen) = emu.on_terminal("Only `yes` is accepted", "n", &["apply", "--model", "self-managed", "-f", &p]);
+    let (code, screen) = emu.on_terminal(
+        "Only `yes` is accepted",
+        "n",
+        &["apply", "--model", "self-managed", "-f", &p],
+    );
     assert_eq!(code, 1, "{screen}");
-    assert!(screen.contains("<= read") && !screen.contains("unverified"), "{screen}");
+    assert!(
+        screen.contains("<= read") && !screen.contains("unverified"),
+        "{screen}"
+    );
 }
 
 #[test]
 fn union_stage_refuses_to_change_customer_resources() {
     let emu = Emulator::start();
     let profile = "profiles/aws-byoc.yaml";
-    emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "union", "--auto-approve"]).assert().code(1).stderr(contains("admin identity does not exist yet"));
-    emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "customer", "--auto-approve"]).assert().success();
-    emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "union", "--auto-approve"]).assert().success();
-    emu.python("tests/support/tamper.py", &["acme-prod", "ssh-open"]);
     emu.unionctl()
-        .args(["apply", "--model", "byoc", "-f", profile, "--stage", "union", "--auto-approve"])
+        .args([
+            "apply",
+            "--model",
+            "byoc",
+            "-f",
+            profile,
+            "--stage",
+            "union",
+            "--auto-approve",
+        ])
         .assert()
         .code(1)
-        .stderr(contains("`aws.security_group.cluster` is owned by the customer and does not comply"))
+        .stderr(contains("admin identity does not exist yet"));
+    emu.unionctl()
+        .args([
+            "apply",
+            "--model",
+            "byoc",
+            "-f",
+            profile,
+            "--stage",
+            "customer",
+            "--auto-approve",
+        ])
+        .assert()
+        .success();
+    emu.unionctl()
+        .args([
+            "apply",
+            "--model",
+            "byoc",
+            "-f",
+            profile,
+            "--stage",
+            "union",
+            "--auto-approve",
+        ])
+        .assert()
+        .success();
+    emu.python("tests/support/tamper.py", &["acme-prod", "ssh-open"]);
+    emu.unionctl()
+        .args([
+            "apply",
+            "--model",
+            "byoc",
+            "-f",
+            profile,
+            "--stage",
+            "union",
+            "--auto-approve",
+        ])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "`aws.security_group.cluster` is owned by the customer and does not comply",
+        ))
         .stderr(contains("never changes customer-owned resources"));
     // The customer stage repairs it; then the union stage passes.
-    emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "customer", "--auto-approve"]).assert().success();
-    emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--stage", "union", "--auto-approve"]).assert().success();
-    emu.unionctl().args(["verify", "-f", profile]).assert().success();
+    emu.unionctl()
+        .args([
+            "apply",
+            "--model",
+            "byoc",
+            "-f",
+            profile,
+            "--stage",
+            "customer",
+            "--auto-approve",
+        ])
+        .assert()
+        .success();
+    emu.unionctl()
+        .args([
+            "apply",
+            "--model",
+            "byoc",
+            "-f",
+            profile,
+            "--stage",
+            "union",
+            "--auto-approve",
+        ])
+        .assert()
+        .success();
+    emu.unionctl()
+        .args(["verify", "-f", profile])
+        .assert()
+        .success();
 }
 
 #[test]
@@ -426,15 +913,37 @@ fn a_second_apply_fails_fast_naming_the_lock_holder() {
     let held = unionctl::state::StateLock::acquire_or_fail(&lock_path, "apply").unwrap();
     let t0 = Instant::now();
     emu.unionctl()
-        .args(["apply", "--model", "byoc", "-f", "profiles/aws-byoc.yaml", "--auto-approve"])
+        .args([
+            "apply",
+            "--model",
+            "byoc",
+            "-f",
+            "profiles/aws-byoc.yaml",
+            "--auto-approve",
+        ])
         .assert()
         .code(1)
-        .stderr(contains(format!("(pid {}, unionctl apply", std::process::id())))
-        .stderr(contains(format!("lock ID {}", unionctl::state::LockGuard::info(&held).id)));
-    assert!(t0.elapsed() < Duration::from_secs(30), "the second apply waited instead of failing fast");
+        .stderr(contains(format!(
+            "(pid {}, unionctl apply",
+            std::process::id()
+        )))
+        .stderr(contains(format!(
+            "lock ID {}",
+            unionctl::state::LockGuard::info(&held).id
+        )));
+    assert!(
+        t0.elapsed() < Duration::from_secs(30),
+        "the second apply waited instead of failing fast"
+    );
     // A local lock is the operating system's: it cannot be broken while its holder runs.
     emu.unionctl()
-        .args(["state", "unlock", &unionctl::state::LockGuard::info(&held).id, "-f", "profiles/aws-byoc.yaml"])
+        .args([
+            "state",
+            "unlock",
+            &unionctl::state::LockGuard::info(&held).id,
+            "-f",
+            "profiles/aws-byoc.yaml",
+        ])
         .assert()
         .code(1)
         .stderr(contains("still running"));
@@ -450,19 +959,43 @@ fn a_second_apply_fails_fast_naming_the_lock_holder() {
 fn remote_state_in_s3_one_apply_at_a_time_and_a_dead_holders_lock_explained() {
     let emu = Emulator::start();
     let profile = "profiles/aws-byoc.yaml";
-    emu.python("tests/support/state_bucket.py", &["create", "plain-bucket", "--no-versioning"]);
+    emu.python(
+        "tests/support/state_bucket.py",
+        &["create", "plain-bucket", "--no-versioning"],
+    );
     emu.unionctl()
-        .args(["plan", "-f", profile, "--state", "s3://plain-bucket/acme.json"])
+        .args([
+            "plan",
+            "-f",
+            profile,
+            "--state",
+            "s3://plain-bucket/acme.json",
+        ])
         .assert()
         .code(1)
         .stderr(contains("does not keep versions"))
         .stderr(contains("put-bucket-versioning"));
     emu.python("tests/support/state_bucket.py", &["create", "team-state"]);
     let bucket = || {
-        let v: Value = serde_json::from_str(&emu.python("tests/support/state_bucket.py", &["show", "team-state", "unionctl/acme-prod.json"])).unwrap();
-        Bucket { lock: Some(v["lock"].clone()).filter(|l| !l.is_null()), versions: v["versions"].as_u64().unwrap(), serial: v["serial"].as_u64() }
+        let v: Value = serde_json::from_str(&emu.python(
+            "tests/support/state_bucket.py",
+            &["show", "team-state", "unionctl/acme-prod.json"],
+        ))
+        .unwrap();
+        Bucket {
+            lock: Some(v["lock"].clone()).filter(|l| !l.is_null()),
+            versions: v["versions"].as_u64().unwrap(),
+            serial: v["serial"].as_u64(),
+        }
     };
-    remote_state_contract(&|| emu.process(), &bucket, "s3://team-state/unionctl/acme-prod.json", profile, "byoc", &emu.state_file(profile));
+    remote_state_contract(
+        &|| emu.process(),
+        &bucket,
+        "s3://team-state/unionctl/acme-prod.json",
+        profile,
+        "byoc",
+        &emu.state_file(profile),
+    );
     assert_inventory_matches_plan(&emu, profile);
 }
 
@@ -473,15 +1006,37 @@ fn killed_applies_resume_without_duplicates() {
     let emu = Emulator::start();
     let profile = "profiles/aws-byoc.yaml";
     let state = emu.state_file(profile);
-    kill_at_serials(|| {
-        let mut c = emu.process();
-        c.args(["apply", "--model", "byoc", "-f", profile, "--auto-approve", "--parallelism", "3"]);
-        c
-    }, &state, &[3, 14, 30, 45]);
-    emu.unionctl().args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"]).assert().success();
+    kill_at_serials(
+        || {
+            let mut c = emu.process();
+            c.args([
+                "apply",
+                "--model",
+                "byoc",
+                "-f",
+                profile,
+                "--auto-approve",
+                "--parallelism",
+                "3",
+            ]);
+            c
+        },
+        &state,
+        &[3, 14, 30, 45],
+    );
+    emu.unionctl()
+        .args(["apply", "--model", "byoc", "-f", profile, "--auto-approve"])
+        .assert()
+        .success();
     assert_inventory_matches_plan(&emu, profile);
-    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
-    emu.unionctl().args(["verify", "-f", profile]).assert().success();
+    emu.unionctl()
+        .args(["plan", "-f", profile, "--detailed-exitcode"])
+        .assert()
+        .code(0);
+    emu.unionctl()
+        .args(["verify", "-f", profile])
+        .assert()
+        .success();
 }
 
 /// EC2 makes VPCs, subnets, internet gateways, Elastic IPs and route tables, and KMS makes
@@ -492,23 +1047,57 @@ fn killed_applies_resume_without_duplicates() {
 #[test]
 fn lost_answers_to_untokened_creates_make_nothing_twice() {
     let emu = Emulator::start();
-    let untokened = "CreateVpc,CreateSubnet,CreateInternetGateway,AllocateAddress,CreateRouteTable,CreateKey";
+    let untokened =
+        "CreateVpc,CreateSubnet,CreateInternetGateway,AllocateAddress,CreateRouteTable,CreateKey";
     let proxy = Proxy::start(&emu, &["--lose", untokened]);
     let profile = "profiles/aws-self-managed.yaml";
-    let out = emu.process().args(["apply", "--model", "self-managed", "-f", profile, "--auto-approve"]).env("AWS_ENDPOINT_URL", proxy.endpoint()).output().unwrap();
+    let out = emu
+        .process()
+        .args([
+            "apply",
+            "--model",
+            "self-managed",
+            "-f",
+            profile,
+            "--auto-approve",
+        ])
+        .env("AWS_ENDPOINT_URL", proxy.endpoint())
+        .output()
+        .unwrap();
     let lost = proxy.stats()["lost"].clone();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for action in untokened.split(',') {
-        assert_eq!(lost[action], 1, "the answer to {action} was not lost: {lost}");
+        assert_eq!(
+            lost[action], 1,
+            "the answer to {action} was not lost: {lost}"
+        );
     }
     let loaded = unionctl::profile::load_file(std::path::Path::new(profile)).unwrap();
     let plan = unionctl::clouds::plan(&loaded.profile, &loaded.digest).unwrap();
     let inventory = emu.inventory("acme-prod");
-    for kind in ["aws.vpc", "aws.subnet", "aws.internet_gateway", "aws.eip", "aws.route_table", "aws.kms_key"] {
+    for kind in [
+        "aws.vpc",
+        "aws.subnet",
+        "aws.internet_gateway",
+        "aws.eip",
+        "aws.route_table",
+        "aws.kms_key",
+    ] {
         let planned = plan.resources.iter().filter(|r| r.kind == kind).count() as u64;
-        assert_eq!(inventory.get(kind).copied().unwrap_or(0), planned, "{kind}: {inventory:?}");
+        assert_eq!(
+            inventory.get(kind).copied().unwrap_or(0),
+            planned,
+            "{kind}: {inventory:?}"
+        );
     }
-    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+    emu.unionctl()
+        .args(["plan", "-f", profile, "--detailed-exitcode"])
+        .assert()
+        .code(0);
 }
 
 /// A tenth of all calls faulted, deterministically from a seed (other seeds and rates:
@@ -528,24 +1117,48 @@ fn faulted_apply_converges_with_nothing_made_twice() {
     let proxy = Proxy::start(&emu, &["--seed", &seed, "--fault-rate", &rate]);
     let profile = "profiles/aws-byoc.yaml";
     let through_proxy = |args: &[&str]| {
-        let out = emu.process().args(args).env("AWS_ENDPOINT_URL", proxy.endpoint()).env_remove("AWS_MAX_ATTEMPTS").output().unwrap();
-        assert!(out.status.success(), "seed {seed}, rate {rate}: {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = emu
+            .process()
+            .args(args)
+            .env("AWS_ENDPOINT_URL", proxy.endpoint())
+            .env_remove("AWS_MAX_ATTEMPTS")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "seed {seed}, rate {rate}: {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     let apply = ["apply", "--model", "byoc", "-f", profile, "--auto-approve"];
     through_proxy(&apply);
     let stats = proxy.stats();
     let faults = &stats["faults"];
     for kind in ["latency", "500", "503", "throttle", "reset", "lost"] {
-        assert!(faults[kind].as_u64().unwrap_or(0) > 0, "seed {seed}: no {kind} fault was injected: {stats}");
+        assert!(
+            faults[kind].as_u64().unwrap_or(0) > 0,
+            "seed {seed}: no {kind} fault was injected: {stats}"
+        );
     }
     assert_inventory_matches_plan(&emu, profile);
-    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+    emu.unionctl()
+        .args(["plan", "-f", profile, "--detailed-exitcode"])
+        .assert()
+        .code(0);
 
     through_proxy(&["destroy", "-f", profile, "--auto-approve"]);
-    assert_eq!(emu.inventory("acme-prod").values().sum::<u64>(), 0, "left after destroy: {:?}", emu.inventory("acme-prod"));
+    assert_eq!(
+        emu.inventory("acme-prod").values().sum::<u64>(),
+        0,
+        "left after destroy: {:?}",
+        emu.inventory("acme-prod")
+    );
     through_proxy(&apply);
     assert_inventory_matches_plan(&emu, profile);
-    emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+    emu.unionctl()
+        .args(["plan", "-f", profile, "--detailed-exitcode"])
+        .assert()
+        .code(0);
     let stats = proxy.stats();
     assert!(stats["requests"].as_u64().unwrap() > 500, "{stats}");
 }
@@ -559,28 +1172,87 @@ fn fleet_apply_one_broken_profile_fails_alone() {
     let emu = Emulator::start();
     let fleet = tempfile::tempdir().unwrap();
     let example = std::fs::read_to_string("profiles/aws-self-managed.yaml").unwrap();
-    for (file, name, cidr) in [("east.yaml", "acme-east", "10.0.0.0/16"), ("west.yaml", "acme-west", "10.1.0.0/16"), ("broken.yaml", "acme-broken", "10.2.0.0/33")] {
-        let text = example.replace("  name: acme-prod ", &format!("  name: {name} ")).replace("cidr: 10.0.0.0/16", &format!("cidr: {cidr}"));
+    for (file, name, cidr) in [
+        ("east.yaml", "acme-east", "10.0.0.0/16"),
+        ("west.yaml", "acme-west", "10.1.0.0/16"),
+        ("broken.yaml", "acme-broken", "10.2.0.0/33"),
+    ] {
+        let text = example
+            .replace("  name: acme-prod ", &format!("  name: {name} "))
+            .replace("cidr: 10.0.0.0/16", &format!("cidr: {cidr}"));
         std::fs::write(fleet.path().join(file), text).unwrap();
     }
     let dir = fleet.path().to_str().unwrap();
-    let out = emu.process().args(["apply", "--model", "self-managed", "-f", dir, "--auto-approve", "--fleet-parallelism", "2"]).output().unwrap();
+    let out = emu
+        .process()
+        .args([
+            "apply",
+            "--model",
+            "self-managed",
+            "-f",
+            dir,
+            "--auto-approve",
+            "--fleet-parallelism",
+            "2",
+        ])
+        .output()
+        .unwrap();
     let table = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(out.status.code(), Some(1), "one data plane failed: {table}\n{}", String::from_utf8_lossy(&out.stderr));
-    let row = |plane: &str| table.lines().find(|l| l.starts_with(plane)).unwrap_or_else(|| panic!("no row for {plane}: {table}")).to_string();
-    assert!(row("acme-east").contains(" aws ") && row("acme-east").contains("self-managed") && row("acme-east").contains(" ok "), "{table}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "one data plane failed: {table}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let row = |plane: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(plane))
+            .unwrap_or_else(|| panic!("no row for {plane}: {table}"))
+            .to_string()
+    };
+    assert!(
+        row("acme-east").contains(" aws ")
+            && row("acme-east").contains("self-managed")
+            && row("acme-east").contains(" ok "),
+        "{table}"
+    );
     assert!(row("acme-west").contains(" ok "), "{table}");
     // A profile that does not load is named by its file.
-    assert!(row("broken").contains("failed:") && row("broken").contains("not a valid profile"), "{table}");
-    assert!(table.contains("3 data planes: 1 failed.") && table.contains("10.2.0.0/33"), "the broken profile's error is shown: {table}");
+    assert!(
+        row("broken").contains("failed:") && row("broken").contains("not a valid profile"),
+        "{table}"
+    );
+    assert!(
+        table.contains("3 data planes: 1 failed.") && table.contains("10.2.0.0/33"),
+        "the broken profile's error is shown: {table}"
+    );
     for (plane, file) in [("acme-east", "east.yaml"), ("acme-west", "west.yaml")] {
         assert_plane_matches_plan(&emu, plane, fleet.path().join(file).to_str().unwrap());
     }
 
     let (code, result) = emu.result("plan", &["plan", "-f", dir, "--detailed-exitcode"]);
     assert_eq!(code, 1, "{result}");
-    let planes: Vec<(String, i64)> = result["fleet"].as_array().unwrap().iter().map(|r| (r["data_plane"].as_str().unwrap().to_string(), r["exit_code"].as_i64().unwrap())).collect();
-    assert_eq!(planes, [("broken".to_string(), 1), ("acme-east".to_string(), 0), ("acme-west".to_string(), 0)], "{result}");
+    let planes: Vec<(String, i64)> = result["fleet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["data_plane"].as_str().unwrap().to_string(),
+                r["exit_code"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        planes,
+        [
+            ("broken".to_string(), 1),
+            ("acme-east".to_string(), 0),
+            ("acme-west".to_string(), 0)
+        ],
+        "{result}"
+    );
 }
 
 /// The fault proxy itself: each protocol's error shapes as botocore reads them, seeded
@@ -588,8 +1260,16 @@ fn fleet_apply_one_broken_profile_fails_alone() {
 /// (tests/support/fault_proxy_check.py, against its own emulator).
 #[test]
 fn fault_proxy_behaves_as_documented() {
-    let out = StdCommand::new(python()).arg("tests/support/fault_proxy_check.py").output().unwrap();
-    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = StdCommand::new(python())
+        .arg("tests/support/fault_proxy_check.py")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The fault proxy (tests/support/fault_proxy.py) in front of an emulator.
@@ -600,10 +1280,23 @@ struct Proxy {
 
 impl Proxy {
     fn start(emu: &Emulator, args: &[&str]) -> Proxy {
-        let mut child = StdCommand::new(python()).arg("tests/support/fault_proxy.py").arg(&emu.endpoint).args(args).stdout(Stdio::piped()).spawn().unwrap();
+        let mut child = StdCommand::new(python())
+            .arg("tests/support/fault_proxy.py")
+            .arg(&emu.endpoint)
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
         let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-        Proxy { child, port: line.trim().trim_start_matches("PORT=").parse().unwrap() }
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        Proxy {
+            child,
+            port: line.trim().trim_start_matches("PORT=").parse().unwrap(),
+        }
     }
     fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
@@ -625,8 +1318,21 @@ impl Drop for Proxy {
 /// k-th mutating call, before the answer reaches it. Returns whether it was killed (a run
 /// with fewer than k mutating calls ends on its own).
 fn kill_after(emu: &Emulator, proxy: &Proxy, k: u64, args: &[&str]) -> bool {
-    let mut child = emu.process().args(args).env("AWS_ENDPOINT_URL", proxy.endpoint()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    http(proxy.port, "POST", "/_proxy/kill", &format!("{{\"pid\": {}, \"after\": {k}}}", child.id())).expect("arm the kill");
+    let mut child = emu
+        .process()
+        .args(args)
+        .env("AWS_ENDPOINT_URL", proxy.endpoint())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    http(
+        proxy.port,
+        "POST",
+        "/_proxy/kill",
+        &format!("{{\"pid\": {}, \"after\": {k}}}", child.id()),
+    )
+    .expect("arm the kill");
     let status = child.wait().unwrap();
     use std::os::unix::process::ExitStatusExt;
     status.signal() == Some(9)
@@ -640,22 +1346,63 @@ fn crash_matrix(points: &[u64]) {
     let emu = Emulator::start();
     let proxy = Proxy::start(&emu, &[]);
     let profile = "profiles/aws-byoc.yaml";
-    let apply = ["apply", "--model", "byoc", "-f", profile, "--auto-approve", "--parallelism", "4"];
+    let apply = [
+        "apply",
+        "--model",
+        "byoc",
+        "-f",
+        profile,
+        "--auto-approve",
+        "--parallelism",
+        "4",
+    ];
     let destroy = ["destroy", "-f", profile, "--auto-approve"];
     for &k in points {
         let killed = kill_after(&emu, &proxy, k, &apply);
-        assert!(killed || points.len() > 10, "k={k}: the apply ended before its k-th mutating call");
-        let rerun = emu.process().args(apply).env("AWS_ENDPOINT_URL", proxy.endpoint()).output().unwrap();
-        assert!(rerun.status.success(), "k={k} (killed: {killed}): the re-run failed: {}", String::from_utf8_lossy(&rerun.stderr));
+        assert!(
+            killed || points.len() > 10,
+            "k={k}: the apply ended before its k-th mutating call"
+        );
+        let rerun = emu
+            .process()
+            .args(apply)
+            .env("AWS_ENDPOINT_URL", proxy.endpoint())
+            .output()
+            .unwrap();
+        assert!(
+            rerun.status.success(),
+            "k={k} (killed: {killed}): the re-run failed: {}",
+            String::from_utf8_lossy(&rerun.stderr)
+        );
         assert_inventory_matches_plan(&emu, profile);
-        emu.unionctl().args(["plan", "-f", profile, "--detailed-exitcode"]).assert().code(0);
+        emu.unionctl()
+            .args(["plan", "-f", profile, "--detailed-exitcode"])
+            .assert()
+            .code(0);
 
         let killed = kill_after(&emu, &proxy, k, &destroy);
-        assert!(killed || points.len() > 10 || k > 40, "k={k}: the destroy ended before its k-th mutating call");
-        let rerun = emu.process().args(destroy).env("AWS_ENDPOINT_URL", proxy.endpoint()).output().unwrap();
-        assert!(rerun.status.success(), "k={k} (killed: {killed}): the destroy re-run failed: {}", String::from_utf8_lossy(&rerun.stderr));
+        assert!(
+            killed || points.len() > 10 || k > 40,
+            "k={k}: the destroy ended before its k-th mutating call"
+        );
+        let rerun = emu
+            .process()
+            .args(destroy)
+            .env("AWS_ENDPOINT_URL", proxy.endpoint())
+            .output()
+            .unwrap();
+        assert!(
+            rerun.status.success(),
+            "k={k} (killed: {killed}): the destroy re-run failed: {}",
+            String::from_utf8_lossy(&rerun.stderr)
+        );
         let left: u64 = emu.inventory("acme-prod").values().sum();
-        assert_eq!(left, 0, "k={k}: left after destroy: {:?}", emu.inventory("acme-prod"));
+        assert_eq!(
+            left,
+            0,
+            "k={k}: left after destroy: {:?}",
+            emu.inventory("acme-prod")
+        );
     }
 }
 
@@ -664,7 +1411,14 @@ fn crash_matrix(points: &[u64]) {
 #[test]
 fn killed_after_any_mutating_call_apply_and_destroy_resume() {
     let points: Vec<u64> = match std::env::var("UNIONCTL_KILL_POINTS") {
-        Ok(v) => v.split(',').map(|k| k.trim().parse().expect("UNIONCTL_KILL_POINTS: numbers separated by commas")).collect(),
+        Ok(v) => v
+            .split(',')
+            .map(|k| {
+                k.trim()
+                    .parse()
+                    .expect("UNIONCTL_KILL_POINTS: numbers separated by commas")
+            })
+            .collect(),
         Err(_) => vec![1, 7, 23, 61],
     };
     crash_matrix(&points);

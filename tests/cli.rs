@@ -26,9 +26,16 @@ fn every_example_plans_in_every_format() {
         for model in ["byoc", "self-managed"] {
             let path = format!("profiles/{cloud}-{model}.yaml");
             for format in ["table", "json", "yaml", "markdown", "dot"] {
-                unionctl().args(["plan", "-f", &path, "--format", format, "--model", model]).assert().success();
+                unionctl()
+                    .args(["plan", "-f", &path, "--format", format, "--model", model])
+                    .assert()
+                    .success();
             }
-            unionctl().args(["validate", "-f", &path]).assert().success().stderr(contains("is valid"));
+            unionctl()
+                .args(["validate", "-f", &path])
+                .assert()
+                .success()
+                .stderr(contains("is valid"));
         }
     }
 }
@@ -40,13 +47,28 @@ fn table_has_summary_and_owner_column() {
         .assert()
         .success()
         .stdout(contains("OWNER"))
-        .stdout(contains("Stage union: created by Union.ai through the admin identity"))
-        .stdout(predicate::str::is_match(r"Plan: \d+ to create: \d+ customer-owned, \d+ Union\.ai-managed\.").unwrap());
+        .stdout(contains(
+            "Stage union: created by Union.ai through the admin identity",
+        ))
+        .stdout(
+            predicate::str::is_match(
+                r"Plan: \d+ to create: \d+ customer-owned, \d+ Union\.ai-managed\.",
+            )
+            .unwrap(),
+        );
 }
 
 #[test]
 fn detailed_exitcode_reports_changes() {
-    unionctl().args(["plan", "-f", "profiles/aws-byoc.yaml", "--detailed-exitcode"]).assert().code(2);
+    unionctl()
+        .args([
+            "plan",
+            "-f",
+            "profiles/aws-byoc.yaml",
+            "--detailed-exitcode",
+        ])
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -58,13 +80,34 @@ fn validate_reports_every_error_with_positions() {
         .replace("cidr: 10.0.0.0/16", "cidr: 10.0.0.0/33")
         .replace("min: 2, max: 4", "min: 5, max: 4");
     let p = write(&dir, "bad.yaml", &text);
-    let out = unionctl().args(["validate", "-f"]).arg(&p).assert().code(1).get_output().stderr.clone();
+    let out = unionctl()
+        .args(["validate", "-f"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
     let err = String::from_utf8(out).unwrap();
-    for (field, line) in [("metadata.name", 6), ("spec.cloud.region", 19), ("spec.network.cidr", 24), ("spec.cluster.nodePools[0].min", 30)] {
-        assert!(err.contains(&format!("error: {field}:")), "{field} missing in:\n{err}");
-        assert!(err.contains(&format!("bad.yaml:{line}:")), "line {line} of {field} missing in:\n{err}");
+    for (field, line) in [
+        ("metadata.name", 6),
+        ("spec.cloud.region", 19),
+        ("spec.network.cidr", 24),
+        ("spec.cluster.nodePools[0].min", 30),
+    ] {
+        assert!(
+            err.contains(&format!("error: {field}:")),
+            "{field} missing in:\n{err}"
+        );
+        assert!(
+            err.contains(&format!("bad.yaml:{line}:")),
+            "line {line} of {field} missing in:\n{err}"
+        );
     }
-    assert!(err.contains("did you mean `us-east-1`?") || err.contains("did you mean `us-east-2`?"), "{err}");
+    assert!(
+        err.contains("did you mean `us-east-1`?") || err.contains("did you mean `us-east-2`?"),
+        "{err}"
+    );
     assert!(err.contains("(4 errors)"), "{err}");
 }
 
@@ -74,7 +117,10 @@ fn structural_errors_all_at_once() {
     let text = example("aws-byoc")
         .replace("    zones: 3\n", "    zonez: 3\n")
         .replace("kubernetesVersion: \"1.31\"", "kubernetesVersion: 1.30")
-        .replace("      accountId: \"123456789012\"", "      accountId: 123456789012");
+        .replace(
+            "      accountId: \"123456789012\"",
+            "      accountId: 123456789012",
+        );
     let p = write(&dir, "typos.yaml", &text);
     unionctl()
         .args(["validate", "-f"])
@@ -83,7 +129,9 @@ fn structural_errors_all_at_once() {
         .code(1)
         .stderr(contains("unknown field `zonez`"))
         .stderr(contains("did you mean `zones`?"))
-        .stderr(contains("spec.cluster.kubernetesVersion: expected a string, found a number `1.3`"))
+        .stderr(contains(
+            "spec.cluster.kubernetesVersion: expected a string, found a number `1.3`",
+        ))
         .stderr(contains("spec.cloud.aws.accountId: expected a string"))
         .stderr(contains("(3 errors)"));
 }
@@ -91,17 +139,33 @@ fn structural_errors_all_at_once() {
 #[test]
 fn model_mismatch_names_both() {
     unionctl()
-        .args(["plan", "-f", "profiles/aws-byoc.yaml", "--model", "self-managed"])
+        .args([
+            "plan",
+            "-f",
+            "profiles/aws-byoc.yaml",
+            "--model",
+            "self-managed",
+        ])
         .assert()
         .code(1)
-        .stderr(contains("`--model self-managed` does not match `spec.model: byoc`"))
+        .stderr(contains(
+            "`--model self-managed` does not match `spec.model: byoc`",
+        ))
         .stderr(contains("aws-byoc.yaml:11:"));
 }
 
 #[test]
 fn model_spelling_is_checked() {
-    unionctl().args(["plan", "-f", "profiles/aws-byoc.yaml", "--model", "byo"]).assert().code(1).stderr(contains("possible values: byoc, self-managed"));
-    unionctl().arg("--help").assert().code(0).stdout(contains("Usage: unionctl"));
+    unionctl()
+        .args(["plan", "-f", "profiles/aws-byoc.yaml", "--model", "byo"])
+        .assert()
+        .code(1)
+        .stderr(contains("possible values: byoc, self-managed"));
+    unionctl()
+        .arg("--help")
+        .assert()
+        .code(0)
+        .stdout(contains("Usage: unionctl"));
 }
 
 /// Each profile-reachable invariant is refused with exit 3, naming the invariant and the field.
@@ -109,14 +173,54 @@ fn model_spelling_is_checked() {
 fn each_invariant_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let cases: Vec<(&str, String, &str, &str)> = vec![
-        ("aws-byoc", "endpointAccess: private ".into(), "endpointAccess: private-and-public ", "invariant 1 (private-endpoint)"),
-        ("aws-byoc", "key: create }".into(), "key: none }", "invariant 2 (encryption-at-rest)"),
-        ("aws-byoc", "  tenancy:\n".into(), "    minimumTlsVersion: \"1.0\"\n  tenancy:\n", "invariant 3 (encryption-in-transit)"),
-        ("aws-byoc", "  tenancy:\n".into(), "    blockPublicAccess: false\n  tenancy:\n", "invariant 4 (no-public-buckets)"),
-        ("aws-self-managed", "    zones: 3\n".into(), "    zones: 3\n    ingress: [{ cidr: 0.0.0.0/0, port: 22 }]\n", "invariant 5 (outbound-only)"),
-        ("aws-byoc", "namespaces: [development, staging, production]".into(), "namespaces: [development, \"*\"]", "invariant 7 (least-privilege)"),
-        ("aws-byoc", "    trail: create".into(), "    trail: create\n    flowLogs: false", "invariant 8 (audit-logging)"),
-        ("gcp-byoc", "    trail: create".into(), "    trail: create\n    clusterLogs: false", "invariant 8 (audit-logging)"),
+        (
+            "aws-byoc",
+            "endpointAccess: private ".into(),
+            "endpointAccess: private-and-public ",
+            "invariant 1 (private-endpoint)",
+        ),
+        (
+            "aws-byoc",
+            "key: create }".into(),
+            "key: none }",
+            "invariant 2 (encryption-at-rest)",
+        ),
+        (
+            "aws-byoc",
+            "  tenancy:\n".into(),
+            "    minimumTlsVersion: \"1.0\"\n  tenancy:\n",
+            "invariant 3 (encryption-in-transit)",
+        ),
+        (
+            "aws-byoc",
+            "  tenancy:\n".into(),
+            "    blockPublicAccess: false\n  tenancy:\n",
+            "invariant 4 (no-public-buckets)",
+        ),
+        (
+            "aws-self-managed",
+            "    zones: 3\n".into(),
+            "    zones: 3\n    ingress: [{ cidr: 0.0.0.0/0, port: 22 }]\n",
+            "invariant 5 (outbound-only)",
+        ),
+        (
+            "aws-byoc",
+            "namespaces: [development, staging, production]".into(),
+            "namespaces: [development, \"*\"]",
+            "invariant 7 (least-privilege)",
+        ),
+        (
+            "aws-byoc",
+            "    trail: create".into(),
+            "    trail: create\n    flowLogs: false",
+            "invariant 8 (audit-logging)",
+        ),
+        (
+            "gcp-byoc",
+            "    trail: create".into(),
+            "    trail: create\n    clusterLogs: false",
+            "invariant 8 (audit-logging)",
+        ),
     ];
     for (base, from, to, expected) in cases {
         let text = example(base);
@@ -136,16 +240,37 @@ fn each_invariant_is_refused() {
 #[test]
 fn self_managed_public_endpoint_is_warned_not_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let p = write(&dir, "sm.yaml", &example("aws-self-managed").replace("endpointAccess: private ", "endpointAccess: private-and-public "));
-    unionctl().args(["plan", "-f"]).arg(&p).assert().success().stderr(contains("warning:")).stderr(contains("listen on the internet"));
+    let p = write(
+        &dir,
+        "sm.yaml",
+        &example("aws-self-managed").replace(
+            "endpointAccess: private ",
+            "endpointAccess: private-and-public ",
+        ),
+    );
+    unionctl()
+        .args(["plan", "-f"])
+        .arg(&p)
+        .assert()
+        .success()
+        .stderr(contains("warning:"))
+        .stderr(contains("listen on the internet"));
 }
 
 #[test]
 fn union_section_is_refused_in_self_managed() {
     let dir = tempfile::tempdir().unwrap();
-    let text = example("aws-self-managed").replace("  cloud:\n", "  union:\n    awsAccountId: \"479331373192\"\n  cloud:\n");
+    let text = example("aws-self-managed").replace(
+        "  cloud:\n",
+        "  union:\n    awsAccountId: \"479331373192\"\n  cloud:\n",
+    );
     let p = write(&dir, "sm.yaml", &text);
-    unionctl().args(["validate", "-f"]).arg(&p).assert().code(1).stderr(contains("spec.union: `union` is for BYOC only"));
+    unionctl()
+        .args(["validate", "-f"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .stderr(contains("spec.union: `union` is for BYOC only"));
 }
 
 #[test]
@@ -155,35 +280,83 @@ fn hostile_files_fail_cleanly() {
         ("empty.yaml", vec![], "the profile is empty"),
         ("junk.yaml", vec![0xff, 0xfe, 0x00, 0x41, 0x9f], "not UTF-8"),
         ("nul.yaml", b"a: \x00b".to_vec(), "NUL"),
-        ("deep.yaml", "[".repeat(10_000).into_bytes(), "recursion limit"),
+        (
+            "deep.yaml",
+            "[".repeat(10_000).into_bytes(),
+            "recursion limit",
+        ),
         ("huge.yaml", vec![b'#'; 2 << 20], "limit"),
-        ("broken.yaml", b"spec: [unclosed\n  - x: {".to_vec(), "invalid YAML"),
-        ("scalar.yaml", b"just a string\n".to_vec(), "expected a mapping"),
+        (
+            "broken.yaml",
+            b"spec: [unclosed\n  - x: {".to_vec(),
+            "invalid YAML",
+        ),
+        (
+            "scalar.yaml",
+            b"just a string\n".to_vec(),
+            "expected a mapping",
+        ),
         ("list.yaml", b"- a\n- b\n".to_vec(), "expected a mapping"),
     ];
     for (name, bytes, message) in cases {
         let p = dir.path().join(name);
         std::fs::write(&p, bytes).unwrap();
-        let out = unionctl().args(["validate", "-f"]).arg(&p).assert().code(1).stderr(contains(message)).get_output().stderr.clone();
-        assert!(!String::from_utf8_lossy(&out).contains("panicked"), "{name}");
+        let out = unionctl()
+            .args(["validate", "-f"])
+            .arg(&p)
+            .assert()
+            .code(1)
+            .stderr(contains(message))
+            .get_output()
+            .stderr
+            .clone();
+        assert!(
+            !String::from_utf8_lossy(&out).contains("panicked"),
+            "{name}"
+        );
     }
-    unionctl().args(["validate", "-f", "/nonexistent/profile.yaml"]).assert().code(1).stderr(contains("cannot read profile")).stderr(contains("Caused by:"));
+    unionctl()
+        .args(["validate", "-f", "/nonexistent/profile.yaml"])
+        .assert()
+        .code(1)
+        .stderr(contains("cannot read profile"))
+        .stderr(contains("Caused by:"));
 }
 
 #[test]
 fn init_writes_a_valid_profile_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("p.yaml");
-    unionctl().args(["init", "--cloud", "gcp", "--model", "byoc", "-o"]).arg(&p).assert().success();
-    unionctl().args(["validate", "-f"]).arg(&p).assert().success();
+    unionctl()
+        .args(["init", "--cloud", "gcp", "--model", "byoc", "-o"])
+        .arg(&p)
+        .assert()
+        .success();
+    unionctl()
+        .args(["validate", "-f"])
+        .arg(&p)
+        .assert()
+        .success();
     std::fs::write(&p, "mine").unwrap();
-    unionctl().args(["init", "--cloud", "gcp", "--model", "byoc", "-o"]).arg(&p).assert().code(1).stderr(contains("already exists")).stderr(contains("hint:"));
+    unionctl()
+        .args(["init", "--cloud", "gcp", "--model", "byoc", "-o"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .stderr(contains("already exists"))
+        .stderr(contains("hint:"));
     assert_eq!(std::fs::read_to_string(&p).unwrap(), "mine");
 }
 
 #[test]
 fn schema_is_json_schema() {
-    let out = unionctl().arg("schema").assert().success().get_output().stdout.clone();
+    let out = unionctl()
+        .arg("schema")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let schema: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(schema["additionalProperties"], false);
     assert!(schema["$defs"]["Spec"]["properties"]["cluster"].is_object());
@@ -198,7 +371,19 @@ fn responsibilities_matrix() {
         .stdout(contains("admin identity granted to Union.ai"))
         .stdout(contains("aws.iam_role"))
         .stdout(contains("Union.ai"));
-    let out = unionctl().args(["responsibilities", "--model", "self-managed", "--format", "json"]).assert().success().get_output().stdout.clone();
+    let out = unionctl()
+        .args([
+            "responsibilities",
+            "--model",
+            "self-managed",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let m: serde_json::Value = serde_json::from_slice(&out).unwrap();
     for row in m["components"].as_array().unwrap() {
         if row["present"] == true {
@@ -212,15 +397,27 @@ fn responsibilities_matrix() {
 fn saved_plan_is_json() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("plan.json");
-    unionctl().args(["plan", "-f", "profiles/azure-byoc.yaml", "--out"]).arg(&out).assert().success();
-    let plan: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    unionctl()
+        .args(["plan", "-f", "profiles/azure-byoc.yaml", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(plan["model"], "byoc");
-    assert!(plan["profile_digest"].as_str().unwrap().starts_with("sha256:"));
+    assert!(plan["profile_digest"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
 }
 
 #[test]
 fn completions() {
-    unionctl().args(["completions", "bash"]).assert().success().stdout(contains("unionctl"));
+    unionctl()
+        .args(["completions", "bash"])
+        .assert()
+        .success()
+        .stdout(contains("unionctl"));
 }
 
 /// docs/ownership.md is the command's output; regenerate it when ownership changes.
@@ -229,9 +426,26 @@ fn ownership_doc_is_current() {
     let doc = std::fs::read_to_string("docs/ownership.md").unwrap();
     for model in ["byoc", "self-managed"] {
         for cloud in ["aws", "gcp", "azure"] {
-            let out = unionctl().args(["responsibilities", "--model", model, "--cloud", cloud, "--format", "markdown"]).assert().success().get_output().stdout.clone();
+            let out = unionctl()
+                .args([
+                    "responsibilities",
+                    "--model",
+                    model,
+                    "--cloud",
+                    cloud,
+                    "--format",
+                    "markdown",
+                ])
+                .assert()
+                .success()
+                .get_output()
+                .stdout
+                .clone();
             let table = String::from_utf8(out).unwrap();
-            assert!(doc.contains(&format!("## {model} on {cloud}\n\n{table}")), "docs/ownership.md is stale for {model} on {cloud}");
+            assert!(
+                doc.contains(&format!("## {model} on {cloud}\n\n{table}")),
+                "docs/ownership.md is stale for {model} on {cloud}"
+            );
         }
     }
 }
@@ -251,10 +465,16 @@ fn structural_and_semantic_errors_together() {
         .assert()
         .code(1)
         .stderr(contains("spec.network.zonez: unknown field `zonez`"))
-        .stderr(contains("spec.network.cidr: `10.0.0.0/33` is not an IPv4 CIDR block"))
+        .stderr(contains(
+            "spec.network.cidr: `10.0.0.0/33` is not an IPv4 CIDR block",
+        ))
         .stderr(contains("both.yaml:24:11"))
-        .stderr(contains("spec.cluster.nodePools[0].min: min (9) is greater than max (4)"))
-        .stderr(contains("spec.cluster.kubernetesVersion: expected a string"))
+        .stderr(contains(
+            "spec.cluster.nodePools[0].min: min (9) is greater than max (4)",
+        ))
+        .stderr(contains(
+            "spec.cluster.kubernetesVersion: expected a string",
+        ))
         // Nothing is said about the version the user did not write (taken from the starter profile).
         .stderr(contains("(4 errors)"));
 }
@@ -264,43 +484,123 @@ fn structural_and_semantic_errors_together() {
 #[test]
 fn state_url_errors_name_the_field() {
     let dir = tempfile::tempdir().unwrap();
-    let text = example("aws-byoc").replace("  tags:\n", "  state:\n    url: s3://Team_State/\n  tags:\n");
-    assert!(text.contains("state:"), "the example has a tags block to insert before");
+    let text = example("aws-byoc").replace(
+        "  tags:\n",
+        "  state:\n    url: s3://Team_State/\n  tags:\n",
+    );
+    assert!(
+        text.contains("state:"),
+        "the example has a tags block to insert before"
+    );
     let p = write(&dir, "remote.yaml", &text);
     let out = unionctl().args(["validate", "-f"]).arg(&p).assert().code(1);
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(err.contains("spec.state.url: `Team_State` in `s3://Team_State/` is not an S3 bucket name"), "{err}");
+    assert!(
+        err.contains("spec.state.url: `Team_State` in `s3://Team_State/` is not an S3 bucket name"),
+        "{err}"
+    );
     assert!(err.contains("remote.yaml:"), "{err}");
     unionctl()
-        .args(["plan", "-f", "profiles/aws-byoc.yaml", "--state", "azblob://acmestate/unionctl"])
+        .args([
+            "plan",
+            "-f",
+            "profiles/aws-byoc.yaml",
+            "--state",
+            "azblob://acmestate/unionctl",
+        ])
         .assert()
         .code(1)
-        .stderr(contains("--state: `azblob://acmestate/unionctl` names no blob"));
+        .stderr(contains(
+            "--state: `azblob://acmestate/unionctl` names no blob",
+        ));
 }
 
 #[test]
 fn json_results_for_ci() {
-    let out = unionctl().args(["plan", "-f", "profiles/gcp-byoc.yaml", "--output", "json"]).assert().success().get_output().stdout.clone();
-    let lines: Vec<serde_json::Value> = String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let out = unionctl()
+        .args(["plan", "-f", "profiles/gcp-byoc.yaml", "--output", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 1, "one result object");
     let r = &lines[0];
-    assert_eq!((r["format_version"].as_str(), r["command"].as_str(), r["ok"].as_bool(), r["exit_code"].as_i64()), (Some("1.0"), Some("plan"), Some(true), Some(0)));
-    assert_eq!(r["summary"]["create"].as_u64(), Some(r["changes"].as_array().unwrap().len() as u64));
+    assert_eq!(
+        (
+            r["format_version"].as_str(),
+            r["command"].as_str(),
+            r["ok"].as_bool(),
+            r["exit_code"].as_i64()
+        ),
+        (Some("1.0"), Some("plan"), Some(true), Some(0))
+    );
+    assert_eq!(
+        r["summary"]["create"].as_u64(),
+        Some(r["changes"].as_array().unwrap().len() as u64)
+    );
 
     // A failure is a result too, with the problems and their positions.
     let dir = tempfile::tempdir().unwrap();
-    let p = write(&dir, "bad.yaml", &example("aws-byoc").replace("    zones: 3\n", "    zonez: 3\n"));
-    let out = unionctl().args(["validate", "--output", "json", "-f"]).arg(&p).assert().code(1).get_output().stdout.clone();
+    let p = write(
+        &dir,
+        "bad.yaml",
+        &example("aws-byoc").replace("    zones: 3\n", "    zonez: 3\n"),
+    );
+    let out = unionctl()
+        .args(["validate", "--output", "json", "-f"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
     let r: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!((r["command"].as_str(), r["ok"].as_bool(), r["exit_code"].as_i64()), (Some("validate"), Some(false), Some(1)));
+    assert_eq!(
+        (
+            r["command"].as_str(),
+            r["ok"].as_bool(),
+            r["exit_code"].as_i64()
+        ),
+        (Some("validate"), Some(false), Some(1))
+    );
     let d = &r["error"]["diagnostics"][0];
-    assert_eq!((d["path"].as_str(), d["line"].as_u64(), d["hint"].as_str()), (Some("spec.network.zonez"), Some(25), Some("did you mean `zones`?")), "{r}");
+    assert_eq!(
+        (d["path"].as_str(), d["line"].as_u64(), d["hint"].as_str()),
+        (
+            Some("spec.network.zonez"),
+            Some(25),
+            Some("did you mean `zones`?")
+        ),
+        "{r}"
+    );
 
     // An invariant failure: exit 3, with the violations.
-    let p = write(&dir, "open.yaml", &example("aws-byoc").replace("endpointAccess: private ", "endpointAccess: private-and-public "));
-    let out = unionctl().args(["plan", "--output", "json", "-f"]).arg(&p).assert().get_output().clone();
+    let p = write(
+        &dir,
+        "open.yaml",
+        &example("aws-byoc").replace(
+            "endpointAccess: private ",
+            "endpointAccess: private-and-public ",
+        ),
+    );
+    let out = unionctl()
+        .args(["plan", "--output", "json", "-f"])
+        .arg(&p)
+        .assert()
+        .get_output()
+        .clone();
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(r["exit_code"].as_i64(), Some(out.status.code().unwrap() as i64), "{r}");
+    assert_eq!(
+        r["exit_code"].as_i64(),
+        Some(out.status.code().unwrap() as i64),
+        "{r}"
+    );
 }
 
 /// Input that would plan something unsafe or surprising is refused, naming the field, and
@@ -325,6 +625,13 @@ fn risky_input_is_refused_with_the_field() {
         let text = example(base);
         assert!(text.contains(from), "{base} lacks {from:?}");
         let p = write(&dir, "risky.yaml", &text.replacen(from, to, 1));
-        unionctl().args(["plan", "-f"]).arg(&p).assert().code(1).stderr(contains(expected)).stderr(contains("risky.yaml:")).stdout("");
+        unionctl()
+            .args(["plan", "-f"])
+            .arg(&p)
+            .assert()
+            .code(1)
+            .stderr(contains(expected))
+            .stderr(contains("risky.yaml:"))
+            .stdout("");
     }
 }

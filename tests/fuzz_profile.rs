@@ -8,10 +8,17 @@ use proptest::prelude::*;
 use unionctl::profile;
 
 fn examples() -> Vec<String> {
-    ["aws-byoc", "aws-self-managed", "gcp-byoc", "gcp-self-managed", "azure-byoc", "azure-self-managed"]
-        .iter()
-        .map(|n| std::fs::read_to_string(format!("profiles/{n}.yaml")).unwrap())
-        .collect()
+    [
+        "aws-byoc",
+        "aws-self-managed",
+        "gcp-byoc",
+        "gcp-self-managed",
+        "azure-byoc",
+        "azure-self-managed",
+    ]
+    .iter()
+    .map(|n| std::fs::read_to_string(format!("profiles/{n}.yaml")).unwrap())
+    .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -26,10 +33,22 @@ enum Mutation {
 
 fn mutation() -> impl Strategy<Value = Mutation> {
     let junk = prop_oneof![
-        Just(": ".to_string()), Just("- ".to_string()), Just("{".to_string()), Just("]".to_string()),
-        Just("&a ".to_string()), Just("*a".to_string()), Just("!!binary ".to_string()), Just("'".to_string()),
-        Just("\"".to_string()), Just("\t".to_string()), Just("null".to_string()), Just("99999999999999999999".to_string()),
-        Just("---\n".to_string()), Just("? ".to_string()), Just("|\n".to_string()), Just("0x".to_string()),
+        Just(": ".to_string()),
+        Just("- ".to_string()),
+        Just("{".to_string()),
+        Just("]".to_string()),
+        Just("&a ".to_string()),
+        Just("*a".to_string()),
+        Just("!!binary ".to_string()),
+        Just("'".to_string()),
+        Just("\"".to_string()),
+        Just("\t".to_string()),
+        Just("null".to_string()),
+        Just("99999999999999999999".to_string()),
+        Just("---\n".to_string()),
+        Just("? ".to_string()),
+        Just("|\n".to_string()),
+        Just("0x".to_string()),
     ];
     prop_oneof![
         any::<usize>().prop_map(Mutation::DropLine),

@@ -13,7 +13,14 @@ use serde_json::{json, Value};
 use unionctl::plan::Plan;
 
 /// Findings that mean real IAM would refuse a statement, or never let it allow anything.
-const FATAL: &[&str] = &["UNKNOWN_ACTION", "UNKNOWN_PREFIX", "UNKNOWN_CONDITION_FOR_ACTION", "RESOURCE_MISMATCH", "MALFORMED", "INVALID_ARN"];
+const FATAL: &[&str] = &[
+    "UNKNOWN_ACTION",
+    "UNKNOWN_PREFIX",
+    "UNKNOWN_CONDITION_FOR_ACTION",
+    "RESOURCE_MISMATCH",
+    "MALFORMED",
+    "INVALID_ARN",
+];
 
 /// Findings of those types that are kept on purpose, with why: (source, issue, detail
 /// contains, why).
@@ -48,7 +55,6 @@ const KEPT: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-
 /// The example profiles and variants of them: an existing network, an existing key, an
 /// existing trail, and both at once in the other model.
 fn profiles() -> Vec<(String, String)> {
@@ -74,7 +80,10 @@ fn profiles() -> Vec<(String, String)> {
         ("aws-byoc existing network".into(), edit(&byoc, &[network])),
         ("aws-byoc existing key".into(), edit(&byoc, &[key])),
         ("aws-byoc existing trail".into(), edit(&byoc, &[trail])),
-        ("aws-self-managed existing network, key and trail".into(), edit(&sm, &[network, key, trail])),
+        (
+            "aws-self-managed existing network, key and trail".into(),
+            edit(&sm, &[network, key, trail]),
+        ),
     ]
 }
 
@@ -88,7 +97,10 @@ fn placeholder(address: &str, attribute: &str) -> String {
     let account = "123456789012";
     let region = "us-east-2";
     let name = address.rsplit('.').next().unwrap_or("x").replace('_', "-");
-    let kind = address.trim_start_matches("data.").rsplit_once('.').map_or("", |(kind, _)| kind);
+    let kind = address
+        .trim_start_matches("data.")
+        .rsplit_once('.')
+        .map_or("", |(kind, _)| kind);
     match (kind, attribute) {
         ("aws.kms_key", "arn") => format!("arn:aws:kms:{region}:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
         ("aws.iam_role", "arn") => format!("arn:aws:iam::{account}:role/acme-prod-{name}"),
@@ -110,12 +122,27 @@ fn fill(v: &Value) -> Value {
         Value::String(s) => {
             let mut out = s.clone();
             for r in unionctl::plan::resource::references_in(s) {
-                out = out.replace(&format!("${{{}.{}}}", r.address, r.attribute), &placeholder(&r.address, &r.attribute));
+                out = out.replace(
+                    &format!("${{{}.{}}}", r.address, r.attribute),
+                    &placeholder(&r.address, &r.attribute),
+                );
             }
             Value::String(out)
         }
         Value::Array(items) => Value::Array(items.iter().map(fill).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (fill(&Value::String(k.clone())).as_str().unwrap().to_string(), fill(v))).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        fill(&Value::String(k.clone()))
+                            .as_str()
+                            .unwrap()
+                            .to_string(),
+                        fill(v),
+                    )
+                })
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -163,8 +190,16 @@ fn lint(policies: &[Value]) -> Vec<Value> {
     if let Some(keep) = std::env::var_os("UNIONCTL_KEEP_POLICIES") {
         std::fs::copy(&file, keep).unwrap();
     }
-    let out = Command::new(python()).arg("tests/support/lint_iam.py").arg(&file).output().unwrap();
-    assert!(out.status.success(), "parliament failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(python())
+        .arg("tests/support/lint_iam.py")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "parliament failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
 }
 
@@ -174,27 +209,49 @@ fn every_aws_policy_is_valid_under_real_iam_rules() {
     for (label, text) in profiles() {
         all.extend(policies(&label, &plan_of(&text)));
     }
-    assert!(all.len() > 20, "the extraction found too few policies: {}", all.len());
+    assert!(
+        all.len() > 20,
+        "the extraction found too few policies: {}",
+        all.len()
+    );
     let findings = lint(&all);
     let fatal: Vec<&Value> = findings
         .iter()
         .filter(|f| FATAL.contains(&f["issue"].as_str().unwrap_or("")))
         .filter(|f| {
             !KEPT.iter().any(|(src, issue, detail, _why)| {
-                f["source"].as_str().unwrap_or("").contains(src) && f["issue"] == *issue && f["detail"].as_str().unwrap_or("").contains(detail)
+                f["source"].as_str().unwrap_or("").contains(src)
+                    && f["issue"] == *issue
+                    && f["detail"].as_str().unwrap_or("").contains(detail)
             })
         })
         .collect();
-    assert!(fatal.is_empty(), "{} finding(s) real IAM would act on:\n{}", fatal.len(), serde_json::to_string_pretty(&fatal).unwrap());
+    assert!(
+        fatal.is_empty(),
+        "{} finding(s) real IAM would act on:\n{}",
+        fatal.len(),
+        serde_json::to_string_pretty(&fatal).unwrap()
+    );
     // Every exception is still needed: a stale one would hide the next real finding.
     for (src, issue, detail, _) in KEPT {
         assert!(
-            findings.iter().any(|f| f["source"].as_str().unwrap_or("").contains(src) && f["issue"] == *issue && f["detail"].as_str().unwrap_or("").contains(detail)),
+            findings
+                .iter()
+                .any(|f| f["source"].as_str().unwrap_or("").contains(src)
+                    && f["issue"] == *issue
+                    && f["detail"].as_str().unwrap_or("").contains(detail)),
             "the kept finding {issue} `{detail}` no longer occurs: remove it from KEPT"
         );
     }
-    let kept = findings.iter().filter(|f| FATAL.contains(&f["issue"].as_str().unwrap_or(""))).count();
-    eprintln!("{} policies linted; {} findings, {kept} of them kept on purpose (KEPT)", all.len(), findings.len());
+    let kept = findings
+        .iter()
+        .filter(|f| FATAL.contains(&f["issue"].as_str().unwrap_or("")))
+        .count();
+    eprintln!(
+        "{} policies linted; {} findings, {kept} of them kept on purpose (KEPT)",
+        all.len(),
+        findings.len()
+    );
 }
 
 #[test]
@@ -207,9 +264,19 @@ fn the_linter_sees_what_real_iam_refuses() {
         { "Effect": "Allow", "Action": "ec2:CreateTagz", "Resource": "*" }
     ]});
     let findings = lint(&[json!({ "source": "bad", "kind": "identity", "document": bad })]);
-    let issues: Vec<&str> = findings.iter().filter_map(|f| f["issue"].as_str()).collect();
-    for expected in ["UNKNOWN_CONDITION_FOR_ACTION", "RESOURCE_MISMATCH", "UNKNOWN_ACTION"] {
-        assert!(issues.contains(&expected), "parliament did not report {expected}: {issues:?}");
+    let issues: Vec<&str> = findings
+        .iter()
+        .filter_map(|f| f["issue"].as_str())
+        .collect();
+    for expected in [
+        "UNKNOWN_CONDITION_FOR_ACTION",
+        "RESOURCE_MISMATCH",
+        "UNKNOWN_ACTION",
+    ] {
+        assert!(
+            issues.contains(&expected),
+            "parliament did not report {expected}: {issues:?}"
+        );
     }
 }
 
@@ -221,5 +288,8 @@ fn parliament_refuses_every_network_listener_arn() {
     let arn = "arn:aws:elasticloadbalancing:us-east-2:123456789012:listener/net/my-lb/50dc6c495c0c9188/f2f7dc8efc522ab2";
     let doc = json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Action": "elasticloadbalancing:DeleteListener", "Resource": arn }] });
     let findings = lint(&[json!({ "source": "listener", "kind": "identity", "document": doc })]);
-    assert!(findings.iter().any(|f| f["issue"] == "RESOURCE_MISMATCH"), "{findings:?}");
+    assert!(
+        findings.iter().any(|f| f["issue"] == "RESOURCE_MISMATCH"),
+        "{findings:?}"
+    );
 }

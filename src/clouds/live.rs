@@ -14,7 +14,13 @@ pub fn project(live: &Value, desired: &Value, normal: &Value, write_only: &[&str
     project_at(live, desired, normal, write_only, "")
 }
 
-fn project_at(live: &Value, desired: &Value, normal: &Value, write_only: &[&str], path: &str) -> Value {
+fn project_at(
+    live: &Value,
+    desired: &Value,
+    normal: &Value,
+    write_only: &[&str],
+    path: &str,
+) -> Value {
     match desired {
         Value::Object(d) => {
             let mut out = Map::new();
@@ -33,9 +39,28 @@ fn project_at(live: &Value, desired: &Value, normal: &Value, write_only: &[&str]
         Value::Array(d) => match live {
             Value::Array(l) if l.len() == d.len() => {
                 let n = normal.as_array();
-                Value::Array(l.iter().zip(d).enumerate().map(|(i, (lv, dv))| project_at(lv, dv, n.and_then(|n| n.get(i)).unwrap_or(&Value::Null), write_only, &format!("{path}/{i}"))).collect())
+                Value::Array(
+                    l.iter()
+                        .zip(d)
+                        .enumerate()
+                        .map(|(i, (lv, dv))| {
+                            project_at(
+                                lv,
+                                dv,
+                                n.and_then(|n| n.get(i)).unwrap_or(&Value::Null),
+                                write_only,
+                                &format!("{path}/{i}"),
+                            )
+                        })
+                        .collect(),
+                )
             }
-            Value::Null if same(normal, &Value::Null) || normal.as_array().is_some_and(|a| a.is_empty()) => desired.clone(),
+            Value::Null
+                if same(normal, &Value::Null)
+                    || normal.as_array().is_some_and(|a| a.is_empty()) =>
+            {
+                desired.clone()
+            }
             other => other.clone(),
         },
         _ => {
@@ -53,7 +78,9 @@ fn project_at(live: &Value, desired: &Value, normal: &Value, write_only: &[&str]
 
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::String(x), Value::Number(n)) | (Value::Number(n), Value::String(x)) => x == &n.to_string(),
+        (Value::String(x), Value::Number(n)) | (Value::Number(n), Value::String(x)) => {
+            x == &n.to_string()
+        }
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         _ => a == b,
     }
@@ -62,14 +89,21 @@ fn same(a: &Value, b: &Value) -> bool {
 /// Compute and GKE name one resource several ways: a full URL, a `projects/…` path, a bare
 /// name (GKE's `network`), a region's URL for a region's name.
 pub fn same_link(live: &Value, desired: &Value) -> bool {
-    let (Some(l), Some(d)) = (live.as_str(), desired.as_str()) else { return false };
-    let tail = |s: &str| s.split("/projects/").last().unwrap_or(s).trim_start_matches("projects/").to_string();
+    let (Some(l), Some(d)) = (live.as_str(), desired.as_str()) else {
+        return false;
+    };
+    let tail = |s: &str| {
+        s.split("/projects/")
+            .last()
+            .unwrap_or(s)
+            .trim_start_matches("projects/")
+            .to_string()
+    };
     if l.contains('/') && d.contains('/') {
         return tail(l) == tail(d);
     }
     l.rsplit('/').next() == d.rsplit('/').next()
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -83,6 +117,9 @@ mod tests {
         let live = json!({ "b": { "c": 2, "d": "3" }, "net": "n", "extra": 1 });
         assert_eq!(project(&live, &desired, &normal, &["/only"]), desired);
         let drifted = json!({ "a": true, "b": { "c": 1, "d": 3 }, "net": "other" });
-        assert_eq!(project(&drifted, &desired, &normal, &["/only"]), json!({ "a": true, "b": { "c": 1, "d": 3 }, "net": "other", "only": "x" }));
+        assert_eq!(
+            project(&drifted, &desired, &normal, &["/only"]),
+            json!({ "a": true, "b": { "c": 1, "d": 3 }, "net": "other", "only": "x" })
+        );
     }
 }

@@ -25,7 +25,12 @@ pub trait Cloud: CloudPlan {
     /// for the union stage, Union.ai's admin identity reached from them (AWS AssumeRole
     /// with the external ID, GCP service-account impersonation, Azure federated sign-in),
     /// named by what state recorded.
-    fn connect<'a>(&'a self, stage: Party, profile: &'a Profile, state: &'a State) -> LocalBoxFuture<'a, Result<Box<dyn Provider>>>;
+    fn connect<'a>(
+        &'a self,
+        stage: Party,
+        profile: &'a Profile,
+        state: &'a State,
+    ) -> LocalBoxFuture<'a, Result<Box<dyn Provider>>>;
 
     /// The hand-off after apply: identities, buckets, cluster, private connection, and the
     /// values of the `unionai/dataplane` Helm chart (`helm_values`).
@@ -43,13 +48,25 @@ pub fn of(provider: profile::Provider) -> &'static dyn Cloud {
 
 /// The remote state backend a location names (the only place that maps a URL scheme to a
 /// cloud's store), signed in as the customer: the profile's tenant for Azure Blob.
-pub fn remote_state(location: &crate::state::Location, profile: &Profile) -> Result<Box<dyn crate::state::Backend>> {
+pub fn remote_state(
+    location: &crate::state::Location,
+    profile: &Profile,
+) -> Result<Box<dyn crate::state::Backend>> {
     use crate::state::Location;
     Ok(Box::new(match location {
         Location::S3 { bucket, key } => aws::state::backend(bucket, key)?,
         Location::Gcs { bucket, key } => gcp::state::backend(bucket, key)?,
-        Location::AzureBlob { account, container, key } => {
-            let tenant = profile.spec.cloud.azure.as_ref().map(|a| a.tenant_id.clone());
+        Location::AzureBlob {
+            account,
+            container,
+            key,
+        } => {
+            let tenant = profile
+                .spec
+                .cloud
+                .azure
+                .as_ref()
+                .map(|a| a.tenant_id.clone());
             azure::state::backend(account, container, key, tenant)?
         }
     }))
@@ -73,19 +90,37 @@ macro_rules! cloud_plan {
             fn build(&self, b: &mut crate::plan::builder::Builder<'_>) {
                 plan::build(b)
             }
-            fn check_resource(&self, c: &mut crate::plan::invariants::Checker<'_>, r: &crate::plan::Resource) {
+            fn check_resource(
+                &self,
+                c: &mut crate::plan::invariants::Checker<'_>,
+                r: &crate::plan::Resource,
+            ) {
                 invariants::check_resource(c, r)
             }
-            fn check_existing(&self, c: &mut crate::plan::invariants::Checker<'_>, r: &crate::plan::Resource) {
+            fn check_existing(
+                &self,
+                c: &mut crate::plan::invariants::Checker<'_>,
+                r: &crate::plan::Resource,
+            ) {
                 invariants::check_existing(c, r)
             }
-            fn check_plan(&self, c: &mut crate::plan::invariants::Checker<'_>, resources: &[crate::plan::Resource]) {
+            fn check_plan(
+                &self,
+                c: &mut crate::plan::invariants::Checker<'_>,
+                resources: &[crate::plan::Resource],
+            ) {
                 invariants::check_plan(c, resources)
             }
             fn forces_replacement(&self, kind: &str, path: &str) -> bool {
                 // A rule names a setting and everything under it, never a longer name
                 // (`/enablePrivateCluster` is not `/enablePrivateClusterPublicFQDN`).
-                plan::REPLACE.iter().any(|(k, p)| *k == kind && (path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/'))))
+                plan::REPLACE.iter().any(|(k, p)| {
+                    *k == kind
+                        && (path == *p
+                            || path
+                                .strip_prefix(p)
+                                .is_some_and(|rest| rest.starts_with('/')))
+                })
             }
             fn retains(&self, kind: &str) -> Option<&'static str> {
                 plan::retains(kind)
@@ -106,7 +141,10 @@ macro_rules! boxed_provider {
                 r: &'a crate::plan::Resource,
                 desired: &'a serde_json::Value,
                 prior: Option<&'a crate::state::ResourceState>,
-            ) -> futures_util::future::LocalBoxFuture<'a, anyhow::Result<Option<crate::exec::Observed>>> {
+            ) -> futures_util::future::LocalBoxFuture<
+                'a,
+                anyhow::Result<Option<crate::exec::Observed>>,
+            > {
                 Box::pin(self.read_resource(r, desired, prior))
             }
             fn create<'a>(
@@ -114,7 +152,8 @@ macro_rules! boxed_provider {
                 r: &'a crate::plan::Resource,
                 desired: &'a serde_json::Value,
                 token: &'a str,
-            ) -> futures_util::future::LocalBoxFuture<'a, anyhow::Result<crate::exec::Observed>> {
+            ) -> futures_util::future::LocalBoxFuture<'a, anyhow::Result<crate::exec::Observed>>
+            {
                 Box::pin(self.create_resource(r, desired, token))
             }
             fn update<'a>(
@@ -123,13 +162,21 @@ macro_rules! boxed_provider {
                 desired: &'a serde_json::Value,
                 live: &'a crate::exec::Observed,
                 changed: &'a [String],
-            ) -> futures_util::future::LocalBoxFuture<'a, anyhow::Result<crate::exec::Observed>> {
+            ) -> futures_util::future::LocalBoxFuture<'a, anyhow::Result<crate::exec::Observed>>
+            {
                 Box::pin(self.update_resource(r, desired, live, changed))
             }
-            fn delete<'a>(&'a self, r: &'a crate::state::ResourceState, with_data: bool) -> futures_util::future::LocalBoxFuture<'a, anyhow::Result<()>> {
+            fn delete<'a>(
+                &'a self,
+                r: &'a crate::state::ResourceState,
+                with_data: bool,
+            ) -> futures_util::future::LocalBoxFuture<'a, anyhow::Result<()>> {
                 Box::pin(self.delete_resource(r, with_data))
             }
-            fn contents<'a>(&'a self, r: &'a crate::state::ResourceState) -> futures_util::future::LocalBoxFuture<'a, anyhow::Result<Option<u64>>> {
+            fn contents<'a>(
+                &'a self,
+                r: &'a crate::state::ResourceState,
+            ) -> futures_util::future::LocalBoxFuture<'a, anyhow::Result<Option<u64>>> {
                 Box::pin(self.contents_of(r))
             }
             fn calls(&self) -> crate::exec::CallCounts {
@@ -155,13 +202,24 @@ mod tests {
 
     fn plan_of(name: &str) -> (crate::profile::Profile, Vec<Resource>) {
         let text = std::fs::read_to_string(format!("profiles/{name}.yaml")).unwrap();
-        let loaded = crate::profile::load_bytes(text.as_bytes(), std::path::Path::new("p.yaml")).unwrap();
-        let resources = crate::plan::desired_resources(&loaded.profile, of(loaded.profile.spec.cloud.provider)).unwrap();
+        let loaded =
+            crate::profile::load_bytes(text.as_bytes(), std::path::Path::new("p.yaml")).unwrap();
+        let resources =
+            crate::plan::desired_resources(&loaded.profile, of(loaded.profile.spec.cloud.provider))
+                .unwrap();
         (loaded.profile, resources)
     }
 
     fn violations(profile: &crate::profile::Profile, resources: &[Resource]) -> Vec<Invariant> {
-        check(resources, &crate::plan::invariant_context(profile), of(profile.spec.cloud.provider)).into_iter().filter(|v| !v.warning_only).map(|v| v.invariant).collect()
+        check(
+            resources,
+            &crate::plan::invariant_context(profile),
+            of(profile.spec.cloud.provider),
+        )
+        .into_iter()
+        .filter(|v| !v.warning_only)
+        .map(|v| v.invariant)
+        .collect()
     }
 
     fn edit(resources: &mut [Resource], address: &str, pointer: &str, value: Value) {
@@ -171,7 +229,14 @@ mod tests {
 
     #[test]
     fn examples_hold_every_invariant() {
-        for name in ["aws-byoc", "aws-self-managed", "gcp-byoc", "gcp-self-managed", "azure-byoc", "azure-self-managed"] {
+        for name in [
+            "aws-byoc",
+            "aws-self-managed",
+            "gcp-byoc",
+            "gcp-self-managed",
+            "azure-byoc",
+            "azure-self-managed",
+        ] {
             let (profile, resources) = plan_of(name);
             assert_eq!(violations(&profile, &resources), vec![], "{name}");
         }
@@ -180,43 +245,95 @@ mod tests {
     #[test]
     fn admin_trust_without_external_id_is_refused() {
         let (profile, mut resources) = plan_of("aws-byoc");
-        edit(&mut resources, "aws.iam_role.union_admin", "/AssumeRolePolicyDocument/Statement/0/Condition", json!({}));
-        assert_eq!(violations(&profile, &resources), vec![Invariant::AdminTrust]);
+        edit(
+            &mut resources,
+            "aws.iam_role.union_admin",
+            "/AssumeRolePolicyDocument/Statement/0/Condition",
+            json!({}),
+        );
+        assert_eq!(
+            violations(&profile, &resources),
+            vec![Invariant::AdminTrust]
+        );
         let (profile, mut resources) = plan_of("gcp-byoc");
-        edit(&mut resources, "gcp.iam_workload_identity_pool_provider.unionai_aws", "/attributeCondition", json!(""));
-        assert_eq!(violations(&profile, &resources), vec![Invariant::AdminTrust]);
+        edit(
+            &mut resources,
+            "gcp.iam_workload_identity_pool_provider.unionai_aws",
+            "/attributeCondition",
+            json!(""),
+        );
+        assert_eq!(
+            violations(&profile, &resources),
+            vec![Invariant::AdminTrust]
+        );
         let (profile, mut resources) = plan_of("azure-byoc");
-        edit(&mut resources, "azure.federated_identity_credential.unionai", "/subject", json!("*"));
-        assert_eq!(violations(&profile, &resources), vec![Invariant::AdminTrust]);
+        edit(
+            &mut resources,
+            "azure.federated_identity_credential.unionai",
+            "/subject",
+            json!("*"),
+        );
+        assert_eq!(
+            violations(&profile, &resources),
+            vec![Invariant::AdminTrust]
+        );
     }
 
     #[test]
     fn a_union_principal_in_self_managed_is_refused() {
         let (profile, mut resources) = plan_of("aws-self-managed");
-        edit(&mut resources, "aws.iam_role.node", "/AssumeRolePolicyDocument/Statement/0/Principal", json!({ "AWS": "arn:aws:iam::479331373192:root" }));
+        edit(
+            &mut resources,
+            "aws.iam_role.node",
+            "/AssumeRolePolicyDocument/Statement/0/Principal",
+            json!({ "AWS": "arn:aws:iam::479331373192:root" }),
+        );
         assert!(violations(&profile, &resources).contains(&Invariant::AdminTrust));
     }
 
     /// The JSON pointer of the statement with `sid` in the admin policy of an AWS plan.
     fn admin_statement(resources: &[Resource], sid: &str) -> String {
-        let r = resources.iter().find(|r| r.address == "aws.iam_role.union_admin").unwrap();
-        let statements = r.settings.pointer("/Policies/acme-prod-union-ai-admin/Statement").and_then(Value::as_array).unwrap();
-        let i = statements.iter().position(|s| s["Sid"] == sid).unwrap_or_else(|| panic!("no statement {sid}"));
+        let r = resources
+            .iter()
+            .find(|r| r.address == "aws.iam_role.union_admin")
+            .unwrap();
+        let statements = r
+            .settings
+            .pointer("/Policies/acme-prod-union-ai-admin/Statement")
+            .and_then(Value::as_array)
+            .unwrap();
+        let i = statements
+            .iter()
+            .position(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("no statement {sid}"));
         format!("/Policies/acme-prod-union-ai-admin/Statement/{i}")
     }
 
     fn only(found: Vec<Invariant>, expected: Invariant) {
-        assert!(!found.is_empty() && found.iter().all(|i| *i == expected), "{found:?}");
+        assert!(
+            !found.is_empty() && found.iter().all(|i| *i == expected),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn workload_reaching_other_buckets_breaks_tenant_isolation() {
         let (profile, mut resources) = plan_of("aws-byoc");
-        edit(&mut resources, "aws.iam_role.workload_worker_development", "/Policies/acme-prod-w-development-data/Statement/2/Resource", json!(["arn:aws:s3:::*"]));
+        edit(
+            &mut resources,
+            "aws.iam_role.workload_worker_development",
+            "/Policies/acme-prod-w-development-data/Statement/2/Resource",
+            json!(["arn:aws:s3:::*"]),
+        );
         only(violations(&profile, &resources), Invariant::TenantIsolation);
         // … and so does a tenant's identity that reaches outside its namespace's prefix.
         let (profile, mut resources) = plan_of("aws-byoc");
-        edit(&mut resources, "aws.iam_role.workload_worker_development", "/Policies/acme-prod-w-development-data/Statement/2/Resource", json!(["arn:aws:s3:::acme-prod-metadata/production/*"]));
+        edit(
+            &mut resources,
+            "aws.iam_role.workload_worker_development",
+            "/Policies/acme-prod-w-development-data/Statement/2/Resource",
+            json!(["arn:aws:s3:::acme-prod-metadata/production/*"]),
+        );
         only(violations(&profile, &resources), Invariant::TenantIsolation);
     }
 
@@ -234,7 +351,12 @@ mod tests {
     #[test]
     fn star_on_star_breaks_least_privilege() {
         let (profile, mut resources) = plan_of("aws-byoc");
-        edit(&mut resources, "aws.iam_role.union_admin", "/Policies/acme-prod-union-ai-admin/Statement/1", json!({ "Effect": "Allow", "Action": "*", "Resource": "*" }));
+        edit(
+            &mut resources,
+            "aws.iam_role.union_admin",
+            "/Policies/acme-prod-union-ai-admin/Statement/1",
+            json!({ "Effect": "Allow", "Action": "*", "Resource": "*" }),
+        );
         only(violations(&profile, &resources), Invariant::LeastPrivilege);
     }
 
@@ -247,13 +369,33 @@ mod tests {
             ("TagOnlyWhileCreatingEc2", "/Condition", json!({})),
             ("TagOnlyWhileCreatingElb", "/Condition", json!({})),
             // Changes on anything with the data-plane tag alone (customer resources carry it).
-            ("ChangeOnlyWhatUnionAiOwns", "/Condition", json!({ "StringEquals": {} })),
-            ("ChangeOnlyWhatUnionAiOwns", "/Condition", json!({ "StringEquals": { "aws:ResourceTag/unionctl.union.ai/data-plane": "acme-prod" } })),
+            (
+                "ChangeOnlyWhatUnionAiOwns",
+                "/Condition",
+                json!({ "StringEquals": {} }),
+            ),
+            (
+                "ChangeOnlyWhatUnionAiOwns",
+                "/Condition",
+                json!({ "StringEquals": { "aws:ResourceTag/unionctl.union.ai/data-plane": "acme-prod" } }),
+            ),
             // Trust authoring: a role of Union.ai's making with any trust.
-            ("CreateOwnCluster", "/Action", json!(["eks:CreateCluster", "iam:CreateRole"])),
-            ("CreateOwnCluster", "/Action", json!(["eks:CreateCluster", "iam:UpdateAssumeRolePolicy"])),
+            (
+                "CreateOwnCluster",
+                "/Action",
+                json!(["eks:CreateCluster", "iam:CreateRole"]),
+            ),
+            (
+                "CreateOwnCluster",
+                "/Action",
+                json!(["eks:CreateCluster", "iam:UpdateAssumeRolePolicy"]),
+            ),
             // Removing unionctl's tags.
-            ("CreateOwnCluster", "/Action", json!(["eks:CreateCluster", "ec2:DeleteTags"])),
+            (
+                "CreateOwnCluster",
+                "/Action",
+                json!(["eks:CreateCluster", "ec2:DeleteTags"]),
+            ),
             // Every action of a service.
             ("RunOwnCluster", "/Action", json!("eks:*")),
             // Key grants to any principal.
@@ -262,36 +404,75 @@ mod tests {
         for (sid, pointer, value) in cases {
             let (profile, mut resources) = plan_of("aws-byoc");
             let at = format!("{}{pointer}", admin_statement(&resources, sid));
-            edit(&mut resources, "aws.iam_role.union_admin", &at, value.clone());
+            edit(
+                &mut resources,
+                "aws.iam_role.union_admin",
+                &at,
+                value.clone(),
+            );
             let found = violations(&profile, &resources);
-            assert!(found.contains(&Invariant::LeastPrivilege), "{sid}{pointer} = {value} was not refused: {found:?}");
+            assert!(
+                found.contains(&Invariant::LeastPrivilege),
+                "{sid}{pointer} = {value} was not refused: {found:?}"
+            );
         }
     }
 
     #[test]
     fn nodes_run_with_the_restricted_security_group() {
         let (profile, mut resources) = plan_of("aws-self-managed");
-        edit(&mut resources, "aws.launch_template.workers", "/LaunchTemplateData/SecurityGroupIds", json!([]));
+        edit(
+            &mut resources,
+            "aws.launch_template.workers",
+            "/LaunchTemplateData/SecurityGroupIds",
+            json!([]),
+        );
         only(violations(&profile, &resources), Invariant::OutboundOnly);
     }
 
     #[test]
     fn endpoint_service_open_to_anyone_is_refused() {
         let (profile, mut resources) = plan_of("aws-byoc");
-        edit(&mut resources, "aws.vpc_endpoint_service.api", "/AllowedPrincipals", json!(["*"]));
-        edit(&mut resources, "aws.vpc_endpoint_service.api", "/AcceptanceRequired", json!(false));
-        assert_eq!(violations(&profile, &resources), vec![Invariant::OutboundOnly, Invariant::OutboundOnly]);
+        edit(
+            &mut resources,
+            "aws.vpc_endpoint_service.api",
+            "/AllowedPrincipals",
+            json!(["*"]),
+        );
+        edit(
+            &mut resources,
+            "aws.vpc_endpoint_service.api",
+            "/AcceptanceRequired",
+            json!(false),
+        );
+        assert_eq!(
+            violations(&profile, &resources),
+            vec![Invariant::OutboundOnly, Invariant::OutboundOnly]
+        );
     }
 
     #[test]
     fn union_stage_reads_only_the_customer_resources_it_needs() {
         let (_, resources) = plan_of("aws-byoc");
         let inputs = crate::exec::stage_inputs(&resources, Party::Union);
-        let checked: Vec<&str> = resources.iter().filter(|r| r.stage == Party::Customer && inputs.contains(r.address.as_str())).map(|r| r.address.as_str()).collect();
-        assert!(checked.contains(&"aws.iam_role.union_admin") && checked.contains(&"aws.kms_key.main"), "{checked:?}");
-        assert!(!checked.contains(&"aws.cloudtrail.main"), "the trail is not an input of any union resource");
+        let checked: Vec<&str> = resources
+            .iter()
+            .filter(|r| r.stage == Party::Customer && inputs.contains(r.address.as_str()))
+            .map(|r| r.address.as_str())
+            .collect();
+        assert!(
+            checked.contains(&"aws.iam_role.union_admin") && checked.contains(&"aws.kms_key.main"),
+            "{checked:?}"
+        );
+        assert!(
+            !checked.contains(&"aws.cloudtrail.main"),
+            "the trail is not an input of any union resource"
+        );
         let customer_inputs = crate::exec::stage_inputs(&resources, Party::Customer);
-        assert!(resources.iter().filter(|r| customer_inputs.contains(r.address.as_str())).all(|r| r.stage == Party::Customer));
+        assert!(resources
+            .iter()
+            .filter(|r| customer_inputs.contains(r.address.as_str()))
+            .all(|r| r.stage == Party::Customer));
     }
 
     /// Changes one resource of a plan of `name`: `None` sets the whole settings pointer.
@@ -306,25 +487,95 @@ mod tests {
     fn the_gcp_admin_identity_cannot_reach_beyond_its_data_plane() {
         let cluster_role = "gcp.project_iam_custom_role.unionai_cluster";
         let mut with_iam = serde_json::to_value(gcp::plan::CLUSTER_PERMISSIONS).unwrap();
-        with_iam.as_array_mut().unwrap().push(json!("iam.serviceAccounts.setIamPolicy"));
-        only(refused("gcp-byoc", cluster_role, "/role/includedPermissions", with_iam), Invariant::LeastPrivilege);
+        with_iam
+            .as_array_mut()
+            .unwrap()
+            .push(json!("iam.serviceAccounts.setIamPolicy"));
+        only(
+            refused(
+                "gcp-byoc",
+                cluster_role,
+                "/role/includedPermissions",
+                with_iam,
+            ),
+            Invariant::LeastPrivilege,
+        );
         let mut acts_as = serde_json::to_value(gcp::plan::CLUSTER_PERMISSIONS).unwrap();
-        acts_as.as_array_mut().unwrap().push(json!("iam.serviceAccounts.actAs"));
-        only(refused("gcp-byoc", cluster_role, "/role/includedPermissions", acts_as), Invariant::LeastPrivilege);
+        acts_as
+            .as_array_mut()
+            .unwrap()
+            .push(json!("iam.serviceAccounts.actAs"));
+        only(
+            refused(
+                "gcp-byoc",
+                cluster_role,
+                "/role/includedPermissions",
+                acts_as,
+            ),
+            Invariant::LeastPrivilege,
+        );
         // A project-wide grant without a condition naming this data plane.
-        only(refused("gcp-byoc", "gcp.project_iam_member.unionai_cluster", "/condition", json!(null)), Invariant::LeastPrivilege);
+        only(
+            refused(
+                "gcp-byoc",
+                "gcp.project_iam_member.unionai_cluster",
+                "/condition",
+                json!(null),
+            ),
+            Invariant::LeastPrivilege,
+        );
         // A pool open to the whole account, or the mapping that never matches.
         let provider = "gcp.iam_workload_identity_pool_provider.unionai_aws";
-        only(refused("gcp-byoc", provider, "/attributeCondition", json!("attribute.aws_role.startsWith('arn:aws:sts::479331373192:')")), Invariant::AdminTrust);
-        only(refused("gcp-byoc", provider, "/attributeMapping/attribute.aws_role", json!("assertion.arn.extract('{role}/')")), Invariant::AdminTrust);
+        only(
+            refused(
+                "gcp-byoc",
+                provider,
+                "/attributeCondition",
+                json!("attribute.aws_role.startsWith('arn:aws:sts::479331373192:')"),
+            ),
+            Invariant::AdminTrust,
+        );
+        only(
+            refused(
+                "gcp-byoc",
+                provider,
+                "/attributeMapping/attribute.aws_role",
+                json!("assertion.arn.extract('{role}/')"),
+            ),
+            Invariant::AdminTrust,
+        );
         // One identity for two namespaces; a tenant's bucket access without its prefix.
         only(
-            refused("gcp-self-managed", "gcp.service_account_iam_binding.workload_worker_development", "/members", json!(["serviceAccount:acme-ml-prod.svc.id.goog[development/default]", "serviceAccount:acme-ml-prod.svc.id.goog[production/default]"])),
+            refused(
+                "gcp-self-managed",
+                "gcp.service_account_iam_binding.workload_worker_development",
+                "/members",
+                json!([
+                    "serviceAccount:acme-ml-prod.svc.id.goog[development/default]",
+                    "serviceAccount:acme-ml-prod.svc.id.goog[production/default]"
+                ]),
+            ),
             Invariant::TenantIsolation,
         );
-        only(refused("gcp-byoc", "gcp.storage_bucket_iam_member.worker_staging_acme_prod_metadata", "/condition", json!(null)), Invariant::TenantIsolation);
+        only(
+            refused(
+                "gcp-byoc",
+                "gcp.storage_bucket_iam_member.worker_staging_acme_prod_metadata",
+                "/condition",
+                json!(null),
+            ),
+            Invariant::TenantIsolation,
+        );
         // A firewall rule for the whole network.
-        only(refused("gcp-self-managed", "gcp.compute_firewall.egress_allow", "/targetServiceAccounts", json!([])), Invariant::OutboundOnly);
+        only(
+            refused(
+                "gcp-self-managed",
+                "gcp.compute_firewall.egress_allow",
+                "/targetServiceAccounts",
+                json!([]),
+            ),
+            Invariant::OutboundOnly,
+        );
     }
 
     /// The trust boundary on Azure.
@@ -339,20 +590,61 @@ mod tests {
         ] {
             let mut actions = serde_json::to_value(azure::plan::ADMIN_ACTIONS).unwrap();
             actions.as_array_mut().unwrap().push(json!(extra));
-            only(refused("azure-byoc", role, "/properties/permissions/0/actions", actions), Invariant::LeastPrivilege);
+            only(
+                refused(
+                    "azure-byoc",
+                    role,
+                    "/properties/permissions/0/actions",
+                    actions,
+                ),
+                Invariant::LeastPrivilege,
+            );
         }
-        only(refused("azure-byoc", "azure.role_assignment.unionai_admin", "/scope", json!("/subscriptions/0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0")), Invariant::LeastPrivilege);
+        only(
+            refused(
+                "azure-byoc",
+                "azure.role_assignment.unionai_admin",
+                "/scope",
+                json!("/subscriptions/0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"),
+            ),
+            Invariant::LeastPrivilege,
+        );
         // Union.ai's credential for a token Union.ai does not present.
-        only(refused("azure-byoc", "azure.federated_identity_credential.unionai", "/audiences", json!(["api://AzureADTokenExchange"])), Invariant::AdminTrust);
+        only(
+            refused(
+                "azure-byoc",
+                "azure.federated_identity_credential.unionai",
+                "/audiences",
+                json!(["api://AzureADTokenExchange"]),
+            ),
+            Invariant::AdminTrust,
+        );
         // A tenant's identity usable from a second namespace, or reaching every blob.
         only(
-            refused("azure-self-managed", "azure.federated_identity_credential.worker_development_default", "/identity", json!("${azure.user_assigned_identity.workload_worker_production.name}")),
+            refused(
+                "azure-self-managed",
+                "azure.federated_identity_credential.worker_development_default",
+                "/identity",
+                json!("${azure.user_assigned_identity.workload_worker_production.name}"),
+            ),
             Invariant::TenantIsolation,
         );
-        only(refused("azure-byoc", "azure.role_assignment.worker_staging_metadata", "/properties/condition", json!(null)), Invariant::TenantIsolation);
+        only(
+            refused(
+                "azure-byoc",
+                "azure.role_assignment.worker_staging_metadata",
+                "/properties/condition",
+                json!(null),
+            ),
+            Invariant::TenantIsolation,
+        );
         // The audit of Union.ai's actions in Union.ai's hands.
         let (profile, mut resources) = plan_of("azure-byoc");
-        resources.iter_mut().find(|r| r.address == "azure.monitor_diagnostic_setting.aks_audit").unwrap().owner = Party::Union;
+        resources
+            .iter_mut()
+            .find(|r| r.address == "azure.monitor_diagnostic_setting.aks_audit")
+            .unwrap()
+            .owner = Party::Union;
         only(violations(&profile, &resources), Invariant::AuditLogging);
     }
 }

@@ -27,18 +27,31 @@ pub fn run(args: ApplyArgs, settings: &Settings) -> Result<ExitStatus> {
 /// A fleet: unattended, each data plane applied as a single one is. Otherwise each is
 /// planned and its plan saved, the fleet's table shown and one answer asked for; then
 /// exactly the saved plans are applied (each refused if its state moved since).
-fn apply_fleet(files: &[std::path::PathBuf], args: &ApplyArgs, settings: &Settings) -> Result<ExitStatus> {
+fn apply_fleet(
+    files: &[std::path::PathBuf],
+    args: &ApplyArgs,
+    settings: &Settings,
+) -> Result<ExitStatus> {
     if args.plan_file.is_some() {
-        return Err(UserError::new("a saved plan is one data plane's; a fleet is planned again").into());
+        return Err(
+            UserError::new("a saved plan is one data plane's; a fleet is planned again").into(),
+        );
     }
     super::refuse_shared_state(settings)?;
     let limit = args.profile.fleet_parallelism.into();
     if args.auto_approve {
-        let rows = fleet::run_all(files, limit, settings, "apply", &|file, own| one(file, args, own));
+        let rows = fleet::run_all(files, limit, settings, "apply", &|file, own| {
+            one(file, args, own)
+        });
         return Ok(fleet::report(&rows, "apply", false, &settings.ui));
     }
     let saved_dir = settings.state_dir.join("fleet-plans");
-    let saved = |file: &Path| saved_dir.join(format!("{}.plan.json", file.file_stem().unwrap_or_default().to_string_lossy()));
+    let saved = |file: &Path| {
+        saved_dir.join(format!(
+            "{}.plan.json",
+            file.file_stem().unwrap_or_default().to_string_lossy()
+        ))
+    };
     let plan_args = |file: &Path| crate::cli::PlanArgs {
         profile: args.profile.clone(),
         model: Some(args.model),
@@ -47,24 +60,41 @@ fn apply_fleet(files: &[std::path::PathBuf], args: &ApplyArgs, settings: &Settin
         format: crate::cli::PlanFormat::Table,
         detailed_exitcode: true,
     };
-    let planned = fleet::run_all(files, limit, settings, "plan", &|file, own| super::plan::one(file, &plan_args(file), own));
-    let to_apply: Vec<std::path::PathBuf> = planned.iter().filter(|r| r.status == ExitStatus::Changes).map(|r| r.file.clone()).collect();
+    let planned = fleet::run_all(files, limit, settings, "plan", &|file, own| {
+        super::plan::one(file, &plan_args(file), own)
+    });
+    let to_apply: Vec<std::path::PathBuf> = planned
+        .iter()
+        .filter(|r| r.status == ExitStatus::Changes)
+        .map(|r| r.file.clone())
+        .collect();
     if to_apply.is_empty() {
         return Ok(fleet::report(&planned, "apply", false, &settings.ui));
     }
     if !settings.ui.json_events {
         settings.ui.out(&fleet::table(&planned));
     }
-    if !settings.ui.confirm(&format!("Apply the changes of {} data planes?", to_apply.len()))? {
+    if !settings.ui.confirm(&format!(
+        "Apply the changes of {} data planes?",
+        to_apply.len()
+    ))? {
         return Err(UserError::new("apply cancelled; nothing was changed").into());
     }
     let applied = fleet::run_all(&to_apply, limit, settings, "apply", &|file, own| {
-        let exact = ApplyArgs { plan_file: Some(saved(file)), auto_approve: true, ..args.clone() };
+        let exact = ApplyArgs {
+            plan_file: Some(saved(file)),
+            auto_approve: true,
+            ..args.clone()
+        };
         one(file, &exact, own)
     });
     let _ = std::fs::remove_dir_all(&saved_dir);
     let mut rows = applied;
-    rows.extend(planned.into_iter().filter(|r| r.status != ExitStatus::Changes));
+    rows.extend(
+        planned
+            .into_iter()
+            .filter(|r| r.status != ExitStatus::Changes),
+    );
     Ok(fleet::report(&rows, "apply", false, &settings.ui))
 }
 
@@ -78,7 +108,11 @@ pub fn one(profile: &Path, args: &ApplyArgs, settings: &Settings) -> Result<Exit
     let backend = super::state_backend(settings, &loaded)?;
     let _lock = super::lock(backend.as_ref(), "apply", &loaded)?;
     let prior = super::load_state(backend.as_ref(), &loaded)?;
-    let saved = args.plan_file.as_deref().map(|file| saved_plan(file, &loaded, prior.as_ref())).transpose()?;
+    let saved = args
+        .plan_file
+        .as_deref()
+        .map(|file| saved_plan(file, &loaded, prior.as_ref()))
+        .transpose()?;
     let mut plan = super::build_plan(&loaded)?;
     let mut state = super::state_or_new(prior, &loaded);
     let union_alone = stages == [Party::Union];
@@ -219,14 +253,29 @@ pub fn one(profile: &Path, args: &ApplyArgs, settings: &Settings) -> Result<Exit
 /// Whether a change belongs to the stages being applied: its own stage, or (the union
 /// stage) a customer-owned resource that stage depends on and checks.
 fn shown_for(resources: &[crate::plan::Resource], stages: &[Party], c: &Change) -> bool {
-    stages.contains(&c.stage) || (stages.contains(&Party::Union) && exec::stage_inputs(resources, Party::Union).contains(c.address.as_str()))
+    stages.contains(&c.stage)
+        || (stages.contains(&Party::Union)
+            && exec::stage_inputs(resources, Party::Union).contains(c.address.as_str()))
 }
 
-const OUTCOMES: [Outcome; 8] = [Outcome::Created, Outcome::Adopted, Outcome::Updated, Outcome::Deleted, Outcome::Unchanged, Outcome::Checked, Outcome::Read, Outcome::Gone];
+const OUTCOMES: [Outcome; 8] = [
+    Outcome::Created,
+    Outcome::Adopted,
+    Outcome::Updated,
+    Outcome::Deleted,
+    Outcome::Unchanged,
+    Outcome::Checked,
+    Outcome::Read,
+    Outcome::Gone,
+];
 
 /// "3 created, 1 updated, 40 unchanged".
 fn describe(report: &WalkReport) -> String {
-    let parts: Vec<String> = OUTCOMES.iter().filter(|o| report.count(**o) > 0).map(|o| format!("{} {}", report.count(*o), o.as_str())).collect();
+    let parts: Vec<String> = OUTCOMES
+        .iter()
+        .filter(|o| report.count(**o) > 0)
+        .map(|o| format!("{} {}", report.count(*o), o.as_str()))
+        .collect();
     if parts.is_empty() {
         "nothing to do".into()
     } else {
@@ -235,23 +284,44 @@ fn describe(report: &WalkReport) -> String {
 }
 
 fn counts(report: &WalkReport) -> serde_json::Value {
-    OUTCOMES.iter().map(|o| (o.as_str().replace(' ', "_"), json!(report.count(*o)))).collect::<serde_json::Map<_, _>>().into()
+    OUTCOMES
+        .iter()
+        .map(|o| (o.as_str().replace(' ', "_"), json!(report.count(*o))))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 /// A plan saved by `plan --out`: applied exactly, and only if neither the profile nor the
 /// state moved since it was made.
 fn saved_plan(file: &Path, loaded: &LoadedProfile, state: Option<&State>) -> Result<Plan> {
-    let text = std::fs::read(file).with_context(|| format!("cannot read plan {}", file.display()))?;
-    let plan: Plan = serde_json::from_slice(&text).with_context(|| format!("{} is not a unionctl plan", file.display()))?;
+    let text =
+        std::fs::read(file).with_context(|| format!("cannot read plan {}", file.display()))?;
+    let plan: Plan = serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not a unionctl plan", file.display()))?;
     if plan.format_version.split('.').next() != crate::plan::FORMAT_VERSION.split('.').next() {
-        return Err(UserError::new(format!("plan {} has format {}; this unionctl reads {}", file.display(), plan.format_version, crate::plan::FORMAT_VERSION)).into());
+        return Err(UserError::new(format!(
+            "plan {} has format {}; this unionctl reads {}",
+            file.display(),
+            plan.format_version,
+            crate::plan::FORMAT_VERSION
+        ))
+        .into());
     }
     if plan.profile_digest != loaded.digest {
-        return Err(UserError::new(format!("the profile changed since plan {} was made", file.display())).hint("make a new plan with `unionctl plan --out`").into());
+        return Err(UserError::new(format!(
+            "the profile changed since plan {} was made",
+            file.display()
+        ))
+        .hint("make a new plan with `unionctl plan --out`")
+        .into());
     }
     let current = state.map(State::reference);
     if plan.prior_state != current {
-        let describe = |s: &Option<crate::plan::StateRef>| s.as_ref().map_or("no state".to_string(), |s| format!("serial {} of lineage {}", s.serial, s.lineage));
+        let describe = |s: &Option<crate::plan::StateRef>| {
+            s.as_ref().map_or("no state".to_string(), |s| {
+                format!("serial {} of lineage {}", s.serial, s.lineage)
+            })
+        };
         return Err(UserError::new(format!(
             "plan {} is stale: it was made against {}, and state is now at {}",
             file.display(),
@@ -269,13 +339,35 @@ fn saved_plan(file: &Path, loaded: &LoadedProfile, state: Option<&State>) -> Res
 
 /// A saved plan is carried out only if what exists still gives exactly its changes.
 fn same_changes(saved: &Plan, fresh: &Plan, file: &Path) -> Result<()> {
-    let key = |c: &Change| (c.address.clone(), c.action, c.changed_paths.clone(), c.replace_paths.clone());
-    let mut a: Vec<_> = saved.resource_changes.iter().filter(|c| c.action.is_change()).map(key).collect();
-    let mut b: Vec<_> = fresh.resource_changes.iter().filter(|c| c.action.is_change()).map(key).collect();
+    let key = |c: &Change| {
+        (
+            c.address.clone(),
+            c.action,
+            c.changed_paths.clone(),
+            c.replace_paths.clone(),
+        )
+    };
+    let mut a: Vec<_> = saved
+        .resource_changes
+        .iter()
+        .filter(|c| c.action.is_change())
+        .map(key)
+        .collect();
+    let mut b: Vec<_> = fresh
+        .resource_changes
+        .iter()
+        .filter(|c| c.action.is_change())
+        .map(key)
+        .collect();
     a.sort();
     b.sort();
     if a != b {
-        let differ: Vec<String> = b.iter().filter(|x| !a.contains(x)).chain(a.iter().filter(|x| !b.contains(x))).map(|x| x.0.clone()).collect();
+        let differ: Vec<String> = b
+            .iter()
+            .filter(|x| !a.contains(x))
+            .chain(a.iter().filter(|x| !b.contains(x)))
+            .map(|x| x.0.clone())
+            .collect();
         return Err(UserError::new(format!(
             "the live resources changed since plan {} was made ({}); nothing was changed",
             file.display(),
@@ -289,10 +381,17 @@ fn same_changes(saved: &Plan, fresh: &Plan, file: &Path) -> Result<()> {
 
 /// Whether a late customer resource can be applied now (`--stage customer` alone): every
 /// Union.ai resource it depends on, directly or through other late resources, is applied.
-fn ready_now(plan: &crate::plan::Plan, state: &crate::state::State, late: &BTreeSet<String>, address: &str) -> bool {
+fn ready_now(
+    plan: &crate::plan::Plan,
+    state: &crate::state::State,
+    late: &BTreeSet<String>,
+    address: &str,
+) -> bool {
     plan.resource(address).is_some_and(|r| {
         r.depends_on.iter().all(|d| match plan.resource(d) {
-            Some(x) if x.stage == Party::Union => state.resources.get(d).is_some_and(|s| !s.pending),
+            Some(x) if x.stage == Party::Union => {
+                state.resources.get(d).is_some_and(|s| !s.pending)
+            }
             Some(_) if late.contains(d) => ready_now(plan, state, late, d),
             _ => true,
         })

@@ -36,12 +36,18 @@ pub fn targets(given: &[PathBuf]) -> Result<Targets> {
     for path in given {
         if path.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| UserError::new(format!("cannot read directory {}: {e}", path.display())))?
+                .map_err(|e| {
+                    UserError::new(format!("cannot read directory {}: {e}", path.display()))
+                })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
                 .collect();
             if found.is_empty() {
-                return Err(UserError::new(format!("{} holds no profiles (*.yaml, *.yml)", path.display())).into());
+                return Err(UserError::new(format!(
+                    "{} holds no profiles (*.yaml, *.yml)",
+                    path.display()
+                ))
+                .into());
             }
             found.sort();
             files.extend(found);
@@ -50,10 +56,27 @@ pub fn targets(given: &[PathBuf]) -> Result<Targets> {
         }
     }
     // Local state is named after the file: two profiles of one name would share it.
-    let mut stems: Vec<(String, &PathBuf)> = files.iter().map(|f| (f.file_stem().unwrap_or_default().to_string_lossy().into_owned(), f)).collect();
+    let mut stems: Vec<(String, &PathBuf)> = files
+        .iter()
+        .map(|f| {
+            (
+                f.file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+                f,
+            )
+        })
+        .collect();
     stems.sort();
     if let Some(w) = stems.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(UserError::new(format!("{} and {} would share one state ({}): data planes of a fleet need distinct file names", w[0].1.display(), w[1].1.display(), w[0].0)).into());
+        return Err(UserError::new(format!(
+            "{} and {} would share one state ({}): data planes of a fleet need distinct file names",
+            w[0].1.display(),
+            w[1].1.display(),
+            w[0].0
+        ))
+        .into());
     }
     Ok(Targets::Fleet(files))
 }
@@ -79,14 +102,23 @@ impl Row {
 
     /// "+3 ~1 -/+0 -0", from the plan in the result.
     fn changes(&self) -> String {
-        let summary = self.result.get("summary").or_else(|| self.result.pointer("/plan/summary"));
+        let summary = self
+            .result
+            .get("summary")
+            .or_else(|| self.result.pointer("/plan/summary"));
         match summary {
             Some(s) => {
                 let n = |k: &str| s.get(k).and_then(Value::as_u64).unwrap_or(0);
                 if n("create") + n("update") + n("replace") + n("delete") == 0 {
                     "none".into()
                 } else {
-                    format!("+{} ~{} -/+{} -{}", n("create"), n("update"), n("replace"), n("delete"))
+                    format!(
+                        "+{} ~{} -/+{} -{}",
+                        n("create"),
+                        n("update"),
+                        n("replace"),
+                        n("delete")
+                    )
                 }
             }
             None => "-".into(),
@@ -98,8 +130,16 @@ impl Row {
             ExitStatus::Success => "ok".into(),
             ExitStatus::Changes => "changes".into(),
             status => {
-                let message = self.result.pointer("/error/message").and_then(Value::as_str).unwrap_or("failed");
-                let label = if status == ExitStatus::Invariant { "invariant violated" } else { "failed" };
+                let message = self
+                    .result
+                    .pointer("/error/message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("failed");
+                let label = if status == ExitStatus::Invariant {
+                    "invariant violated"
+                } else {
+                    "failed"
+                };
                 format!("{label}: {message}")
             }
         }
@@ -107,7 +147,13 @@ impl Row {
 }
 
 /// Runs `one` for every file, at most `limit` at once; never stops early.
-pub fn run_all(files: &[PathBuf], limit: usize, settings: &Settings, command: &str, one: &(dyn Fn(&Path, &Settings) -> Result<ExitStatus> + Sync)) -> Vec<Row> {
+pub fn run_all(
+    files: &[PathBuf],
+    limit: usize,
+    settings: &Settings,
+    command: &str,
+    one: &(dyn Fn(&Path, &Settings) -> Result<ExitStatus> + Sync),
+) -> Vec<Row> {
     let next = AtomicUsize::new(0);
     let rows: Mutex<Vec<Option<Row>>> = Mutex::new(files.iter().map(|_| None).collect());
     std::thread::scope(|scope| {
@@ -120,12 +166,25 @@ pub fn run_all(files: &[PathBuf], limit: usize, settings: &Settings, command: &s
             });
         }
     });
-    rows.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().flatten().collect()
+    rows.into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
-fn run_one(file: &Path, settings: &Settings, command: &str, one: &(dyn Fn(&Path, &Settings) -> Result<ExitStatus> + Sync)) -> Row {
+fn run_one(
+    file: &Path,
+    settings: &Settings,
+    command: &str,
+    one: &(dyn Fn(&Path, &Settings) -> Result<ExitStatus> + Sync),
+) -> Row {
     let ui = Ui::captured();
-    let own = Settings { ui: ui.clone(), state_dir: settings.state_dir.clone(), state_url: None };
+    let own = Settings {
+        ui: ui.clone(),
+        state_dir: settings.state_dir.clone(),
+        state_url: None,
+    };
     let t0 = Instant::now();
     let status = match std::panic::catch_unwind(AssertUnwindSafe(|| one(file, &own))) {
         Ok(Ok(status)) => status,
@@ -136,7 +195,11 @@ fn run_one(file: &Path, settings: &Settings, command: &str, one: &(dyn Fn(&Path,
             status
         }
         Err(panic) => {
-            let what = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+            let what = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
             let err = anyhow::anyhow!("unionctl failed unexpectedly on this data plane: {what}");
             ui.error(&err);
             ui.error_result(command, &err, ExitStatus::Failure);
@@ -144,7 +207,12 @@ fn run_one(file: &Path, settings: &Settings, command: &str, one: &(dyn Fn(&Path,
         }
     };
     let capture = ui.capture.expect("a captured UI");
-    let mut result = capture.result.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or(Value::Null);
+    let mut result = capture
+        .result
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .unwrap_or(Value::Null);
     let log = std::mem::take(&mut *capture.log.lock().unwrap_or_else(|e| e.into_inner()));
     if !settings.ui.json_events {
         // Only the table is shown: the per-resource changes need not be kept (a fleet of
@@ -157,15 +225,45 @@ fn run_one(file: &Path, settings: &Settings, command: &str, one: &(dyn Fn(&Path,
     }
     // The columns come from the result; from the profile itself when the command failed
     // before it knew them.
-    let of_result = |key: &str| result.get(key).or_else(|| result.pointer(&format!("/plan/{key}"))).and_then(Value::as_str).map(String::from);
-    let (data_plane, cloud, model) = match (of_result("data_plane"), of_result("cloud"), of_result("model")) {
+    let of_result = |key: &str| {
+        result
+            .get(key)
+            .or_else(|| result.pointer(&format!("/plan/{key}")))
+            .and_then(Value::as_str)
+            .map(String::from)
+    };
+    let (data_plane, cloud, model) = match (
+        of_result("data_plane"),
+        of_result("cloud"),
+        of_result("model"),
+    ) {
         (Some(d), Some(c), Some(m)) => (d, c, m),
         _ => match crate::profile::load_file(file) {
-            Ok(p) => (p.profile.metadata.name.clone(), p.profile.spec.cloud.provider.to_string(), p.profile.spec.model.to_string()),
-            Err(_) => (file.file_stem().unwrap_or_default().to_string_lossy().into_owned(), "?".into(), "?".into()),
+            Ok(p) => (
+                p.profile.metadata.name.clone(),
+                p.profile.spec.cloud.provider.to_string(),
+                p.profile.spec.model.to_string(),
+            ),
+            Err(_) => (
+                file.file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+                "?".into(),
+                "?".into(),
+            ),
         },
     };
-    Row { file: file.to_path_buf(), data_plane, cloud, model, status, result, log, elapsed: t0.elapsed() }
+    Row {
+        file: file.to_path_buf(),
+        data_plane,
+        cloud,
+        model,
+        status,
+        result,
+        log,
+        elapsed: t0.elapsed(),
+    }
 }
 
 /// The summary table, then what each failed data plane printed.
@@ -178,7 +276,14 @@ pub fn table(rows: &[Row]) -> String {
             if let Some(first) = outcome.lines().next() {
                 outcome = first.to_string();
             }
-            [r.data_plane.clone(), r.cloud.clone(), r.model.clone(), r.changes(), outcome, format!("{:.1}s", r.elapsed.as_secs_f64())]
+            [
+                r.data_plane.clone(),
+                r.cloud.clone(),
+                r.model.clone(),
+                r.changes(),
+                outcome,
+                format!("{:.1}s", r.elapsed.as_secs_f64()),
+            ]
         })
         .collect();
     let mut widths = headers.map(str::len);
@@ -203,9 +308,18 @@ pub fn table(rows: &[Row]) -> String {
         out.push_str(&line(row));
     }
     let failed: Vec<&Row> = rows.iter().filter(|r| r.failed()).collect();
-    out.push_str(&format!("\n{} data planes: {} failed.\n", rows.len(), failed.len()));
+    out.push_str(&format!(
+        "\n{} data planes: {} failed.\n",
+        rows.len(),
+        failed.len()
+    ));
     for r in failed {
-        out.push_str(&format!("\n--- {} ({}) ---\n{}", r.data_plane, r.file.display(), tail(&r.log, 30)));
+        out.push_str(&format!(
+            "\n--- {} ({}) ---\n{}",
+            r.data_plane,
+            r.file.display(),
+            tail(&r.log, 30)
+        ));
     }
     out
 }
@@ -245,7 +359,11 @@ pub fn result(rows: &[Row]) -> Value {
         "failed": failed,
     });
     if failed > 0 {
-        let names: Vec<&str> = rows.iter().filter(|r| r.failed()).map(|r| r.data_plane.as_str()).collect();
+        let names: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.failed())
+            .map(|r| r.data_plane.as_str())
+            .collect();
         result["error"] = json!({ "message": format!("{failed} of {} data planes failed: {}", rows.len(), names.join(", ")), "causes": [], "hints": [] });
     }
     result

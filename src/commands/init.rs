@@ -16,8 +16,13 @@ pub fn run(args: InitArgs, ui: &Ui) -> Result<ExitStatus> {
                     .hint("pass --force to overwrite it, or choose another file")
                     .into());
             }
-            write_atomically(&path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
-            ui.success(&format!("wrote {}; next: unionctl validate -f {}", path.display(), path.display()));
+            write_atomically(&path, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            ui.success(&format!(
+                "wrote {}; next: unionctl validate -f {}",
+                path.display(),
+                path.display()
+            ));
         }
     }
     Ok(ExitStatus::Success)

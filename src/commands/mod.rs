@@ -37,8 +37,12 @@ pub fn run(command: Command, settings: &Settings) -> Result<ExitStatus> {
         Command::Plan(args) => plan::run(args, settings),
         Command::Apply(args) => apply::run(args, settings),
         Command::Destroy(args) => destroy::run(args, settings),
-        Command::Show(args) | Command::State(StateCommand::List(args)) => show::run(&args.profile, settings),
-        Command::State(StateCommand::Unlock(args)) => unlock::run(&args.id, &args.profile.profile, settings),
+        Command::Show(args) | Command::State(StateCommand::List(args)) => {
+            show::run(&args.profile, settings)
+        }
+        Command::State(StateCommand::Unlock(args)) => {
+            unlock::run(&args.id, &args.profile.profile, settings)
+        }
         Command::Outputs(args) => outputs::run(args, settings),
         Command::Verify(args) => verify::run(&args.profile, settings),
         Command::Responsibilities(args) => responsibilities::run(args, ui),
@@ -55,7 +59,10 @@ pub fn run(command: Command, settings: &Settings) -> Result<ExitStatus> {
 
 /// A runtime for the commands that talk to a cloud.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
 }
 
 /// Resources read at once by a refresh.
@@ -65,10 +72,17 @@ const REFRESH_PARALLELISM: usize = 8;
 /// local file in the state directory.
 pub fn state_backend(settings: &Settings, loaded: &LoadedProfile) -> Result<Box<dyn Backend>> {
     let url = match (&settings.state_url, &loaded.profile.spec.state) {
-        (Some(flag), _) => Location::parse(flag).map_err(|problem| UserError::new(format!("--state: {problem}")))?,
+        (Some(flag), _) => Location::parse(flag)
+            .map_err(|problem| UserError::new(format!("--state: {problem}")))?,
         // Validated with the profile.
-        (None, Some(spec)) => Location::parse(&spec.url).map_err(|problem| UserError::new(format!("spec.state.url: {problem}")))?,
-        (None, None) => return Ok(Box::new(LocalBackend::for_profile(&settings.state_dir, &loaded.path))),
+        (None, Some(spec)) => Location::parse(&spec.url)
+            .map_err(|problem| UserError::new(format!("spec.state.url: {problem}")))?,
+        (None, None) => {
+            return Ok(Box::new(LocalBackend::for_profile(
+                &settings.state_dir,
+                &loaded.path,
+            )))
+        }
     };
     clouds::remote_state(&url, &loaded.profile)
 }
@@ -85,18 +99,32 @@ pub fn refuse_shared_state(settings: &Settings) -> Result<()> {
 
 /// Takes the state's lock for `operation`, or fails at once naming the holder and how to
 /// release a lock that a dead run left.
-pub fn lock<'a>(backend: &'a dyn Backend, operation: &str, loaded: &LoadedProfile) -> Result<Box<dyn LockGuard + 'a>> {
-    backend.lock(operation).map_err(|e| match e.downcast::<Locked>() {
-        Ok(locked) => locked.into_error(&format!("unionctl state unlock -f {}", loaded.path.display())),
-        Err(other) => other,
-    })
+pub fn lock<'a>(
+    backend: &'a dyn Backend,
+    operation: &str,
+    loaded: &LoadedProfile,
+) -> Result<Box<dyn LockGuard + 'a>> {
+    backend
+        .lock(operation)
+        .map_err(|e| match e.downcast::<Locked>() {
+            Ok(locked) => locked.into_error(&format!(
+                "unionctl state unlock -f {}",
+                loaded.path.display()
+            )),
+            Err(other) => other,
+        })
 }
 
 /// Loads state and checks that it belongs to this profile.
 pub fn load_state(backend: &dyn Backend, loaded: &LoadedProfile) -> Result<Option<State>> {
-    let Some(state) = backend.load()? else { return Ok(None) };
+    let Some(state) = backend.load()? else {
+        return Ok(None);
+    };
     let p = &loaded.profile;
-    if state.data_plane != p.metadata.name || state.cloud != p.spec.cloud.provider || state.model != p.spec.model {
+    if state.data_plane != p.metadata.name
+        || state.cloud != p.spec.cloud.provider
+        || state.model != p.spec.model
+    {
         return Err(UserError::new(format!(
             "state {} is for data plane `{}` ({} {}), not `{}` ({} {})",
             backend.location(),
@@ -123,7 +151,11 @@ pub fn state_or_new(prior: Option<State>, loaded: &LoadedProfile) -> State {
 pub fn require_state(backend: &dyn Backend, loaded: &LoadedProfile) -> Result<State> {
     load_state(backend, loaded)?.ok_or_else(|| {
         UserError::new("no state: nothing has been applied yet")
-            .hint(format!("run `unionctl apply --model {} -f {}`", loaded.profile.spec.model, loaded.path.display()))
+            .hint(format!(
+                "run `unionctl apply --model {} -f {}`",
+                loaded.profile.spec.model,
+                loaded.path.display()
+            ))
             .into()
     })
 }
@@ -136,9 +168,11 @@ pub fn cloud_of(loaded: &LoadedProfile) -> &'static dyn Cloud {
 /// The stages to run, in apply order.
 pub fn stages(model: Model, arg: StageArg) -> Result<Vec<Party>> {
     match (model, arg) {
-        (Model::SelfManaged, StageArg::Union) => Err(UserError::new("self-managed has no union stage: Union.ai has no access")
-            .hint("drop --stage, or use --stage customer")
-            .into()),
+        (Model::SelfManaged, StageArg::Union) => Err(UserError::new(
+            "self-managed has no union stage: Union.ai has no access",
+        )
+        .hint("drop --stage, or use --stage customer")
+        .into()),
         (Model::SelfManaged, _) | (Model::Byoc, StageArg::Customer) => Ok(vec![Party::Customer]),
         (Model::Byoc, StageArg::Union) => Ok(vec![Party::Union]),
         (Model::Byoc, StageArg::All) => Ok(vec![Party::Customer, Party::Union]),
@@ -158,7 +192,11 @@ pub fn check_model(loaded: &LoadedProfile, given: Option<Model>) -> Result<()> {
     let Some(given) = given else { return Ok(()) };
     let in_profile = loaded.profile.spec.model;
     if given != in_profile {
-        let at = loaded.source.mark("spec.model").map(|m| format!(":{m}")).unwrap_or_default();
+        let at = loaded
+            .source
+            .mark("spec.model")
+            .map(|m| format!(":{m}"))
+            .unwrap_or_default();
         return Err(UserError::new(format!(
             "`--model {given}` does not match `spec.model: {in_profile}` in {}{at}",
             loaded.path.display()
@@ -172,12 +210,18 @@ pub fn check_model(loaded: &LoadedProfile, given: Option<Model>) -> Result<()> {
 /// Builds the plan; invariant violations become an `InvariantFailure` pointing into the profile.
 pub fn build_plan(loaded: &LoadedProfile) -> Result<Plan> {
     crate::plan::build(&loaded.profile, &loaded.digest, cloud_of(loaded)).map_err(|e| match e {
-        PlanError::Invariants(violations) => anyhow::Error::new(invariant_failure(loaded, "the plan breaks", violations)),
+        PlanError::Invariants(violations) => {
+            anyhow::Error::new(invariant_failure(loaded, "the plan breaks", violations))
+        }
         other => anyhow::Error::new(other),
     })
 }
 
-pub fn invariant_failure(loaded: &LoadedProfile, subject: &str, mut violations: Vec<crate::plan::Violation>) -> InvariantFailure {
+pub fn invariant_failure(
+    loaded: &LoadedProfile,
+    subject: &str,
+    mut violations: Vec<crate::plan::Violation>,
+) -> InvariantFailure {
     violations.sort_by_key(|v| v.invariant);
     InvariantFailure {
         subject: subject.to_string(),
@@ -195,8 +239,15 @@ pub fn invariant_failure(loaded: &LoadedProfile, subject: &str, mut violations: 
 /// Prints plan warnings (the ones that do not refuse it).
 pub fn show_plan_warnings(plan: &Plan, loaded: &LoadedProfile, ui: &Ui) {
     for w in &plan.warnings {
-        let at = loaded.source.mark(&w.profile_field).map(|m| format!(" ({}:{m})", loaded.path.display())).unwrap_or_default();
-        ui.warning(&format!("{}: {} — {}{at}", w.invariant, w.address, w.message));
+        let at = loaded
+            .source
+            .mark(&w.profile_field)
+            .map(|m| format!(" ({}:{m})", loaded.path.display()))
+            .unwrap_or_default();
+        ui.warning(&format!(
+            "{}: {} — {}{at}",
+            w.invariant, w.address, w.message
+        ));
     }
 }
 
@@ -204,13 +255,23 @@ pub fn show_plan_warnings(plan: &Plan, loaded: &LoadedProfile, ui: &Ui) {
 /// replaces the plan's changes by the changes against it. Without state nothing has been
 /// applied: the plan stays "create everything", and only the existing resources the
 /// profile names are read, to check them.
-pub async fn refresh_plan(plan: &mut Plan, loaded: &LoadedProfile, state: &State, provider: &dyn Provider, scope: Option<Party>) -> Result<Refreshed> {
+pub async fn refresh_plan(
+    plan: &mut Plan,
+    loaded: &LoadedProfile,
+    state: &State,
+    provider: &dyn Provider,
+    scope: Option<Party>,
+) -> Result<Refreshed> {
     let inputs = scope.map(|stage| exec::stage_inputs(&plan.resources, stage));
     let fresh = state.resources.is_empty();
     let wanted: Vec<_> = plan
         .resources
         .iter()
-        .filter(|r| inputs.as_ref().is_none_or(|i| i.contains(r.address.as_str())))
+        .filter(|r| {
+            inputs
+                .as_ref()
+                .is_none_or(|i| i.contains(r.address.as_str()))
+        })
         .filter(|r| !fresh || r.mode == Mode::Data)
         .cloned()
         .collect();
@@ -220,10 +281,17 @@ pub async fn refresh_plan(plan: &mut Plan, loaded: &LoadedProfile, state: &State
     let live = exec::refresh(&wanted, provider, state, REFRESH_PARALLELISM).await?;
     check_existing(plan, loaded, &live)?;
     if fresh {
-        return Ok(Refreshed { live, contents: Default::default() });
+        return Ok(Refreshed {
+            live,
+            contents: Default::default(),
+        });
     }
     // Data-holding resources are the customer's: only the customer's credentials count them.
-    let contents = if scope == Some(Party::Union) { Default::default() } else { exec::orphan_contents(&plan.resources, provider, state).await? };
+    let contents = if scope == Some(Party::Union) {
+        Default::default()
+    } else {
+        exec::orphan_contents(&plan.resources, provider, state).await?
+    };
     let refreshed = Refreshed { live, contents };
     exec::diff(plan, state, &refreshed, cloud_of(loaded));
     Ok(refreshed)
@@ -232,14 +300,21 @@ pub async fn refresh_plan(plan: &mut Plan, loaded: &LoadedProfile, state: &State
 /// The existing resources the profile names, checked on what the cloud reports of them:
 /// one that is missing or breaks an invariant refuses the plan; the ones that pass lose
 /// their "unverified" warning.
-fn check_existing(plan: &mut Plan, loaded: &LoadedProfile, live: &std::collections::HashMap<String, Option<exec::Observed>>) -> Result<()> {
+fn check_existing(
+    plan: &mut Plan,
+    loaded: &LoadedProfile,
+    live: &std::collections::HashMap<String, Option<exec::Observed>>,
+) -> Result<()> {
     let mut observed = Vec::new();
     for r in plan.resources.iter().filter(|r| r.mode == Mode::Data) {
         match live.get(&r.address) {
             Some(None) => {
-                return Err(UserError::new(format!("`{}` ({}) does not exist; the profile names it as existing", r.address, r.name))
-                    .hint("fix the name in the profile, or let unionctl create it (`create`)")
-                    .into())
+                return Err(UserError::new(format!(
+                    "`{}` ({}) does not exist; the profile names it as existing",
+                    r.address, r.name
+                ))
+                .hint("fix the name in the profile, or let unionctl create it (`create`)")
+                .into())
             }
             Some(Some(obs)) => {
                 let mut seen = r.clone();
@@ -249,12 +324,21 @@ fn check_existing(plan: &mut Plan, loaded: &LoadedProfile, live: &std::collectio
             None => {}
         }
     }
-    let found = crate::plan::invariants::check_existing(&observed, &crate::plan::invariant_context(&loaded.profile), cloud_of(loaded));
+    let found = crate::plan::invariants::check_existing(
+        &observed,
+        &crate::plan::invariant_context(&loaded.profile),
+        cloud_of(loaded),
+    );
     let (errors, warnings): (Vec<_>, Vec<_>) = found.into_iter().partition(|v| !v.warning_only);
     if !errors.is_empty() {
-        return Err(anyhow::Error::new(invariant_failure(loaded, "the existing resources the profile names break", errors)));
+        return Err(anyhow::Error::new(invariant_failure(
+            loaded,
+            "the existing resources the profile names break",
+            errors,
+        )));
     }
-    let read: std::collections::HashSet<&str> = observed.iter().map(|r| r.address.as_str()).collect();
+    let read: std::collections::HashSet<&str> =
+        observed.iter().map(|r| r.address.as_str()).collect();
     plan.warnings.retain(|w| !read.contains(w.address.as_str()));
     plan.warnings.extend(warnings);
     Ok(())
@@ -262,7 +346,11 @@ fn check_existing(plan: &mut Plan, loaded: &LoadedProfile, live: &std::collectio
 
 /// Refuses a plan with changes that apply will not carry out, naming each and what to do.
 pub fn refuse_blocked(plan: &Plan) -> Result<()> {
-    let blocked: Vec<&str> = plan.resource_changes.iter().filter_map(|c| c.blocked.as_deref()).collect();
+    let blocked: Vec<&str> = plan
+        .resource_changes
+        .iter()
+        .filter_map(|c| c.blocked.as_deref())
+        .collect();
     if blocked.is_empty() {
         return Ok(());
     }
@@ -278,16 +366,22 @@ pub fn refuse_blocked(plan: &Plan) -> Result<()> {
 /// customer-owned resource it depends on must already match the plan.
 pub fn refuse_customer_changes(plan: &Plan) -> Result<()> {
     let inputs = exec::stage_inputs(&plan.resources, Party::Union);
-    let pending = plan
-        .resource_changes
-        .iter()
-        .find(|c| c.stage == Party::Customer && inputs.contains(c.address.as_str()) && c.action.is_change());
+    let pending = plan.resource_changes.iter().find(|c| {
+        c.stage == Party::Customer && inputs.contains(c.address.as_str()) && c.action.is_change()
+    });
     if let Some(c) = pending {
         let problem = match c.action {
             Action::Create => "does not exist".to_string(),
-            _ => format!("does not comply with the plan at {}", c.changed_paths.join(", ")),
+            _ => format!(
+                "does not comply with the plan at {}",
+                c.changed_paths.join(", ")
+            ),
         };
-        let err = exec::NotCompliant { address: c.address.clone(), owner: c.owner.display_name(), problem };
+        let err = exec::NotCompliant {
+            address: c.address.clone(),
+            owner: c.owner.display_name(),
+            problem,
+        };
         return Err(UserError::new(err.to_string())
             .hint("the customer brings customer-owned resources back to the plan with `unionctl apply --stage customer`, then the union stage runs again")
             .into());

@@ -16,7 +16,8 @@ pub fn run(args: OutputsArgs, settings: &Settings) -> Result<ExitStatus> {
     let text = match args.format {
         DataFormat::Json => format!("{}\n", serde_json::to_string_pretty(&doc)?),
         DataFormat::Yaml => {
-            let mut y = serde_saphyr::to_string(&doc).map_err(|e| UserError::new(format!("cannot render YAML: {e}")))?;
+            let mut y = serde_saphyr::to_string(&doc)
+                .map_err(|e| UserError::new(format!("cannot render YAML: {e}")))?;
             if !y.ends_with('\n') {
                 y.push('\n');
             }
@@ -29,9 +30,14 @@ pub fn run(args: OutputsArgs, settings: &Settings) -> Result<ExitStatus> {
         ui.out(&text);
     }
     if let Some(file) = &args.helm_values {
-        let values = serde_saphyr::to_string(&doc["helm_values"]).map_err(|e| UserError::new(format!("cannot render YAML: {e}")))?;
-        write_atomically(file, values.as_bytes()).with_context(|| format!("cannot write {}", file.display()))?;
-        ui.status(&format!("Wrote the unionai/dataplane Helm values to {}", file.display()));
+        let values = serde_saphyr::to_string(&doc["helm_values"])
+            .map_err(|e| UserError::new(format!("cannot render YAML: {e}")))?;
+        write_atomically(file, values.as_bytes())
+            .with_context(|| format!("cannot write {}", file.display()))?;
+        ui.status(&format!(
+            "Wrote the unionai/dataplane Helm values to {}",
+            file.display()
+        ));
     }
     Ok(ExitStatus::Success)
 }

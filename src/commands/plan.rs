@@ -14,11 +14,26 @@ pub fn run(args: PlanArgs, settings: &Settings) -> Result<ExitStatus> {
         Targets::One(path) => one(&path, &args, settings),
         Targets::Fleet(files) => {
             if args.out.is_some() {
-                return Err(UserError::new("--out saves one plan, and a fleet has one per data plane").hint("plan a single profile to save its plan").into());
+                return Err(UserError::new(
+                    "--out saves one plan, and a fleet has one per data plane",
+                )
+                .hint("plan a single profile to save its plan")
+                .into());
             }
             super::refuse_shared_state(settings)?;
-            let rows = fleet::run_all(&files, args.profile.fleet_parallelism.into(), settings, "plan", &|file, own| one(file, &args, own));
-            Ok(fleet::report(&rows, "plan", args.detailed_exitcode, &settings.ui))
+            let rows = fleet::run_all(
+                &files,
+                args.profile.fleet_parallelism.into(),
+                settings,
+                "plan",
+                &|file, own| one(file, &args, own),
+            );
+            Ok(fleet::report(
+                &rows,
+                "plan",
+                args.detailed_exitcode,
+                &settings.ui,
+            ))
         }
     }
 }
@@ -36,7 +51,9 @@ pub fn one(profile: &Path, args: &PlanArgs, settings: &Settings) -> Result<ExitS
     if let Some(state) = super::load_state(backend.as_ref(), &loaded)? {
         let cloud = super::cloud_of(&loaded);
         super::runtime()?.block_on(async {
-            let provider = cloud.connect(Party::Customer, &loaded.profile, &state).await?;
+            let provider = cloud
+                .connect(Party::Customer, &loaded.profile, &state)
+                .await?;
             super::refresh_plan(&mut plan, &loaded, &state, provider.as_ref(), None).await
         })?;
     } else if args.refresh {
@@ -44,13 +61,18 @@ pub fn one(profile: &Path, args: &PlanArgs, settings: &Settings) -> Result<ExitS
     }
     super::show_plan_warnings(&plan, &loaded, ui);
 
-    let status = if args.detailed_exitcode && plan.has_changes() { ExitStatus::Changes } else { ExitStatus::Success };
+    let status = if args.detailed_exitcode && plan.has_changes() {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Success
+    };
     // One data plane of a fleet: the fleet shows a row for it, not its whole plan.
     if !ui.json_events && ui.capture.is_none() {
         let text = match args.format {
             PlanFormat::Table => render::table(&plan),
             PlanFormat::Json => render::json(&plan),
-            PlanFormat::Yaml => render::yaml(&plan).map_err(|e| UserError::new(format!("cannot render the plan as YAML: {e}")))?,
+            PlanFormat::Yaml => render::yaml(&plan)
+                .map_err(|e| UserError::new(format!("cannot render the plan as YAML: {e}")))?,
             PlanFormat::Markdown => render::markdown(&plan),
             PlanFormat::Dot => render::dot(&plan),
         };
@@ -58,8 +80,15 @@ pub fn one(profile: &Path, args: &PlanArgs, settings: &Settings) -> Result<ExitS
     }
     super::refuse_blocked(&plan)?;
     if let Some(out) = &args.out {
-        write_atomically(out, render::json(&plan).as_bytes()).with_context(|| format!("cannot save the plan to {}", out.display()))?;
-        ui.status(&format!("Saved the plan to {}; apply exactly it with: unionctl apply --model {} -f {} {}", out.display(), plan.model, loaded.path.display(), out.display()));
+        write_atomically(out, render::json(&plan).as_bytes())
+            .with_context(|| format!("cannot save the plan to {}", out.display()))?;
+        ui.status(&format!(
+            "Saved the plan to {}; apply exactly it with: unionctl apply --model {} -f {} {}",
+            out.display(),
+            plan.model,
+            loaded.path.display(),
+            out.display()
+        ));
     }
     ui.result("plan", status, render::changes_result(&plan));
     Ok(status)

@@ -38,7 +38,9 @@ pub fn run(args: ResponsibilitiesArgs, ui: &Ui) -> Result<ExitStatus> {
         .iter()
         .map(|c| {
             let r = responsibility(model, *c);
-            let resources = kinds.as_ref().map(|k| k.get(c).cloned().unwrap_or_default());
+            let resources = kinds
+                .as_ref()
+                .map(|k| k.get(c).cloned().unwrap_or_default());
             (*c, r, resources)
         })
         .collect();
@@ -61,24 +63,59 @@ pub fn run(args: ResponsibilitiesArgs, ui: &Ui) -> Result<ExitStatus> {
                     })
                 })
                 .collect();
-            format!("{}\n", serde_json::to_string_pretty(&json!({ "model": model, "cloud": cloud, "components": rows }))?)
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(
+                    &json!({ "model": model, "cloud": cloud, "components": rows })
+                )?
+            )
         }
         MatrixFormat::Markdown => {
             let mut out = format!("| component | owns | operates | patches | created by |{}\n|---|---|---|---|---|{}\n", if cloud.is_some() { " resources |" } else { "" }, if cloud.is_some() { "---|" } else { "" });
             for (c, r, res) in &rows {
-                let _ = write!(out, "| {} | {} | {} | {} | {} |", c.title(), who(r.map(|r| r.owner)), who(r.map(|r| r.operator)), who(r.map(|r| r.patches)), r.map_or("absent", |r| r.stage.display_name()));
+                let _ = write!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    c.title(),
+                    who(r.map(|r| r.owner)),
+                    who(r.map(|r| r.operator)),
+                    who(r.map(|r| r.patches)),
+                    r.map_or("absent", |r| r.stage.display_name())
+                );
                 if let Some(res) = res {
-                    let _ = write!(out, " {} |", res.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "));
+                    let _ = write!(
+                        out,
+                        " {} |",
+                        res.iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
                 }
                 out.push('\n');
             }
             out
         }
         MatrixFormat::Table => {
-            let mut out = format!("Responsibilities, {model}{}\n\n", cloud.map(|c| format!(" on {c}")).unwrap_or_default());
-            let _ = writeln!(out, "{:<58}  {:<9} {:<9} {:<9} {:<10}", "COMPONENT", "OWNS", "OPERATES", "PATCHES", "CREATED BY");
+            let mut out = format!(
+                "Responsibilities, {model}{}\n\n",
+                cloud.map(|c| format!(" on {c}")).unwrap_or_default()
+            );
+            let _ = writeln!(
+                out,
+                "{:<58}  {:<9} {:<9} {:<9} {:<10}",
+                "COMPONENT", "OWNS", "OPERATES", "PATCHES", "CREATED BY"
+            );
             for (c, r, res) in &rows {
-                let _ = writeln!(out, "{:<58}  {:<9} {:<9} {:<9} {:<10}", c.title(), who(r.map(|r| r.owner)), who(r.map(|r| r.operator)), who(r.map(|r| r.patches)), r.map_or("absent", |r| r.stage.display_name()));
+                let _ = writeln!(
+                    out,
+                    "{:<58}  {:<9} {:<9} {:<9} {:<10}",
+                    c.title(),
+                    who(r.map(|r| r.owner)),
+                    who(r.map(|r| r.operator)),
+                    who(r.map(|r| r.patches)),
+                    r.map_or("absent", |r| r.stage.display_name())
+                );
                 if let Some(res) = res.as_ref().filter(|r| !r.is_empty()) {
                     let _ = writeln!(out, "    {}", res.join(", "));
                 }

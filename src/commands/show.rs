@@ -26,7 +26,13 @@ pub fn run(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
         "STAGE"
     );
     for r in state.resources.values() {
-        out.push_str(&format!("{:<width$}  {:<8}  {:<8}  {}\n", r.address, r.owner.as_str(), r.stage.as_str(), r.id));
+        out.push_str(&format!(
+            "{:<width$}  {:<8}  {:<8}  {}\n",
+            r.address,
+            r.owner.as_str(),
+            r.stage.as_str(),
+            r.id
+        ));
     }
     ui.out(&out);
     Ok(ExitStatus::Success)

@@ -20,6 +20,10 @@ pub fn run(id: &str, profile: &Path, settings: &Settings) -> Result<ExitStatus> 
         held.pid,
         held.operation
     ));
-    ui.result("state unlock", ExitStatus::Success, json!({ "location": backend.location(), "released": held }));
+    ui.result(
+        "state unlock",
+        ExitStatus::Success,
+        json!({ "location": backend.location(), "released": held }),
+    );
     Ok(ExitStatus::Success)
 }

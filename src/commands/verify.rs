@@ -17,11 +17,19 @@ pub fn run(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
     let loaded = super::load_profile(profile, ui)?;
     let cloud = super::cloud_of(&loaded);
     let backend = super::state_backend(settings, &loaded)?;
-    let state = super::load_state(backend.as_ref(), &loaded)?.ok_or_else(|| UserError::new("no state: nothing has been applied yet, so there is nothing to verify"))?;
+    let state = super::load_state(backend.as_ref(), &loaded)?.ok_or_else(|| {
+        UserError::new("no state: nothing has been applied yet, so there is nothing to verify")
+    })?;
     let desired = crate::plan::desired_resources(&loaded.profile, cloud)?;
     let live = super::runtime()?.block_on(async {
-        let provider = cloud.connect(Party::Customer, &loaded.profile, &state).await?;
-        let recorded: Vec<Resource> = desired.iter().filter(|r| state.resources.contains_key(&r.address)).cloned().collect();
+        let provider = cloud
+            .connect(Party::Customer, &loaded.profile, &state)
+            .await?;
+        let recorded: Vec<Resource> = desired
+            .iter()
+            .filter(|r| state.resources.contains_key(&r.address))
+            .cloned()
+            .collect();
         crate::exec::refresh(&recorded, provider.as_ref(), &state, 8).await
     })?;
 
@@ -39,22 +47,52 @@ pub fn run(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
             None => observed.push(r.clone()),
         }
     }
-    let violations = invariants::check(&observed, &crate::plan::invariant_context(&loaded.profile), cloud);
-    let errors: Vec<_> = violations.iter().filter(|v| !v.warning_only).cloned().collect();
+    let violations = invariants::check(
+        &observed,
+        &crate::plan::invariant_context(&loaded.profile),
+        cloud,
+    );
+    let errors: Vec<_> = violations
+        .iter()
+        .filter(|v| !v.warning_only)
+        .cloned()
+        .collect();
 
-    let mut report = format!("Verified {} live resources of {} against the security invariants (docs/security.md):\n", observed.len(), loaded.profile.metadata.name);
+    let mut report = format!(
+        "Verified {} live resources of {} against the security invariants (docs/security.md):\n",
+        observed.len(),
+        loaded.profile.metadata.name
+    );
     let mut results = Vec::new();
     for inv in Invariant::ALL {
         let failed: Vec<_> = errors.iter().filter(|v| v.invariant == inv).collect();
         let mark = if failed.is_empty() { "PASS" } else { "FAIL" };
-        report.push_str(&format!("  {mark}  {:>2}. {:<22} {}\n", inv.number(), inv.slug(), inv.title()));
+        report.push_str(&format!(
+            "  {mark}  {:>2}. {:<22} {}\n",
+            inv.number(),
+            inv.slug(),
+            inv.title()
+        ));
         for v in &failed {
-            report.push_str(&format!("          {}{}: {}\n", v.address, if v.setting.is_empty() { String::new() } else { format!(" {}", v.setting) }, v.message));
+            report.push_str(&format!(
+                "          {}{}: {}\n",
+                v.address,
+                if v.setting.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", v.setting)
+                },
+                v.message
+            ));
         }
         results.push(json!({ "number": inv.number(), "invariant": inv, "title": inv.title(), "status": mark.to_lowercase(), "violations": failed }));
     }
     if !missing.is_empty() {
-        report.push_str(&format!("  MISSING {} resource(s) recorded or planned but not found: {}\n", missing.len(), missing.join(", ")));
+        report.push_str(&format!(
+            "  MISSING {} resource(s) recorded or planned but not found: {}\n",
+            missing.len(),
+            missing.join(", ")
+        ));
     }
     if !ui.json_events {
         ui.out(&report);
@@ -66,12 +104,24 @@ pub fn run(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
     } else {
         ExitStatus::Success
     };
-    ui.result("verify", status, json!({ "resources_checked": observed.len(), "invariants": results, "missing": missing }));
+    ui.result(
+        "verify",
+        status,
+        json!({ "resources_checked": observed.len(), "invariants": results, "missing": missing }),
+    );
     if !errors.is_empty() {
-        return Err(anyhow::Error::new(super::invariant_failure(&loaded, "the live data plane breaks", errors)));
+        return Err(anyhow::Error::new(super::invariant_failure(
+            &loaded,
+            "the live data plane breaks",
+            errors,
+        )));
     }
     if !missing.is_empty() {
-        return Err(UserError::new(format!("{} resource(s) are missing", missing.len())).hint("run `unionctl apply` to re-create them").into());
+        return Err(
+            UserError::new(format!("{} resource(s) are missing", missing.len()))
+                .hint("run `unionctl apply` to re-create them")
+                .into(),
+        );
     }
     ui.success("All security invariants hold.");
     Ok(ExitStatus::Success)

@@ -33,16 +33,36 @@ pub use crate::plan::resource::Observed;
 pub trait Provider {
     /// Finds and reads the resource: by the id recorded in state, else by its fixed name
     /// or its address tag. `None` when it does not exist.
-    fn read<'a>(&'a self, r: &'a Resource, desired: &'a Value, prior: Option<&'a ResourceState>) -> LocalBoxFuture<'a, Result<Option<Observed>>>;
+    fn read<'a>(
+        &'a self,
+        r: &'a Resource,
+        desired: &'a Value,
+        prior: Option<&'a ResourceState>,
+    ) -> LocalBoxFuture<'a, Result<Option<Observed>>>;
     /// Creates it. `token` is the create's idempotency token: the same when a killed run's
     /// create is resumed, new for every new create (a token AWS has seen returns what it
     /// made then, even if that was deleted since).
-    fn create<'a>(&'a self, r: &'a Resource, desired: &'a Value, token: &'a str) -> LocalBoxFuture<'a, Result<Observed>>;
+    fn create<'a>(
+        &'a self,
+        r: &'a Resource,
+        desired: &'a Value,
+        token: &'a str,
+    ) -> LocalBoxFuture<'a, Result<Observed>>;
     /// Brings the settings at `changed` (JSON pointers) to `desired`.
-    fn update<'a>(&'a self, r: &'a Resource, desired: &'a Value, live: &'a Observed, changed: &'a [String]) -> LocalBoxFuture<'a, Result<Observed>>;
+    fn update<'a>(
+        &'a self,
+        r: &'a Resource,
+        desired: &'a Value,
+        live: &'a Observed,
+        changed: &'a [String],
+    ) -> LocalBoxFuture<'a, Result<Observed>>;
     /// Deletes; a resource that is already gone is not an error. `with_data`: empty a
     /// resource that holds data (a bucket's objects, every version) first.
-    fn delete<'a>(&'a self, r: &'a ResourceState, with_data: bool) -> LocalBoxFuture<'a, Result<()>>;
+    fn delete<'a>(
+        &'a self,
+        r: &'a ResourceState,
+        with_data: bool,
+    ) -> LocalBoxFuture<'a, Result<()>>;
     /// How many objects a resource that holds data holds; `None` for other kinds.
     fn contents<'a>(&'a self, r: &'a ResourceState) -> LocalBoxFuture<'a, Result<Option<u64>>>;
     /// API calls made so far.
@@ -59,7 +79,10 @@ pub struct CallCounts {
 impl std::ops::Add for CallCounts {
     type Output = CallCounts;
     fn add(self, o: CallCounts) -> CallCounts {
-        CallCounts { total: self.total + o.total, mutating: self.mutating + o.mutating }
+        CallCounts {
+            total: self.total + o.total,
+            mutating: self.mutating + o.mutating,
+        }
     }
 }
 
@@ -67,9 +90,24 @@ impl std::ops::Add for CallCounts {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    Start { address: String, action: String, stage: Party, total: usize },
-    Done { address: String, action: String, outcome: String, elapsed_ms: u128, done: usize, total: usize },
-    Error { address: String, message: String },
+    Start {
+        address: String,
+        action: String,
+        stage: Party,
+        total: usize,
+    },
+    Done {
+        address: String,
+        action: String,
+        outcome: String,
+        elapsed_ms: u128,
+        done: usize,
+        total: usize,
+    },
+    Error {
+        address: String,
+        message: String,
+    },
 }
 
 pub trait Reporter: Sync {
@@ -157,7 +195,11 @@ pub struct Refreshed {
 /// What a stage works on: its own resources, plus (for the union stage) the
 /// customer-owned resources they depend on, which it only reads and checks.
 pub fn stage_inputs(resources: &[Resource], stage: Party) -> BTreeSet<&str> {
-    let own: BTreeSet<&str> = resources.iter().filter(|r| r.stage == stage).map(|r| r.address.as_str()).collect();
+    let own: BTreeSet<&str> = resources
+        .iter()
+        .filter(|r| r.stage == stage)
+        .map(|r| r.address.as_str())
+        .collect();
     let mut needed = own.clone();
     for r in resources.iter().filter(|r| r.stage == stage) {
         needed.extend(r.depends_on.iter().map(String::as_str));
@@ -167,7 +209,12 @@ pub fn stage_inputs(resources: &[Resource], stage: Party) -> BTreeSet<&str> {
 
 /// Reads what exists for `resources`: those state records, and those it does not whose
 /// settings are fully known, so that what a killed run created is found.
-pub async fn refresh(resources: &[Resource], provider: &dyn Provider, state: &State, parallelism: usize) -> Result<HashMap<String, Option<Observed>>> {
+pub async fn refresh(
+    resources: &[Resource],
+    provider: &dyn Provider,
+    state: &State,
+    parallelism: usize,
+) -> Result<HashMap<String, Option<Observed>>> {
     let mut live = HashMap::new();
     let mut pending = FuturesUnordered::new();
     let mut queue: Vec<(&Resource, Value)> = Vec::new();
@@ -181,14 +228,18 @@ pub async fn refresh(resources: &[Resource], provider: &dyn Provider, state: &St
     queue.reverse();
     loop {
         while pending.len() < parallelism.max(1) {
-            let Some((r, desired)) = queue.pop() else { break };
+            let Some((r, desired)) = queue.pop() else {
+                break;
+            };
             let prior = state.resources.get(&r.address);
             pending.push(async move {
                 let read = provider.read(r, &desired, prior).await;
                 (r.address.clone(), read)
             });
         }
-        let Some((address, result)) = pending.next().await else { break };
+        let Some((address, result)) = pending.next().await else {
+            break;
+        };
         live.insert(address, result?);
     }
     Ok(live)
@@ -196,10 +247,18 @@ pub async fn refresh(resources: &[Resource], provider: &dyn Provider, state: &St
 
 /// How much data each data-holding resource that state records but `desired` no longer
 /// has holds: a delete of one that holds data is refused.
-pub async fn orphan_contents(desired: &[Resource], provider: &dyn Provider, state: &State) -> Result<HashMap<String, u64>> {
+pub async fn orphan_contents(
+    desired: &[Resource],
+    provider: &dyn Provider,
+    state: &State,
+) -> Result<HashMap<String, u64>> {
     let wanted: BTreeSet<&str> = desired.iter().map(|r| r.address.as_str()).collect();
     let mut contents = HashMap::new();
-    for rec in state.resources.values().filter(|r| !wanted.contains(r.address.as_str()) && r.mode == Mode::Managed) {
+    for rec in state
+        .resources
+        .values()
+        .filter(|r| !wanted.contains(r.address.as_str()) && r.mode == Mode::Managed)
+    {
         if let Some(n) = provider.contents(rec).await? {
             contents.insert(rec.address.clone(), n);
         }
@@ -210,8 +269,17 @@ pub async fn orphan_contents(desired: &[Resource], provider: &dyn Provider, stat
 /// The plan's changes against state and what was read live; records which state the plan
 /// was made against.
 pub fn diff(plan: &mut Plan, state: &State, refreshed: &Refreshed, cloud: &dyn CloudPlan) {
-    let recorded: BTreeMap<&str, Recorded<'_>> = state.resources.iter().map(|(a, r)| (a.as_str(), r.recorded())).collect();
-    let known = Known { recorded, outputs: state, live: &refreshed.live, contents: &refreshed.contents };
+    let recorded: BTreeMap<&str, Recorded<'_>> = state
+        .resources
+        .iter()
+        .map(|(a, r)| (a.as_str(), r.recorded()))
+        .collect();
+    let known = Known {
+        recorded,
+        outputs: state,
+        live: &refreshed.live,
+        contents: &refreshed.contents,
+    };
     plan.resource_changes = crate::plan::diff::changes(&plan.resources, &known, cloud);
     plan.prior_state = Some(state.reference());
 }
@@ -253,7 +321,11 @@ pub async fn apply(
     for (i, c) in plan.resource_changes.iter().enumerate() {
         if provider_of(c.stage).is_none() || !select(&c.address) {
             // Not worked on in this walk: checked when the union stage depends on it.
-            if union && c.stage != Party::Union && inputs.contains(c.address.as_str()) && c.action != Action::Delete {
+            if union
+                && c.stage != Party::Union
+                && inputs.contains(c.address.as_str())
+                && c.action != Action::Delete
+            {
                 steps.push(Step::Check(i));
             }
             continue;
@@ -268,7 +340,9 @@ pub async fn apply(
         }
     }
     let address = |s: &Step| match s {
-        Step::Apply(i) | Step::Delete(i) | Step::Check(i) => plan.resource_changes[*i].address.as_str(),
+        Step::Apply(i) | Step::Delete(i) | Step::Check(i) => {
+            plan.resource_changes[*i].address.as_str()
+        }
     };
     // Dependencies: applies after the applies and checks of what they refer to and after
     // their own delete (replace); deletes after the deletes of what refers to them.
@@ -276,13 +350,23 @@ pub async fn apply(
     for (n, s) in steps.iter().enumerate() {
         index.insert((address(s), matches!(s, Step::Delete(_))), n);
     }
-    let recorded_deps = |a: &str| -> Vec<String> { state.resources.get(a).map(|r| r.depends_on.clone()).unwrap_or_default() };
+    let recorded_deps = |a: &str| -> Vec<String> {
+        state
+            .resources
+            .get(a)
+            .map(|r| r.depends_on.clone())
+            .unwrap_or_default()
+    };
     let mut waits_for: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
     for (n, s) in steps.iter().enumerate() {
         let a = address(s);
         match s {
             Step::Apply(_) | Step::Check(_) => {
-                for d in plan.resource(a).map(|r| r.depends_on.clone()).unwrap_or_default() {
+                for d in plan
+                    .resource(a)
+                    .map(|r| r.depends_on.clone())
+                    .unwrap_or_default()
+                {
                     waits_for[n].extend(index.get(&(d.as_str(), false)));
                 }
                 if matches!(s, Step::Apply(_)) {
@@ -322,24 +406,47 @@ pub async fn apply(
             let s = steps[n];
             let a = address(&s);
             let stage = stage_of(&s);
-            let provider = provider_of(stage).ok_or_else(|| anyhow!("no {stage} credentials for `{a}`"))?;
+            let provider =
+                provider_of(stage).ok_or_else(|| anyhow!("no {stage} credentials for `{a}`"))?;
             cx.begin(reporter, a, label(&s), stage, total);
             let prior = cx.state.resources.get(a).cloned();
             match s {
                 Step::Delete(i) => {
-                    let rec = prior.ok_or_else(|| anyhow!("`{}` is not in state", plan.resource_changes[i].address))?;
-                    Ok(Box::pin(async move { delete_one(provider, &rec, false).await.map(|o| (o, None)) }) as LocalBoxFuture<'_, _>)
+                    let rec = prior.ok_or_else(|| {
+                        anyhow!("`{}` is not in state", plan.resource_changes[i].address)
+                    })?;
+                    Ok(Box::pin(async move {
+                        delete_one(provider, &rec, false).await.map(|o| (o, None))
+                    }) as LocalBoxFuture<'_, _>)
                 }
                 Step::Apply(i) | Step::Check(i) => {
                     let c = &plan.resource_changes[i];
-                    let r = plan.resource(a).ok_or_else(|| anyhow!("`{a}` is not in the plan"))?;
+                    let r = plan
+                        .resource(a)
+                        .ok_or_else(|| anyhow!("`{a}` is not in the plan"))?;
                     let desired = resolve(&r.settings, &*cx.state)?;
                     let creates = matches!(c.action, Action::Create | Action::Replace);
-                    let mut token = prior.as_ref().filter(|p| p.pending).map(|p| p.token.clone().unwrap_or_else(|| legacy_token(&p.address)));
-                    if matches!(s, Step::Apply(_)) && creates && r.mode == Mode::Managed && !is_local(&r.kind) && prior.is_none() {
+                    let mut token = prior
+                        .as_ref()
+                        .filter(|p| p.pending)
+                        .map(|p| p.token.clone().unwrap_or_else(|| legacy_token(&p.address)));
+                    if matches!(s, Step::Apply(_))
+                        && creates
+                        && r.mode == Mode::Managed
+                        && !is_local(&r.kind)
+                        && prior.is_none()
+                    {
                         // Intent first (a saga's fixed identifier): the next run knows it
                         // may find this resource without our tag, and sends the same token.
-                        let mut intent = ResourceState::of(r, Observed { id: String::new(), outputs: Map::new(), settings: Value::Null }, desired.clone());
+                        let mut intent = ResourceState::of(
+                            r,
+                            Observed {
+                                id: String::new(),
+                                outputs: Map::new(),
+                                settings: Value::Null,
+                            },
+                            desired.clone(),
+                        );
                         intent.pending = true;
                         intent.token = Some(new_token());
                         token = intent.token.clone();
@@ -353,7 +460,8 @@ pub async fn apply(
                         let (outcome, obs) = if check {
                             check_one(provider, r, &desired, prior.as_ref()).await?
                         } else {
-                            apply_one(provider, r, c, &desired, prior.as_ref(), observed, &token).await?
+                            apply_one(provider, r, c, &desired, prior.as_ref(), observed, &token)
+                                .await?
                         };
                         Ok((outcome, obs.map(|o| (o, desired))))
                     }))
@@ -371,7 +479,9 @@ pub async fn apply(
                         }
                         (_, Some((obs, desired))) => {
                             if let Some(r) = plan.resource(a) {
-                                cx.state.resources.insert(a.to_string(), ResourceState::of(r, obs, desired));
+                                cx.state
+                                    .resources
+                                    .insert(a.to_string(), ResourceState::of(r, obs, desired));
                             }
                         }
                         (_, None) => {}
@@ -406,33 +516,61 @@ async fn apply_one(
     match c.action {
         Action::Read => match provider.read(r, desired, prior).await? {
             Some(obs) => Ok((Outcome::Read, Some(obs))),
-            None => Err(anyhow!("`{}` ({}) does not exist; the profile names it as existing", r.address, r.name)),
+            None => Err(anyhow!(
+                "`{}` ({}) does not exist; the profile names it as existing",
+                r.address,
+                r.name
+            )),
         },
         // Recorded and unchanged: nothing to call. Found but not recorded (adopted at
         // plan time): record what was read.
         Action::NoOp => match (prior.filter(|p| !p.pending), refreshed) {
             (Some(_), _) => Ok((Outcome::Unchanged, None)),
             (None, Some(obs)) => Ok((Outcome::Adopted, Some(obs))),
-            (None, None) => Err(anyhow!("`{}` was planned as unchanged but was not read", r.address)),
+            (None, None) => Err(anyhow!(
+                "`{}` was planned as unchanged but was not read",
+                r.address
+            )),
         },
         Action::Create | Action::Replace => {
             // A killed run may have created it after the plan was made: find it first.
-            let found = if c.action == Action::Create { provider.read(r, desired, prior).await? } else { None };
+            let found = if c.action == Action::Create {
+                provider.read(r, desired, prior).await?
+            } else {
+                None
+            };
             match found {
-                None => Ok((Outcome::Created, Some(provider.create(r, desired, token).await?))),
+                None => Ok((
+                    Outcome::Created,
+                    Some(provider.create(r, desired, token).await?),
+                )),
                 Some(obs) => {
                     let changed = changed_paths(&obs.settings, desired);
-                    let obs = if changed.is_empty() { obs } else { provider.update(r, desired, &obs, &changed).await? };
+                    let obs = if changed.is_empty() {
+                        obs
+                    } else {
+                        provider.update(r, desired, &obs, &changed).await?
+                    };
                     Ok((Outcome::Adopted, Some(obs)))
                 }
             }
         }
         Action::Update => {
             let Some(live) = provider.read(r, desired, prior).await? else {
-                return Err(anyhow!("`{}` vanished after the plan was made; plan again", r.address));
+                return Err(anyhow!(
+                    "`{}` vanished after the plan was made; plan again",
+                    r.address
+                ));
             };
             let changed = changed_paths(&live.settings, desired);
-            let unplanned: Vec<&String> = changed.iter().filter(|p| !c.changed_paths.iter().any(|q| p.starts_with(q.as_str()) || q.starts_with(p.as_str()))).collect();
+            let unplanned: Vec<&String> = changed
+                .iter()
+                .filter(|p| {
+                    !c.changed_paths
+                        .iter()
+                        .any(|q| p.starts_with(q.as_str()) || q.starts_with(p.as_str()))
+                })
+                .collect();
             if !unplanned.is_empty() {
                 return Err(anyhow!(
                     "`{}` changed at {} after the plan was made; nothing outside the plan is changed: plan again",
@@ -443,7 +581,10 @@ async fn apply_one(
             if changed.is_empty() {
                 return Ok((Outcome::Unchanged, Some(live)));
             }
-            Ok((Outcome::Updated, Some(provider.update(r, desired, &live, &changed).await?)))
+            Ok((
+                Outcome::Updated,
+                Some(provider.update(r, desired, &live, &changed).await?),
+            ))
         }
         Action::Delete => Err(anyhow!("`{}`: a delete is not an apply step", r.address)),
     }
@@ -451,22 +592,47 @@ async fn apply_one(
 
 /// The union stage's check of a customer-owned resource it depends on: read with the
 /// stage's credentials and compare; never change.
-async fn check_one(provider: &dyn Provider, r: &Resource, desired: &Value, prior: Option<&ResourceState>) -> Result<(Outcome, Option<Observed>)> {
+async fn check_one(
+    provider: &dyn Provider,
+    r: &Resource,
+    desired: &Value,
+    prior: Option<&ResourceState>,
+) -> Result<(Outcome, Option<Observed>)> {
     if is_local(&r.kind) {
         return Ok((Outcome::Checked, None));
     }
-    let not_compliant = |problem: String| anyhow::Error::new(NotCompliant { address: r.address.clone(), owner: r.owner.display_name(), problem });
+    let not_compliant = |problem: String| {
+        anyhow::Error::new(NotCompliant {
+            address: r.address.clone(),
+            owner: r.owner.display_name(),
+            problem,
+        })
+    };
     let Some(live) = provider.read(r, desired, prior).await? else {
         return Err(not_compliant("does not exist".into()));
     };
     let changed = changed_paths(&live.settings, desired);
     if !changed.is_empty() {
-        return Err(not_compliant(format!("does not comply with the plan at {}", changed.join(", "))));
+        return Err(not_compliant(format!(
+            "does not comply with the plan at {}",
+            changed.join(", ")
+        )));
     }
-    Ok((if r.mode == Mode::Data { Outcome::Read } else { Outcome::Checked }, None))
+    Ok((
+        if r.mode == Mode::Data {
+            Outcome::Read
+        } else {
+            Outcome::Checked
+        },
+        None,
+    ))
 }
 
-async fn delete_one(provider: &dyn Provider, r: &ResourceState, with_data: bool) -> Result<Outcome> {
+async fn delete_one(
+    provider: &dyn Provider,
+    r: &ResourceState,
+    with_data: bool,
+) -> Result<Outcome> {
     // A data source is only forgotten; a pending entry never got an id, so there is
     // nothing unionctl can name to delete.
     if r.mode == Mode::Data || is_local(&r.kind) || (r.pending && r.id.is_empty()) {
@@ -491,9 +657,17 @@ fn legacy_token(address: &str) -> String {
 }
 
 /// Resources that live only in state: the BYOC external ID, generated once.
-fn local(r: &Resource, desired: &Value, prior: Option<&ResourceState>) -> Result<(Outcome, Observed)> {
+fn local(
+    r: &Resource,
+    desired: &Value,
+    prior: Option<&ResourceState>,
+) -> Result<(Outcome, Observed)> {
     if let Some(p) = prior.filter(|p| !p.pending) {
-        let obs = Observed { id: p.id.clone(), outputs: p.outputs.clone(), settings: desired.clone() };
+        let obs = Observed {
+            id: p.id.clone(),
+            outputs: p.outputs.clone(),
+            settings: desired.clone(),
+        };
         return Ok((Outcome::Unchanged, obs));
     }
     match r.kind.as_str() {
@@ -502,10 +676,19 @@ fn local(r: &Resource, desired: &Value, prior: Option<&ResourceState>) -> Result
             let len = desired.get("length").and_then(Value::as_u64).unwrap_or(24) as usize;
             const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
             let mut rng = rand::rng();
-            let value: String = (0..len).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+            let value: String = (0..len)
+                .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+                .collect();
             let mut outputs = Map::new();
             outputs.insert("value".into(), Value::String(value));
-            Ok((Outcome::Created, Observed { id: "external-id".into(), outputs, settings: desired.clone() }))
+            Ok((
+                Outcome::Created,
+                Observed {
+                    id: "external-id".into(),
+                    outputs,
+                    settings: desired.clone(),
+                },
+            ))
         }
         other => Err(anyhow!("unknown local resource kind {other}")),
     }
@@ -525,9 +708,18 @@ pub async fn destroy(
     parallelism: usize,
 ) -> Result<WalkReport> {
     let t0 = Instant::now();
-    let targets: Vec<ResourceState> = state.resources.values().filter(|r| select(r)).cloned().collect();
+    let targets: Vec<ResourceState> = state
+        .resources
+        .values()
+        .filter(|r| select(r))
+        .cloned()
+        .collect();
     let total = targets.len();
-    let index: HashMap<&str, usize> = targets.iter().enumerate().map(|(i, r)| (r.address.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.address.as_str(), i))
+        .collect();
     // Reverse edges: a target waits for every target that depends on it.
     let mut waits_for: Vec<Vec<usize>> = vec![Vec::new(); total];
     for (i, t) in targets.iter().enumerate() {
@@ -575,7 +767,12 @@ where
     poll(what, timeout, Duration::from_millis(250), check).await
 }
 
-async fn poll<F, Fut>(what: &str, timeout: Duration, first_delay: Duration, mut check: F) -> Result<()>
+async fn poll<F, Fut>(
+    what: &str,
+    timeout: Duration,
+    first_delay: Duration,
+    mut check: F,
+) -> Result<()>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<bool>>,
@@ -591,7 +788,9 @@ where
             Err(e) => {
                 failed_polls += 1;
                 if failed_polls >= MAX_FAILED_POLLS {
-                    return Err(e.context(format!("waiting for {what}: {failed_polls} polls in a row failed")));
+                    return Err(e.context(format!(
+                        "waiting for {what}: {failed_polls} polls in a row failed"
+                    )));
                 }
             }
         }
@@ -625,7 +824,11 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(polls, 4);
-        let err = poll("y", Duration::from_secs(600), tick, || async { Err::<bool, _>(anyhow!("gone")) }).await.unwrap_err();
+        let err = poll("y", Duration::from_secs(600), tick, || async {
+            Err::<bool, _>(anyhow!("gone"))
+        })
+        .await
+        .unwrap_err();
         assert!(format!("{err:#}").contains("5 polls in a row failed"));
     }
 }

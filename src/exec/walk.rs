@@ -46,7 +46,9 @@ where
                 Err(e) => failed |= !finish(ctx, i, Err(e))?,
             }
         }
-        let Some((i, result)) = in_flight.next().await else { break };
+        let Some((i, result)) = in_flight.next().await else {
+            break;
+        };
         if finish(ctx, i, result)? {
             for &k in &unblocks[i] {
                 pending[k] -= 1;
@@ -74,20 +76,49 @@ pub(super) struct WalkState<'s> {
 
 impl<'s> WalkState<'s> {
     pub fn new(state: &'s mut State, sink: &'s mut dyn StateSink) -> Self {
-        WalkState { state, sink, report: WalkReport::default(), failures: Vec::new(), finished: 0, started: HashMap::new() }
+        WalkState {
+            state,
+            sink,
+            report: WalkReport::default(),
+            failures: Vec::new(),
+            finished: 0,
+            started: HashMap::new(),
+        }
     }
 
     /// Records that a step starts.
-    pub fn begin(&mut self, reporter: &dyn Reporter, address: &str, action: &str, stage: Party, total: usize) {
-        self.started.insert((address.to_string(), action.to_string()), Instant::now());
-        reporter.event(Event::Start { address: address.to_string(), action: action.to_string(), stage, total });
+    pub fn begin(
+        &mut self,
+        reporter: &dyn Reporter,
+        address: &str,
+        action: &str,
+        stage: Party,
+        total: usize,
+    ) {
+        self.started
+            .insert((address.to_string(), action.to_string()), Instant::now());
+        reporter.event(Event::Start {
+            address: address.to_string(),
+            action: action.to_string(),
+            stage,
+            total,
+        });
     }
 
     /// Records a finished step; always a success for the walk.
-    pub fn done(&mut self, reporter: &dyn Reporter, address: &str, action: &str, outcome: Outcome, total: usize) -> bool {
+    pub fn done(
+        &mut self,
+        reporter: &dyn Reporter,
+        address: &str,
+        action: &str,
+        outcome: Outcome,
+        total: usize,
+    ) -> bool {
         self.finished += 1;
         self.report.outcomes.push((address.to_string(), outcome));
-        let t0 = self.started.remove(&(address.to_string(), action.to_string()));
+        let t0 = self
+            .started
+            .remove(&(address.to_string(), action.to_string()));
         reporter.event(Event::Done {
             address: address.to_string(),
             action: action.to_string(),
@@ -102,7 +133,10 @@ impl<'s> WalkState<'s> {
     /// Records a failed step; always a failure for the walk.
     pub fn failed(&mut self, reporter: &dyn Reporter, address: &str, e: &anyhow::Error) -> bool {
         let message = format!("{e:#}");
-        reporter.event(Event::Error { address: address.to_string(), message: message.clone() });
+        reporter.event(Event::Error {
+            address: address.to_string(),
+            message: message.clone(),
+        });
         self.failures.push((address.to_string(), message));
         false
     }
@@ -111,7 +145,10 @@ impl<'s> WalkState<'s> {
         let mut report = self.report;
         report.elapsed_ms = t0.elapsed().as_millis();
         if !self.failures.is_empty() {
-            return Err(anyhow::Error::new(WalkFailed { failures: self.failures, total }));
+            return Err(anyhow::Error::new(WalkFailed {
+                failures: self.failures,
+                total,
+            }));
         }
         Ok(report)
     }

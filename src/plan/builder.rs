@@ -45,7 +45,10 @@ pub fn workload_identities(profile: &Profile, platform: String) -> Vec<WorkloadI
         key: "backend".into(),
         name: platform,
         namespace: names::PLATFORM_NAMESPACE.into(),
-        service_accounts: names::PLATFORM_SERVICE_ACCOUNTS.iter().map(|s| s.to_string()).collect(),
+        service_accounts: names::PLATFORM_SERVICE_ACCOUNTS
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         tenant: false,
     }];
     for ns in &profile.spec.tenancy.namespaces {
@@ -62,7 +65,11 @@ pub fn workload_identities(profile: &Profile, platform: String) -> Vec<WorkloadI
 
 impl<'p> Builder<'p> {
     pub fn new(profile: &'p Profile) -> Self {
-        Builder { profile, model: profile.spec.model, resources: Vec::new() }
+        Builder {
+            profile,
+            model: profile.spec.model,
+            resources: Vec::new(),
+        }
     }
 
     pub fn prefix(&self) -> &str {
@@ -83,12 +90,35 @@ impl<'p> Builder<'p> {
         controls: &[Invariant],
         settings: Value,
     ) -> String {
-        self.push(Mode::Managed, kind, name, native_name.into(), component, controls, settings)
+        self.push(
+            Mode::Managed,
+            kind,
+            name,
+            native_name.into(),
+            component,
+            controls,
+            settings,
+        )
     }
 
     /// Adds something that already exists and is only read (`data.` address).
-    pub fn data(&mut self, kind: &str, name: &str, native_name: impl Into<String>, component: Component, settings: Value) -> String {
-        self.push(Mode::Data, kind, name, native_name.into(), component, &[], settings)
+    pub fn data(
+        &mut self,
+        kind: &str,
+        name: &str,
+        native_name: impl Into<String>,
+        component: Component,
+        settings: Value,
+    ) -> String {
+        self.push(
+            Mode::Data,
+            kind,
+            name,
+            native_name.into(),
+            component,
+            &[],
+            settings,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -102,8 +132,12 @@ impl<'p> Builder<'p> {
         controls: &[Invariant],
         settings: Value,
     ) -> String {
-        let who = responsibility(self.model, component)
-            .unwrap_or_else(|| panic!("builder bug: {kind} belongs to {component}, which {} does not have", self.model));
+        let who = responsibility(self.model, component).unwrap_or_else(|| {
+            panic!(
+                "builder bug: {kind} belongs to {component}, which {} does not have",
+                self.model
+            )
+        });
         let address = match mode {
             Mode::Managed => format!("{kind}.{}", address_name(name)),
             Mode::Data => format!("data.{kind}.{}", address_name(name)),
@@ -125,7 +159,11 @@ impl<'p> Builder<'p> {
 
     /// The addresses of the managed resources added so far.
     pub fn managed_addresses(&self) -> Vec<String> {
-        self.resources.iter().filter(|r| r.mode == Mode::Managed).map(|r| r.address.clone()).collect()
+        self.resources
+            .iter()
+            .filter(|r| r.mode == Mode::Managed)
+            .map(|r| r.address.clone())
+            .collect()
     }
 
     /// Orders `address` after `after` without a reference between them.

@@ -36,7 +36,14 @@ pub struct Known<'a> {
     pub contents: &'a HashMap<String, u64>,
 }
 
-fn change(address: &str, action: Action, owner: Party, stage: Party, before: Value, after: Value) -> Change {
+fn change(
+    address: &str,
+    action: Action,
+    owner: Party,
+    stage: Party,
+    before: Value,
+    after: Value,
+) -> Change {
     Change {
         address: address.to_string(),
         action,
@@ -56,8 +63,19 @@ pub fn against_nothing(resources: &[Resource]) -> Vec<Change> {
     resources
         .iter()
         .map(|r| {
-            let action = if r.mode == Mode::Data { Action::Read } else { Action::Create };
-            change(&r.address, action, r.owner, r.stage, Value::Null, r.settings.clone())
+            let action = if r.mode == Mode::Data {
+                Action::Read
+            } else {
+                Action::Create
+            };
+            change(
+                &r.address,
+                action,
+                r.owner,
+                r.stage,
+                Value::Null,
+                r.settings.clone(),
+            )
         })
         .collect()
 }
@@ -73,11 +91,27 @@ pub fn changes(resources: &[Resource], known: &Known<'_>, cloud: &dyn CloudPlan)
     let mut renewed: HashSet<&str> = HashSet::new();
     let mut out = Vec::with_capacity(resources.len());
     for r in resources {
-        let hide_renewed = |address: &str, attribute: &str| if renewed.contains(address) { None } else { known.outputs.output(address, attribute) };
+        let hide_renewed = |address: &str, attribute: &str| {
+            if renewed.contains(address) {
+                None
+            } else {
+                known.outputs.output(address, attribute)
+            }
+        };
         let after = resolve_known(&r.settings, &hide_renewed);
-        let recorded = known.recorded.get(r.address.as_str()).filter(|s| !s.pending);
+        let recorded = known
+            .recorded
+            .get(r.address.as_str())
+            .filter(|s| !s.pending);
         let live = known.live.get(&r.address);
-        let mut c = change(&r.address, Action::Create, r.owner, r.stage, Value::Null, after.clone());
+        let mut c = change(
+            &r.address,
+            Action::Create,
+            r.owner,
+            r.stage,
+            Value::Null,
+            after.clone(),
+        );
         if r.mode == Mode::Data {
             c.action = Action::Read;
             c.before = recorded.map_or(Value::Null, |s| s.settings.clone());
@@ -108,7 +142,12 @@ pub fn changes(resources: &[Resource], known: &Known<'_>, cloud: &dyn CloudPlan)
         }
         let exists = !c.before.is_null() || matches!(live, Some(Some(_)));
         if exists {
-            c.replace_paths = c.changed_paths.iter().filter(|p| cloud.forces_replacement(&r.kind, p)).cloned().collect();
+            c.replace_paths = c
+                .changed_paths
+                .iter()
+                .filter(|p| cloud.forces_replacement(&r.kind, p))
+                .cloned()
+                .collect();
             c.action = if c.changed_paths.is_empty() {
                 Action::NoOp
             } else if c.replace_paths.is_empty() {
@@ -136,7 +175,14 @@ pub fn changes(resources: &[Resource], known: &Known<'_>, cloud: &dyn CloudPlan)
         if desired.contains(address) || rec.mode == Mode::Data {
             continue;
         }
-        let mut c = change(address, Action::Delete, rec.owner, rec.stage, rec.settings.clone(), Value::Null);
+        let mut c = change(
+            address,
+            Action::Delete,
+            rec.owner,
+            rec.stage,
+            rec.settings.clone(),
+            Value::Null,
+        );
         if let Some(reason) = cloud.retains(rec.kind) {
             c.blocked = match known.contents.get(*address) {
                 // Empty: deleting it loses nothing.
@@ -220,8 +266,12 @@ fn same_scalar(a: &Value, b: &Value) -> bool {
     }
     match (a, b) {
         // Clouds echo numbers as strings and back ("443" / 443, "1.2" / 1.2).
-        (Value::String(s), Value::Number(n)) | (Value::Number(n), Value::String(s)) => s.parse::<f64>().ok() == n.as_f64(),
-        (Value::String(s), Value::Bool(x)) | (Value::Bool(x), Value::String(s)) => s.eq_ignore_ascii_case(&x.to_string()),
+        (Value::String(s), Value::Number(n)) | (Value::Number(n), Value::String(s)) => {
+            s.parse::<f64>().ok() == n.as_f64()
+        }
+        (Value::String(s), Value::Bool(x)) | (Value::Bool(x), Value::String(s)) => {
+            s.eq_ignore_ascii_case(&x.to_string())
+        }
         // An empty list or map read back where nothing was asked for is no difference.
         (Value::Null, Value::Array(v)) | (Value::Array(v), Value::Null) => v.is_empty(),
         (Value::Null, Value::Object(m)) | (Value::Object(m), Value::Null) => m.is_empty(),
@@ -245,9 +295,17 @@ fn same_list(a: &[Value], b: &[Value]) -> bool {
 fn canonical(v: &Value) -> String {
     match v {
         Value::Object(m) => {
-            let mut entries: Vec<(String, String)> = m.iter().map(|(k, v)| (k.clone(), canonical(v))).collect();
+            let mut entries: Vec<(String, String)> =
+                m.iter().map(|(k, v)| (k.clone(), canonical(v))).collect();
             entries.sort();
-            format!("{{{}}}", entries.iter().map(|(k, v)| format!("{k:?}:{v}")).collect::<Vec<_>>().join(","))
+            format!(
+                "{{{}}}",
+                entries
+                    .iter()
+                    .map(|(k, v)| format!("{k:?}:{v}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
         }
         Value::Array(items) => {
             let mut parts: Vec<String> = items.iter().map(canonical).collect();
@@ -307,17 +365,55 @@ mod tests {
         }
     }
 
-    fn plan_changes(resources: &[Resource], recorded: &[(&str, &str, Value)], live: &[(&str, Value)], contents: &[(&str, u64)]) -> Vec<Change> {
-        let ids: HashMap<String, String> = recorded.iter().map(|(a, _, _)| (a.to_string(), format!("id-{a}"))).collect();
-        let outputs = move |a: &str, at: &str| (at == "id").then(|| ids.get(a).map(|i| json!(i))).flatten();
+    fn plan_changes(
+        resources: &[Resource],
+        recorded: &[(&str, &str, Value)],
+        live: &[(&str, Value)],
+        contents: &[(&str, u64)],
+    ) -> Vec<Change> {
+        let ids: HashMap<String, String> = recorded
+            .iter()
+            .map(|(a, _, _)| (a.to_string(), format!("id-{a}")))
+            .collect();
+        let outputs =
+            move |a: &str, at: &str| (at == "id").then(|| ids.get(a).map(|i| json!(i))).flatten();
         let recorded_map = recorded
             .iter()
-            .map(|(a, kind, settings)| (*a, Recorded { kind, mode: Mode::Managed, owner: Party::Customer, stage: Party::Customer, settings, pending: false }))
+            .map(|(a, kind, settings)| {
+                (
+                    *a,
+                    Recorded {
+                        kind,
+                        mode: Mode::Managed,
+                        owner: Party::Customer,
+                        stage: Party::Customer,
+                        settings,
+                        pending: false,
+                    },
+                )
+            })
             .collect();
-        let live: HashMap<String, Option<Observed>> =
-            live.iter().map(|(a, v)| (a.to_string(), Some(Observed { id: format!("id-{a}"), outputs: Default::default(), settings: v.clone() }))).collect();
-        let contents: HashMap<String, u64> = contents.iter().map(|(a, n)| (a.to_string(), *n)).collect();
-        let known = Known { recorded: recorded_map, outputs: &outputs, live: &live, contents: &contents };
+        let live: HashMap<String, Option<Observed>> = live
+            .iter()
+            .map(|(a, v)| {
+                (
+                    a.to_string(),
+                    Some(Observed {
+                        id: format!("id-{a}"),
+                        outputs: Default::default(),
+                        settings: v.clone(),
+                    }),
+                )
+            })
+            .collect();
+        let contents: HashMap<String, u64> =
+            contents.iter().map(|(a, n)| (a.to_string(), *n)).collect();
+        let known = Known {
+            recorded: recorded_map,
+            outputs: &outputs,
+            live: &live,
+            contents: &contents,
+        };
         changes(resources, &known, &TestCloud)
     }
 
@@ -325,50 +421,136 @@ mod tests {
     fn a_replacement_makes_what_refers_to_it_change_too() {
         let resources = vec![
             resource("t.net.a", "t.net", json!({ "cidr": "10.1.0.0/16" })),
-            resource("t.node.b", "t.node", json!({ "net": "${t.net.a.id}", "size": 1 })),
+            resource(
+                "t.node.b",
+                "t.node",
+                json!({ "net": "${t.net.a.id}", "size": 1 }),
+            ),
             resource("t.node.c", "t.other", json!({ "peer": "${t.net.a.id}" })),
         ];
         let recorded = [
             ("t.net.a", "t.net", json!({ "cidr": "10.0.0.0/16" })),
-            ("t.node.b", "t.node", json!({ "net": "id-t.net.a", "size": 1 })),
+            (
+                "t.node.b",
+                "t.node",
+                json!({ "net": "id-t.net.a", "size": 1 }),
+            ),
             ("t.node.c", "t.other", json!({ "peer": "id-t.net.a" })),
         ];
-        let live = [("t.net.a", json!({ "cidr": "10.0.0.0/16" })), ("t.node.b", json!({ "net": "id-t.net.a", "size": 1 })), ("t.node.c", json!({ "peer": "id-t.net.a" }))];
+        let live = [
+            ("t.net.a", json!({ "cidr": "10.0.0.0/16" })),
+            ("t.node.b", json!({ "net": "id-t.net.a", "size": 1 })),
+            ("t.node.c", json!({ "peer": "id-t.net.a" })),
+        ];
         let c = plan_changes(&resources, &recorded, &live, &[]);
-        assert_eq!((c[0].action, c[0].replace_paths.clone()), (Action::Replace, vec!["/cidr".to_string()]));
-        assert_eq!((c[1].action, c[1].replace_paths.clone()), (Action::Replace, vec!["/net".to_string()]), "its network is new");
-        assert_eq!((c[2].action, c[2].changed_paths.clone()), (Action::Update, vec!["/peer".to_string()]));
-        assert_eq!(c[2].after["peer"], json!("${t.net.a.id}"), "known after apply");
+        assert_eq!(
+            (c[0].action, c[0].replace_paths.clone()),
+            (Action::Replace, vec!["/cidr".to_string()])
+        );
+        assert_eq!(
+            (c[1].action, c[1].replace_paths.clone()),
+            (Action::Replace, vec!["/net".to_string()]),
+            "its network is new"
+        );
+        assert_eq!(
+            (c[2].action, c[2].changed_paths.clone()),
+            (Action::Update, vec!["/peer".to_string()])
+        );
+        assert_eq!(
+            c[2].after["peer"],
+            json!("${t.net.a.id}"),
+            "known after apply"
+        );
         assert!(c.iter().all(|c| !c.drift && c.blocked.is_none()));
     }
 
     #[test]
     fn drift_is_live_against_recorded_and_unread_settings_still_diff() {
-        let resources = vec![resource("t.node.b", "t.node", json!({ "net": "n", "size": 2, "unread": "new" }))];
-        let recorded = [("t.node.b", "t.node", json!({ "net": "n", "size": 2, "unread": "old" }))];
-        let c = plan_changes(&resources, &recorded, &[("t.node.b", json!({ "net": "n", "size": 5 }))], &[]);
+        let resources = vec![resource(
+            "t.node.b",
+            "t.node",
+            json!({ "net": "n", "size": 2, "unread": "new" }),
+        )];
+        let recorded = [(
+            "t.node.b",
+            "t.node",
+            json!({ "net": "n", "size": 2, "unread": "old" }),
+        )];
+        let c = plan_changes(
+            &resources,
+            &recorded,
+            &[("t.node.b", json!({ "net": "n", "size": 5 }))],
+            &[],
+        );
         assert_eq!((c[0].action, c[0].drift), (Action::Update, true));
-        assert_eq!(c[0].changed_paths, vec!["/size".to_string(), "/unread".to_string()]);
+        assert_eq!(
+            c[0].changed_paths,
+            vec!["/size".to_string(), "/unread".to_string()]
+        );
         let c = plan_changes(&resources, &recorded, &[], &[]);
-        assert_eq!((c[0].action, c[0].drift), (Action::Update, false), "not read: diffed against state");
-        let gone: HashMap<String, Option<Observed>> = HashMap::from([("t.node.b".to_string(), None)]);
+        assert_eq!(
+            (c[0].action, c[0].drift),
+            (Action::Update, false),
+            "not read: diffed against state"
+        );
+        let gone: HashMap<String, Option<Observed>> =
+            HashMap::from([("t.node.b".to_string(), None)]);
         let known = Known {
-            recorded: recorded.iter().map(|(a, k, v)| (*a, Recorded { kind: k, mode: Mode::Managed, owner: Party::Customer, stage: Party::Customer, settings: v, pending: false })).collect(),
+            recorded: recorded
+                .iter()
+                .map(|(a, k, v)| {
+                    (
+                        *a,
+                        Recorded {
+                            kind: k,
+                            mode: Mode::Managed,
+                            owner: Party::Customer,
+                            stage: Party::Customer,
+                            settings: v,
+                            pending: false,
+                        },
+                    )
+                })
+                .collect(),
             outputs: &|_: &str, _: &str| None,
             live: &gone,
             contents: &HashMap::new(),
         };
         let c = changes(&resources, &known, &TestCloud);
-        assert_eq!((c[0].action, c[0].drift), (Action::Create, true), "vanished: re-created");
+        assert_eq!(
+            (c[0].action, c[0].drift),
+            (Action::Create, true),
+            "vanished: re-created"
+        );
     }
 
     #[test]
     fn what_holds_data_is_deleted_only_when_empty() {
-        let recorded = [("t.bucket.x", "t.bucket", json!({})), ("t.bucket.y", "t.bucket", json!({})), ("t.bucket.z", "t.bucket", json!({})), ("t.node.d", "t.node", json!({}))];
+        let recorded = [
+            ("t.bucket.x", "t.bucket", json!({})),
+            ("t.bucket.y", "t.bucket", json!({})),
+            ("t.bucket.z", "t.bucket", json!({})),
+            ("t.node.d", "t.node", json!({})),
+        ];
         let c = plan_changes(&[], &recorded, &[], &[("t.bucket.x", 0), ("t.bucket.y", 3)]);
-        let blocked: Vec<(&str, bool)> = c.iter().map(|c| (c.address.as_str(), c.blocked.is_some())).collect();
+        let blocked: Vec<(&str, bool)> = c
+            .iter()
+            .map(|c| (c.address.as_str(), c.blocked.is_some()))
+            .collect();
         assert!(c.iter().all(|c| c.action == Action::Delete));
-        assert_eq!(blocked, vec![("t.bucket.x", false), ("t.bucket.y", true), ("t.bucket.z", true), ("t.node.d", false)]);
-        assert!(c[1].blocked.as_deref().unwrap().contains("holds 3 objects"), "{:?}", c[1].blocked);
+        assert_eq!(
+            blocked,
+            vec![
+                ("t.bucket.x", false),
+                ("t.bucket.y", true),
+                ("t.bucket.z", true),
+                ("t.node.d", false)
+            ]
+        );
+        assert!(
+            c[1].blocked.as_deref().unwrap().contains("holds 3 objects"),
+            "{:?}",
+            c[1].blocked
+        );
     }
 }

@@ -33,7 +33,10 @@ pub fn link_and_sort(mut resources: Vec<Resource>) -> Result<Vec<Resource>, Grap
         deps.remove(&r.address);
         for d in &deps {
             if !index.contains_key(d) {
-                return Err(GraphError::Dangling { from: r.address.clone(), to: d.clone() });
+                return Err(GraphError::Dangling {
+                    from: r.address.clone(),
+                    to: d.clone(),
+                });
             }
         }
         r.depends_on = deps.into_iter().collect();
@@ -62,7 +65,10 @@ pub fn link_and_sort(mut resources: Vec<Resource>) -> Result<Vec<Resource>, Grap
         }
     }
     if order.len() != n {
-        let stuck = (0..n).find(|i| indegree[*i] > 0).map(|i| resources[i].address.clone()).unwrap_or_default();
+        let stuck = (0..n)
+            .find(|i| indegree[*i] > 0)
+            .map(|i| resources[i].address.clone())
+            .unwrap_or_default();
         return Err(GraphError::Cycle(stuck));
     }
     let mut slots: Vec<Option<Resource>> = resources.into_iter().map(Some).collect();
@@ -74,9 +80,15 @@ pub fn link_and_sort(mut resources: Vec<Resource>) -> Result<Vec<Resource>, Grap
 /// the cluster's issuer), in a second customer step. `resources` are in plan order.
 pub fn after_union(resources: &[Resource]) -> BTreeSet<&str> {
     let mut late: BTreeSet<&str> = BTreeSet::new();
-    let stage: HashMap<&str, Party> = resources.iter().map(|r| (r.address.as_str(), r.stage)).collect();
+    let stage: HashMap<&str, Party> = resources
+        .iter()
+        .map(|r| (r.address.as_str(), r.stage))
+        .collect();
     for r in resources.iter().filter(|r| r.stage == Party::Customer) {
-        if r.depends_on.iter().any(|d| stage.get(d.as_str()) == Some(&Party::Union) || late.contains(d.as_str())) {
+        if r.depends_on
+            .iter()
+            .any(|d| stage.get(d.as_str()) == Some(&Party::Union) || late.contains(d.as_str()))
+        {
             late.insert(r.address.as_str());
         }
     }
@@ -92,11 +104,14 @@ pub fn after_union(resources: &[Resource]) -> BTreeSet<&str> {
 /// order.
 pub fn before_union(resources: &[Resource]) -> BTreeSet<&str> {
     let late = after_union(resources);
-    let by_address: HashMap<&str, &Resource> = resources.iter().map(|r| (r.address.as_str(), r)).collect();
+    let by_address: HashMap<&str, &Resource> =
+        resources.iter().map(|r| (r.address.as_str(), r)).collect();
     let mut needed: BTreeSet<&str> = BTreeSet::new();
     let mut todo: Vec<&str> = Vec::new();
     for r in resources {
-        if r.stage == Party::Customer && r.component == crate::plan::ownership::Component::AdminIdentity {
+        if r.stage == Party::Customer
+            && r.component == crate::plan::ownership::Component::AdminIdentity
+        {
             todo.push(&r.address);
         }
         if r.stage == Party::Union {

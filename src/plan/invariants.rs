@@ -45,7 +45,10 @@ impl Invariant {
 
     /// The invariant's number in docs/security.md.
     pub fn number(self) -> usize {
-        Invariant::ALL.iter().position(|i| *i == self).map_or(0, |p| p + 1)
+        Invariant::ALL
+            .iter()
+            .position(|i| *i == self)
+            .map_or(0, |p| p + 1)
     }
 
     pub fn slug(self) -> &'static str {
@@ -69,7 +72,9 @@ impl Invariant {
             Invariant::EncryptionInTransit => "buckets refuse non-TLS and TLS < 1.2",
             Invariant::NoPublicBuckets => "no public buckets",
             Invariant::OutboundOnly => "outbound-only networking",
-            Invariant::AdminTrust => "the admin trust is conditioned; no Union.ai principal in self-managed",
+            Invariant::AdminTrust => {
+                "the admin trust is conditioned; no Union.ai principal in self-managed"
+            }
             Invariant::LeastPrivilege => "least privilege",
             Invariant::AuditLogging => "audit logging on",
             Invariant::TenantIsolation => "tenant isolation",
@@ -119,7 +124,14 @@ pub struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    pub fn fail(&mut self, inv: Invariant, r: &Resource, setting: &str, field: &str, message: impl Into<String>) {
+    pub fn fail(
+        &mut self,
+        inv: Invariant,
+        r: &Resource,
+        setting: &str,
+        field: &str,
+        message: impl Into<String>,
+    ) {
         self.out.push(Violation {
             invariant: inv,
             address: r.address.clone(),
@@ -152,8 +164,14 @@ pub fn strings(v: Option<&Value>) -> Vec<&str> {
 /// Checks every invariant over `resources`: the cloud's own checks, then the ones that
 /// hold whatever the cloud. Returns violations (errors and warnings).
 pub fn check(resources: &[Resource], cx: &Context<'_>, cloud: &dyn CloudPlan) -> Vec<Violation> {
-    let mut c = Checker { cx, out: Vec::new() };
-    let managed: Vec<&Resource> = resources.iter().filter(|r| r.mode == Mode::Managed).collect();
+    let mut c = Checker {
+        cx,
+        out: Vec::new(),
+    };
+    let managed: Vec<&Resource> = resources
+        .iter()
+        .filter(|r| r.mode == Mode::Managed)
+        .collect();
     for r in &managed {
         cloud.check_resource(&mut c, r);
     }
@@ -169,8 +187,15 @@ pub fn check(resources: &[Resource], cx: &Context<'_>, cloud: &dyn CloudPlan) ->
 
 /// The checks of existing resources only (the ones the profile names), e.g. on what was
 /// just read of them.
-pub fn check_existing(resources: &[Resource], cx: &Context<'_>, cloud: &dyn CloudPlan) -> Vec<Violation> {
-    let mut c = Checker { cx, out: Vec::new() };
+pub fn check_existing(
+    resources: &[Resource],
+    cx: &Context<'_>,
+    cloud: &dyn CloudPlan,
+) -> Vec<Violation> {
+    let mut c = Checker {
+        cx,
+        out: Vec::new(),
+    };
     for r in resources.iter().filter(|r| r.mode == Mode::Data) {
         cloud.check_existing(&mut c, r);
     }
@@ -213,7 +238,10 @@ pub fn cidr_is_private(cidr: &str) -> bool {
     cidr.parse::<ipnet::Ipv4Net>().is_ok_and(is_private)
 }
 fn no_union_principal(c: &mut Checker<'_>, resources: &[Resource]) {
-    let mut needles = vec![c.cx.union_account.to_string(), UNION_AWS_ACCOUNT_ID.to_string()];
+    let mut needles = vec![
+        c.cx.union_account.to_string(),
+        UNION_AWS_ACCOUNT_ID.to_string(),
+    ];
     needles.extend(c.cx.union_identifiers.iter().cloned());
     needles.retain(|n| !n.is_empty());
     for r in resources {
@@ -222,8 +250,13 @@ fn no_union_principal(c: &mut Checker<'_>, resources: &[Resource]) {
             c.fail(Invariant::AdminTrust, r, "", "spec.model", format!("self-managed gives Union.ai no access, but this resource names Union.ai's `{n}`"));
         }
         if r.owner == Party::Union || r.stage == Party::Union {
-            c.fail(Invariant::AdminTrust, r, "", "spec.model", "self-managed has no Union.ai-owned resource and no union stage");
+            c.fail(
+                Invariant::AdminTrust,
+                r,
+                "",
+                "spec.model",
+                "self-managed has no Union.ai-owned resource and no union stage",
+            );
         }
     }
 }
-

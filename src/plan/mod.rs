@@ -128,7 +128,10 @@ pub enum PlanError {
 }
 
 /// The desired resources for a validated profile, in dependency order.
-pub fn desired_resources(profile: &Profile, cloud: &dyn CloudPlan) -> Result<Vec<Resource>, GraphError> {
+pub fn desired_resources(
+    profile: &Profile,
+    cloud: &dyn CloudPlan,
+) -> Result<Vec<Resource>, GraphError> {
     let mut b = builder::Builder::new(profile);
     cloud.build(&mut b);
     graph::link_and_sort(b.resources)
@@ -144,24 +147,55 @@ pub fn invariant_context(profile: &Profile) -> invariants::Context<'_> {
     }
     invariants::Context {
         model: profile.spec.model,
-        union_account: union.map_or(crate::profile::schema::UNION_AWS_ACCOUNT_ID, |u| u.aws_account_id.as_str()),
-        union_identifiers: if profile.spec.model == Model::Byoc { Vec::new() } else { identifiers.clone() },
-        union_identifiers_byoc: if profile.spec.model == Model::Byoc { identifiers } else { Vec::new() },
+        union_account: union.map_or(crate::profile::schema::UNION_AWS_ACCOUNT_ID, |u| {
+            u.aws_account_id.as_str()
+        }),
+        union_identifiers: if profile.spec.model == Model::Byoc {
+            Vec::new()
+        } else {
+            identifiers.clone()
+        },
+        union_identifiers_byoc: if profile.spec.model == Model::Byoc {
+            identifiers
+        } else {
+            Vec::new()
+        },
         prefix: &profile.metadata.name,
         home: match profile.spec.cloud.provider {
-            Provider::Aws => profile.spec.cloud.aws.as_ref().map_or("", |a| a.account_id.as_str()),
-            Provider::Gcp => profile.spec.cloud.gcp.as_ref().map_or("", |g| g.project_id.as_str()),
-            Provider::Azure => profile.spec.cloud.azure.as_ref().map_or("", |a| a.subscription_id.as_str()),
+            Provider::Aws => profile
+                .spec
+                .cloud
+                .aws
+                .as_ref()
+                .map_or("", |a| a.account_id.as_str()),
+            Provider::Gcp => profile
+                .spec
+                .cloud
+                .gcp
+                .as_ref()
+                .map_or("", |g| g.project_id.as_str()),
+            Provider::Azure => profile
+                .spec
+                .cloud
+                .azure
+                .as_ref()
+                .map_or("", |a| a.subscription_id.as_str()),
         },
     }
 }
 
 /// Builds the plan for a validated profile with no prior state: every managed resource is
 /// a create, every data source a read. Refuses a plan that breaks a security invariant.
-pub fn build(profile: &Profile, profile_digest: &str, cloud: &dyn CloudPlan) -> Result<Plan, PlanError> {
+pub fn build(
+    profile: &Profile,
+    profile_digest: &str,
+    cloud: &dyn CloudPlan,
+) -> Result<Plan, PlanError> {
     let resources = desired_resources(profile, cloud)?;
     let (errors, warnings): (Vec<Violation>, Vec<Violation>) =
-        invariants::check(&resources, &invariant_context(profile), cloud).into_iter().partition(|v| !v.warning_only);
+        invariants::check(&resources, &invariant_context(profile), cloud)
+            .into_iter()
+            .partition(|v| !v.warning_only);
     if !errors.is_empty() {
         return Err(PlanError::Invariants(errors));
     }

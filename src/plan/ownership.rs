@@ -56,7 +56,9 @@ impl Component {
             Component::Cluster => "Kubernetes cluster: provisioning, version upgrades",
             Component::NodePools => "node pools: configuration, scaling",
             Component::PrivateConnection => "private connection for the cluster API",
-            Component::WorkloadIdentity => "workload identities and their trust (platform, one per tenant namespace)",
+            Component::WorkloadIdentity => {
+                "workload identities and their trust (platform, one per tenant namespace)"
+            }
             Component::HelmReleases => "Helm releases: Union operator, monitoring, serving",
         }
     }
@@ -64,7 +66,13 @@ impl Component {
 
 impl fmt::Display for Component {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(serde_json::to_value(self).ok().and_then(|v| v.as_str().map(String::from)).as_deref().unwrap_or("?"))
+        f.write_str(
+            serde_json::to_value(self)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .as_deref()
+                .unwrap_or("?"),
+        )
     }
 }
 
@@ -86,7 +94,14 @@ pub struct Responsibility {
 pub fn responsibility(model: Model, component: Component) -> Option<Responsibility> {
     use Component::*;
     use Party::{Customer as C, Union as U};
-    let r = |owner, operator, patches, stage| Some(Responsibility { owner, operator, patches, stage });
+    let r = |owner, operator, patches, stage| {
+        Some(Responsibility {
+            owner,
+            operator,
+            patches,
+            stage,
+        })
+    };
     match model {
         Model::SelfManaged => match component {
             AdminIdentity | PrivateConnection => None,
@@ -112,7 +127,11 @@ mod tests {
     fn self_managed_gives_union_nothing() {
         for c in Component::ALL {
             if let Some(r) = responsibility(Model::SelfManaged, c) {
-                assert_eq!([r.owner, r.operator, r.patches, r.stage], [Party::Customer; 4], "{c}");
+                assert_eq!(
+                    [r.owner, r.operator, r.patches, r.stage],
+                    [Party::Customer; 4],
+                    "{c}"
+                );
             }
         }
         assert!(responsibility(Model::SelfManaged, Component::AdminIdentity).is_none());
@@ -125,7 +144,12 @@ mod tests {
         assert_eq!(owner(Component::Network), Party::Customer);
         assert_eq!(owner(Component::Storage), Party::Customer);
         assert_eq!(owner(Component::AdminIdentity), Party::Customer);
-        assert_eq!(responsibility(Model::Byoc, Component::AdminIdentity).unwrap().operator, Party::Union);
+        assert_eq!(
+            responsibility(Model::Byoc, Component::AdminIdentity)
+                .unwrap()
+                .operator,
+            Party::Union
+        );
         assert_eq!(owner(Component::Cluster), Party::Union);
         assert_eq!(owner(Component::PrivateConnection), Party::Union);
     }

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use super::ownership::Component;
-use super::resource::{Mode, Party};
 use super::resolve::is_unknown;
+use super::resource::{Mode, Party};
 use super::{Action, Change, Plan};
 
 /// The summary line: `32 to create: 21 customer-owned, 11 Union.ai-managed.`
@@ -18,7 +18,10 @@ pub fn summary_line(plan: &Plan) -> String {
     if changes == 0 {
         return "No changes: the data plane matches the profile.".to_string();
     }
-    let owners = format!("{} customer-owned, {} Union.ai-managed", s.customer_owned, s.union_managed);
+    let owners = format!(
+        "{} customer-owned, {} Union.ai-managed",
+        s.customer_owned, s.union_managed
+    );
     let line = if s.create == changes {
         format!("Plan: {} to create: {owners}.", s.create)
     } else {
@@ -28,7 +31,10 @@ pub fn summary_line(plan: &Plan) -> String {
         )
     };
     if s.blocked > 0 {
-        return format!("{line} {} refused: apply never deletes data or identity.", s.blocked);
+        return format!(
+            "{line} {} refused: apply never deletes data or identity.",
+            s.blocked
+        );
     }
     line
 }
@@ -55,14 +61,26 @@ fn stage_heading(plan: &Plan, step: Step) -> String {
 
 fn controls(plan: &Plan, address: &str) -> String {
     plan.resource(address)
-        .map(|r| r.controls.iter().map(|c| c.slug()).collect::<Vec<_>>().join(", "))
+        .map(|r| {
+            r.controls
+                .iter()
+                .map(|c| c.slug())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
         .unwrap_or_default()
 }
 
 fn name_of(plan: &Plan, c: &Change) -> String {
-    plan.resource(&c.address).map(|r| r.name.clone()).unwrap_or_else(|| {
-        c.before.get("name").and_then(Value::as_str).unwrap_or("").to_string()
-    })
+    plan.resource(&c.address)
+        .map(|r| r.name.clone())
+        .unwrap_or_else(|| {
+            c.before
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        })
 }
 
 /// Changes grouped by the step that carries them out, each group in plan order.
@@ -75,7 +93,15 @@ fn by_stage(plan: &Plan) -> Vec<(Step, Vec<&Change>)> {
     };
     [Step::Customer, Step::Union, Step::CustomerAfterUnion]
         .into_iter()
-        .map(|s| (s, plan.resource_changes.iter().filter(|c| step(c) == s).collect::<Vec<_>>()))
+        .map(|s| {
+            (
+                s,
+                plan.resource_changes
+                    .iter()
+                    .filter(|c| step(c) == s)
+                    .collect::<Vec<_>>(),
+            )
+        })
         .filter(|(_, cs)| !cs.is_empty())
         .collect()
 }
@@ -87,16 +113,36 @@ pub fn table(plan: &Plan) -> String {
         "unionctl plan: {} ({} {}, {}), org {}",
         plan.data_plane, plan.cloud, plan.region, plan.model, plan.org
     );
-    let width = plan.resource_changes.iter().map(|c| c.address.len()).max().unwrap_or(10).max(7);
-    let name_width = plan.resource_changes.iter().map(|c| name_of(plan, c).len()).max().unwrap_or(4).clamp(4, 40);
+    let width = plan
+        .resource_changes
+        .iter()
+        .map(|c| c.address.len())
+        .max()
+        .unwrap_or(10)
+        .max(7);
+    let name_width = plan
+        .resource_changes
+        .iter()
+        .map(|c| name_of(plan, c).len())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 40);
     for (stage, changes) in by_stage(plan) {
         let unchanged = changes.iter().filter(|c| c.action == Action::NoOp).count();
         if unchanged == changes.len() {
-            let _ = writeln!(out, "\n{}: {unchanged} unchanged", stage_heading(plan, stage));
+            let _ = writeln!(
+                out,
+                "\n{}: {unchanged} unchanged",
+                stage_heading(plan, stage)
+            );
             continue;
         }
         let _ = writeln!(out, "\n{}", stage_heading(plan, stage));
-        let _ = writeln!(out, "  {:<11} {:<width$}  {:<name_width$}  {:<8}  CONTROLS", "ACTION", "ADDRESS", "NAME", "OWNER");
+        let _ = writeln!(
+            out,
+            "  {:<11} {:<width$}  {:<name_width$}  {:<8}  CONTROLS",
+            "ACTION", "ADDRESS", "NAME", "OWNER"
+        );
         for c in changes.iter().filter(|c| c.action != Action::NoOp) {
             let action = format!("{} {}", c.action.symbol(), c.action.as_str());
             let mut name = name_of(plan, c);
@@ -104,7 +150,11 @@ pub fn table(plan: &Plan) -> String {
                 name.truncate(name_width - 1);
                 name.push('…');
             }
-            let drift = if c.drift { "  (changed outside unionctl)" } else { "" };
+            let drift = if c.drift {
+                "  (changed outside unionctl)"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
                 "  {:<11} {:<width$}  {:<name_width$}  {:<8}  {}{drift}",
@@ -115,22 +165,44 @@ pub fn table(plan: &Plan) -> String {
                 controls(plan, &c.address)
             );
             for path in &c.changed_paths {
-                let forces = if c.replace_paths.contains(path) { "  # forces replacement" } else { "" };
-                let before = c.before.pointer(path).map_or("(none)".to_string(), short_value);
-                let after = c.after.pointer(path).map_or("(none)".to_string(), short_value);
-                let _ = writeln!(out, "  {:<11} {:<width$}    {path}: {before} → {after}{forces}", "", "");
+                let forces = if c.replace_paths.contains(path) {
+                    "  # forces replacement"
+                } else {
+                    ""
+                };
+                let before = c
+                    .before
+                    .pointer(path)
+                    .map_or("(none)".to_string(), short_value);
+                let after = c
+                    .after
+                    .pointer(path)
+                    .map_or("(none)".to_string(), short_value);
+                let _ = writeln!(
+                    out,
+                    "  {:<11} {:<width$}    {path}: {before} → {after}{forces}",
+                    "", ""
+                );
             }
             if let Some(reason) = &c.blocked {
                 let _ = writeln!(out, "  {:<11} {:<width$}    ! refused: {reason}", "", "");
             }
         }
     }
-    let unchanged = plan.resource_changes.iter().filter(|c| c.action == Action::NoOp).count();
+    let unchanged = plan
+        .resource_changes
+        .iter()
+        .filter(|c| c.action == Action::NoOp)
+        .count();
     if unchanged > 0 && plan.has_changes() {
         let _ = writeln!(out, "\n({unchanged} resources unchanged, not listed)");
     }
     for w in &plan.warnings {
-        let _ = writeln!(out, "\nwarning: {} — {}: {}", w.invariant, w.address, w.message);
+        let _ = writeln!(
+            out,
+            "\nwarning: {} — {}: {}",
+            w.invariant, w.address, w.message
+        );
     }
     let _ = writeln!(out, "\n{}", summary_line(plan));
     out
@@ -142,7 +214,10 @@ fn short_value(v: &Value) -> String {
     }
     let s = v.to_string();
     if s.len() > 60 {
-        format!("{}…", &s[..s.char_indices().nth(59).map_or(s.len(), |(i, _)| i)])
+        format!(
+            "{}…",
+            &s[..s.char_indices().nth(59).map_or(s.len(), |(i, _)| i)]
+        )
     } else {
         s
     }
@@ -179,7 +254,8 @@ pub fn changes_result(plan: &Plan) -> Value {
 }
 
 pub fn json(plan: &Plan) -> String {
-    let mut s = serde_json::to_string_pretty(plan).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(plan).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }
@@ -190,7 +266,11 @@ pub fn yaml(plan: &Plan) -> Result<String, String> {
 
 pub fn markdown(plan: &Plan) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "### unionctl plan: `{}` ({} {}, {})\n", plan.data_plane, plan.cloud, plan.region, plan.model);
+    let _ = writeln!(
+        out,
+        "### unionctl plan: `{}` ({} {}, {})\n",
+        plan.data_plane, plan.cloud, plan.region, plan.model
+    );
     let _ = writeln!(out, "**{}**\n", summary_line(plan));
     for (stage, changes) in by_stage(plan) {
         let _ = writeln!(out, "#### {}\n", stage_heading(plan, stage));
@@ -220,11 +300,20 @@ pub fn markdown(plan: &Plan) -> String {
     let _ = writeln!(out, "| component | owner | resources |");
     let _ = writeln!(out, "|---|---|---|");
     for component in Component::ALL {
-        let rs: Vec<&str> = plan.resources.iter().filter(|r| r.component == component).map(|r| r.address.as_str()).collect();
+        let rs: Vec<&str> = plan
+            .resources
+            .iter()
+            .filter(|r| r.component == component)
+            .map(|r| r.address.as_str())
+            .collect();
         if rs.is_empty() {
             continue;
         }
-        let owner = plan.resources.iter().find(|r| r.component == component).map_or("", |r| r.owner.display_name());
+        let owner = plan
+            .resources
+            .iter()
+            .find(|r| r.component == component)
+            .map_or("", |r| r.owner.display_name());
         let _ = writeln!(out, "| {} | {} | {} |", component.title(), owner, rs.len());
     }
     let _ = writeln!(out, "\n</details>");
@@ -237,7 +326,10 @@ pub fn dot(plan: &Plan) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "digraph \"{}\" {{", plan.data_plane);
     let _ = writeln!(out, "  rankdir=LR;");
-    let _ = writeln!(out, "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];");
+    let _ = writeln!(
+        out,
+        "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];"
+    );
     for stage in [Party::Customer, Party::Union] {
         let members: Vec<_> = plan.resources.iter().filter(|r| r.stage == stage).collect();
         if members.is_empty() {
@@ -250,7 +342,11 @@ pub fn dot(plan: &Plan) -> String {
                 Party::Customer => "#cfe2ff",
                 Party::Union => "#ffd8a8",
             };
-            let style = if r.mode == Mode::Data { "rounded,filled,dashed" } else { "rounded,filled" };
+            let style = if r.mode == Mode::Data {
+                "rounded,filled,dashed"
+            } else {
+                "rounded,filled"
+            };
             let _ = writeln!(
                 out,
                 "    \"{}\" [fillcolor=\"{fill}\", style=\"{style}\", tooltip=\"owner: {}\"];",

@@ -54,7 +54,12 @@ pub fn is_unknown(value: &Value) -> bool {
 fn substitute(settings: &Value, known: &dyn Outputs, missing: &mut Option<Unresolved>) -> Value {
     match settings {
         Value::String(s) => substitute_str(s, known, missing),
-        Value::Array(items) => Value::Array(items.iter().map(|v| substitute(v, known, missing)).collect()),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| substitute(v, known, missing))
+                .collect(),
+        ),
         Value::Object(map) => {
             let mut out = serde_json::Map::new();
             for (k, v) in map {
@@ -78,12 +83,16 @@ fn substitute_str(s: &str, known: &dyn Outputs, missing: &mut Option<Unresolved>
     let mut lookup = |address: &str, attribute: &str| {
         let v = known.output(address, attribute);
         if v.is_none() && missing.is_none() {
-            *missing = Some(Unresolved { address: address.into(), attribute: attribute.into() });
+            *missing = Some(Unresolved {
+                address: address.into(),
+                attribute: attribute.into(),
+            });
         }
         v
     };
     if refs.len() == 1 && s == format!("${{{}.{}}}", refs[0].address, refs[0].attribute) {
-        return lookup(&refs[0].address, &refs[0].attribute).unwrap_or_else(|| Value::String(s.to_string()));
+        return lookup(&refs[0].address, &refs[0].attribute)
+            .unwrap_or_else(|| Value::String(s.to_string()));
     }
     let mut out = s.to_string();
     for r in refs {
@@ -107,9 +116,18 @@ mod tests {
     fn known_references_are_replaced_and_unknown_ones_kept() {
         let known = |a: &str, at: &str| (a == "aws.vpc.main" && at == "id").then(|| json!("vpc-1"));
         let settings = json!({ "VpcId": "${aws.vpc.main.id}", "Arn": "x/${aws.subnet.a.id}", "Ids": ["${aws.vpc.main.id}"] });
-        assert_eq!(resolve(&settings, &known), Err(Unresolved { address: "aws.subnet.a".into(), attribute: "id".into() }));
+        assert_eq!(
+            resolve(&settings, &known),
+            Err(Unresolved {
+                address: "aws.subnet.a".into(),
+                attribute: "id".into()
+            })
+        );
         let partial = resolve_known(&settings, &known);
-        assert_eq!(partial, json!({ "VpcId": "vpc-1", "Arn": "x/${aws.subnet.a.id}", "Ids": ["vpc-1"] }));
+        assert_eq!(
+            partial,
+            json!({ "VpcId": "vpc-1", "Arn": "x/${aws.subnet.a.id}", "Ids": ["vpc-1"] })
+        );
         assert!(is_unknown(&partial["Arn"]) && !is_unknown(&partial["VpcId"]));
     }
 }

@@ -77,7 +77,9 @@ impl Resource {
     }
     /// The type without the cloud: `eks_cluster`.
     pub fn type_name(&self) -> &str {
-        self.kind.split_once('.').map_or(self.kind.as_str(), |(_, t)| t)
+        self.kind
+            .split_once('.')
+            .map_or(self.kind.as_str(), |(_, t)| t)
     }
     pub fn setting(&self, pointer: &str) -> Option<&Value> {
         self.settings.pointer(pointer)
@@ -166,7 +168,10 @@ mod tests {
             "Arn": "${data.aws.kms_key.existing.arn}/x",
             "Plain": "no ${reference here",
         });
-        let mut found: Vec<String> = references(&v).into_iter().map(|r| format!("{}|{}", r.address, r.attribute)).collect();
+        let mut found: Vec<String> = references(&v)
+            .into_iter()
+            .map(|r| format!("{}|{}", r.address, r.attribute))
+            .collect();
         found.sort();
         assert_eq!(
             found,

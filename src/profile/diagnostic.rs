@@ -97,20 +97,37 @@ pub struct Report<'a> {
 
 impl<'a> Report<'a> {
     pub fn new(source: &'a SourceMap) -> Self {
-        Report { source, items: Vec::new() }
+        Report {
+            source,
+            items: Vec::new(),
+        }
     }
 
-    pub fn error(&mut self, path: impl Into<String>, message: impl Into<String>) -> &mut Diagnostic {
+    pub fn error(
+        &mut self,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
         self.push(Severity::Error, path.into(), message.into())
     }
 
-    pub fn warning(&mut self, path: impl Into<String>, message: impl Into<String>) -> &mut Diagnostic {
+    pub fn warning(
+        &mut self,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
         self.push(Severity::Warning, path.into(), message.into())
     }
 
     fn push(&mut self, severity: Severity, path: String, message: String) -> &mut Diagnostic {
         let mark = self.source.mark(&path);
-        self.items.push(Diagnostic { severity, path, mark, message, hint: None });
+        self.items.push(Diagnostic {
+            severity,
+            path,
+            mark,
+            message,
+            hint: None,
+        });
         self.items.last_mut().expect("just pushed")
     }
 
@@ -120,7 +137,10 @@ impl<'a> Report<'a> {
 }
 
 /// The closest candidate to `word`, if close enough to be a likely typo.
-pub fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+pub fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
     let word_l = word.to_ascii_lowercase();
     candidates
         .into_iter()
@@ -136,7 +156,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -149,8 +171,14 @@ mod tests {
 
     #[test]
     fn suggests_close_names_only() {
-        assert_eq!(did_you_mean("nodepools", ["nodePools", "kubernetesVersion"]), Some("nodePools"));
-        assert_eq!(did_you_mean("us-east-9", ["us-east-1", "eu-west-1"]), Some("us-east-1"));
+        assert_eq!(
+            did_you_mean("nodepools", ["nodePools", "kubernetesVersion"]),
+            Some("nodePools")
+        );
+        assert_eq!(
+            did_you_mean("us-east-9", ["us-east-1", "eu-west-1"]),
+            Some("us-east-1")
+        );
         assert_eq!(did_you_mean("zzzzzz", ["nodePools"]), None);
     }
 }

@@ -40,7 +40,10 @@ pub enum ProfileError {
         source: std::io::Error,
     },
     #[error("{} is not a valid profile ({} {})", path.display(), count_errors(diagnostics), if count_errors(diagnostics) == 1 { "error" } else { "errors" })]
-    Invalid { path: PathBuf, diagnostics: Vec<Diagnostic> },
+    Invalid {
+        path: PathBuf,
+        diagnostics: Vec<Diagnostic>,
+    },
 }
 
 fn count_errors(d: &[Diagnostic]) -> usize {
@@ -52,21 +55,41 @@ fn count_errors(d: &[Diagnostic]) -> usize {
 /// of a broken profile can still be checked.
 fn skeleton(root: &yaml::Node) -> serde_json::Value {
     let doc = root.to_json();
-    let cloud = doc.pointer("/spec/cloud/provider").and_then(|v| serde_json::from_value::<Provider>(v.clone()).ok()).unwrap_or(Provider::Aws);
-    let model = doc.pointer("/spec/model").and_then(|v| serde_json::from_value::<Model>(v.clone()).ok()).unwrap_or(Model::Byoc);
-    yaml::load(template::render(cloud, model).as_bytes()).map(|n| n.to_json()).unwrap_or_default()
+    let cloud = doc
+        .pointer("/spec/cloud/provider")
+        .and_then(|v| serde_json::from_value::<Provider>(v.clone()).ok())
+        .unwrap_or(Provider::Aws);
+    let model = doc
+        .pointer("/spec/model")
+        .and_then(|v| serde_json::from_value::<Model>(v.clone()).ok())
+        .unwrap_or(Model::Byoc);
+    yaml::load(template::render(cloud, model).as_bytes())
+        .map(|n| n.to_json())
+        .unwrap_or_default()
 }
 
 pub fn load_file(path: &Path) -> Result<LoadedProfile, ProfileError> {
-    let bytes = std::fs::read(path).map_err(|source| ProfileError::Read { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| ProfileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     load_bytes(&bytes, path)
 }
 
 /// The whole pipeline on bytes; `path` is only used in messages.
 pub fn load_bytes(bytes: &[u8], path: &Path) -> Result<LoadedProfile, ProfileError> {
-    let invalid = |diagnostics| ProfileError::Invalid { path: path.to_path_buf(), diagnostics };
+    let invalid = |diagnostics| ProfileError::Invalid {
+        path: path.to_path_buf(),
+        diagnostics,
+    };
     let root = yaml::load(bytes).map_err(|e| {
-        invalid(vec![Diagnostic { severity: Severity::Error, path: String::new(), mark: e.mark, message: e.message, hint: e.hint }])
+        invalid(vec![Diagnostic {
+            severity: Severity::Error,
+            path: String::new(),
+            mark: e.mark,
+            message: e.message,
+            hint: e.hint,
+        }])
     })?;
     let source = SourceMap::of(&root);
 
@@ -76,16 +99,30 @@ pub fn load_bytes(bytes: &[u8], path: &Path) -> Result<LoadedProfile, ProfileErr
     let checked = structure::check_and_repair(&root, &skeleton(&root));
     let mut items = checked.diagnostics;
     let profile: Option<Profile> = if items.is_empty() {
-        Some(serde_path_to_error::deserialize(root.to_json()).map_err(|e| {
-            // The schema check passed, so this is a gap between schema and types; still a clean error.
-            let path = e.path().to_string();
-            let mark = source.mark(&path);
-            invalid(vec![Diagnostic { severity: Severity::Error, path, mark, message: e.inner().to_string(), hint: None }])
-        })?)
+        Some(
+            serde_path_to_error::deserialize(root.to_json()).map_err(|e| {
+                // The schema check passed, so this is a gap between schema and types; still a clean error.
+                let path = e.path().to_string();
+                let mark = source.mark(&path);
+                invalid(vec![Diagnostic {
+                    severity: Severity::Error,
+                    path,
+                    mark,
+                    message: e.inner().to_string(),
+                    hint: None,
+                }])
+            })?,
+        )
     } else {
         // Without a readable model and cloud, every other check would be a guess.
-        let guessed = checked.replaced.iter().any(|p| ["spec", "spec.model", "spec.cloud", "spec.cloud.provider"].contains(&p.as_str()));
-        if guessed { None } else { serde_json::from_value(checked.repaired).ok() }
+        let guessed = checked.replaced.iter().any(|p| {
+            ["spec", "spec.model", "spec.cloud", "spec.cloud.provider"].contains(&p.as_str())
+        });
+        if guessed {
+            None
+        } else {
+            serde_json::from_value(checked.repaired).ok()
+        }
     };
     let Some(mut profile) = profile else {
         return Err(invalid(items));
@@ -93,12 +130,33 @@ pub fn load_bytes(bytes: &[u8], path: &Path) -> Result<LoadedProfile, ProfileErr
     defaults::apply(&mut profile);
     let mut report = diagnostic::Report::new(&source);
     validate::validate(&profile, &mut report);
-    let under = |path: &str, p: &str| path == p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['));
-    items.extend(report.items.into_iter().filter(|d| !checked.replaced.iter().any(|p| under(&d.path, p))));
-    items.sort_by_key(|d| (d.mark.map_or((usize::MAX, 0), |m| (m.line, m.col)), d.severity));
+    let under = |path: &str, p: &str| {
+        path == p
+            || path
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+    };
+    items.extend(
+        report
+            .items
+            .into_iter()
+            .filter(|d| !checked.replaced.iter().any(|p| under(&d.path, p))),
+    );
+    items.sort_by_key(|d| {
+        (
+            d.mark.map_or((usize::MAX, 0), |m| (m.line, m.col)),
+            d.severity,
+        )
+    });
     if items.iter().any(|d| d.severity == Severity::Error) {
         return Err(invalid(items));
     }
     let digest = format!("sha256:{}", hex::encode(Sha256::digest(bytes)));
-    Ok(LoadedProfile { profile, source, path: path.to_path_buf(), digest, warnings: items })
+    Ok(LoadedProfile {
+        profile,
+        source,
+        path: path.to_path_buf(),
+        digest,
+        warnings: items,
+    })
 }

@@ -26,7 +26,12 @@ pub fn audit_bucket(profile: &Profile) -> String {
 
 /// Azure storage account name: 3-24 lowercase letters and digits, globally unique.
 pub fn azure_storage_account(profile: &Profile) -> String {
-    let mut s: String = profile.metadata.name.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let mut s: String = profile
+        .metadata
+        .name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
     s.truncate(20);
     s.push_str("data");
     s
@@ -41,7 +46,10 @@ pub fn azure_key_vault(profile: &Profile) -> String {
 
 /// Azure agent pool name: 1-12 lowercase letters and digits.
 pub fn azure_pool(name: &str) -> String {
-    name.chars().filter(|c| c.is_ascii_alphanumeric()).take(12).collect()
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(12)
+        .collect()
 }
 
 /// The native name of a node pool on the profile's cloud (two pools must not share one).
@@ -66,7 +74,9 @@ pub fn worker_identity(profile: &Profile, ns: &str) -> String {
         return full;
     }
     // Deterministic: the same namespace always gets the same name.
-    let digest = full.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let digest = full.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     let suffix = format!("-{:06x}", digest & 0xff_ffff);
     let keep = limit - suffix.len();
     format!("{}{suffix}", full[..keep].trim_end_matches('-'))
@@ -74,11 +84,24 @@ pub fn worker_identity(profile: &Profile, ns: &str) -> String {
 
 /// Namespaces a tenant may not use: Kubernetes' own, the cloud's, and the ones the data
 /// plane's platform (the Union operator, monitoring, logging, serving) installs into.
-pub const RESERVED_NAMESPACES: &[&str] = &["default", "union", "monitoring", "logging", "kourier-system", "cert-manager", "gatekeeper-system", "calico-system", "tigera-operator"];
-pub const RESERVED_NAMESPACE_PREFIXES: &[&str] = &["kube-", "knative-", "istio-", "gke-", "gmp-", "amazon-", "aws-", "azure-"];
+pub const RESERVED_NAMESPACES: &[&str] = &[
+    "default",
+    "union",
+    "monitoring",
+    "logging",
+    "kourier-system",
+    "cert-manager",
+    "gatekeeper-system",
+    "calico-system",
+    "tigera-operator",
+];
+pub const RESERVED_NAMESPACE_PREFIXES: &[&str] = &[
+    "kube-", "knative-", "istio-", "gke-", "gmp-", "amazon-", "aws-", "azure-",
+];
 
 /// Service account namespace and names of Union.ai's platform components.
 pub const PLATFORM_NAMESPACE: &str = "union";
-pub const PLATFORM_SERVICE_ACCOUNTS: &[&str] = &["union-operator", "flytepropeller", "operator-proxy"];
+pub const PLATFORM_SERVICE_ACCOUNTS: &[&str] =
+    &["union-operator", "flytepropeller", "operator-proxy"];
 /// Service account that task pods run as in each tenant namespace.
 pub const TASK_SERVICE_ACCOUNT: &str = "default";

@@ -72,7 +72,9 @@ pub struct StateBackend {
     pub url: String,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Model {
     Byoc,
@@ -153,7 +155,9 @@ impl Default for Union {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     Aws,
@@ -420,7 +424,9 @@ fn default_namespaces() -> Vec<String> {
 
 impl Default for Tenancy {
     fn default() -> Self {
-        Tenancy { namespaces: default_namespaces() }
+        Tenancy {
+            namespaces: default_namespaces(),
+        }
     }
 }
 
@@ -445,6 +451,10 @@ fn default_trail() -> String {
 
 impl Default for Audit {
     fn default() -> Self {
-        Audit { trail: default_trail(), flow_logs: true, cluster_logs: true }
+        Audit {
+            trail: default_trail(),
+            flow_logs: true,
+            cluster_logs: true,
+        }
     }
 }

@@ -44,7 +44,11 @@ pub fn check_and_repair(root: &Node, skeleton: &J) -> Checked {
     let schema = json_schema();
     let mut w = Walk::default();
     let repaired = walk(root, schema, schema, "", Some(skeleton), &mut w).unwrap_or(J::Null);
-    Checked { diagnostics: w.out, repaired, replaced: w.replaced }
+    Checked {
+        diagnostics: w.out,
+        repaired,
+        replaced: w.replaced,
+    }
 }
 
 #[derive(Default)]
@@ -57,7 +61,11 @@ fn resolve<'s>(schema: &'s J, root: &'s J) -> &'s J {
     let mut s = schema;
     // `$ref` chains are short; the bound only guards against a cycle.
     for _ in 0..8 {
-        match s.get("$ref").and_then(J::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+        match s
+            .get("$ref")
+            .and_then(J::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+        {
             Some(name) => match root.get("$defs").and_then(|d| d.get(name)) {
                 Some(target) => s = target,
                 None => break,
@@ -69,9 +77,20 @@ fn resolve<'s>(schema: &'s J, root: &'s J) -> &'s J {
 }
 
 /// Checks one node; returns its valid part (`None` when the node itself is invalid).
-fn walk(node: &Node, schema: &J, root: &J, path: &str, skeleton: Option<&J>, w: &mut Walk) -> Option<J> {
+fn walk(
+    node: &Node,
+    schema: &J,
+    root: &J,
+    path: &str,
+    skeleton: Option<&J>,
+    w: &mut Walk,
+) -> Option<J> {
     let schema = resolve(schema, root);
-    if let Some(branches) = schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(J::as_array) {
+    if let Some(branches) = schema
+        .get("anyOf")
+        .or_else(|| schema.get("oneOf"))
+        .and_then(J::as_array)
+    {
         let mut best: Option<(Walk, Option<J>)> = None;
         for branch in branches {
             // `Option<T>` is `anyOf: [T, null]`; a null value for it is fine.
@@ -81,7 +100,11 @@ fn walk(node: &Node, schema: &J, root: &J, path: &str, skeleton: Option<&J>, w: 
                 return projection;
             }
             let null_branch = resolve(branch, root).get("type").and_then(J::as_str) == Some("null");
-            if !null_branch && best.as_ref().is_none_or(|(b, _)| trial.out.len() < b.out.len()) {
+            if !null_branch
+                && best
+                    .as_ref()
+                    .is_none_or(|(b, _)| trial.out.len() < b.out.len())
+            {
                 best = Some((trial, projection));
             }
         }
@@ -108,7 +131,11 @@ fn walk(node: &Node, schema: &J, root: &J, path: &str, skeleton: Option<&J>, w: 
         if !allowed.contains(&json) {
             let names: Vec<&str> = allowed.iter().filter_map(J::as_str).collect();
             let shown = scalar_text(node);
-            let mut d = error(node, path, format!("`{shown}` is not one of: {}", names.join(", ")));
+            let mut d = error(
+                node,
+                path,
+                format!("`{shown}` is not one of: {}", names.join(", ")),
+            );
             if let Some(s) = did_you_mean(&shown, names.iter().copied()) {
                 d.hint = Some(format!("did you mean `{s}`?"));
             }
@@ -121,7 +148,11 @@ fn walk(node: &Node, schema: &J, root: &J, path: &str, skeleton: Option<&J>, w: 
         Value::Int(i) => {
             let (lo, hi) = integer_range(schema);
             if (*i as i128) < lo || (*i as i128) > hi {
-                w.out.push(error(node, path, format!("{i} is out of range ({lo}..={hi})")));
+                w.out.push(error(
+                    node,
+                    path,
+                    format!("{i} is out of range ({lo}..={hi})"),
+                ));
                 return None;
             }
             Some(node.to_json())
@@ -137,7 +168,9 @@ fn walk(node: &Node, schema: &J, root: &J, path: &str, skeleton: Option<&J>, w: 
                     Some(sub) => walk(value, sub, root, &child, child_skeleton, w),
                     None => match additional {
                         Some(J::Bool(false)) => {
-                            let known: Vec<&str> = props.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
+                            let known: Vec<&str> = props
+                                .map(|p| p.keys().map(String::as_str).collect())
+                                .unwrap_or_default();
                             let hint = match did_you_mean(key, known.iter().copied()) {
                                 Some(s) => format!("did you mean `{s}`?"),
                                 None => format!("known fields here: {}", known.join(", ")),
@@ -151,7 +184,9 @@ fn walk(node: &Node, schema: &J, root: &J, path: &str, skeleton: Option<&J>, w: 
                             });
                             continue;
                         }
-                        Some(sub @ J::Object(_)) => walk(value, sub, root, &child, child_skeleton, w),
+                        Some(sub @ J::Object(_)) => {
+                            walk(value, sub, root, &child, child_skeleton, w)
+                        }
                         _ => Some(value.to_json()),
                     },
                 };
@@ -165,10 +200,20 @@ fn walk(node: &Node, schema: &J, root: &J, path: &str, skeleton: Option<&J>, w: 
             if let Some(required) = schema.get("required").and_then(J::as_array) {
                 for name in required.iter().filter_map(J::as_str) {
                     if !entries.iter().any(|(k, _, _)| k == name) {
-                        let where_ = if path.is_empty() { "the profile".to_string() } else { format!("`{path}`") };
+                        let where_ = if path.is_empty() {
+                            "the profile".to_string()
+                        } else {
+                            format!("`{path}`")
+                        };
                         w.out.push(
-                            error(node, &join(path, name), format!("missing required field `{name}` in {where_}"))
-                                .with_hint(format!("add `{name}:`; `unionctl schema` describes every field")),
+                            error(
+                                node,
+                                &join(path, name),
+                                format!("missing required field `{name}` in {where_}"),
+                            )
+                            .with_hint(format!(
+                                "add `{name}:`; `unionctl schema` describes every field"
+                            )),
                         );
                     }
                     if !valid.contains_key(name) {
@@ -182,12 +227,21 @@ fn walk(node: &Node, schema: &J, root: &J, path: &str, skeleton: Option<&J>, w: 
             Some(J::Object(valid))
         }
         Value::Seq(items) => {
-            let Some(item_schema) = schema.get("items") else { return Some(node.to_json()) };
+            let Some(item_schema) = schema.get("items") else {
+                return Some(node.to_json());
+            };
             let mut valid = Vec::with_capacity(items.len());
             let mut whole = true;
             for (i, item) in items.iter().enumerate() {
                 let item_skeleton = skeleton.and_then(|s| s.get(i).or_else(|| s.get(0)));
-                match walk(item, item_schema, root, &format!("{path}[{i}]"), item_skeleton, w) {
+                match walk(
+                    item,
+                    item_schema,
+                    root,
+                    &format!("{path}[{i}]"),
+                    item_skeleton,
+                    w,
+                ) {
                     Some(v) => valid.push(v),
                     None => whole = false,
                 }
@@ -206,8 +260,14 @@ fn integer_range(schema: &J) -> (i128, i128) {
         Some("int32") => (i32::MIN as i128, i32::MAX as i128),
         _ => (i64::MIN as i128, i64::MAX as i128),
     };
-    let lo = schema.get("minimum").and_then(J::as_i64).map_or(by_format.0, |m| (m as i128).max(by_format.0));
-    let hi = schema.get("maximum").and_then(J::as_i64).map_or(by_format.1, |m| (m as i128).min(by_format.1));
+    let lo = schema
+        .get("minimum")
+        .and_then(J::as_i64)
+        .map_or(by_format.0, |m| (m as i128).max(by_format.0));
+    let hi = schema
+        .get("maximum")
+        .and_then(J::as_i64)
+        .map_or(by_format.1, |m| (m as i128).min(by_format.1));
     (lo, hi)
 }
 
@@ -250,12 +310,20 @@ fn scalar_text(node: &Node) -> String {
 }
 
 fn type_error(node: &Node, types: &[&str], path: &str) -> Diagnostic {
-    let wanted: Vec<&str> = types.iter().filter(|t| **t != "null").map(|t| type_name(t)).collect();
+    let wanted: Vec<&str> = types
+        .iter()
+        .filter(|t| **t != "null")
+        .map(|t| type_name(t))
+        .collect();
     let found = match &node.value {
         Value::Seq(_) | Value::Map(_) | Value::Null => node.type_name().to_string(),
         _ => format!("{} `{}`", node.type_name(), scalar_text(node)),
     };
-    let d = error(node, path, format!("expected {}, found {found}", wanted.join(" or ")));
+    let d = error(
+        node,
+        path,
+        format!("expected {}, found {found}", wanted.join(" or ")),
+    );
     match (&node.value, types.contains(&"string")) {
         (Value::Int(_) | Value::Float(_) | Value::Bool(_), true) => {
             d.with_hint("quote it: YAML reads unquoted 1.30 as the number 1.3 and 0123 as 123")

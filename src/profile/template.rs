@@ -32,7 +32,11 @@ pub fn render(cloud: Provider, model: Model) -> String {
         if skipping.iter().any(|s| *s) {
             continue;
         }
-        out.push_str(&line.replace("{{cloud_title}}", cloud_title).replace("{{model_title}}", model_title));
+        out.push_str(
+            &line
+                .replace("{{cloud_title}}", cloud_title)
+                .replace("{{model_title}}", model_title),
+        );
         out.push('\n');
     }
     out

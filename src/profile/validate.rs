@@ -18,11 +18,15 @@ use super::schema::{EndpointAccess, Model, Profile, Provider, API_VERSION, KIND}
 
 pub fn validate(p: &Profile, r: &mut Report<'_>) {
     if p.api_version != API_VERSION {
-        r.error("apiVersion", format!("`{}` is not a supported apiVersion", p.api_version))
-            .set_hint(format!("use `{API_VERSION}`"));
+        r.error(
+            "apiVersion",
+            format!("`{}` is not a supported apiVersion", p.api_version),
+        )
+        .set_hint(format!("use `{API_VERSION}`"));
     }
     if p.kind != KIND {
-        r.error("kind", format!("`{}` is not a supported kind", p.kind)).set_hint(format!("use `{KIND}`"));
+        r.error("kind", format!("`{}` is not a supported kind", p.kind))
+            .set_hint(format!("use `{KIND}`"));
     }
     metadata(p, r);
     control_plane(p, r);
@@ -46,7 +50,8 @@ pub fn is_dns_label(s: &str, max: usize) -> bool {
         && s.len() <= max
         && s.starts_with(|c: char| c.is_ascii_lowercase())
         && !s.ends_with('-')
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn all_digits(s: &str, len: Option<usize>) -> bool {
@@ -56,26 +61,42 @@ fn all_digits(s: &str, len: Option<usize>) -> bool {
 fn is_uuid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
-        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn metadata(p: &Profile, r: &mut Report<'_>) {
     // 32 leaves room for the longest suffix ("-fast-registration-…") under the 63 limits.
     if !is_dns_label(&p.metadata.name, 32) {
-        r.error("metadata.name", format!("`{}` is not a valid name", p.metadata.name))
-            .set_hint("1-32 lowercase letters, digits and hyphens, starting with a letter (e.g. `acme-prod`)");
+        r.error(
+            "metadata.name",
+            format!("`{}` is not a valid name", p.metadata.name),
+        )
+        .set_hint(
+            "1-32 lowercase letters, digits and hyphens, starting with a letter (e.g. `acme-prod`)",
+        );
     }
     if !is_dns_label(&p.metadata.org, 63) {
-        r.error("metadata.org", format!("`{}` is not a valid org name", p.metadata.org))
-            .set_hint("lowercase letters, digits and hyphens, as in your Union.ai URL");
+        r.error(
+            "metadata.org",
+            format!("`{}` is not a valid org name", p.metadata.org),
+        )
+        .set_hint("lowercase letters, digits and hyphens, as in your Union.ai URL");
     }
 }
 
 fn is_hostname(s: &str) -> bool {
-    s.len() <= 253 && s.contains('.') && s.split('.').all(|l| {
-        !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-')
-            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    })
+    s.len() <= 253
+        && s.contains('.')
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 fn control_plane(p: &Profile, r: &mut Report<'_>) {
@@ -86,23 +107,36 @@ fn control_plane(p: &Profile, r: &mut Report<'_>) {
         } else {
             "a host name such as `acme.hosted.unionai.cloud`"
         };
-        r.error("spec.controlPlane.host", format!("`{host}` is not a host name")).set_hint(hint);
+        r.error(
+            "spec.controlPlane.host",
+            format!("`{host}` is not a host name"),
+        )
+        .set_hint(hint);
     }
 }
 
 fn union(p: &Profile, r: &mut Report<'_>) {
     let Some(u) = &p.spec.union else { return };
     if p.spec.model == Model::SelfManaged {
-        r.error("spec.union", "`union` is for BYOC only: in self-managed, Union.ai has no access to the account")
-            .set_hint("remove `spec.union`, or set `spec.model: byoc`");
+        r.error(
+            "spec.union",
+            "`union` is for BYOC only: in self-managed, Union.ai has no access to the account",
+        )
+        .set_hint("remove `spec.union`, or set `spec.model: byoc`");
         return;
     }
     if !all_digits(&u.aws_account_id, Some(12)) {
-        r.error("spec.union.awsAccountId", format!("`{}` is not an AWS account id", u.aws_account_id))
-            .set_hint("12 digits, quoted");
+        r.error(
+            "spec.union.awsAccountId",
+            format!("`{}` is not an AWS account id", u.aws_account_id),
+        )
+        .set_hint("12 digits, quoted");
     }
     if let Some(id) = &u.external_id {
-        let ok = (16..=1224).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/-_".contains(&b));
+        let ok = (16..=1224).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/-_".contains(&b));
         if !ok {
             r.error("spec.union.externalId", "the external ID must be 16-1224 characters of letters, digits and +=,.@:/-_")
                 .set_hint("remove it to have unionctl generate a random one (24 characters) and keep it in state");
@@ -113,9 +147,14 @@ fn union(p: &Profile, r: &mut Report<'_>) {
     }
     let role_ok = !u.role_name.is_empty()
         && u.role_name.len() <= 64
-        && u.role_name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@-_".contains(&b));
+        && u.role_name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@-_".contains(&b));
     if !role_ok {
-        r.error("spec.union.roleName", format!("`{}` is not an IAM role name", u.role_name));
+        r.error(
+            "spec.union.roleName",
+            format!("`{}` is not an IAM role name", u.role_name),
+        );
     }
     match p.spec.cloud.provider {
         Provider::Gcp => match &u.gcp_project_id {
@@ -124,7 +163,10 @@ fn union(p: &Profile, r: &mut Report<'_>) {
                     .set_hint("Union.ai onboarding gives you this project id");
             }
             Some(id) if !is_gcp_project_id(id) => {
-                r.error("spec.union.gcpProjectId", format!("`{id}` is not a GCP project id"));
+                r.error(
+                    "spec.union.gcpProjectId",
+                    format!("`{id}` is not a GCP project id"),
+                );
             }
             _ => {}
         },
@@ -134,18 +176,27 @@ fn union(p: &Profile, r: &mut Report<'_>) {
                     .set_hint("Union.ai onboarding gives you this subscription id");
             }
             Some(id) if !is_uuid(id) => {
-                r.error("spec.union.azureSubscriptionId", format!("`{id}` is not a subscription id (a UUID)"));
+                r.error(
+                    "spec.union.azureSubscriptionId",
+                    format!("`{id}` is not a subscription id (a UUID)"),
+                );
             }
             _ => {
-                let subject_ok = |s: &str| s.split_once(':').is_some_and(|(region, id)| !region.is_empty() && is_uuid(id));
+                let subject_ok = |s: &str| {
+                    s.split_once(':')
+                        .is_some_and(|(region, id)| !region.is_empty() && is_uuid(id))
+                };
                 match &u.azure_federated_subject {
                     None => {
                         r.error("spec.union.azureFederatedSubject", "BYOC on Azure needs the exact subject of Union.ai's federated credential")
                             .set_hint("Union.ai onboarding gives you this subject (`REGION:UUID`)");
                     }
                     Some(s) if !subject_ok(s) => {
-                        r.error("spec.union.azureFederatedSubject", format!("`{s}` is not a federated subject (`REGION:UUID`)"))
-                            .set_hint("the exact subject is required: no wildcards");
+                        r.error(
+                            "spec.union.azureFederatedSubject",
+                            format!("`{s}` is not a federated subject (`REGION:UUID`)"),
+                        )
+                        .set_hint("the exact subject is required: no wildcards");
                     }
                     _ => {}
                 }
@@ -155,7 +206,10 @@ fn union(p: &Profile, r: &mut Report<'_>) {
                             .set_hint("Union.ai onboarding gives you this id (`REGION:UUID`); it is the `aud` claim of the token Union.ai presents");
                     }
                     Some(a) if !subject_ok(a) => {
-                        r.error("spec.union.azureFederatedAudience", format!("`{a}` is not a Cognito identity pool id (`REGION:UUID`)"));
+                        r.error(
+                            "spec.union.azureFederatedAudience",
+                            format!("`{a}` is not a Cognito identity pool id (`REGION:UUID`)"),
+                        );
                     }
                     Some(a) if Some(a) == u.azure_federated_subject.as_ref() => {
                         r.error("spec.union.azureFederatedAudience", "the audience (the identity pool) and the subject (one identity in it) cannot be the same");
@@ -172,7 +226,11 @@ fn union(p: &Profile, r: &mut Report<'_>) {
 /// digits. An external ID guards against the confused deputy only if it cannot be guessed.
 fn is_weak_secret(s: &str) -> bool {
     let distinct: HashSet<char> = s.chars().collect();
-    let classes = [s.bytes().any(|b| b.is_ascii_lowercase()), s.bytes().any(|b| b.is_ascii_uppercase()), s.bytes().any(|b| b.is_ascii_digit())];
+    let classes = [
+        s.bytes().any(|b| b.is_ascii_lowercase()),
+        s.bytes().any(|b| b.is_ascii_uppercase()),
+        s.bytes().any(|b| b.is_ascii_digit()),
+    ];
     distinct.len() < 10 || classes.iter().filter(|c| **c).count() < 2
 }
 
@@ -180,55 +238,100 @@ fn is_gcp_project_id(s: &str) -> bool {
     (6..=30).contains(&s.len())
         && s.starts_with(|c: char| c.is_ascii_lowercase())
         && !s.ends_with('-')
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn cloud(p: &Profile, r: &mut Report<'_>) {
     let c = &p.spec.cloud;
     let regions = catalog::regions(c.provider);
     if !regions.contains(&c.region.as_str()) {
-        let d = r.error("spec.cloud.region", format!("`{}` is not a region of {}", c.region, c.provider.title()));
+        let d = r.error(
+            "spec.cloud.region",
+            format!("`{}` is not a region of {}", c.region, c.provider.title()),
+        );
         match did_you_mean(&c.region, regions.iter().copied()) {
             Some(s) => d.set_hint(format!("did you mean `{s}`?")),
             None => d.set_hint(format!("{} regions look like `{}`", c.provider, regions[1])),
         }
     }
-    let blocks = [(Provider::Aws, c.aws.is_some()), (Provider::Gcp, c.gcp.is_some()), (Provider::Azure, c.azure.is_some())];
+    let blocks = [
+        (Provider::Aws, c.aws.is_some()),
+        (Provider::Gcp, c.gcp.is_some()),
+        (Provider::Azure, c.azure.is_some()),
+    ];
     for (provider, present) in blocks {
         if provider == c.provider && !present {
-            r.error(format!("spec.cloud.{provider}"), format!("`spec.cloud.provider` is {provider}, so `spec.cloud.{provider}` is required"));
+            r.error(
+                format!("spec.cloud.{provider}"),
+                format!(
+                    "`spec.cloud.provider` is {provider}, so `spec.cloud.{provider}` is required"
+                ),
+            );
         } else if provider != c.provider && present {
-            r.error(format!("spec.cloud.{provider}"), format!("`spec.cloud.{provider}` does not apply: `spec.cloud.provider` is {}", c.provider))
-                .set_hint(format!("remove it, or set `spec.cloud.provider: {provider}`"));
+            r.error(
+                format!("spec.cloud.{provider}"),
+                format!(
+                    "`spec.cloud.{provider}` does not apply: `spec.cloud.provider` is {}",
+                    c.provider
+                ),
+            )
+            .set_hint(format!(
+                "remove it, or set `spec.cloud.provider: {provider}`"
+            ));
         }
     }
     if let Some(aws) = &c.aws {
         if !all_digits(&aws.account_id, Some(12)) {
-            r.error("spec.cloud.aws.accountId", format!("`{}` is not an AWS account id", aws.account_id)).set_hint("12 digits, quoted");
+            r.error(
+                "spec.cloud.aws.accountId",
+                format!("`{}` is not an AWS account id", aws.account_id),
+            )
+            .set_hint("12 digits, quoted");
         }
     }
     if let Some(gcp) = &c.gcp {
         if !is_gcp_project_id(&gcp.project_id) {
-            r.error("spec.cloud.gcp.projectId", format!("`{}` is not a GCP project id", gcp.project_id))
-                .set_hint("6-30 lowercase letters, digits and hyphens, starting with a letter");
+            r.error(
+                "spec.cloud.gcp.projectId",
+                format!("`{}` is not a GCP project id", gcp.project_id),
+            )
+            .set_hint("6-30 lowercase letters, digits and hyphens, starting with a letter");
         }
         if !all_digits(&gcp.project_number, None) || gcp.project_number.len() > 20 {
-            r.error("spec.cloud.gcp.projectNumber", format!("`{}` is not a project number", gcp.project_number)).set_hint("digits, quoted");
+            r.error(
+                "spec.cloud.gcp.projectNumber",
+                format!("`{}` is not a project number", gcp.project_number),
+            )
+            .set_hint("digits, quoted");
         }
     }
     if let Some(az) = &c.azure {
         if !is_uuid(&az.subscription_id) {
-            r.error("spec.cloud.azure.subscriptionId", format!("`{}` is not a subscription id (a UUID)", az.subscription_id));
+            r.error(
+                "spec.cloud.azure.subscriptionId",
+                format!("`{}` is not a subscription id (a UUID)", az.subscription_id),
+            );
         }
         if !is_uuid(&az.tenant_id) {
-            r.error("spec.cloud.azure.tenantId", format!("`{}` is not a tenant id (a UUID)", az.tenant_id));
+            r.error(
+                "spec.cloud.azure.tenantId",
+                format!("`{}` is not a tenant id (a UUID)", az.tenant_id),
+            );
         }
         let rg = &az.resource_group;
-        let ok = !rg.is_empty() && rg.len() <= 90 && !rg.ends_with('.')
-            && rg.chars().all(|ch| ch.is_alphanumeric() || "-_.()".contains(ch));
+        let ok = !rg.is_empty()
+            && rg.len() <= 90
+            && !rg.ends_with('.')
+            && rg
+                .chars()
+                .all(|ch| ch.is_alphanumeric() || "-_.()".contains(ch));
         if !ok {
-            r.error("spec.cloud.azure.resourceGroup", format!("`{rg}` is not a resource group name"))
-                .set_hint("1-90 letters, digits, and -_.() not ending in a period");
+            r.error(
+                "spec.cloud.azure.resourceGroup",
+                format!("`{rg}` is not a resource group name"),
+            )
+            .set_hint("1-90 letters, digits, and -_.() not ending in a period");
         }
     }
 }
@@ -237,11 +340,13 @@ fn parse_cidr(r: &mut Report<'_>, path: &str, value: &str) -> Option<Ipv4Net> {
     match value.parse::<Ipv4Net>() {
         Ok(net) if net.network() == net.addr() => Some(net),
         Ok(net) => {
-            r.error(path, format!("`{value}` has host bits set")).set_hint(format!("did you mean `{}`?", net.trunc()));
+            r.error(path, format!("`{value}` has host bits set"))
+                .set_hint(format!("did you mean `{}`?", net.trunc()));
             None
         }
         Err(_) => {
-            r.error(path, format!("`{value}` is not an IPv4 CIDR block")).set_hint("write it as address/prefix, e.g. `10.0.0.0/16`");
+            r.error(path, format!("`{value}` is not an IPv4 CIDR block"))
+                .set_hint("write it as address/prefix, e.g. `10.0.0.0/16`");
             None
         }
     }
@@ -253,18 +358,35 @@ fn network(p: &Profile, r: &mut Report<'_>) {
     let zones_max = catalog::MAX_ZONES;
     let zones_min = if provider == Provider::Aws { 2 } else { 1 };
     if n.zones < zones_min || n.zones > zones_max {
-        r.error("spec.network.zones", format!("{} zones: expected {zones_min} to {zones_max}", n.zones))
-            .set_hint(if provider == Provider::Aws { "EKS needs subnets in at least two zones" } else { "every supported region has three zones" });
+        r.error(
+            "spec.network.zones",
+            format!("{} zones: expected {zones_min} to {zones_max}", n.zones),
+        )
+        .set_hint(if provider == Provider::Aws {
+            "EKS needs subnets in at least two zones"
+        } else {
+            "every supported region has three zones"
+        });
     }
     let mut ranges: Vec<(&str, Ipv4Net)> = Vec::new();
     if n.existing.is_none() {
         if let Some(net) = parse_cidr(r, "spec.network.cidr", &n.cidr) {
             if !(16..=24).contains(&net.prefix_len()) {
-                r.error("spec.network.cidr", format!("`{}` is a /{}: expected /16 to /24", n.cidr, net.prefix_len()))
-                    .set_hint("the network is split into a private and a public subnet per zone");
+                r.error(
+                    "spec.network.cidr",
+                    format!(
+                        "`{}` is a /{}: expected /16 to /24",
+                        n.cidr,
+                        net.prefix_len()
+                    ),
+                )
+                .set_hint("the network is split into a private and a public subnet per zone");
             } else if !is_private(net) {
-                r.error("spec.network.cidr", format!("`{}` is not a private (RFC 1918) range", n.cidr))
-                    .set_hint("use a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16");
+                r.error(
+                    "spec.network.cidr",
+                    format!("`{}` is not a private (RFC 1918) range", n.cidr),
+                )
+                .set_hint("use a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16");
             }
             ranges.push(("spec.network.cidr", net));
         }
@@ -281,8 +403,13 @@ fn network(p: &Profile, r: &mut Report<'_>) {
     if provider == Provider::Gcp {
         if let Some(net) = parse_cidr(r, "spec.network.masterCidr", &n.master_cidr) {
             if net.prefix_len() != 28 {
-                r.error("spec.network.masterCidr", format!("`{}` must be a /28", n.master_cidr))
-                    .set_hint("GKE's control-plane range is exactly 16 addresses, e.g. `172.16.0.0/28`");
+                r.error(
+                    "spec.network.masterCidr",
+                    format!("`{}` must be a /28", n.master_cidr),
+                )
+                .set_hint(
+                    "GKE's control-plane range is exactly 16 addresses, e.g. `172.16.0.0/28`",
+                );
             }
             ranges.push(("spec.network.masterCidr", net));
         }
@@ -290,7 +417,8 @@ fn network(p: &Profile, r: &mut Report<'_>) {
     for (i, (pa, a)) in ranges.iter().enumerate() {
         for (pb, b) in &ranges[i + 1..] {
             if a.contains(b) || b.contains(a) {
-                r.error(*pb, format!("`{b}` overlaps `{pa}` ({a})")).set_hint("pick ranges that do not overlap");
+                r.error(*pb, format!("`{b}` overlaps `{pa}` ({a})"))
+                    .set_hint("pick ranges that do not overlap");
             }
         }
     }
@@ -298,7 +426,10 @@ fn network(p: &Profile, r: &mut Report<'_>) {
         let path = format!("spec.network.ingress[{i}].cidr");
         parse_cidr(r, &path, &rule.cidr);
         if rule.port == 0 {
-            r.error(format!("spec.network.ingress[{i}].port"), "port 0 is not a port");
+            r.error(
+                format!("spec.network.ingress[{i}].port"),
+                "port 0 is not a port",
+            );
         }
     }
     if let Some(existing) = &n.existing {
@@ -313,25 +444,50 @@ fn network(p: &Profile, r: &mut Report<'_>) {
             ),
         };
         if !net_ok {
-            r.error("spec.network.existing.networkId", format!("`{}` is not a {} network id", existing.network_id, provider.title())).set_hint(net_hint);
+            r.error(
+                "spec.network.existing.networkId",
+                format!(
+                    "`{}` is not a {} network id",
+                    existing.network_id,
+                    provider.title()
+                ),
+            )
+            .set_hint(net_hint);
         }
         let needed = if provider == Provider::Aws { 2 } else { 1 };
         if existing.subnet_ids.len() < needed {
-            r.error("spec.network.existing.subnetIds", format!("{} subnet(s) given; at least {needed} needed", existing.subnet_ids.len()));
+            r.error(
+                "spec.network.existing.subnetIds",
+                format!(
+                    "{} subnet(s) given; at least {needed} needed",
+                    existing.subnet_ids.len()
+                ),
+            );
         }
         let mut seen = HashSet::new();
         for (i, s) in existing.subnet_ids.iter().enumerate() {
             if !sub_ok(s) {
-                r.error(format!("spec.network.existing.subnetIds[{i}]"), format!("`{s}` is not a subnet id")).set_hint(sub_hint);
+                r.error(
+                    format!("spec.network.existing.subnetIds[{i}]"),
+                    format!("`{s}` is not a subnet id"),
+                )
+                .set_hint(sub_hint);
             } else if !seen.insert(s) {
-                r.error(format!("spec.network.existing.subnetIds[{i}]"), format!("`{s}` is listed twice"));
+                r.error(
+                    format!("spec.network.existing.subnetIds[{i}]"),
+                    format!("`{s}` is listed twice"),
+                );
             }
         }
     }
 }
 
 fn is_aws_id(s: &str, prefix: &str) -> bool {
-    s.strip_prefix(prefix).is_some_and(|h| (8..=17).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+    s.strip_prefix(prefix).is_some_and(|h| {
+        (8..=17).contains(&h.len())
+            && h.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    })
 }
 
 /// RFC 1918 private ranges (and the shared CGNAT range that clouds accept for pods).
@@ -342,14 +498,19 @@ pub fn is_private(net: Ipv4Net) -> bool {
         (Ipv4Addr::new(192, 168, 0, 0), 16),
         (Ipv4Addr::new(100, 64, 0, 0), 10),
     ];
-    PRIVATE.iter().any(|(a, len)| Ipv4Net::new(*a, *len).is_ok_and(|p| p.contains(&net)))
+    PRIVATE
+        .iter()
+        .any(|(a, len)| Ipv4Net::new(*a, *len).is_ok_and(|p| p.contains(&net)))
 }
 
 fn cluster(p: &Profile, r: &mut Report<'_>) {
     let c = &p.spec.cluster;
     let provider = p.spec.cloud.provider;
     // Canonical only: `1.31`, not `1.031` or `1.31.0` (the clouds compare versions as text).
-    let minor = c.kubernetes_version.strip_prefix("1.").and_then(|m| m.parse::<u32>().ok().filter(|n| n.to_string() == m));
+    let minor = c
+        .kubernetes_version
+        .strip_prefix("1.")
+        .and_then(|m| m.parse::<u32>().ok().filter(|n| n.to_string() == m));
     match minor {
         Some(m) if (KUBERNETES_MINOR_MIN..=KUBERNETES_MINOR_MAX).contains(&m) => {}
         Some(_) => {
@@ -357,13 +518,24 @@ fn cluster(p: &Profile, r: &mut Report<'_>) {
                 .set_hint(format!("use a version from 1.{KUBERNETES_MINOR_MIN} to 1.{KUBERNETES_MINOR_MAX}"));
         }
         None => {
-            r.error("spec.cluster.kubernetesVersion", format!("`{}` is not a Kubernetes minor version", c.kubernetes_version))
-                .set_hint(format!("write it as a quoted `1.N`, e.g. \"1.{KUBERNETES_MINOR_MIN}\""));
+            r.error(
+                "spec.cluster.kubernetesVersion",
+                format!(
+                    "`{}` is not a Kubernetes minor version",
+                    c.kubernetes_version
+                ),
+            )
+            .set_hint(format!(
+                "write it as a quoted `1.N`, e.g. \"1.{KUBERNETES_MINOR_MIN}\""
+            ));
         }
     }
     if c.endpoint_access == EndpointAccess::PrivateAndPublic && p.spec.model == Model::SelfManaged {
-        r.warning("spec.cluster.endpointAccess", "the Kubernetes API will also listen on the internet")
-            .set_hint("keep `private` unless operators have no path into the network");
+        r.warning(
+            "spec.cluster.endpointAccess",
+            "the Kubernetes API will also listen on the internet",
+        )
+        .set_hint("keep `private` unless operators have no path into the network");
     }
     if c.node_pools.is_empty() {
         r.error("spec.cluster.nodePools", "at least one node pool is needed");
@@ -372,39 +544,83 @@ fn cluster(p: &Profile, r: &mut Report<'_>) {
     for (i, pool) in c.node_pools.iter().enumerate() {
         let at = |f: &str| format!("spec.cluster.nodePools[{i}].{f}");
         if !is_dns_label(&pool.name, 20) {
-            r.error(at("name"), format!("`{}` is not a valid pool name", pool.name)).set_hint("1-20 lowercase letters, digits and hyphens, starting with a letter");
-        } else if let Some(first) = names.insert(names::node_pool(p, &pool.name), pool.name.as_str()) {
+            r.error(
+                at("name"),
+                format!("`{}` is not a valid pool name", pool.name),
+            )
+            .set_hint("1-20 lowercase letters, digits and hyphens, starting with a letter");
+        } else if let Some(first) =
+            names.insert(names::node_pool(p, &pool.name), pool.name.as_str())
+        {
             let native = names::node_pool(p, &pool.name);
             if first == pool.name {
-                r.error(at("name"), format!("pool name `{}` is used twice", pool.name));
+                r.error(
+                    at("name"),
+                    format!("pool name `{}` is used twice", pool.name),
+                );
             } else {
-                r.error(at("name"), format!("pools `{first}` and `{}` both become `{native}` on {}", pool.name, provider.title()))
-                    .set_hint(format!("{} pool names keep only letters and digits (at most 12); rename one", provider.title()));
+                r.error(
+                    at("name"),
+                    format!(
+                        "pools `{first}` and `{}` both become `{native}` on {}",
+                        pool.name,
+                        provider.title()
+                    ),
+                )
+                .set_hint(format!(
+                    "{} pool names keep only letters and digits (at most 12); rename one",
+                    provider.title()
+                ));
             }
         }
         if !catalog::instance_type_shape_ok(provider, &pool.instance_type) {
-            r.error(at("instanceType"), format!("`{}` is not a {} instance type", pool.instance_type, provider.title()))
-                .set_hint(format!("{provider} instance types look like `{}`", catalog::example_instance_type(provider)));
+            r.error(
+                at("instanceType"),
+                format!(
+                    "`{}` is not a {} instance type",
+                    pool.instance_type,
+                    provider.title()
+                ),
+            )
+            .set_hint(format!(
+                "{provider} instance types look like `{}`",
+                catalog::example_instance_type(provider)
+            ));
         } else {
             let gpu_type = catalog::is_gpu_instance(provider, &pool.instance_type);
             if pool.gpu && !gpu_type {
-                r.error(at("gpu"), format!("`{}` has no GPU, but the pool says `gpu: true`", pool.instance_type))
-                    .set_hint("pick a GPU instance type, or drop `gpu: true`");
+                r.error(
+                    at("gpu"),
+                    format!(
+                        "`{}` has no GPU, but the pool says `gpu: true`",
+                        pool.instance_type
+                    ),
+                )
+                .set_hint("pick a GPU instance type, or drop `gpu: true`");
             } else if gpu_type && !pool.gpu {
                 r.warning(at("gpu"), format!("`{}` has GPUs but the pool is not marked `gpu: true`: its nodes will not be tainted", pool.instance_type))
                     .set_hint("add `gpu: true` so that only GPU workloads are scheduled there");
             }
         }
         if pool.min > pool.max {
-            r.error(at("min"), format!("min ({}) is greater than max ({})", pool.min, pool.max));
+            r.error(
+                at("min"),
+                format!("min ({}) is greater than max ({})", pool.min, pool.max),
+            );
         }
         if pool.max == 0 {
             r.error(at("max"), "max must be at least 1");
         } else if pool.max > 1000 {
-            r.error(at("max"), format!("max {} is above the per-pool limit of 1000", pool.max));
+            r.error(
+                at("max"),
+                format!("max {} is above the per-pool limit of 1000", pool.max),
+            );
         }
         if !(20..=16384).contains(&pool.disk_size_gib) {
-            r.error(at("diskSizeGib"), format!("{} GiB: expected 20 to 16384", pool.disk_size_gib));
+            r.error(
+                at("diskSizeGib"),
+                format!("{} GiB: expected 20 to 16384", pool.disk_size_gib),
+            );
         }
     }
 }
@@ -413,19 +629,30 @@ fn storage(p: &Profile, r: &mut Report<'_>) {
     let s = &p.spec.storage;
     let provider = p.spec.cloud.provider;
     if s.buckets.is_empty() {
-        r.error("spec.storage.buckets", "at least one bucket is needed").set_hint("the data plane uses `metadata` and `fast-registration`");
+        r.error("spec.storage.buckets", "at least one bucket is needed")
+            .set_hint("the data plane uses `metadata` and `fast-registration`");
     }
     let mut seen = HashSet::new();
     for (i, b) in s.buckets.iter().enumerate() {
         let path = format!("spec.storage.buckets[{i}]");
         let native = names::bucket(p, b);
         if !is_dns_label(b, 63) {
-            r.error(&path, format!("`{b}` is not a valid bucket name")).set_hint("lowercase letters, digits and hyphens, starting with a letter");
+            r.error(&path, format!("`{b}` is not a valid bucket name"))
+                .set_hint("lowercase letters, digits and hyphens, starting with a letter");
         } else if !seen.insert(b.as_str()) {
             r.error(&path, format!("bucket `{b}` is listed twice"));
-        } else if b == "audit-logs" || b.starts_with("insights-") || b.starts_with("bootdiagnostics-") {
-            r.error(&path, format!("`{b}` is reserved for audit and diagnostic logs"));
-        } else if let Some(suffix) = ["-metadata", "-fast-registration", "-audit-logs"].iter().find(|s| b.ends_with(*s)) {
+        } else if b == "audit-logs"
+            || b.starts_with("insights-")
+            || b.starts_with("bootdiagnostics-")
+        {
+            r.error(
+                &path,
+                format!("`{b}` is reserved for audit and diagnostic logs"),
+            );
+        } else if let Some(suffix) = ["-metadata", "-fast-registration", "-audit-logs"]
+            .iter()
+            .find(|s| b.ends_with(*s))
+        {
             // `<prefix>-<bucket>` would be another data plane's bucket: data plane
             // `acme` with bucket `prod-metadata` is `acme-prod-metadata`, the metadata bucket
             // of data plane `acme-prod`.
@@ -433,15 +660,25 @@ fn storage(p: &Profile, r: &mut Report<'_>) {
                 .set_hint("choose a name that does not end in -metadata, -fast-registration or -audit-logs");
         }
         if is_dns_label(b, 63) && (native.len() > 63 || native.len() < 3) {
-            r.error(&path, format!("the bucket name `{native}` would be {} characters; the limit is 63", native.len()))
-                .set_hint("shorten the bucket or `metadata.name`");
+            r.error(
+                &path,
+                format!(
+                    "the bucket name `{native}` would be {} characters; the limit is 63",
+                    native.len()
+                ),
+            )
+            .set_hint("shorten the bucket or `metadata.name`");
         }
     }
     let key = &s.encryption.key;
     let key_ok = match (key.as_str(), provider) {
         ("create" | "none", _) => true,
-        (k, Provider::Aws) => k.starts_with("arn:aws:kms:") || is_uuid(k) || k.starts_with("alias/"),
-        (k, Provider::Gcp) => k.starts_with("projects/") && k.contains("/keyRings/") && k.contains("/cryptoKeys/"),
+        (k, Provider::Aws) => {
+            k.starts_with("arn:aws:kms:") || is_uuid(k) || k.starts_with("alias/")
+        }
+        (k, Provider::Gcp) => {
+            k.starts_with("projects/") && k.contains("/keyRings/") && k.contains("/cryptoKeys/")
+        }
         (k, Provider::Azure) => k.starts_with("https://") && k.contains(".vault.azure.net/keys/"),
     };
     if !key_ok {
@@ -450,23 +687,42 @@ fn storage(p: &Profile, r: &mut Report<'_>) {
             Provider::Gcp => "projects/P/locations/L/keyRings/R/cryptoKeys/K",
             Provider::Azure => "https://VAULT.vault.azure.net/keys/NAME",
         };
-        r.error("spec.storage.encryption.key", format!("`{key}` is neither `create` nor a {} key id", provider.title()))
-            .set_hint(format!("use `create`, or an existing key: `{example}`"));
+        r.error(
+            "spec.storage.encryption.key",
+            format!(
+                "`{key}` is neither `create` nor a {} key id",
+                provider.title()
+            ),
+        )
+        .set_hint(format!("use `create`, or an existing key: `{example}`"));
     }
     if !["1.0", "1.1", "1.2", "1.3"].contains(&s.minimum_tls_version.as_str()) {
-        r.error("spec.storage.minimumTlsVersion", format!("`{}` is not a TLS version", s.minimum_tls_version)).set_hint("use \"1.2\" or \"1.3\"");
+        r.error(
+            "spec.storage.minimumTlsVersion",
+            format!("`{}` is not a TLS version", s.minimum_tls_version),
+        )
+        .set_hint("use \"1.2\" or \"1.3\"");
     } else if provider == Provider::Gcp && s.minimum_tls_version != "1.2" {
         // Cloud Storage has no per-bucket TLS setting: anything but its own 1.2 floor would
         // be silently ignored.
-        r.error("spec.storage.minimumTlsVersion", format!("Cloud Storage cannot enforce TLS {} per bucket; it accepts TLS 1.2 and later", s.minimum_tls_version))
-            .set_hint("use \"1.2\" (the floor Google's front ends enforce), or remove the field");
+        r.error(
+            "spec.storage.minimumTlsVersion",
+            format!(
+                "Cloud Storage cannot enforce TLS {} per bucket; it accepts TLS 1.2 and later",
+                s.minimum_tls_version
+            ),
+        )
+        .set_hint("use \"1.2\" (the floor Google's front ends enforce), or remove the field");
     }
 }
 
 fn tenancy(p: &Profile, r: &mut Report<'_>) {
     let ns = &p.spec.tenancy.namespaces;
     if ns.is_empty() {
-        r.error("spec.tenancy.namespaces", "at least one namespace is needed");
+        r.error(
+            "spec.tenancy.namespaces",
+            "at least one namespace is needed",
+        );
     }
     let mut seen = HashSet::new();
     for (i, n) in ns.iter().enumerate() {
@@ -476,8 +732,13 @@ fn tenancy(p: &Profile, r: &mut Report<'_>) {
             continue;
         }
         if !is_dns_label(n, 63) {
-            r.error(&path, format!("`{n}` is not a namespace name")).set_hint("a DNS label: lowercase letters, digits and hyphens");
-        } else if names::RESERVED_NAMESPACES.contains(&n.as_str()) || names::RESERVED_NAMESPACE_PREFIXES.iter().any(|p| n.starts_with(p)) {
+            r.error(&path, format!("`{n}` is not a namespace name"))
+                .set_hint("a DNS label: lowercase letters, digits and hyphens");
+        } else if names::RESERVED_NAMESPACES.contains(&n.as_str())
+            || names::RESERVED_NAMESPACE_PREFIXES
+                .iter()
+                .any(|p| n.starts_with(p))
+        {
             r.error(&path, format!("`{n}` is reserved: Kubernetes, the cloud or the data plane's own components use it"))
                 .set_hint("tenant namespaces hold task pods only; pick a name of your own, e.g. `team-a`");
         } else if !seen.insert(n.as_str()) {
@@ -488,15 +749,28 @@ fn tenancy(p: &Profile, r: &mut Report<'_>) {
 
 fn audit(p: &Profile, r: &mut Report<'_>) {
     let t = &p.spec.audit.trail;
-    let ok = t == "create" || (!t.is_empty() && t.len() <= 128 && t.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c)));
+    let ok = t == "create"
+        || (!t.is_empty()
+            && t.len() <= 128
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c)));
     if !ok {
-        r.error("spec.audit.trail", format!("`{t}` is neither `create` nor a trail name"));
+        r.error(
+            "spec.audit.trail",
+            format!("`{t}` is neither `create` nor a trail name"),
+        );
     }
 }
 
 fn tags(p: &Profile, r: &mut Report<'_>) {
     if p.spec.tags.len() > 40 {
-        r.error("spec.tags", format!("{} tags; at most 40 (the cloud limit is 50 and unionctl adds its own)", p.spec.tags.len()));
+        r.error(
+            "spec.tags",
+            format!(
+                "{} tags; at most 40 (the cloud limit is 50 and unionctl adds its own)",
+                p.spec.tags.len()
+            ),
+        );
     }
     for (k, v) in &p.spec.tags {
         let path = format!("spec.tags.{k}");
@@ -505,9 +779,12 @@ fn tags(p: &Profile, r: &mut Report<'_>) {
         } else if k.starts_with("unionctl.union.ai/") || k.starts_with("aws:") {
             r.error(&path, format!("`{k}` uses a reserved prefix"));
         } else if p.spec.cloud.provider == Provider::Gcp
-            && !k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+            && !k
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         {
-            r.error(&path, format!("`{k}` is not a GCP label key")).set_hint("lowercase letters, digits, - and _");
+            r.error(&path, format!("`{k}` is not a GCP label key"))
+                .set_hint("lowercase letters, digits, - and _");
         }
         if v.len() > 63 {
             r.error(&path, "tag values are at most 63 characters");

@@ -70,7 +70,9 @@ impl Node {
             Value::Null => J::Null,
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(J::Number)
+                .unwrap_or(J::Null),
             Value::Str(s) => J::String(s.clone()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => J::Object(
@@ -94,7 +96,11 @@ pub struct LoadError {
 
 impl LoadError {
     fn at(mark: Mark, message: impl Into<String>) -> Self {
-        LoadError { message: message.into(), mark: Some(mark), hint: None }
+        LoadError {
+            message: message.into(),
+            mark: Some(mark),
+            hint: None,
+        }
     }
     fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
@@ -121,8 +127,10 @@ pub fn load(bytes: &[u8]) -> Result<Node, LoadError> {
             .hint("profiles are YAML text files; is this the right file?")
     })?;
     if let Some(at) = text.find('\0') {
-        return Err(LoadError::at(position_of(&bytes[..at]), "the profile contains a NUL byte")
-            .hint("profiles are YAML text files; is this the right file?"));
+        return Err(
+            LoadError::at(position_of(&bytes[..at]), "the profile contains a NUL byte")
+                .hint("profiles are YAML text files; is this the right file?"),
+        );
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
@@ -138,13 +146,28 @@ pub fn load(bytes: &[u8]) -> Result<Node, LoadError> {
 /// Line and column of the end of `prefix`, for errors found before parsing.
 fn position_of(prefix: &[u8]) -> Mark {
     let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
-    let start = prefix.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-    Mark { line, col: prefix.len() - start + 1 }
+    let start = prefix
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    Mark {
+        line,
+        col: prefix.len() - start + 1,
+    }
 }
 
 enum Open {
-    Seq { mark: Mark, anchor: usize, items: Vec<Node> },
-    Map { mark: Mark, anchor: usize, entries: Vec<(String, Mark, Node)>, key: Option<(String, Mark)> },
+    Seq {
+        mark: Mark,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        mark: Mark,
+        anchor: usize,
+        entries: Vec<(String, Mark, Node)>,
+        key: Option<(String, Mark)>,
+    },
 }
 
 #[derive(Default)]
@@ -162,15 +185,27 @@ impl Builder {
         while let Some(next) = parser.next_event() {
             let (event, span) = next.map_err(|e| {
                 let m = e.marker();
-                LoadError::at(Mark { line: m.line(), col: m.col() + 1 }, format!("invalid YAML: {}", e.info()))
+                LoadError::at(
+                    Mark {
+                        line: m.line(),
+                        col: m.col() + 1,
+                    },
+                    format!("invalid YAML: {}", e.info()),
+                )
             })?;
-            let mark = Mark { line: span.start.line(), col: span.start.col() + 1 };
+            let mark = Mark {
+                line: span.start.line(),
+                col: span.start.col() + 1,
+            };
             match event {
                 Event::DocumentStart(_) => {
                     self.documents += 1;
                     if self.documents > 1 {
-                        return Err(LoadError::at(mark, "the file holds more than one YAML document")
-                            .hint("a profile is one document; remove the extra `---`"));
+                        return Err(LoadError::at(
+                            mark,
+                            "the file holds more than one YAML document",
+                        )
+                        .hint("a profile is one document; remove the extra `---`"));
                     }
                 }
                 Event::Scalar(text, style, anchor, tag) => {
@@ -179,18 +214,48 @@ impl Builder {
                     self.push(Node { value, mark }, anchor)?;
                 }
                 Event::SequenceStart(anchor, _) => {
-                    self.open(Open::Seq { mark, anchor, items: Vec::new() })?;
+                    self.open(Open::Seq {
+                        mark,
+                        anchor,
+                        items: Vec::new(),
+                    })?;
                 }
                 Event::MappingStart(anchor, _) => {
-                    self.open(Open::Map { mark, anchor, entries: Vec::new(), key: None })?;
+                    self.open(Open::Map {
+                        mark,
+                        anchor,
+                        entries: Vec::new(),
+                        key: None,
+                    })?;
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
                     let (node, anchor) = match self.stack.pop() {
-                        Some(Open::Seq { mark, anchor, items }) => (Node { value: Value::Seq(items), mark }, anchor),
-                        Some(Open::Map { mark, anchor, entries, .. }) => {
-                            (Node { value: Value::Map(entries), mark }, anchor)
+                        Some(Open::Seq {
+                            mark,
+                            anchor,
+                            items,
+                        }) => (
+                            Node {
+                                value: Value::Seq(items),
+                                mark,
+                            },
+                            anchor,
+                        ),
+                        Some(Open::Map {
+                            mark,
+                            anchor,
+                            entries,
+                            ..
+                        }) => (
+                            Node {
+                                value: Value::Map(entries),
+                                mark,
+                            },
+                            anchor,
+                        ),
+                        None => {
+                            return Err(LoadError::at(mark, "invalid YAML: unbalanced collection"))
                         }
-                        None => return Err(LoadError::at(mark, "invalid YAML: unbalanced collection")),
                     };
                     self.push(node, anchor)?;
                 }
@@ -214,8 +279,11 @@ impl Builder {
     fn count(&mut self, n: usize, mark: Mark) -> Result<(), LoadError> {
         self.nodes += n;
         if self.nodes > MAX_NODES {
-            return Err(LoadError::at(mark, format!("the profile expands to more than {MAX_NODES} values"))
-                .hint("aliases (`*name`) repeat whole subtrees; a profile needs few of them"));
+            return Err(LoadError::at(
+                mark,
+                format!("the profile expands to more than {MAX_NODES} values"),
+            )
+            .hint("aliases (`*name`) repeat whole subtrees; a profile needs few of them"));
         }
         Ok(())
     }
@@ -225,7 +293,10 @@ impl Builder {
             Open::Seq { mark, .. } | Open::Map { mark, .. } => *mark,
         };
         if self.stack.len() >= MAX_DEPTH {
-            return Err(LoadError::at(mark, format!("the profile is nested more than {MAX_DEPTH} levels deep")));
+            return Err(LoadError::at(
+                mark,
+                format!("the profile is nested more than {MAX_DEPTH} levels deep"),
+            ));
         }
         self.count(1, mark)?;
         self.stack.push(open);
@@ -265,12 +336,18 @@ impl Builder {
                         Value::Float(f) => f.to_string(),
                         Value::Null => "null".to_string(),
                         Value::Seq(_) | Value::Map(_) => {
-                            return Err(LoadError::at(node.mark, "a mapping key must be a plain name, not a list or mapping"))
+                            return Err(LoadError::at(
+                                node.mark,
+                                "a mapping key must be a plain name, not a list or mapping",
+                            ))
                         }
                     };
                     if entries.iter().any(|(existing, _, _)| *existing == k) {
-                        return Err(LoadError::at(node.mark, format!("key `{k}` appears twice in the same mapping"))
-                            .hint("remove one of them; YAML keeps only one value per key"));
+                        return Err(LoadError::at(
+                            node.mark,
+                            format!("key `{k}` appears twice in the same mapping"),
+                        )
+                        .hint("remove one of them; YAML keeps only one value per key"));
                     }
                     *key = Some((k, node.mark));
                     Ok(())
@@ -283,7 +360,12 @@ impl Builder {
 fn count_nodes(node: &Node) -> usize {
     match &node.value {
         Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
-        Value::Map(entries) => 1 + entries.iter().map(|(_, _, v)| count_nodes(v)).sum::<usize>(),
+        Value::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(_, _, v)| count_nodes(v))
+                .sum::<usize>()
+        }
         _ => 1,
     }
 }
@@ -346,11 +428,15 @@ mod tests {
     #[test]
     fn keeps_positions_and_types() {
         let doc = load(b"a: 1\nb:\n  - 'x'\n  - true\nc: 1.31\n").unwrap();
-        let Value::Map(entries) = &doc.value else { panic!("map") };
+        let Value::Map(entries) = &doc.value else {
+            panic!("map")
+        };
         assert_eq!(entries[0].0, "a");
         assert_eq!(entries[0].2.value, Value::Int(1));
         assert_eq!(entries[0].2.mark, Mark { line: 1, col: 4 });
-        let Value::Seq(items) = &entries[1].2.value else { panic!("seq") };
+        let Value::Seq(items) = &entries[1].2.value else {
+            panic!("seq")
+        };
         assert_eq!(items[0].value, Value::Str("x".into()));
         assert_eq!(items[1].mark, Mark { line: 4, col: 5 });
         assert_eq!(entries[2].2.value, Value::Float(1.31));
@@ -361,14 +447,24 @@ mod tests {
         assert!(load(b"").unwrap_err().message.contains("empty"));
         assert!(load(b"a: \xff\xfe").unwrap_err().message.contains("UTF-8"));
         assert!(load(b"a: 1\na: 2\n").unwrap_err().message.contains("twice"));
-        assert!(load(b"a: 1\n---\nb: 2\n").unwrap_err().message.contains("more than one"));
+        assert!(load(b"a: 1\n---\nb: 2\n")
+            .unwrap_err()
+            .message
+            .contains("more than one"));
         let deep = "[".repeat(500);
         assert!(load(deep.as_bytes()).is_err());
         let mut laughs = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 0..9 {
-            let prev = if i == 0 { "a".to_string() } else { format!("l{}", i - 1) };
+            let prev = if i == 0 {
+                "a".to_string()
+            } else {
+                format!("l{}", i - 1)
+            };
             laughs.push_str(&format!("l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
-        assert!(load(laughs.as_bytes()).unwrap_err().message.contains("expands"));
+        assert!(load(laughs.as_bytes())
+            .unwrap_err()
+            .message
+            .contains("expands"));
     }
 }

@@ -52,7 +52,9 @@ impl LockInfo {
         let mut bytes = [0u8; 8];
         rand::Rng::fill(&mut rand::rng(), &mut bytes);
         let host = this_host();
-        let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "someone".into());
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "someone".into());
         LockInfo {
             id: hex::encode(bytes),
             operation: operation.to_string(),
@@ -111,13 +113,25 @@ impl Locked {
 
 /// `unlock` was given an ID that is not the lock's.
 pub fn wrong_id(location: &str, given: &str, holder: &LockInfo) -> anyhow::Error {
-    UserError::new(format!("the lock on {location} has ID {}, not {given}; nothing was released", holder.id))
-        .hint(format!("it is held by {} (pid {}, unionctl {}, {} ago)", holder.who, holder.pid, holder.operation, holder.age()))
-        .into()
+    UserError::new(format!(
+        "the lock on {location} has ID {}, not {given}; nothing was released",
+        holder.id
+    ))
+    .hint(format!(
+        "it is held by {} (pid {}, unionctl {}, {} ago)",
+        holder.who,
+        holder.pid,
+        holder.operation,
+        holder.age()
+    ))
+    .into()
 }
 
 pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn this_host() -> String {
@@ -149,6 +163,9 @@ mod tests {
         info.pid = u32::MAX - 1;
         assert_eq!(info.holder_is_dead(), cfg!(target_os = "linux"));
         info.host = "elsewhere".into();
-        assert!(!info.holder_is_dead(), "another host's process cannot be judged");
+        assert!(
+            !info.holder_is_dead(),
+            "another host's process cannot be judged"
+        );
     }
 }

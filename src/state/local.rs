@@ -19,8 +19,14 @@ pub struct LocalBackend {
 
 impl LocalBackend {
     pub fn for_profile(state_dir: &Path, profile: &Path) -> Self {
-        let stem = profile.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "profile".into());
-        LocalBackend { state: state_dir.join(format!("{stem}.state.json")), lock: state_dir.join(format!("{stem}.lock")) }
+        let stem = profile
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "profile".into());
+        LocalBackend {
+            state: state_dir.join(format!("{stem}.state.json")),
+            lock: state_dir.join(format!("{stem}.lock")),
+        }
     }
 }
 
@@ -33,14 +39,18 @@ impl Backend for LocalBackend {
         let bytes = match std::fs::read(&self.state) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e).with_context(|| format!("cannot read state {}", self.state.display())),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot read state {}", self.state.display()))
+            }
         };
         super::parse(&bytes, &self.location()).map(Some)
     }
 
     fn save(&self, state: &mut State) -> Result<()> {
         let bytes = super::next_version(state)?;
-        write_atomically(&self.state, &bytes).with_context(|| format!("cannot write state {}", self.state.display()))
+        write_atomically(&self.state, &bytes)
+            .with_context(|| format!("cannot write state {}", self.state.display()))
     }
 
     fn lock(&self, operation: &str) -> Result<Box<dyn LockGuard + '_>> {

@@ -21,7 +21,12 @@ impl StateLock {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
         if !FileExt::try_lock_exclusive(&file)? {
             return Ok(Err(holder(&mut file)));
         }
@@ -35,7 +40,13 @@ impl StateLock {
 
     /// Takes the lock or fails with [`Locked`].
     pub fn acquire_or_fail(path: &Path, operation: &str) -> anyhow::Result<StateLock> {
-        StateLock::acquire(path, operation)?.map_err(|holder| Locked { location: path.display().to_string(), holder }.into())
+        StateLock::acquire(path, operation)?.map_err(|holder| {
+            Locked {
+                location: path.display().to_string(),
+                holder,
+            }
+            .into()
+        })
     }
 }
 
@@ -78,7 +89,11 @@ mod tests {
         let locked = err.downcast_ref::<Locked>().expect("a Locked error");
         assert_eq!(locked.holder.pid, std::process::id());
         assert_eq!(locked.holder.id, first.info().id);
-        assert!(err.to_string().contains(&format!("lock ID {}", first.info().id)), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&format!("lock ID {}", first.info().id)),
+            "{err}"
+        );
         drop(first);
         StateLock::acquire_or_fail(&p, "apply").unwrap();
     }

@@ -11,14 +11,14 @@ pub mod local;
 pub mod lock;
 pub mod remote;
 
-use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
-pub use file::write_atomically;
 pub use crate::profile::state_url::Location;
 pub use backend::{Backend, LockGuard, LockInfo, Locked};
+pub use file::write_atomically;
 pub use local::LocalBackend;
 pub use lock::StateLock;
 
@@ -71,7 +71,9 @@ pub struct ResourceState {
 impl ResourceState {
     /// The kind without its cloud: `compute_network` for `gcp.compute_network`.
     pub fn type_name(&self) -> &str {
-        self.kind.split_once('.').map_or(self.kind.as_str(), |(_, t)| t)
+        self.kind
+            .split_once('.')
+            .map_or(self.kind.as_str(), |(_, t)| t)
     }
     pub fn setting(&self, pointer: &str) -> Option<&Value> {
         self.settings.pointer(pointer)
@@ -97,7 +99,14 @@ impl ResourceState {
 
     /// The view of this record that planning reads.
     pub fn recorded(&self) -> Recorded<'_> {
-        Recorded { kind: &self.kind, mode: self.mode, owner: self.owner, stage: self.stage, settings: &self.settings, pending: self.pending }
+        Recorded {
+            kind: &self.kind,
+            mode: self.mode,
+            owner: self.owner,
+            stage: self.stage,
+            settings: &self.settings,
+            pending: self.pending,
+        }
     }
 }
 
@@ -123,20 +132,29 @@ impl State {
     }
 
     pub fn reference(&self) -> StateRef {
-        StateRef { lineage: self.lineage.clone(), serial: self.serial }
+        StateRef {
+            lineage: self.lineage.clone(),
+            serial: self.serial,
+        }
     }
 
     /// The value of `${address.attribute}`.
     pub fn output(&self, address: &str, attribute: &str) -> Option<&Value> {
-        self.resources.get(address).and_then(|r| r.outputs.get(attribute))
+        self.resources
+            .get(address)
+            .and_then(|r| r.outputs.get(attribute))
     }
 }
 
 /// Reads a state document.
 pub fn parse(bytes: &[u8], location: &str) -> Result<State> {
-    let state: State = serde_json::from_slice(bytes).with_context(|| format!("state {location} is not valid state JSON"))?;
+    let state: State = serde_json::from_slice(bytes)
+        .with_context(|| format!("state {location} is not valid state JSON"))?;
     if state.version != STATE_VERSION {
-        anyhow::bail!("state {location} has version {}; this unionctl reads version {STATE_VERSION}", state.version);
+        anyhow::bail!(
+            "state {location} has version {}; this unionctl reads version {STATE_VERSION}",
+            state.version
+        );
     }
     Ok(state)
 }

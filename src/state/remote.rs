@@ -57,10 +57,20 @@ pub struct RemoteBackend {
 impl RemoteBackend {
     /// Runs the store's connection (credentials, the bucket's checks) on the backend's
     /// runtime, and keeps the store for `key`.
-    pub fn connect(key: &str, connect: impl Future<Output = Result<Box<dyn ObjectStore>>> + Send + 'static) -> Result<RemoteBackend> {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    pub fn connect(
+        key: &str,
+        connect: impl Future<Output = Result<Box<dyn ObjectStore>>> + Send + 'static,
+    ) -> Result<RemoteBackend> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
         let store = wait_on(&runtime, connect)?;
-        Ok(RemoteBackend { store, key: key.to_string(), runtime: Some(runtime) })
+        Ok(RemoteBackend {
+            store,
+            key: key.to_string(),
+            runtime: Some(runtime),
+        })
     }
 
     fn lock_key(&self) -> String {
@@ -68,15 +78,22 @@ impl RemoteBackend {
     }
 
     fn run<T: Send + 'static>(&self, fut: BoxFuture<'static, Result<T>>) -> Result<T> {
-        wait_on(self.runtime.as_ref().expect("the runtime lives until drop"), fut)
+        wait_on(
+            self.runtime.as_ref().expect("the runtime lives until drop"),
+            fut,
+        )
     }
 
     /// The lock's holder, and the version of the lock object read.
     fn read_lock(&self) -> Result<Option<(LockInfo, String)>> {
         let key = self.lock_key();
-        let got = self.run(self.store.get(&key)).with_context(|| format!("cannot read the lock {}", self.store.url(&key)))?;
+        let got = self
+            .run(self.store.get(&key))
+            .with_context(|| format!("cannot read the lock {}", self.store.url(&key)))?;
         got.map(|o| {
-            let info = serde_json::from_slice(&o.bytes).with_context(|| format!("the lock {} is not a unionctl lock", self.store.url(&key)))?;
+            let info = serde_json::from_slice(&o.bytes).with_context(|| {
+                format!("the lock {} is not a unionctl lock", self.store.url(&key))
+            })?;
             Ok((info, o.version))
         })
         .transpose()
@@ -84,7 +101,8 @@ impl RemoteBackend {
 
     fn delete_lock(&self, version: &str) -> Result<()> {
         let key = self.lock_key();
-        self.run(self.store.delete(&key, version)).with_context(|| format!("cannot delete the lock {}", self.store.url(&key)))
+        self.run(self.store.delete(&key, version))
+            .with_context(|| format!("cannot delete the lock {}", self.store.url(&key)))
     }
 }
 
@@ -95,34 +113,54 @@ impl Backend for RemoteBackend {
 
     fn load(&self) -> Result<Option<State>> {
         let location = self.location();
-        let got = self.run(self.store.get(&self.key)).with_context(|| format!("cannot read state {location}"))?;
+        let got = self
+            .run(self.store.get(&self.key))
+            .with_context(|| format!("cannot read state {location}"))?;
         got.map(|o| super::parse(&o.bytes, &location)).transpose()
     }
 
     fn save(&self, state: &mut State) -> Result<()> {
         let bytes = super::next_version(state)?;
-        self.run(self.store.put(&self.key, bytes)).with_context(|| format!("cannot write state {}", self.location()))
+        self.run(self.store.put(&self.key, bytes))
+            .with_context(|| format!("cannot write state {}", self.location()))
     }
 
     fn lock(&self, operation: &str) -> Result<Box<dyn LockGuard + '_>> {
         let info = LockInfo::new(operation);
         let body = serde_json::to_vec_pretty(&info)?;
         let location = self.location();
-        if self.run(self.store.create(&self.lock_key(), body)).with_context(|| format!("cannot lock the state {location}"))? {
-            return Ok(Box::new(RemoteLock { backend: self, info }));
+        if self
+            .run(self.store.create(&self.lock_key(), body))
+            .with_context(|| format!("cannot lock the state {location}"))?
+        {
+            return Ok(Box::new(RemoteLock {
+                backend: self,
+                info,
+            }));
         }
         match self.read_lock()? {
             // Our own write, whose answer was lost and whose retry found it.
-            Some((holder, _)) if holder.id == info.id => Ok(Box::new(RemoteLock { backend: self, info })),
+            Some((holder, _)) if holder.id == info.id => Ok(Box::new(RemoteLock {
+                backend: self,
+                info,
+            })),
             Some((holder, _)) => Err(Locked { location, holder }.into()),
             // Released between our write and our read: say so rather than guess.
-            None => Err(UserError::new(format!("the state {location} was locked a moment ago and is free now")).hint("run the command again").into()),
+            None => Err(UserError::new(format!(
+                "the state {location} was locked a moment ago and is free now"
+            ))
+            .hint("run the command again")
+            .into()),
         }
     }
 
     fn unlock(&self, id: &str) -> Result<LockInfo> {
         let Some((holder, version)) = self.read_lock()? else {
-            return Err(UserError::new(format!("the state {} is not locked; nothing to release", self.location())).into());
+            return Err(UserError::new(format!(
+                "the state {} is not locked; nothing to release",
+                self.location()
+            ))
+            .into());
         };
         if holder.id != id {
             return Err(wrong_id(&self.location(), id, &holder));
@@ -168,10 +206,14 @@ impl Drop for RemoteLock<'_> {
 
 /// Runs a request on the backend's runtime and waits for it: callable from inside another
 /// runtime, where only this thread waits.
-fn wait_on<T: Send + 'static>(runtime: &tokio::runtime::Runtime, fut: impl Future<Output = T> + Send + 'static) -> T {
+fn wait_on<T: Send + 'static>(
+    runtime: &tokio::runtime::Runtime,
+    fut: impl Future<Output = T> + Send + 'static,
+) -> T {
     let (tx, rx) = std::sync::mpsc::channel();
     runtime.spawn(async move {
         let _ = tx.send(fut.await);
     });
-    rx.recv().expect("the backend's runtime runs until the backend is dropped")
+    rx.recv()
+        .expect("the backend's runtime runs until the backend is dropped")
 }

@@ -45,7 +45,12 @@ pub struct Capture {
 impl Ui {
     /// The UI of one data plane in a fleet: plain text, kept.
     pub fn captured() -> Ui {
-        Ui { color: false, interactive: false, json_events: false, capture: Some(Arc::new(Capture::default())) }
+        Ui {
+            color: false,
+            interactive: false,
+            json_events: false,
+            capture: Some(Arc::new(Capture::default())),
+        }
     }
 
     /// A line for stderr (or the capture).
@@ -85,8 +90,14 @@ impl Ui {
 
     /// The command's versioned result, with `--output json`: one JSON line on stdout.
     pub fn result(&self, command: &str, status: ExitStatus, body: Value) {
-        let captured = self.capture.as_ref().map(|c| c.result.lock().unwrap_or_else(|e| e.into_inner()));
-        if captured.as_ref().is_some_and(|r| r.is_some()) || (captured.is_none() && (!self.json_events || RESULT_WRITTEN.swap(true, Ordering::SeqCst))) {
+        let captured = self
+            .capture
+            .as_ref()
+            .map(|c| c.result.lock().unwrap_or_else(|e| e.into_inner()));
+        if captured.as_ref().is_some_and(|r| r.is_some())
+            || (captured.is_none()
+                && (!self.json_events || RESULT_WRITTEN.swap(true, Ordering::SeqCst)))
+        {
             return;
         }
         let mut doc = json!({
@@ -108,9 +119,15 @@ impl Ui {
     /// and the profile problems or invariant violations behind it.
     pub fn error_result(&self, command: &str, err: &anyhow::Error, status: ExitStatus) {
         let causes: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
-        let hints: Vec<String> = err.chain().filter_map(|c| c.downcast_ref::<UserError>()).filter_map(|u| u.hint.clone()).collect();
+        let hints: Vec<String> = err
+            .chain()
+            .filter_map(|c| c.downcast_ref::<UserError>())
+            .filter_map(|u| u.hint.clone())
+            .collect();
         let mut error = json!({ "message": err.to_string(), "causes": causes, "hints": hints });
-        if let Some(ProfileError::Invalid { path, diagnostics }) = err.downcast_ref::<ProfileError>() {
+        if let Some(ProfileError::Invalid { path, diagnostics }) =
+            err.downcast_ref::<ProfileError>()
+        {
             error["file"] = json!(path);
             error["diagnostics"] = diagnostics
                 .iter()
@@ -127,9 +144,11 @@ impl Ui {
     pub fn confirm(&self, question: &str) -> anyhow::Result<bool> {
         use std::io::IsTerminal;
         if self.capture.is_some() || !std::io::stdin().is_terminal() {
-            return Err(UserError::new("refusing to change anything without confirmation, and there is no terminal to ask")
-                .hint("review the plan, then pass --auto-approve")
-                .into());
+            return Err(UserError::new(
+                "refusing to change anything without confirmation, and there is no terminal to ask",
+            )
+            .hint("review the plan, then pass --auto-approve")
+            .into());
         }
         eprint!("{question} Only `yes` is accepted: ");
         let mut answer = String::new();
@@ -147,55 +166,115 @@ impl Ui {
     }
 
     pub fn warning(&self, text: &str) {
-        self.line(&format!("{} {text}", self.paint(Style::new().yellow().bold(), "warning:")));
+        self.line(&format!(
+            "{} {text}",
+            self.paint(Style::new().yellow().bold(), "warning:")
+        ));
     }
 
-    fn located(&self, severity: Severity, path: &str, message: &str, file: &Path, mark: Option<crate::profile::yaml::Mark>, hint: Option<&str>) {
+    fn located(
+        &self,
+        severity: Severity,
+        path: &str,
+        message: &str,
+        file: &Path,
+        mark: Option<crate::profile::yaml::Mark>,
+        hint: Option<&str>,
+    ) {
         let (label, colour) = match severity {
             Severity::Error => ("error:", Style::new().red().bold()),
             Severity::Warning => ("warning:", Style::new().yellow().bold()),
         };
-        let subject = if path.is_empty() { String::new() } else { format!("{path}: ") };
+        let subject = if path.is_empty() {
+            String::new()
+        } else {
+            format!("{path}: ")
+        };
         self.line(&format!("{} {subject}{message}", self.paint(colour, label)));
         match mark {
-            Some(m) => self.line(&format!("  {} {}:{}", self.paint(Style::new().blue(), "-->"), file.display(), m)),
-            None => self.line(&format!("  {} {}", self.paint(Style::new().blue(), "-->"), file.display())),
+            Some(m) => self.line(&format!(
+                "  {} {}:{}",
+                self.paint(Style::new().blue(), "-->"),
+                file.display(),
+                m
+            )),
+            None => self.line(&format!(
+                "  {} {}",
+                self.paint(Style::new().blue(), "-->"),
+                file.display()
+            )),
         }
         if let Some(h) = hint {
-            self.line(&format!("  {} {h}", self.paint(Style::new().cyan().bold(), "hint:")));
+            self.line(&format!(
+                "  {} {h}",
+                self.paint(Style::new().cyan().bold(), "hint:")
+            ));
         }
     }
 
     pub fn diagnostics(&self, file: &Path, items: &[Diagnostic]) {
         for d in items {
-            self.located(d.severity, &d.path, &d.message, file, d.mark, d.hint.as_deref());
+            self.located(
+                d.severity,
+                &d.path,
+                &d.message,
+                file,
+                d.mark,
+                d.hint.as_deref(),
+            );
         }
     }
 
     /// An error with its causes and hints, the way cargo and uv show them.
     pub fn error(&self, err: &anyhow::Error) {
-        if let Some(ProfileError::Invalid { path, diagnostics }) = err.downcast_ref::<ProfileError>() {
+        if let Some(ProfileError::Invalid { path, diagnostics }) =
+            err.downcast_ref::<ProfileError>()
+        {
             self.diagnostics(path, diagnostics);
         }
         if let Some(f) = err.downcast_ref::<InvariantFailure>() {
             for (v, mark) in &f.violations {
                 let message = format!("{}: {}", v.invariant, v.message);
-                let hint = format!("in `{}`{}", v.address, if v.setting.is_empty() { String::new() } else { format!(" at {}", v.setting) });
-                self.located(Severity::Error, &v.profile_field, &message, &f.profile, *mark, Some(&hint));
+                let hint = format!(
+                    "in `{}`{}",
+                    v.address,
+                    if v.setting.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" at {}", v.setting)
+                    }
+                );
+                self.located(
+                    Severity::Error,
+                    &v.profile_field,
+                    &message,
+                    &f.profile,
+                    *mark,
+                    Some(&hint),
+                );
             }
         }
-        self.line(&format!("{} {err}", self.paint(Style::new().red().bold(), "error:")));
+        self.line(&format!(
+            "{} {err}",
+            self.paint(Style::new().red().bold(), "error:")
+        ));
         let mut hints = Vec::new();
         for (i, cause) in err.chain().enumerate() {
             if let Some(u) = cause.downcast_ref::<UserError>() {
                 hints.extend(u.hint.clone());
             }
             if i > 0 {
-                self.line(&format!("  {} {cause}", self.paint(Style::new().bold(), "Caused by:")));
+                self.line(&format!(
+                    "  {} {cause}",
+                    self.paint(Style::new().bold(), "Caused by:")
+                ));
             }
         }
         for h in hints {
-            self.line(&format!("  {} {h}", self.paint(Style::new().cyan().bold(), "hint:")));
+            self.line(&format!(
+                "  {} {h}",
+                self.paint(Style::new().cyan().bold(), "hint:")
+            ));
         }
     }
 }

@@ -12,7 +12,11 @@ use super::Ui;
 use crate::exec::{Event, Reporter};
 
 pub enum Progress {
-    Bars { multi: MultiProgress, overall: ProgressBar, lines: Mutex<HashMap<String, ProgressBar>> },
+    Bars {
+        multi: MultiProgress,
+        overall: ProgressBar,
+        lines: Mutex<HashMap<String, ProgressBar>>,
+    },
     Lines(Ui),
     Json,
 }
@@ -28,10 +32,18 @@ impl Progress {
         }
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let overall = multi.add(ProgressBar::new(0));
-        overall.set_style(ProgressStyle::with_template("{msg} [{bar:30}] {pos} of {len}  {elapsed}").unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
+        overall.set_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos} of {len}  {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
         overall.set_message(title.to_string());
         overall.enable_steady_tick(Duration::from_millis(200));
-        Progress::Bars { multi, overall, lines: Mutex::new(HashMap::new()) }
+        Progress::Bars {
+            multi,
+            overall,
+            lines: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn finish(&self) {
@@ -51,28 +63,60 @@ impl Reporter for Progress {
             }
             Progress::Lines(ui) => match &event {
                 Event::Start { .. } => {}
-                Event::Done { address, outcome, elapsed_ms, done, total, .. } => {
-                    ui.line(&format!("[{done}/{total}] {address}: {outcome} ({:.1}s)", *elapsed_ms as f64 / 1000.0));
+                Event::Done {
+                    address,
+                    outcome,
+                    elapsed_ms,
+                    done,
+                    total,
+                    ..
+                } => {
+                    ui.line(&format!(
+                        "[{done}/{total}] {address}: {outcome} ({:.1}s)",
+                        *elapsed_ms as f64 / 1000.0
+                    ));
                 }
-                Event::Error { address, message } => ui.line(&format!("error: {address}: {message}")),
+                Event::Error { address, message } => {
+                    ui.line(&format!("error: {address}: {message}"))
+                }
             },
-            Progress::Bars { multi, overall, lines } => {
+            Progress::Bars {
+                multi,
+                overall,
+                lines,
+            } => {
                 let mut lines = lines.lock().unwrap_or_else(|e| e.into_inner());
                 match event {
-                    Event::Start { address, action, total, .. } => {
+                    Event::Start {
+                        address,
+                        action,
+                        total,
+                        ..
+                    } => {
                         overall.set_length(total as u64);
                         let bar = multi.add(ProgressBar::new_spinner());
-                        bar.set_style(ProgressStyle::with_template("  {spinner} {msg} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+                        bar.set_style(
+                            ProgressStyle::with_template("  {spinner} {msg} {elapsed}")
+                                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                        );
                         bar.set_message(format!("{action} {address}"));
                         bar.enable_steady_tick(Duration::from_millis(120));
                         lines.insert(address, bar);
                     }
-                    Event::Done { address, outcome, elapsed_ms, .. } => {
+                    Event::Done {
+                        address,
+                        outcome,
+                        elapsed_ms,
+                        ..
+                    } => {
                         overall.inc(1);
                         if let Some(bar) = lines.remove(&address) {
                             bar.finish_and_clear();
                         }
-                        let _ = multi.println(format!("  {address}: {outcome} ({:.1}s)", elapsed_ms as f64 / 1000.0));
+                        let _ = multi.println(format!(
+                            "  {address}: {outcome} ({:.1}s)",
+                            elapsed_ms as f64 / 1000.0
+                        ));
                     }
                     Event::Error { address, message } => {
                         if let Some(bar) = lines.remove(&address) {

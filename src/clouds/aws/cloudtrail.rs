@@ -13,15 +13,37 @@ use crate::state::ResourceState;
 const MISSING: &[&str] = &["TrailNotFoundException"];
 
 fn tags(p: &AwsProvider, r: &Resource, d: &Value) -> Vec<Tag> {
-    p.tags_for(r, d).into_iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect()
+    p.tags_for(r, d)
+        .into_iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect()
 }
 
-pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, adopt: bool) -> Result<Option<Observed>> {
+pub async fn read(
+    p: &AwsProvider,
+    r: &Resource,
+    d: &Value,
+    adopt: bool,
+) -> Result<Option<Observed>> {
     let name = s(d, "Name");
-    let Some(out) = absent(p.call("GetTrail", p.trail.get_trail().name(&name).send()).await, MISSING)? else { return Ok(None) };
-    let Some(t) = out.trail() else { return Ok(None) };
+    let Some(out) = absent(
+        p.call("GetTrail", p.trail.get_trail().name(&name).send())
+            .await,
+        MISSING,
+    )?
+    else {
+        return Ok(None);
+    };
+    let Some(t) = out.trail() else {
+        return Ok(None);
+    };
     let arn = t.trail_arn().unwrap_or_default().to_string();
-    let status = p.call("GetTrailStatus", p.trail.get_trail_status().name(&name).send()).await?;
+    let status = p
+        .call(
+            "GetTrailStatus",
+            p.trail.get_trail_status().name(&name).send(),
+        )
+        .await?;
     if r.mode == Mode::Data {
         // What the existing-trail checks need: that it logs, everywhere, verifiably.
         let settings = json!({
@@ -30,14 +52,28 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, adopt: bool) -> Resu
             "IsMultiRegionTrail": t.is_multi_region_trail().unwrap_or(false),
             "LogFileValidationEnabled": t.log_file_validation_enabled().unwrap_or(false),
         });
-        return Ok(Some(Observed { id: arn.clone(), outputs: outputs(&[("arn", json!(arn))]), settings }));
+        return Ok(Some(Observed {
+            id: arn.clone(),
+            outputs: outputs(&[("arn", json!(arn))]),
+            settings,
+        }));
     }
-    let live_tags = p.call("ListTags", p.trail.list_tags().resource_id_list(&arn).send()).await?;
+    let live_tags = p
+        .call(
+            "ListTags",
+            p.trail.list_tags().resource_id_list(&arn).send(),
+        )
+        .await?;
     let tag_pairs: Vec<(String, String)> = live_tags
         .resource_tag_list()
         .iter()
         .flat_map(|rt| rt.tags_list())
-        .map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string()))
+        .map(|t| {
+            (
+                t.key().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
         .collect();
     super::provider::ensure_ours(&format!("trail {name}"), &p.data_plane, &tag_pairs, adopt)?;
     let mut settings = json!({
@@ -52,7 +88,11 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, adopt: bool) -> Resu
     if d.get("KmsKeyId").is_some() {
         settings["KmsKeyId"] = json!(t.kms_key_id());
     }
-    Ok(Some(Observed { id: arn.clone(), outputs: outputs(&[("arn", json!(arn))]), settings }))
+    Ok(Some(Observed {
+        id: arn.clone(),
+        outputs: outputs(&[("arn", json!(arn))]),
+        settings,
+    }))
 }
 
 pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed> {
@@ -74,14 +114,29 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
         Err(e) if e.is(&["TrailAlreadyExistsException"]) => {}
         Err(e) => return Err(e.into()),
     }
-    p.call("StartLogging", p.trail.start_logging().name(s(d, "Name")).send()).await?;
-    read(p, r, d, true).await?.ok_or_else(|| anyhow!("{} was created but cannot be read", r.address))
+    p.call(
+        "StartLogging",
+        p.trail.start_logging().name(s(d, "Name")).send(),
+    )
+    .await?;
+    read(p, r, d, true)
+        .await?
+        .ok_or_else(|| anyhow!("{} was created but cannot be read", r.address))
 }
 
-pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, changed: &[String]) -> Result<Observed> {
+pub async fn update(
+    p: &AwsProvider,
+    r: &Resource,
+    d: &Value,
+    live: &Observed,
+    changed: &[String],
+) -> Result<Observed> {
     let touched = |prefix: &str| changed.iter().any(|c| c.starts_with(prefix));
     let name = s(d, "Name");
-    if changed.iter().any(|c| !c.starts_with("/IsLogging") && !c.starts_with("/Tags")) {
+    if changed
+        .iter()
+        .any(|c| !c.starts_with("/IsLogging") && !c.starts_with("/Tags"))
+    {
         let flag = |k: &str| d.get(k).and_then(Value::as_bool).unwrap_or(true);
         let mut req = p
             .trail
@@ -97,15 +152,33 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, c
         p.call("UpdateTrail", req.send()).await?;
     }
     if touched("/IsLogging") {
-        p.call("StartLogging", p.trail.start_logging().name(&name).send()).await?;
+        p.call("StartLogging", p.trail.start_logging().name(&name).send())
+            .await?;
     }
     if touched("/Tags") {
-        p.call("AddTags", p.trail.add_tags().resource_id(&live.id).set_tags_list(Some(tags(p, r, d))).send()).await?;
+        p.call(
+            "AddTags",
+            p.trail
+                .add_tags()
+                .resource_id(&live.id)
+                .set_tags_list(Some(tags(p, r, d)))
+                .send(),
+        )
+        .await?;
     }
-    read(p, r, d, true).await?.ok_or_else(|| anyhow!("{} disappeared while being updated", r.address))
+    read(p, r, d, true)
+        .await?
+        .ok_or_else(|| anyhow!("{} disappeared while being updated", r.address))
 }
 
 pub async fn delete(p: &AwsProvider, st: &ResourceState) -> Result<()> {
     // By name: the name is what the plan fixed (some implementations do not take the ARN).
-    gone(p.call("DeleteTrail", p.trail.delete_trail().name(s(&st.settings, "Name")).send()).await, MISSING)
+    gone(
+        p.call(
+            "DeleteTrail",
+            p.trail.delete_trail().name(s(&st.settings, "Name")).send(),
+        )
+        .await,
+        MISSING,
+    )
 }

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 
 use anyhow::{anyhow, Result};
 use aws_sdk_eks::types::{
-    AccessScope, AccessScopeType, EncryptionConfig, KubernetesNetworkConfigRequest, LaunchTemplateSpecification, LogSetup, LogType,
-    Logging, NodegroupScalingConfig, Taint, TaintEffect, UpdateLabelsPayload, UpdateTaintsPayload, VpcConfigRequest,
+    AccessScope, AccessScopeType, EncryptionConfig, KubernetesNetworkConfigRequest,
+    LaunchTemplateSpecification, LogSetup, LogType, Logging, NodegroupScalingConfig, Taint,
+    TaintEffect, UpdateLabelsPayload, UpdateTaintsPayload, VpcConfigRequest,
 };
 use serde_json::{json, Value};
 
@@ -34,17 +35,42 @@ fn taint_effect_json(e: Option<&TaintEffect>) -> &'static str {
 // `EncryptionConfig.resources` is deprecated (EKS now encrypts all API data with the key
 // given); the plan still says `secrets`, which the API accepts.
 #[allow(deprecated)]
-pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, adopt: bool) -> Result<Option<Observed>> {
+pub async fn read(
+    p: &AwsProvider,
+    r: &Resource,
+    d: &Value,
+    adopt: bool,
+) -> Result<Option<Observed>> {
     match r.type_name() {
         "eks_cluster" => {
             let name = s(d, "name");
-            let Some(out) = absent(p.call("DescribeCluster", p.eks.describe_cluster().name(&name).send()).await, MISSING)? else { return Ok(None) };
-            let Some(c) = out.cluster() else { return Ok(None) };
+            let Some(out) = absent(
+                p.call(
+                    "DescribeCluster",
+                    p.eks.describe_cluster().name(&name).send(),
+                )
+                .await,
+                MISSING,
+            )?
+            else {
+                return Ok(None);
+            };
+            let Some(c) = out.cluster() else {
+                return Ok(None);
+            };
             if c.status().map(|s| s.as_str()) == Some("DELETING") {
                 return Ok(None);
             }
-            let tags: Vec<(String, String)> = c.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
-            super::provider::ensure_ours(&format!("EKS cluster {name}"), &p.data_plane, &tags, adopt)?;
+            let tags: Vec<(String, String)> = c
+                .tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default();
+            super::provider::ensure_ours(
+                &format!("EKS cluster {name}"),
+                &p.data_plane,
+                &tags,
+                adopt,
+            )?;
             let vpc = c.resources_vpc_config();
             let mut enabled: Vec<&str> = Vec::new();
             for setup in c.logging().map(|l| l.cluster_logging()).unwrap_or_default() {
@@ -69,7 +95,12 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, adopt: bool) -> Resu
                 "logging": { "clusterLogging": [{ "types": enabled, "enabled": true }] },
                 "tags": tag_subset(tags, d),
             });
-            let issuer = c.identity().and_then(|i| i.oidc()).and_then(|o| o.issuer()).unwrap_or_default().to_string();
+            let issuer = c
+                .identity()
+                .and_then(|i| i.oidc())
+                .and_then(|o| o.issuer())
+                .unwrap_or_default()
+                .to_string();
             Ok(Some(Observed {
                 id: c.arn().unwrap_or_default().to_string(),
                 outputs: outputs(&[
@@ -87,14 +118,31 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, adopt: bool) -> Resu
         "eks_node_group" => {
             let cluster = s(d, "clusterName");
             let name = s(d, "nodegroupName");
-            let Some(out) = absent(p.call("DescribeNodegroup", p.eks.describe_nodegroup().cluster_name(&cluster).nodegroup_name(&name).send()).await, MISSING)? else {
+            let Some(out) = absent(
+                p.call(
+                    "DescribeNodegroup",
+                    p.eks
+                        .describe_nodegroup()
+                        .cluster_name(&cluster)
+                        .nodegroup_name(&name)
+                        .send(),
+                )
+                .await,
+                MISSING,
+            )?
+            else {
                 return Ok(None);
             };
-            let Some(g) = out.nodegroup() else { return Ok(None) };
+            let Some(g) = out.nodegroup() else {
+                return Ok(None);
+            };
             if g.status().map(|s| s.as_str()) == Some("DELETING") {
                 return Ok(None);
             }
-            let tags: Vec<(String, String)> = g.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+            let tags: Vec<(String, String)> = g
+                .tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default();
             let sc = g.scaling_config();
             let settings = json!({
                 "clusterName": cluster,
@@ -108,16 +156,43 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, adopt: bool) -> Resu
                 "taints": g.taints().iter().map(|t| json!({ "key": t.key(), "value": t.value(), "effect": taint_effect_json(t.effect()) })).collect::<Vec<_>>(),
                 "tags": tag_subset(tags, d),
             });
-            Ok(Some(Observed { id: g.nodegroup_arn().unwrap_or_default().to_string(), outputs: outputs(&[("arn", json!(g.nodegroup_arn()))]), settings }))
+            Ok(Some(Observed {
+                id: g.nodegroup_arn().unwrap_or_default().to_string(),
+                outputs: outputs(&[("arn", json!(g.nodegroup_arn()))]),
+                settings,
+            }))
         }
         "eks_access_entry" => {
             let cluster = s(d, "clusterName");
             let principal = s(d, "principalArn");
-            let Some(out) = absent(p.call("DescribeAccessEntry", p.eks.describe_access_entry().cluster_name(&cluster).principal_arn(&principal).send()).await, MISSING)? else {
+            let Some(out) = absent(
+                p.call(
+                    "DescribeAccessEntry",
+                    p.eks
+                        .describe_access_entry()
+                        .cluster_name(&cluster)
+                        .principal_arn(&principal)
+                        .send(),
+                )
+                .await,
+                MISSING,
+            )?
+            else {
                 return Ok(None);
             };
-            let Some(e) = out.access_entry() else { return Ok(None) };
-            let policies = p.call("ListAssociatedAccessPolicies", p.eks.list_associated_access_policies().cluster_name(&cluster).principal_arn(&principal).send()).await?;
+            let Some(e) = out.access_entry() else {
+                return Ok(None);
+            };
+            let policies = p
+                .call(
+                    "ListAssociatedAccessPolicies",
+                    p.eks
+                        .list_associated_access_policies()
+                        .cluster_name(&cluster)
+                        .principal_arn(&principal)
+                        .send(),
+                )
+                .await?;
             let settings = json!({
                 "clusterName": cluster,
                 "principalArn": principal,
@@ -127,28 +202,86 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, adopt: bool) -> Resu
                     "accessScope": { "type": a.access_scope().and_then(|s| s.r#type()).map(|t| t.as_str()) }
                 })).collect::<Vec<_>>(),
             });
-            Ok(Some(Observed { id: e.access_entry_arn().unwrap_or_default().to_string(), outputs: outputs(&[("arn", json!(e.access_entry_arn()))]), settings }))
+            Ok(Some(Observed {
+                id: e.access_entry_arn().unwrap_or_default().to_string(),
+                outputs: outputs(&[("arn", json!(e.access_entry_arn()))]),
+                settings,
+            }))
         }
         "eks_addon" => {
             let cluster = s(d, "clusterName");
             let name = s(d, "addonName");
-            let Some(out) = absent(p.call("DescribeAddon", p.eks.describe_addon().cluster_name(&cluster).addon_name(&name).send()).await, MISSING)? else {
+            let Some(out) = absent(
+                p.call(
+                    "DescribeAddon",
+                    p.eks
+                        .describe_addon()
+                        .cluster_name(&cluster)
+                        .addon_name(&name)
+                        .send(),
+                )
+                .await,
+                MISSING,
+            )?
+            else {
                 return Ok(None);
             };
-            let Some(a) = out.addon() else { return Ok(None) };
-            let tags: Vec<(String, String)> = a.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
-            let settings = json!({ "clusterName": cluster, "addonName": name, "tags": tag_subset(tags, d) });
-            Ok(Some(Observed { id: a.addon_arn().unwrap_or_default().to_string(), outputs: outputs(&[("arn", json!(a.addon_arn()))]), settings }))
+            let Some(a) = out.addon() else {
+                return Ok(None);
+            };
+            let tags: Vec<(String, String)> = a
+                .tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default();
+            let settings =
+                json!({ "clusterName": cluster, "addonName": name, "tags": tag_subset(tags, d) });
+            Ok(Some(Observed {
+                id: a.addon_arn().unwrap_or_default().to_string(),
+                outputs: outputs(&[("arn", json!(a.addon_arn()))]),
+                settings,
+            }))
         }
         "eks_pod_identity_association" => {
             // Found by namespace and service account (one association each), not by id.
             let cluster = s(d, "clusterName");
-            let list = p.eks.list_pod_identity_associations().cluster_name(&cluster).namespace(s(d, "namespace")).service_account(s(d, "serviceAccount"));
-            let Some(out) = absent(p.call("ListPodIdentityAssociations", list.send()).await, MISSING)? else { return Ok(None) };
-            let Some(id) = out.associations().first().and_then(|a| a.association_id()).map(String::from) else { return Ok(None) };
-            let got = p.call("DescribePodIdentityAssociation", p.eks.describe_pod_identity_association().cluster_name(&cluster).association_id(&id).send()).await?;
-            let Some(a) = got.association() else { return Ok(None) };
-            let tags: Vec<(String, String)> = a.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+            let list = p
+                .eks
+                .list_pod_identity_associations()
+                .cluster_name(&cluster)
+                .namespace(s(d, "namespace"))
+                .service_account(s(d, "serviceAccount"));
+            let Some(out) = absent(
+                p.call("ListPodIdentityAssociations", list.send()).await,
+                MISSING,
+            )?
+            else {
+                return Ok(None);
+            };
+            let Some(id) = out
+                .associations()
+                .first()
+                .and_then(|a| a.association_id())
+                .map(String::from)
+            else {
+                return Ok(None);
+            };
+            let got = p
+                .call(
+                    "DescribePodIdentityAssociation",
+                    p.eks
+                        .describe_pod_identity_association()
+                        .cluster_name(&cluster)
+                        .association_id(&id)
+                        .send(),
+                )
+                .await?;
+            let Some(a) = got.association() else {
+                return Ok(None);
+            };
+            let tags: Vec<(String, String)> = a
+                .tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default();
             let settings = json!({
                 "clusterName": cluster,
                 "namespace": a.namespace(),
@@ -156,7 +289,11 @@ pub async fn read(p: &AwsProvider, r: &Resource, d: &Value, adopt: bool) -> Resu
                 "roleArn": a.role_arn(),
                 "tags": tag_subset(tags, d),
             });
-            Ok(Some(Observed { id, outputs: outputs(&[("arn", json!(a.association_arn()))]), settings }))
+            Ok(Some(Observed {
+                id,
+                outputs: outputs(&[("arn", json!(a.association_arn()))]),
+                settings,
+            }))
         }
         other => Err(anyhow!("eks does not handle {other}")),
     }
@@ -167,8 +304,16 @@ fn vpc_config(d: &Value) -> VpcConfigRequest {
     VpcConfigRequest::builder()
         .set_subnet_ids(Some(strings(v.get("subnetIds"))))
         .set_security_group_ids(Some(strings(v.get("securityGroupIds"))))
-        .endpoint_private_access(v.get("endpointPrivateAccess").and_then(Value::as_bool).unwrap_or(true))
-        .endpoint_public_access(v.get("endpointPublicAccess").and_then(Value::as_bool).unwrap_or(false))
+        .endpoint_private_access(
+            v.get("endpointPrivateAccess")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
+        )
+        .endpoint_public_access(
+            v.get("endpointPublicAccess")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        )
         .set_public_access_cidrs(v.get("publicAccessCidrs").map(|c| strings(Some(c))))
         .build()
 }
@@ -181,30 +326,61 @@ fn logging(d: &Value) -> Logging {
         .iter()
         .map(|t| LogType::from(t.as_str()))
         .collect();
-    Logging::builder().cluster_logging(LogSetup::builder().set_types(Some(types)).enabled(true).build()).build()
+    Logging::builder()
+        .cluster_logging(
+            LogSetup::builder()
+                .set_types(Some(types))
+                .enabled(true)
+                .build(),
+        )
+        .build()
 }
 
 async fn wait_cluster(p: &AwsProvider, name: &str) -> Result<()> {
-    wait_until(&format!("EKS cluster {name} to be ACTIVE"), p.wait_timeout, || async {
-        let o = p.call("DescribeCluster", p.eks.describe_cluster().name(name).send()).await?;
-        match o.cluster().and_then(|c| c.status()).map(|s| s.as_str()) {
-            Some("ACTIVE") => Ok(true),
-            Some("FAILED") => Err(anyhow!("EKS cluster {name} failed")),
-            _ => Ok(false),
-        }
-    })
+    wait_until(
+        &format!("EKS cluster {name} to be ACTIVE"),
+        p.wait_timeout,
+        || async {
+            let o = p
+                .call(
+                    "DescribeCluster",
+                    p.eks.describe_cluster().name(name).send(),
+                )
+                .await?;
+            match o.cluster().and_then(|c| c.status()).map(|s| s.as_str()) {
+                Some("ACTIVE") => Ok(true),
+                Some("FAILED") => Err(anyhow!("EKS cluster {name} failed")),
+                _ => Ok(false),
+            }
+        },
+    )
     .await
 }
 
 async fn wait_nodegroup(p: &AwsProvider, cluster: &str, name: &str) -> Result<()> {
-    wait_until(&format!("node group {name} to be ACTIVE"), p.wait_timeout, || async {
-        let o = p.call("DescribeNodegroup", p.eks.describe_nodegroup().cluster_name(cluster).nodegroup_name(name).send()).await?;
-        match o.nodegroup().and_then(|g| g.status()).map(|s| s.as_str()) {
-            Some("ACTIVE") => Ok(true),
-            Some("CREATE_FAILED") | Some("DEGRADED") => Err(anyhow!("node group {name} failed")),
-            _ => Ok(false),
-        }
-    })
+    wait_until(
+        &format!("node group {name} to be ACTIVE"),
+        p.wait_timeout,
+        || async {
+            let o = p
+                .call(
+                    "DescribeNodegroup",
+                    p.eks
+                        .describe_nodegroup()
+                        .cluster_name(cluster)
+                        .nodegroup_name(name)
+                        .send(),
+                )
+                .await?;
+            match o.nodegroup().and_then(|g| g.status()).map(|s| s.as_str()) {
+                Some("ACTIVE") => Ok(true),
+                Some("CREATE_FAILED") | Some("DEGRADED") => {
+                    Err(anyhow!("node group {name} failed"))
+                }
+                _ => Ok(false),
+            }
+        },
+    )
     .await
 }
 
@@ -213,12 +389,25 @@ fn taints(d: &Value) -> Vec<Taint> {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .map(|t| Taint::builder().key(s(t, "key")).value(s(t, "value")).effect(TaintEffect::from(s(t, "effect").as_str())).build())
+        .map(|t| {
+            Taint::builder()
+                .key(s(t, "key"))
+                .value(s(t, "value"))
+                .effect(TaintEffect::from(s(t, "effect").as_str()))
+                .build()
+        })
         .collect()
 }
 
 fn labels(d: &Value) -> HashMap<String, String> {
-    d.get("labels").and_then(Value::as_object).map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default()
+    d.get("labels")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[allow(deprecated)]
@@ -234,15 +423,34 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value, token: &str) -> Re
                 .role_arn(s(d, "roleArn"))
                 .resources_vpc_config(vpc_config(d))
                 .kubernetes_network_config(
-                    KubernetesNetworkConfigRequest::builder().service_ipv4_cidr(d.pointer("/kubernetesNetworkConfig/serviceIpv4Cidr").and_then(Value::as_str).unwrap_or_default()).build(),
+                    KubernetesNetworkConfigRequest::builder()
+                        .service_ipv4_cidr(
+                            d.pointer("/kubernetesNetworkConfig/serviceIpv4Cidr")
+                                .and_then(Value::as_str)
+                                .unwrap_or_default(),
+                        )
+                        .build(),
                 )
                 .logging(logging(d))
                 .set_tags(Some(tag_map(p, r, d)));
-            for e in d.get("encryptionConfig").and_then(Value::as_array).into_iter().flatten() {
+            for e in d
+                .get("encryptionConfig")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 req = req.encryption_config(
                     EncryptionConfig::builder()
                         .set_resources(Some(strings(e.get("resources"))))
-                        .provider(aws_sdk_eks::types::Provider::builder().key_arn(e.pointer("/provider/keyArn").and_then(Value::as_str).unwrap_or_default()).build())
+                        .provider(
+                            aws_sdk_eks::types::Provider::builder()
+                                .key_arn(
+                                    e.pointer("/provider/keyArn")
+                                        .and_then(Value::as_str)
+                                        .unwrap_or_default(),
+                                )
+                                .build(),
+                        )
                         .build(),
                 );
             }
@@ -265,15 +473,28 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value, token: &str) -> Re
                 .nodegroup_name(&name)
                 .node_role(s(d, "nodeRole"))
                 .set_subnets(Some(strings(d.get("subnets"))))
-                .scaling_config(NodegroupScalingConfig::builder().set_min_size(int("minSize")).set_max_size(int("maxSize")).set_desired_size(int("desiredSize")).build())
+                .scaling_config(
+                    NodegroupScalingConfig::builder()
+                        .set_min_size(int("minSize"))
+                        .set_max_size(int("maxSize"))
+                        .set_desired_size(int("desiredSize"))
+                        .build(),
+                )
                 .set_instance_types(Some(strings(d.get("instanceTypes"))))
                 .ami_type(aws_sdk_eks::types::AmiTypes::from(s(d, "amiType").as_str()))
-                .capacity_type(aws_sdk_eks::types::CapacityTypes::from(s(d, "capacityType").as_str()))
+                .capacity_type(aws_sdk_eks::types::CapacityTypes::from(
+                    s(d, "capacityType").as_str(),
+                ))
                 .set_labels(Some(labels(d)))
                 .set_taints(Some(taints(d)))
                 .set_tags(Some(tag_map(p, r, d)));
             if let Some(lt) = d.get("launchTemplate") {
-                req = req.launch_template(LaunchTemplateSpecification::builder().name(s(lt, "name")).version(s(lt, "version")).build());
+                req = req.launch_template(
+                    LaunchTemplateSpecification::builder()
+                        .name(s(lt, "name"))
+                        .version(s(lt, "version"))
+                        .build(),
+                );
             }
             match p.call("CreateNodegroup", req.send()).await {
                 Ok(_) => {}
@@ -287,7 +508,13 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value, token: &str) -> Re
             let principal = s(d, "principalArn");
             p.call(
                 "CreateAccessEntry",
-                p.eks.create_access_entry().cluster_name(&cluster).principal_arn(&principal).r#type(s(d, "type")).set_tags(Some(tag_map(p, r, d))).send(),
+                p.eks
+                    .create_access_entry()
+                    .cluster_name(&cluster)
+                    .principal_arn(&principal)
+                    .r#type(s(d, "type"))
+                    .set_tags(Some(tag_map(p, r, d)))
+                    .send(),
             )
             .await?;
             associate_policies(p, &cluster, &principal, d).await?;
@@ -295,20 +522,41 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value, token: &str) -> Re
         "eks_addon" => {
             let cluster = s(d, "clusterName");
             let name = s(d, "addonName");
-            let req = p.eks.create_addon().cluster_name(&cluster).addon_name(&name).client_request_token(token).set_tags(Some(tag_map(p, r, d)));
+            let req = p
+                .eks
+                .create_addon()
+                .cluster_name(&cluster)
+                .addon_name(&name)
+                .client_request_token(token)
+                .set_tags(Some(tag_map(p, r, d)));
             match p.call("CreateAddon", req.send()).await {
                 Ok(_) => {}
                 Err(e) if e.is(&["ResourceInUseException"]) => {}
                 Err(e) => return Err(e.into()),
             }
-            wait_until(&format!("add-on {name} to be ACTIVE"), p.wait_timeout, || async {
-                let o = p.call("DescribeAddon", p.eks.describe_addon().cluster_name(&cluster).addon_name(&name).send()).await?;
-                match o.addon().and_then(|a| a.status()).map(|s| s.as_str()) {
-                    Some("ACTIVE") => Ok(true),
-                    Some(bad @ ("CREATE_FAILED" | "DEGRADED")) => Err(anyhow!("add-on {name} is {bad}")),
-                    _ => Ok(false),
-                }
-            })
+            wait_until(
+                &format!("add-on {name} to be ACTIVE"),
+                p.wait_timeout,
+                || async {
+                    let o = p
+                        .call(
+                            "DescribeAddon",
+                            p.eks
+                                .describe_addon()
+                                .cluster_name(&cluster)
+                                .addon_name(&name)
+                                .send(),
+                        )
+                        .await?;
+                    match o.addon().and_then(|a| a.status()).map(|s| s.as_str()) {
+                        Some("ACTIVE") => Ok(true),
+                        Some(bad @ ("CREATE_FAILED" | "DEGRADED")) => {
+                            Err(anyhow!("add-on {name} is {bad}"))
+                        }
+                        _ => Ok(false),
+                    }
+                },
+            )
             .await?;
         }
         "eks_pod_identity_association" => {
@@ -325,24 +573,58 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value, token: &str) -> Re
         }
         other => return Err(anyhow!("eks cannot create {other}")),
     }
-    read(p, r, d, true).await?.ok_or_else(|| anyhow!("{} was created but cannot be read", r.address))
+    read(p, r, d, true)
+        .await?
+        .ok_or_else(|| anyhow!("{} was created but cannot be read", r.address))
 }
 
-async fn associate_policies(p: &AwsProvider, cluster: &str, principal: &str, d: &Value) -> Result<()> {
-    for a in d.get("accessPolicies").and_then(Value::as_array).into_iter().flatten() {
-        let scope = AccessScope::builder().r#type(AccessScopeType::from(a.pointer("/accessScope/type").and_then(Value::as_str).unwrap_or("cluster"))).build();
+async fn associate_policies(
+    p: &AwsProvider,
+    cluster: &str,
+    principal: &str,
+    d: &Value,
+) -> Result<()> {
+    for a in d
+        .get("accessPolicies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let scope = AccessScope::builder()
+            .r#type(AccessScopeType::from(
+                a.pointer("/accessScope/type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("cluster"),
+            ))
+            .build();
         p.call(
             "AssociateAccessPolicy",
-            p.eks.associate_access_policy().cluster_name(cluster).principal_arn(principal).policy_arn(s(a, "policyArn")).access_scope(scope).send(),
+            p.eks
+                .associate_access_policy()
+                .cluster_name(cluster)
+                .principal_arn(principal)
+                .policy_arn(s(a, "policyArn"))
+                .access_scope(scope)
+                .send(),
         )
         .await?;
     }
     Ok(())
 }
 
-pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, changed: &[String]) -> Result<Observed> {
+pub async fn update(
+    p: &AwsProvider,
+    r: &Resource,
+    d: &Value,
+    live: &Observed,
+    changed: &[String],
+) -> Result<Observed> {
     let touched = |prefix: &str| changed.iter().any(|c| c.starts_with(prefix));
-    let only = |prefixes: &[&str]| changed.iter().all(|c| prefixes.iter().any(|p| c.starts_with(p)));
+    let only = |prefixes: &[&str]| {
+        changed
+            .iter()
+            .all(|c| prefixes.iter().any(|p| c.starts_with(p)))
+    };
     match r.type_name() {
         "eks_cluster" => {
             let name = s(d, "name");
@@ -352,19 +634,51 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, c
             if touched("/resourcesVpcConfig") {
                 let v = d.get("resourcesVpcConfig").cloned().unwrap_or(Value::Null);
                 let access = VpcConfigRequest::builder()
-                    .endpoint_private_access(v.get("endpointPrivateAccess").and_then(Value::as_bool).unwrap_or(true))
-                    .endpoint_public_access(v.get("endpointPublicAccess").and_then(Value::as_bool).unwrap_or(false))
+                    .endpoint_private_access(
+                        v.get("endpointPrivateAccess")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(true),
+                    )
+                    .endpoint_public_access(
+                        v.get("endpointPublicAccess")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false),
+                    )
                     .build();
-                p.call("UpdateClusterConfig", p.eks.update_cluster_config().name(&name).resources_vpc_config(access).send()).await?;
+                p.call(
+                    "UpdateClusterConfig",
+                    p.eks
+                        .update_cluster_config()
+                        .name(&name)
+                        .resources_vpc_config(access)
+                        .send(),
+                )
+                .await?;
                 wait_cluster(p, &name).await?;
             }
             if touched("/logging") {
-                p.call("UpdateClusterConfig", p.eks.update_cluster_config().name(&name).logging(logging(d)).send()).await?;
+                p.call(
+                    "UpdateClusterConfig",
+                    p.eks
+                        .update_cluster_config()
+                        .name(&name)
+                        .logging(logging(d))
+                        .send(),
+                )
+                .await?;
                 wait_cluster(p, &name).await?;
             }
             if touched("/tags") {
                 let arn = format!("arn:aws:eks:{}:{}:cluster/{name}", p.region, p.account);
-                p.call("TagResource", p.eks.tag_resource().resource_arn(arn).set_tags(Some(tag_map(p, r, d))).send()).await?;
+                p.call(
+                    "TagResource",
+                    p.eks
+                        .tag_resource()
+                        .resource_arn(arn)
+                        .set_tags(Some(tag_map(p, r, d)))
+                        .send(),
+                )
+                .await?;
             }
         }
         "eks_node_group" => {
@@ -375,15 +689,33 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, c
             let name = s(d, "nodegroupName");
             let sc = d.get("scalingConfig").cloned().unwrap_or(Value::Null);
             let int = |k: &str| sc.get(k).and_then(Value::as_i64).map(|v| v as i32);
-            let mut req = p.eks.update_nodegroup_config().cluster_name(&cluster).nodegroup_name(&name);
+            let mut req = p
+                .eks
+                .update_nodegroup_config()
+                .cluster_name(&cluster)
+                .nodegroup_name(&name);
             if touched("/scalingConfig") {
-                req = req.scaling_config(NodegroupScalingConfig::builder().set_min_size(int("minSize")).set_max_size(int("maxSize")).set_desired_size(int("desiredSize")).build());
+                req = req.scaling_config(
+                    NodegroupScalingConfig::builder()
+                        .set_min_size(int("minSize"))
+                        .set_max_size(int("maxSize"))
+                        .set_desired_size(int("desiredSize"))
+                        .build(),
+                );
             }
             if touched("/labels") {
-                req = req.labels(UpdateLabelsPayload::builder().set_add_or_update_labels(Some(labels(d))).build());
+                req = req.labels(
+                    UpdateLabelsPayload::builder()
+                        .set_add_or_update_labels(Some(labels(d)))
+                        .build(),
+                );
             }
             if touched("/taints") {
-                req = req.taints(UpdateTaintsPayload::builder().set_add_or_update_taints(Some(taints(d))).build());
+                req = req.taints(
+                    UpdateTaintsPayload::builder()
+                        .set_add_or_update_taints(Some(taints(d)))
+                        .build(),
+                );
             }
             if !only(&["/tags"]) {
                 p.call("UpdateNodegroupConfig", req.send()).await?;
@@ -400,12 +732,19 @@ pub async fn update(p: &AwsProvider, r: &Resource, d: &Value, live: &Observed, c
             if !only(&["/roleArn"]) {
                 return Err(super::provider::unsupported(r, changed));
             }
-            let req = p.eks.update_pod_identity_association().cluster_name(s(d, "clusterName")).association_id(&live.id).role_arn(s(d, "roleArn"));
+            let req = p
+                .eks
+                .update_pod_identity_association()
+                .cluster_name(s(d, "clusterName"))
+                .association_id(&live.id)
+                .role_arn(s(d, "roleArn"));
             p.call("UpdatePodIdentityAssociation", req.send()).await?;
         }
         other => return Err(anyhow!("eks cannot update {other}")),
     }
-    read(p, r, d, true).await?.ok_or_else(|| anyhow!("{} disappeared while being updated", r.address))
+    read(p, r, d, true)
+        .await?
+        .ok_or_else(|| anyhow!("{} disappeared while being updated", r.address))
 }
 
 pub async fn delete(p: &AwsProvider, st: &ResourceState) -> Result<()> {
@@ -414,28 +753,98 @@ pub async fn delete(p: &AwsProvider, st: &ResourceState) -> Result<()> {
     match kind {
         "eks_cluster" => {
             let name = s(d, "name");
-            gone(p.call("DeleteCluster", p.eks.delete_cluster().name(&name).send()).await, MISSING)?;
-            wait_until(&format!("EKS cluster {name} to be deleted"), p.wait_timeout, || async {
-                Ok(absent(p.call("DescribeCluster", p.eks.describe_cluster().name(&name).send()).await, MISSING)?.is_none())
-            })
+            gone(
+                p.call("DeleteCluster", p.eks.delete_cluster().name(&name).send())
+                    .await,
+                MISSING,
+            )?;
+            wait_until(
+                &format!("EKS cluster {name} to be deleted"),
+                p.wait_timeout,
+                || async {
+                    Ok(absent(
+                        p.call(
+                            "DescribeCluster",
+                            p.eks.describe_cluster().name(&name).send(),
+                        )
+                        .await,
+                        MISSING,
+                    )?
+                    .is_none())
+                },
+            )
             .await
         }
         "eks_node_group" => {
             let cluster = s(d, "clusterName");
             let name = s(d, "nodegroupName");
-            gone(p.call("DeleteNodegroup", p.eks.delete_nodegroup().cluster_name(&cluster).nodegroup_name(&name).send()).await, MISSING)?;
-            wait_until(&format!("node group {name} to be deleted"), p.wait_timeout, || async {
-                Ok(absent(p.call("DescribeNodegroup", p.eks.describe_nodegroup().cluster_name(&cluster).nodegroup_name(&name).send()).await, MISSING)?.is_none())
-            })
+            gone(
+                p.call(
+                    "DeleteNodegroup",
+                    p.eks
+                        .delete_nodegroup()
+                        .cluster_name(&cluster)
+                        .nodegroup_name(&name)
+                        .send(),
+                )
+                .await,
+                MISSING,
+            )?;
+            wait_until(
+                &format!("node group {name} to be deleted"),
+                p.wait_timeout,
+                || async {
+                    Ok(absent(
+                        p.call(
+                            "DescribeNodegroup",
+                            p.eks
+                                .describe_nodegroup()
+                                .cluster_name(&cluster)
+                                .nodegroup_name(&name)
+                                .send(),
+                        )
+                        .await,
+                        MISSING,
+                    )?
+                    .is_none())
+                },
+            )
             .await
         }
         "eks_access_entry" => gone(
-            p.call("DeleteAccessEntry", p.eks.delete_access_entry().cluster_name(s(d, "clusterName")).principal_arn(s(d, "principalArn")).send()).await,
+            p.call(
+                "DeleteAccessEntry",
+                p.eks
+                    .delete_access_entry()
+                    .cluster_name(s(d, "clusterName"))
+                    .principal_arn(s(d, "principalArn"))
+                    .send(),
+            )
+            .await,
             MISSING,
         ),
-        "eks_addon" => gone(p.call("DeleteAddon", p.eks.delete_addon().cluster_name(s(d, "clusterName")).addon_name(s(d, "addonName")).send()).await, MISSING),
+        "eks_addon" => gone(
+            p.call(
+                "DeleteAddon",
+                p.eks
+                    .delete_addon()
+                    .cluster_name(s(d, "clusterName"))
+                    .addon_name(s(d, "addonName"))
+                    .send(),
+            )
+            .await,
+            MISSING,
+        ),
         "eks_pod_identity_association" => gone(
-            p.call("DeletePodIdentityAssociation", p.eks.delete_pod_identity_association().cluster_name(s(d, "clusterName")).association_id(&st.id).send()).await,
+            p.call(
+                "DeletePodIdentityAssociation",
+                p.eks
+                    .delete_pod_identity_association()
+                    .cluster_name(s(d, "clusterName"))
+                    .association_id(&st.id)
+                    .send(),
+            )
+            .await,
             MISSING,
         ),
         other => Err(anyhow!("eks cannot delete {other}")),

@@ -27,11 +27,15 @@ use provider::AwsProvider;
 
 pub struct Aws;
 
-
 super::cloud_plan!(Aws, profile::Provider::Aws);
 
 impl super::Cloud for Aws {
-    fn connect<'a>(&'a self, stage: Party, profile: &'a Profile, state: &'a State) -> LocalBoxFuture<'a, Result<Box<dyn Provider>>> {
+    fn connect<'a>(
+        &'a self,
+        stage: Party,
+        profile: &'a Profile,
+        state: &'a State,
+    ) -> LocalBoxFuture<'a, Result<Box<dyn Provider>>> {
         Box::pin(async move {
             let name = &profile.metadata.name;
             let provider = match stage {
@@ -41,15 +45,26 @@ impl super::Cloud for Aws {
                         UserError::new("the admin identity does not exist yet, so the union stage cannot assume it")
                             .hint("the customer stage creates it: `unionctl apply --stage customer` with the customer's credentials")
                     })?;
-                    let external_id = match profile.spec.union.as_ref().and_then(|u| u.external_id.clone()) {
+                    let external_id = match profile
+                        .spec
+                        .union
+                        .as_ref()
+                        .and_then(|u| u.external_id.clone())
+                    {
                         Some(id) => id,
                         None => state
                             .output(plan::EXTERNAL_ID, "value")
                             .and_then(Value::as_str)
                             .map(String::from)
-                            .ok_or_else(|| UserError::new("the external ID is not in state; run the customer stage first"))?,
+                            .ok_or_else(|| {
+                                UserError::new(
+                                    "the external ID is not in state; run the customer stage first",
+                                )
+                            })?,
                     };
-                    AwsProvider::assume_role(name, role, &external_id).await.with_context(|| format!("cannot act as {role}"))?
+                    AwsProvider::assume_role(name, role, &external_id)
+                        .await
+                        .with_context(|| format!("cannot act as {role}"))?
                 }
             };
             Ok(Box::new(provider) as Box<dyn Provider>)

@@ -8,10 +8,18 @@ use crate::state::State;
 
 /// The hand-off after apply, and the `unionai/dataplane` Helm values.
 pub fn hand_off(p: &Profile, state: &State) -> Value {
-    let out = |address: &str, attribute: &str| state.output(address, attribute).cloned().unwrap_or(Value::Null);
+    let out = |address: &str, attribute: &str| {
+        state
+            .output(address, attribute)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
     let mut buckets = Map::new();
     for b in &p.spec.storage.buckets {
-        buckets.insert(b.clone(), out(&format!("aws.s3_bucket.{}", b.replace('-', "_")), "name"));
+        buckets.insert(
+            b.clone(),
+            out(&format!("aws.s3_bucket.{}", b.replace('-', "_")), "name"),
+        );
     }
     let account = state
         .resources
@@ -48,7 +56,12 @@ pub fn hand_off(p: &Profile, state: &State) -> Value {
             "endpoint_service_name": out("aws.vpc_endpoint_service.api", "service_name"),
         });
     }
-    let bucket = |logical: &str| out(&format!("aws.s3_bucket.{}", logical.replace('-', "_")), "name");
+    let bucket = |logical: &str| {
+        out(
+            &format!("aws.s3_bucket.{}", logical.replace('-', "_")),
+            "name",
+        )
+    };
     doc["helm_values"] = json!({
         "global": {
             "CLUSTER_NAME": out("aws.eks_cluster.main", "name"),
@@ -74,11 +87,27 @@ pub fn hand_off(p: &Profile, state: &State) -> Value {
 }
 
 fn worker_address(ns: &str) -> String {
-    format!("aws.iam_role.workload_worker_{}", crate::plan::builder::address_name(ns))
+    format!(
+        "aws.iam_role.workload_worker_{}",
+        crate::plan::builder::address_name(ns)
+    )
 }
 
 /// The role of each tenant namespace.
 fn workers(p: &Profile, state: &State) -> Value {
-    p.spec.tenancy.namespaces.iter().map(|ns| (ns.clone(), state.output(&worker_address(ns), "arn").cloned().unwrap_or(Value::Null))).collect::<Map<String, Value>>().into()
+    p.spec
+        .tenancy
+        .namespaces
+        .iter()
+        .map(|ns| {
+            (
+                ns.clone(),
+                state
+                    .output(&worker_address(ns), "arn")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            )
+        })
+        .collect::<Map<String, Value>>()
+        .into()
 }
-

@@ -13,10 +13,25 @@ use crate::profile::schema::{EndpointAccess, Protocol, UNION_AWS_ACCOUNT_ID};
 
 /// Interface endpoints a private EKS cluster needs so that nodes never leave the VPC for
 /// AWS APIs.
-pub const INTERFACE_ENDPOINTS: &[&str] =
-    &["sts", "ecr.api", "ecr.dkr", "logs", "ec2", "eks", "eks-auth", "elasticloadbalancing", "autoscaling"];
+pub const INTERFACE_ENDPOINTS: &[&str] = &[
+    "sts",
+    "ecr.api",
+    "ecr.dkr",
+    "logs",
+    "ec2",
+    "eks",
+    "eks-auth",
+    "elasticloadbalancing",
+    "autoscaling",
+];
 /// Control-plane log types; all five are required (invariant 8).
-pub const CLUSTER_LOG_TYPES: &[&str] = &["api", "audit", "authenticator", "controllerManager", "scheduler"];
+pub const CLUSTER_LOG_TYPES: &[&str] = &[
+    "api",
+    "audit",
+    "authenticator",
+    "controllerManager",
+    "scheduler",
+];
 /// Egress the data plane needs to the internet: HTTPS (gRPC to the control plane, image
 /// pulls) and the tunnel port, TCP and UDP.
 pub const EGRESS_PORTS: &[(&str, u16)] = &[("tcp", 443), ("tcp", 7844), ("udp", 7844)];
@@ -36,7 +51,13 @@ struct Network {
 
 pub fn build(b: &mut Builder<'_>) {
     let p = b.profile;
-    let account = p.spec.cloud.aws.as_ref().map(|a| a.account_id.clone()).unwrap_or_default();
+    let account = p
+        .spec
+        .cloud
+        .aws
+        .as_ref()
+        .map(|a| a.account_id.clone())
+        .unwrap_or_default();
     let region = p.spec.cloud.region.clone();
     let prefix = b.prefix().to_string();
 
@@ -64,7 +85,13 @@ pub fn build(b: &mut Builder<'_>) {
             Some(r(&key, "arn"))
         }
         existing => {
-            let key = b.data("aws.kms_key", "existing", existing, Storage, json!({ "KeyId": existing }));
+            let key = b.data(
+                "aws.kms_key",
+                "existing",
+                existing,
+                Storage,
+                json!({ "KeyId": existing }),
+            );
             Some(r(&key, "arn"))
         }
     };
@@ -77,7 +104,14 @@ pub fn build(b: &mut Builder<'_>) {
     for logical in &p.spec.storage.buckets {
         let name = names::bucket(p, logical);
         let settings = bucket_settings(b, &name, key_arn.as_ref(), true, None);
-        b.managed("aws.s3_bucket", logical, name.clone(), Storage, BUCKET_CONTROLS, settings);
+        b.managed(
+            "aws.s3_bucket",
+            logical,
+            name.clone(),
+            Storage,
+            BUCKET_CONTROLS,
+            settings,
+        );
         bucket_arns.push(format!("arn:aws:s3:::{name}"));
     }
 
@@ -122,10 +156,27 @@ pub fn build(b: &mut Builder<'_>) {
     // Union.ai only associates these roles with service accounts of its cluster.
     let cluster_arn = format!("arn:aws:eks:{region}:{account}:cluster/{prefix}");
     let mut workload_roles: Vec<(String, String, Vec<String>)> = Vec::new();
-    for identity in crate::plan::builder::workload_identities(p, format!("{prefix}-workload-backend")) {
-        let crate::plan::builder::WorkloadIdentity { key: name, name: role_name, namespace: ns, service_accounts: sas, tenant } = identity;
+    for identity in
+        crate::plan::builder::workload_identities(p, format!("{prefix}-workload-backend"))
+    {
+        let crate::plan::builder::WorkloadIdentity {
+            key: name,
+            name: role_name,
+            namespace: ns,
+            service_accounts: sas,
+            tenant,
+        } = identity;
         // The platform reaches every object of the data plane's buckets; a tenant, its prefix.
-        let objects: Vec<String> = bucket_arns.iter().map(|a| if tenant { format!("{a}/{ns}/*") } else { format!("{a}/*") }).collect();
+        let objects: Vec<String> = bucket_arns
+            .iter()
+            .map(|a| {
+                if tenant {
+                    format!("{a}/{ns}/*")
+                } else {
+                    format!("{a}/*")
+                }
+            })
+            .collect();
         let address = b.managed(
             "aws.iam_role",
             &format!("workload_{name}"),
@@ -165,11 +216,19 @@ pub fn build(b: &mut Builder<'_>) {
         let external_id = match &union.external_id {
             Some(id) => json!(id),
             None => {
-                let id = b.managed("local.external_id", "union", "external-id", AdminIdentity, &[AdminTrust], json!({ "length": 24 }));
+                let id = b.managed(
+                    "local.external_id",
+                    "union",
+                    "external-id",
+                    AdminIdentity,
+                    &[AdminTrust],
+                    json!({ "length": 24 }),
+                );
                 r(&id, "value")
             }
         };
-        let workload_role_arns: Vec<Value> = workload_roles.iter().map(|(a, _, _)| r(a, "arn")).collect();
+        let workload_role_arns: Vec<Value> =
+            workload_roles.iter().map(|(a, _, _)| r(a, "arn")).collect();
         let role = b.managed(
             "aws.iam_role",
             "union_admin",
@@ -201,7 +260,11 @@ pub fn build(b: &mut Builder<'_>) {
 
     // The cluster (Union.ai in BYOC): private endpoint, secrets encrypted, all logs on.
     let public = p.spec.cluster.endpoint_access == EndpointAccess::PrivateAndPublic;
-    let log_types: Vec<&str> = if p.spec.audit.cluster_logs { CLUSTER_LOG_TYPES.to_vec() } else { vec![] };
+    let log_types: Vec<&str> = if p.spec.audit.cluster_logs {
+        CLUSTER_LOG_TYPES.to_vec()
+    } else {
+        vec![]
+    };
     let cluster_sg = r("aws.security_group.cluster", "id");
     let mut cluster = json!({
         "name": prefix,
@@ -224,7 +287,14 @@ pub fn build(b: &mut Builder<'_>) {
     if public {
         cluster["resourcesVpcConfig"]["publicAccessCidrs"] = json!(["0.0.0.0/0"]);
     }
-    let cluster_addr = b.managed("aws.eks_cluster", "main", prefix.clone(), Cluster, &[PrivateEndpoint, EncryptionAtRest, AuditLogging], cluster);
+    let cluster_addr = b.managed(
+        "aws.eks_cluster",
+        "main",
+        prefix.clone(),
+        Cluster,
+        &[PrivateEndpoint, EncryptionAtRest, AuditLogging],
+        cluster,
+    );
     b.order_after(&cluster_addr, "aws.security_group.cluster");
 
     if let Some(role) = &admin_role {
@@ -251,8 +321,12 @@ pub fn build(b: &mut Builder<'_>) {
     // managed node group; GPU pools are tainted.
     for pool in &p.spec.cluster.node_pools {
         let ebs = match &key_arn {
-            Some(k) => json!({ "VolumeSize": pool.disk_size_gib, "VolumeType": "gp3", "Encrypted": true, "KmsKeyId": k, "DeleteOnTermination": true }),
-            None => json!({ "VolumeSize": pool.disk_size_gib, "VolumeType": "gp3", "Encrypted": false, "DeleteOnTermination": true }),
+            Some(k) => {
+                json!({ "VolumeSize": pool.disk_size_gib, "VolumeType": "gp3", "Encrypted": true, "KmsKeyId": k, "DeleteOnTermination": true })
+            }
+            None => {
+                json!({ "VolumeSize": pool.disk_size_gib, "VolumeType": "gp3", "Encrypted": false, "DeleteOnTermination": true })
+            }
         };
         let lt = b.managed(
             "aws.launch_template",
@@ -287,9 +361,17 @@ pub fn build(b: &mut Builder<'_>) {
             "tags": b.tags(NodePools),
         });
         if pool.gpu {
-            group["taints"] = json!([{ "key": GPU_TAINT.0, "value": GPU_TAINT.1, "effect": "NO_SCHEDULE" }]);
+            group["taints"] =
+                json!([{ "key": GPU_TAINT.0, "value": GPU_TAINT.1, "effect": "NO_SCHEDULE" }]);
         }
-        b.managed("aws.eks_node_group", &pool.name, pool.name.clone(), NodePools, &[EncryptionAtRest], group);
+        b.managed(
+            "aws.eks_node_group",
+            &pool.name,
+            pool.name.clone(),
+            NodePools,
+            &[EncryptionAtRest],
+            group,
+        );
     }
 
     // The cluster side of the workload identities: the Pod Identity agent, and one
@@ -304,7 +386,14 @@ pub fn build(b: &mut Builder<'_>) {
     );
     for (role, ns, sas) in &workload_roles {
         for sa in sas {
-            let name = format!("{}_{}", role.rsplit('.').next().unwrap_or("role").trim_start_matches("workload_"), address_name(sa));
+            let name = format!(
+                "{}_{}",
+                role.rsplit('.')
+                    .next()
+                    .unwrap_or("role")
+                    .trim_start_matches("workload_"),
+                address_name(sa)
+            );
             let association = b.managed(
                 "aws.eks_pod_identity_association",
                 &name,
@@ -326,7 +415,13 @@ pub fn build(b: &mut Builder<'_>) {
     // BYOC: the private path for the cluster API: internal NLB → target group → endpoint
     // service that only Union.ai's account may connect to, each connection accepted by hand.
     if b.byoc() {
-        let union_account = p.spec.union.as_ref().map_or(UNION_AWS_ACCOUNT_ID.to_string(), |u| u.aws_account_id.clone());
+        let union_account = p
+            .spec
+            .union
+            .as_ref()
+            .map_or(UNION_AWS_ACCOUNT_ID.to_string(), |u| {
+                u.aws_account_id.clone()
+            });
         let lb_name = elb_name(&prefix, "api");
         let lb = b.managed(
             "aws.lb",
@@ -406,13 +501,25 @@ fn network(b: &mut Builder<'_>, region: &str) -> Network {
     let p = b.profile;
     let prefix = b.prefix().to_string();
     if let Some(existing) = &p.spec.network.existing {
-        let vpc = b.data("aws.vpc", "existing", existing.network_id.clone(), Network, json!({ "VpcId": existing.network_id }));
+        let vpc = b.data(
+            "aws.vpc",
+            "existing",
+            existing.network_id.clone(),
+            Network,
+            json!({ "VpcId": existing.network_id }),
+        );
         let subnets: Vec<Value> = existing
             .subnet_ids
             .iter()
             .enumerate()
             .map(|(i, id)| {
-                let s = b.data("aws.subnet", &format!("existing_{i}"), id.clone(), Network, json!({ "SubnetId": id }));
+                let s = b.data(
+                    "aws.subnet",
+                    &format!("existing_{i}"),
+                    id.clone(),
+                    Network,
+                    json!({ "SubnetId": id }),
+                );
                 r(&s, "id")
             })
             .collect();
@@ -423,16 +530,32 @@ fn network(b: &mut Builder<'_>, region: &str) -> Network {
             Network,
             json!({ "Filters": [{ "Name": "association.subnet-id", "Values": existing.subnet_ids }] }),
         );
-        let net = Network { vpc_id: r(&vpc, "id"), private_subnets: subnets, private_route_tables: r(&tables, "ids"), cidr: r(&vpc, "cidr_block").as_str().unwrap_or_default().to_string() };
+        let net = Network {
+            vpc_id: r(&vpc, "id"),
+            private_subnets: subnets,
+            private_route_tables: r(&tables, "ids"),
+            cidr: r(&vpc, "cidr_block")
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        };
         endpoints_and_security(b, region, &net);
         return net;
     }
 
-    let cidr: Ipv4Net = p.spec.network.cidr.parse().unwrap_or_else(|_| "10.0.0.0/16".parse().expect("literal"));
+    let cidr: Ipv4Net = p
+        .spec
+        .network
+        .cidr
+        .parse()
+        .unwrap_or_else(|_| "10.0.0.0/16".parse().expect("literal"));
     let zones = zone_names(p.spec.cloud.provider, region, p.spec.network.zones);
     // Private subnets: the first three quarters of the range, one quarter each; public
     // subnets (NAT only): sixteenths of the last quarter.
-    let quarters: Vec<Ipv4Net> = cidr.subnets(cidr.prefix_len() + 2).map(|s| s.collect()).unwrap_or_default();
+    let quarters: Vec<Ipv4Net> = cidr
+        .subnets(cidr.prefix_len() + 2)
+        .map(|s| s.collect())
+        .unwrap_or_default();
     let publics: Vec<Ipv4Net> = quarters
         .last()
         .and_then(|q| q.subnets(cidr.prefix_len() + 4).ok())
@@ -484,8 +607,22 @@ fn network(b: &mut Builder<'_>, region: &str) -> Network {
         );
         public_subnets.push(r(&s, "id"));
     }
-    let igw = b.managed("aws.internet_gateway", "main", prefix.clone(), Network, &[], json!({ "VpcId": r(&vpc, "id"), "Tags": b.tags(Network) }));
-    let eip = b.managed("aws.eip", "nat", format!("{prefix}-nat"), Network, &[], json!({ "Domain": "vpc", "Tags": b.tags(Network) }));
+    let igw = b.managed(
+        "aws.internet_gateway",
+        "main",
+        prefix.clone(),
+        Network,
+        &[],
+        json!({ "VpcId": r(&vpc, "id"), "Tags": b.tags(Network) }),
+    );
+    let eip = b.managed(
+        "aws.eip",
+        "nat",
+        format!("{prefix}-nat"),
+        Network,
+        &[],
+        json!({ "Domain": "vpc", "Tags": b.tags(Network) }),
+    );
     let nat = b.managed(
         "aws.nat_gateway",
         "main",
@@ -526,7 +663,12 @@ fn network(b: &mut Builder<'_>, region: &str) -> Network {
             "Tags": b.tags(Network),
         }),
     );
-    let net = Network { vpc_id: r(&vpc, "id"), private_subnets, private_route_tables: json!([r(&private_rt, "id")]), cidr: cidr.to_string() };
+    let net = Network {
+        vpc_id: r(&vpc, "id"),
+        private_subnets,
+        private_route_tables: json!([r(&private_rt, "id")]),
+        cidr: cidr.to_string(),
+    };
     endpoints_and_security(b, region, &net);
     net
 }
@@ -541,7 +683,9 @@ fn endpoints_and_security(b: &mut Builder<'_>, region: &str, net: &Network) {
         .map(|(proto, port)| json!({ "IpProtocol": proto, "FromPort": port, "ToPort": port, "IpRanges": [{ "CidrIp": "0.0.0.0/0", "Description": "egress to the control plane and tunnel" }] }))
         .collect();
     egress.push(json!({ "IpProtocol": "-1", "IpRanges": [{ "CidrIp": vpc_cidr, "Description": "inside the VPC" }] }));
-    let mut ingress = vec![json!({ "IpProtocol": "-1", "UserIdGroupPairs": [{ "GroupId": "self", "Description": "node to node" }] })];
+    let mut ingress = vec![
+        json!({ "IpProtocol": "-1", "UserIdGroupPairs": [{ "GroupId": "self", "Description": "node to node" }] }),
+    ];
     for rule in &p.spec.network.ingress {
         let proto = match rule.protocol {
             Protocol::Tcp => "tcp",
@@ -649,7 +793,19 @@ fn audit(b: &mut Builder<'_>, key_arn: Option<&Value>, net: &Network, account: &
         }
     ]);
     let settings = bucket_settings(b, &name, key_arn, false, Some(delivery));
-    let bucket = b.managed("aws.s3_bucket", "audit_logs", name.clone(), Account, &[EncryptionAtRest, EncryptionInTransit, NoPublicBuckets, AuditLogging], settings);
+    let bucket = b.managed(
+        "aws.s3_bucket",
+        "audit_logs",
+        name.clone(),
+        Account,
+        &[
+            EncryptionAtRest,
+            EncryptionInTransit,
+            NoPublicBuckets,
+            AuditLogging,
+        ],
+        settings,
+    );
 
     match p.spec.audit.trail.as_str() {
         "create" => {
@@ -665,10 +821,23 @@ fn audit(b: &mut Builder<'_>, key_arn: Option<&Value>, net: &Network, account: &
             if let Some(k) = key_arn {
                 trail["KmsKeyId"] = k.clone();
             }
-            b.managed("aws.cloudtrail", "main", format!("{prefix}-trail"), Account, &[AuditLogging, EncryptionAtRest], trail);
+            b.managed(
+                "aws.cloudtrail",
+                "main",
+                format!("{prefix}-trail"),
+                Account,
+                &[AuditLogging, EncryptionAtRest],
+                trail,
+            );
         }
         existing => {
-            b.data("aws.cloudtrail", "existing", existing, Account, json!({ "Name": existing }));
+            b.data(
+                "aws.cloudtrail",
+                "existing",
+                existing,
+                Account,
+                json!({ "Name": existing }),
+            );
         }
     }
     if p.spec.audit.flow_logs {
@@ -693,7 +862,13 @@ fn audit(b: &mut Builder<'_>, key_arn: Option<&Value>, net: &Network, account: &
 }
 
 /// Every setting a bucket needs for invariants 2-4 (encryption, TLS, no public access).
-fn bucket_settings(b: &Builder<'_>, name: &str, key_arn: Option<&Value>, cors: bool, extra_statements: Option<Value>) -> Value {
+fn bucket_settings(
+    b: &Builder<'_>,
+    name: &str,
+    key_arn: Option<&Value>,
+    cors: bool,
+    extra_statements: Option<Value>,
+) -> Value {
     let p = b.profile;
     let arn = format!("arn:aws:s3:::{name}");
     let block = p.spec.storage.block_public_access;
@@ -755,7 +930,12 @@ fn service_trust(service: &str, actions: &[&str]) -> Value {
 
 /// Read/write on this data plane's buckets only (invariant 7); a tenant's identity only
 /// under its namespace's prefix in each bucket (invariant 9).
-fn bucket_access_policy(bucket_arns: &[String], objects: &[String], namespace: Option<&str>, key_arn: Option<&Value>) -> Value {
+fn bucket_access_policy(
+    bucket_arns: &[String],
+    objects: &[String],
+    namespace: Option<&str>,
+    key_arn: Option<&Value>,
+) -> Value {
     let mut list = json!({ "Sid": "ListOwnBuckets", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arns });
     if let Some(ns) = namespace {
         list["Sid"] = json!("ListOwnPrefix");
@@ -824,7 +1004,15 @@ fn key_policy(account: &str, region: &str, prefix: &str) -> Value {
 /// read what it needs of the rest. It creates only resources that carry this data plane's
 /// tags with owner `union`, tags only while creating, changes only what carries those
 /// tags, passes only this data plane's roles, and can author no trust policy.
-fn admin_policy(account: &str, region: &str, prefix: &str, cluster_role: &str, node_role: &str, workload_roles: &[Value], key_arn: Option<&Value>) -> Value {
+fn admin_policy(
+    account: &str,
+    region: &str,
+    prefix: &str,
+    cluster_role: &str,
+    node_role: &str,
+    workload_roles: &[Value],
+    key_arn: Option<&Value>,
+) -> Value {
     let ours = |key: &str| {
         json!({
             format!("{key}/{TAG_DATA_PLANE}"): prefix,

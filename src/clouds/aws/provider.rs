@@ -52,12 +52,42 @@ fn limiter() -> RateLimiter {
     // Request-token buckets AWS documents for EC2's mutating actions; others default to a
     // generous bucket that still keeps a large apply from bursting hundreds of calls.
     let limits = HashMap::from([
-        ("CreateVpcEndpoint", Limit { burst: 4.0, per_second: 0.3 }),
-        ("CreateNatGateway", Limit { burst: 4.0, per_second: 0.5 }),
-        ("CreateVpc", Limit { burst: 5.0, per_second: 1.0 }),
-        ("CreateCluster", Limit { burst: 2.0, per_second: 0.2 }),
+        (
+            "CreateVpcEndpoint",
+            Limit {
+                burst: 4.0,
+                per_second: 0.3,
+            },
+        ),
+        (
+            "CreateNatGateway",
+            Limit {
+                burst: 4.0,
+                per_second: 0.5,
+            },
+        ),
+        (
+            "CreateVpc",
+            Limit {
+                burst: 5.0,
+                per_second: 1.0,
+            },
+        ),
+        (
+            "CreateCluster",
+            Limit {
+                burst: 2.0,
+                per_second: 0.2,
+            },
+        ),
     ]);
-    RateLimiter::new(limits, Limit { burst: 50.0, per_second: 20.0 })
+    RateLimiter::new(
+        limits,
+        Limit {
+            burst: 50.0,
+            per_second: 20.0,
+        },
+    )
 }
 
 /// The SDK's configuration chain, with more attempts than its default of 3: an apply is
@@ -90,15 +120,20 @@ impl AwsProvider {
             .build()
             .await;
         let config = sdk_defaults().credentials_provider(provider).load().await;
-        Self::with_config(&config, data_plane).await.with_context(|| format!("cannot act as {role_arn}"))
+        Self::with_config(&config, data_plane)
+            .await
+            .with_context(|| format!("cannot act as {role_arn}"))
     }
 
     async fn with_config(config: &aws_types::SdkConfig, data_plane: &str) -> Result<Self> {
         let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
-            crate::error::UserError::new("no AWS region is configured").hint("set AWS_REGION (or a region in your AWS profile)")
+            crate::error::UserError::new("no AWS region is configured")
+                .hint("set AWS_REGION (or a region in your AWS profile)")
         })?;
         // An endpoint override (an emulator, a proxy) cannot serve virtual-hosted buckets.
-        let s3_config = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some()).build();
+        let s3_config = aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(config.endpoint_url().is_some())
+            .build();
         let sts = aws_sdk_sts::Client::new(config);
         let identity = sts
             .get_caller_identity()
@@ -114,7 +149,10 @@ impl AwsProvider {
             kms: aws_sdk_kms::Client::new(config),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(config),
             trail: aws_sdk_cloudtrail::Client::new(config),
-            limiter: crate::exec::ratelimit::shared(&format!("aws:{}:{region}", identity.account().unwrap_or_default()), limiter),
+            limiter: crate::exec::ratelimit::shared(
+                &format!("aws:{}:{region}", identity.account().unwrap_or_default()),
+                limiter,
+            ),
             account: identity.account().unwrap_or_default().to_string(),
             region,
             data_plane: data_plane.to_string(),
@@ -131,7 +169,10 @@ impl AwsProvider {
         F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
     {
-        let mutating = !(api.starts_with("Describe") || api.starts_with("Get") || api.starts_with("List") || api.starts_with("Head"));
+        let mutating = !(api.starts_with("Describe")
+            || api.starts_with("Get")
+            || api.starts_with("List")
+            || api.starts_with("Head"));
         if mutating {
             self.limiter.acquire(api).await;
             self.mutating.fetch_add(1, Ordering::Relaxed);
@@ -141,15 +182,26 @@ impl AwsProvider {
             let message = match (&e, e.code()) {
                 // A service error: its code and message, and the request id for support.
                 (_, Some(code)) => {
-                    let id = e.meta().extra("aws_request_id").map(|id| format!(" (request id {id})")).unwrap_or_default();
+                    let id = e
+                        .meta()
+                        .extra("aws_request_id")
+                        .map(|id| format!(" (request id {id})"))
+                        .unwrap_or_default();
                     format!("{code}: {}{id}", e.message().unwrap_or("no message"))
                 }
                 // An answer that is not a documented error (an HTML 500 page, say).
-                (SdkError::ServiceError(se), None) => format!("HTTP {} with a body that is not an AWS error", se.raw().status().as_u16()),
+                (SdkError::ServiceError(se), None) => format!(
+                    "HTTP {} with a body that is not an AWS error",
+                    se.raw().status().as_u16()
+                ),
                 // Transport, timeout, credentials: the whole chain says what happened.
                 _ => DisplayErrorContext(&e).to_string(),
             };
-            ApiError { api, code: e.code().map(String::from), message }
+            ApiError {
+                api,
+                code: e.code().map(String::from),
+                message,
+            }
         })
     }
 
@@ -194,7 +246,18 @@ impl ApiError {
     pub(super) fn transient(&self) -> bool {
         match self.code.as_deref() {
             None => true,
-            Some(c) => matches!(c, "InternalError" | "InternalFailure" | "ServiceUnavailable" | "Unavailable" | "RequestLimitExceeded" | "Throttling" | "ThrottlingException" | "RequestTimeout" | "SlowDown"),
+            Some(c) => matches!(
+                c,
+                "InternalError"
+                    | "InternalFailure"
+                    | "ServiceUnavailable"
+                    | "Unavailable"
+                    | "RequestLimitExceeded"
+                    | "Throttling"
+                    | "ThrottlingException"
+                    | "RequestTimeout"
+                    | "SlowDown"
+            ),
         }
     }
 }
@@ -222,7 +285,11 @@ where
         match p.call(api, send()).await {
             Ok(out) => {
                 let id = id_of(&out);
-                return if id.is_empty() { Err(anyhow!("{api} returned no id")) } else { Ok(id) };
+                return if id.is_empty() {
+                    Err(anyhow!("{api} returned no id"))
+                } else {
+                    Ok(id)
+                };
             }
             Err(e) if e.transient() && attempt < 8 => {
                 if let Some(found) = find().await? {
@@ -267,12 +334,19 @@ pub(super) fn desired_tags(desired: &Value) -> Vec<(String, String)> {
         .get("Tags")
         .or_else(|| desired.get("tags"))
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// Live tags restricted to the keys the plan sets (other tools may add their own).
-pub(super) fn tag_subset(live: impl IntoIterator<Item = (String, String)>, desired: &Value) -> Value {
+pub(super) fn tag_subset(
+    live: impl IntoIterator<Item = (String, String)>,
+    desired: &Value,
+) -> Value {
     let wanted: Vec<String> = desired_tags(desired).into_iter().map(|(k, _)| k).collect();
     let mut m = Map::new();
     for (k, v) in live {
@@ -286,48 +360,87 @@ pub(super) fn tag_subset(live: impl IntoIterator<Item = (String, String)>, desir
 /// Refuses to adopt or change a resource that carries another data plane's tag, or that
 /// exists under our fixed name without our tag: unionctl never takes over what it did not
 /// create.
-pub(super) fn ensure_ours(what: &str, data_plane: &str, tags: &[(String, String)], adopt: bool) -> Result<()> {
+pub(super) fn ensure_ours(
+    what: &str,
+    data_plane: &str,
+    tags: &[(String, String)],
+    adopt: bool,
+) -> Result<()> {
     match tags.iter().find(|(k, _)| k == TAG_DATA_PLANE) {
         None if adopt => Ok(()),
         Some((_, v)) if v == data_plane => Ok(()),
-        Some((_, v)) => Err(anyhow!("{what} exists and belongs to data plane `{v}`; unionctl will not take it over")),
-        None => Err(crate::error::UserError::new(format!("{what} exists but was not created by unionctl (no {TAG_DATA_PLANE} tag)"))
-            .hint("rename or remove it, or name it in the profile as an existing resource")
-            .into()),
+        Some((_, v)) => Err(anyhow!(
+            "{what} exists and belongs to data plane `{v}`; unionctl will not take it over"
+        )),
+        None => Err(crate::error::UserError::new(format!(
+            "{what} exists but was not created by unionctl (no {TAG_DATA_PLANE} tag)"
+        ))
+        .hint("rename or remove it, or name it in the profile as an existing resource")
+        .into()),
     }
 }
 
 pub(super) fn s(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 pub(super) fn strings(v: Option<&Value>) -> Vec<String> {
     match v {
-        Some(Value::Array(items)) => items.iter().filter_map(|i| i.as_str().map(String::from)).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(String::from))
+            .collect(),
         Some(Value::String(one)) => vec![one.clone()],
         _ => vec![],
     }
 }
 
 pub(super) fn outputs(pairs: &[(&str, Value)]) -> Map<String, Value> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 pub(super) use crate::clouds::unsupported;
 
 impl AwsProvider {
-    async fn read_resource(&self, r: &Resource, desired: &Value, prior: Option<&ResourceState>) -> Result<Option<Observed>> {
+    async fn read_resource(
+        &self,
+        r: &Resource,
+        desired: &Value,
+        prior: Option<&ResourceState>,
+    ) -> Result<Option<Observed>> {
         let id = prior.map(|p| p.id.as_str()).filter(|i| !i.is_empty());
         // A run that died between creating this resource and tagging it recorded the intent
         // first: such a resource is ours even without the tag (its tags are then repaired).
         let adopt = prior.is_some_and(|p| p.pending);
         match r.type_name() {
-            "vpc" | "subnet" | "internet_gateway" | "eip" | "nat_gateway" | "route_table" | "route_tables" | "security_group"
-            | "vpc_endpoint" | "flow_log" | "launch_template" | "vpc_endpoint_service" => ec2::read(self, r, desired, id, adopt).await,
-            "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::read(self, r, desired, adopt).await,
+            "vpc"
+            | "subnet"
+            | "internet_gateway"
+            | "eip"
+            | "nat_gateway"
+            | "route_table"
+            | "route_tables"
+            | "security_group"
+            | "vpc_endpoint"
+            | "flow_log"
+            | "launch_template"
+            | "vpc_endpoint_service" => ec2::read(self, r, desired, id, adopt).await,
+            "iam_role" | "iam_policy" | "iam_openid_connect_provider" => {
+                iam::read(self, r, desired, adopt).await
+            }
             "s3_bucket" => s3::read(self, r, desired, adopt).await,
             "kms_key" => kms::read(self, r, desired, id).await,
-            "eks_cluster" | "eks_node_group" | "eks_access_entry" | "eks_addon" | "eks_pod_identity_association" => eks::read(self, r, desired, adopt).await,
+            "eks_cluster"
+            | "eks_node_group"
+            | "eks_access_entry"
+            | "eks_addon"
+            | "eks_pod_identity_association" => eks::read(self, r, desired, adopt).await,
             "lb" | "lb_target_group" | "lb_listener" => elb::read(self, r, desired, adopt).await,
             "cloudtrail" => cloudtrail::read(self, r, desired, adopt).await,
             other => Err(anyhow!("the AWS provider does not know `{other}`")),
@@ -335,16 +448,36 @@ impl AwsProvider {
         .with_context(|| format!("reading {}", r.address))
     }
 
-    async fn create_resource(&self, r: &Resource, desired: &Value, token: &str) -> Result<Observed> {
+    async fn create_resource(
+        &self,
+        r: &Resource,
+        desired: &Value,
+        token: &str,
+    ) -> Result<Observed> {
         match self.send_create(r, desired, token).await {
-            Err(e) if e.chain().any(|c| c.downcast_ref::<ApiError>().is_some_and(|a| a.is(ALREADY_EXISTS))) => {
+            Err(e)
+                if e.chain().any(|c| {
+                    c.downcast_ref::<ApiError>()
+                        .is_some_and(|a| a.is(ALREADY_EXISTS))
+                }) =>
+            {
                 // The SDK sent the create again after its first answer was lost, and the
                 // first one made it; or a killed run made it before it could record it.
                 // Either way this run's intent is on record, so what carries the name is
                 // adopted as a killed run's resource is, and brought to the plan.
-                let mut intent = ResourceState::of(r, Observed { id: String::new(), outputs: Map::new(), settings: Value::Null }, desired.clone());
+                let mut intent = ResourceState::of(
+                    r,
+                    Observed {
+                        id: String::new(),
+                        outputs: Map::new(),
+                        settings: Value::Null,
+                    },
+                    desired.clone(),
+                );
                 intent.pending = true;
-                let Some(found) = self.read_resource(r, desired, Some(&intent)).await? else { return Err(e) };
+                let Some(found) = self.read_resource(r, desired, Some(&intent)).await? else {
+                    return Err(e);
+                };
                 let changed = crate::plan::diff::changed_paths(&found.settings, desired);
                 if changed.is_empty() {
                     Ok(found)
@@ -358,10 +491,16 @@ impl AwsProvider {
 
     async fn send_create(&self, r: &Resource, desired: &Value, token: &str) -> Result<Observed> {
         match r.type_name() {
-            "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::create(self, r, desired).await,
+            "iam_role" | "iam_policy" | "iam_openid_connect_provider" => {
+                iam::create(self, r, desired).await
+            }
             "s3_bucket" => s3::create(self, r, desired).await,
             "kms_key" => kms::create(self, r, desired).await,
-            "eks_cluster" | "eks_node_group" | "eks_access_entry" | "eks_addon" | "eks_pod_identity_association" => eks::create(self, r, desired, token).await,
+            "eks_cluster"
+            | "eks_node_group"
+            | "eks_access_entry"
+            | "eks_addon"
+            | "eks_pod_identity_association" => eks::create(self, r, desired, token).await,
             "lb" | "lb_target_group" | "lb_listener" => elb::create(self, r, desired).await,
             "cloudtrail" => cloudtrail::create(self, r, desired).await,
             _ => ec2::create(self, r, desired, token).await,
@@ -369,12 +508,24 @@ impl AwsProvider {
         .with_context(|| format!("creating {}", r.address))
     }
 
-    async fn update_resource(&self, r: &Resource, desired: &Value, live: &Observed, changed: &[String]) -> Result<Observed> {
+    async fn update_resource(
+        &self,
+        r: &Resource,
+        desired: &Value,
+        live: &Observed,
+        changed: &[String],
+    ) -> Result<Observed> {
         match r.type_name() {
-            "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::update(self, r, desired, live, changed).await,
+            "iam_role" | "iam_policy" | "iam_openid_connect_provider" => {
+                iam::update(self, r, desired, live, changed).await
+            }
             "s3_bucket" => s3::update(self, r, desired, live, changed).await,
             "kms_key" => kms::update(self, r, desired, live, changed).await,
-            "eks_cluster" | "eks_node_group" | "eks_access_entry" | "eks_addon" | "eks_pod_identity_association" => eks::update(self, r, desired, live, changed).await,
+            "eks_cluster"
+            | "eks_node_group"
+            | "eks_access_entry"
+            | "eks_addon"
+            | "eks_pod_identity_association" => eks::update(self, r, desired, live, changed).await,
             "lb" | "lb_target_group" | "lb_listener" => Err(unsupported(r, changed)),
             "cloudtrail" => cloudtrail::update(self, r, desired, live, changed).await,
             _ => ec2::update(self, r, desired, live, changed).await,
@@ -388,7 +539,11 @@ impl AwsProvider {
             "iam_role" | "iam_policy" | "iam_openid_connect_provider" => iam::delete(self, r).await,
             "s3_bucket" => s3::delete(self, r, with_data).await,
             "kms_key" => kms::delete(self, r).await,
-            "eks_cluster" | "eks_node_group" | "eks_access_entry" | "eks_addon" | "eks_pod_identity_association" => eks::delete(self, r).await,
+            "eks_cluster"
+            | "eks_node_group"
+            | "eks_access_entry"
+            | "eks_addon"
+            | "eks_pod_identity_association" => eks::delete(self, r).await,
             "lb" | "lb_target_group" | "lb_listener" => elb::delete(self, r).await,
             "cloudtrail" => cloudtrail::delete(self, r).await,
             _ => ec2::delete(self, r).await,
@@ -406,7 +561,10 @@ impl AwsProvider {
     }
 
     fn calls_made(&self) -> CallCounts {
-        CallCounts { total: self.calls.load(Ordering::Relaxed), mutating: self.mutating.load(Ordering::Relaxed) }
+        CallCounts {
+            total: self.calls.load(Ordering::Relaxed),
+            mutating: self.mutating.load(Ordering::Relaxed),
+        }
     }
 }
 

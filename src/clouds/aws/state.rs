@@ -27,7 +27,9 @@ pub fn backend(bucket: &str, key: &str) -> Result<RemoteBackend> {
     RemoteBackend::connect(key, async move {
         let config = super::provider::sdk_defaults().load().await;
         // An endpoint override (an emulator) cannot serve virtual-hosted buckets.
-        let s3 = aws_sdk_s3::config::Builder::from(&config).force_path_style(config.endpoint_url().is_some()).build();
+        let s3 = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(config.endpoint_url().is_some())
+            .build();
         let client = aws_sdk_s3::Client::from_conf(s3);
         match client.get_bucket_versioning().bucket(&bucket).send().await {
             Ok(v) if v.status().map(|s| s.as_str()) == Some("Enabled") => Ok(Box::new(S3Store { client, bucket }) as Box<dyn ObjectStore>),
@@ -50,7 +52,13 @@ impl ObjectStore for S3Store {
             match request.send().await {
                 Ok(o) => {
                     let version = o.e_tag().unwrap_or_default().to_string();
-                    let bytes = o.body.collect().await.map_err(|e| anyhow!("reading the object: {e}"))?.into_bytes().to_vec();
+                    let bytes = o
+                        .body
+                        .collect()
+                        .await
+                        .map_err(|e| anyhow!("reading the object: {e}"))?
+                        .into_bytes()
+                        .to_vec();
                     Ok(Some(Object { bytes, version }))
                 }
                 Err(e) if e.code() == Some("NoSuchKey") => Ok(None),
@@ -60,36 +68,71 @@ impl ObjectStore for S3Store {
     }
 
     fn put(&self, key: &str, bytes: Vec<u8>) -> BoxFuture<'static, Result<()>> {
-        let request = self.client.put_object().bucket(&self.bucket).key(key).content_type("application/json").body(ByteStream::from(bytes));
-        Box::pin(async move { request.send().await.map(|_| ()).map_err(|e| anyhow!("s3:PutObject: {}", message(&e))) })
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(ByteStream::from(bytes));
+        Box::pin(async move {
+            request
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| anyhow!("s3:PutObject: {}", message(&e)))
+        })
     }
 
     fn create(&self, key: &str, bytes: Vec<u8>) -> BoxFuture<'static, Result<bool>> {
-        let request = self.client.put_object().bucket(&self.bucket).key(key).if_none_match("*").content_type("application/json").body(ByteStream::from(bytes));
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .if_none_match("*")
+            .content_type("application/json")
+            .body(ByteStream::from(bytes));
         Box::pin(async move {
             match request.send().await {
                 Ok(_) => Ok(true),
                 // Someone holds it (412), or is taking it at this moment (409).
-                Err(e) if matches!(e.code(), Some("PreconditionFailed" | "ConditionalRequestConflict")) => Ok(false),
+                Err(e)
+                    if matches!(
+                        e.code(),
+                        Some("PreconditionFailed" | "ConditionalRequestConflict")
+                    ) =>
+                {
+                    Ok(false)
+                }
                 Err(e) => Err(anyhow!("s3:PutObject (If-None-Match): {}", message(&e))),
             }
         })
     }
 
     fn delete(&self, key: &str, version: &str) -> BoxFuture<'static, Result<()>> {
-        let request = self.client.delete_object().bucket(&self.bucket).key(key).if_match(version);
+        let request = self
+            .client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .if_match(version);
         Box::pin(async move {
             match request.send().await {
                 Ok(_) => Ok(()),
                 Err(e) if e.code() == Some("NoSuchKey") => Ok(()),
-                Err(e) if e.code() == Some("PreconditionFailed") => Err(anyhow!("it changed since it was read (taken by someone else); nothing was deleted")),
+                Err(e) if e.code() == Some("PreconditionFailed") => Err(anyhow!(
+                    "it changed since it was read (taken by someone else); nothing was deleted"
+                )),
                 Err(e) => Err(anyhow!("s3:DeleteObject (If-Match): {}", message(&e))),
             }
         })
     }
 }
 
-fn message<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(e: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String {
+fn message<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> String {
     match e.code() {
         Some(code) => format!("{code}: {}", e.message().unwrap_or("no message")),
         None => DisplayErrorContext(e).to_string(),

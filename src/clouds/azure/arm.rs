@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use azure_core::credentials::TokenCredential;
 use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
 use azure_core::http::policies::Policy;
-use azure_core::http::{ClientOptions, Context, Method, Pipeline, PipelineSendOptions, Request, Transport, Url};
+use azure_core::http::{
+    ClientOptions, Context, Method, Pipeline, PipelineSendOptions, Request, Transport, Url,
+};
 use serde_json::Value;
 
 /// Where each API is: Azure's public cloud, or (`UNIONCTL_AZURE_*`) a contract server.
@@ -27,11 +29,29 @@ pub struct Endpoints {
 
 impl Endpoints {
     pub fn from_env() -> Self {
-        let var = |name: &str, default: &str| std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string());
+        let var = |name: &str, default: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_string())
+        };
         Endpoints {
-            arm: var("UNIONCTL_AZURE_ARM_ENDPOINT", "https://management.azure.com").trim_end_matches('/').to_string(),
-            graph: var("UNIONCTL_AZURE_GRAPH_ENDPOINT", "https://graph.microsoft.com").trim_end_matches('/').to_string(),
-            blob: var("UNIONCTL_AZURE_BLOB_ENDPOINT_TEMPLATE", "https://{account}.blob.core.windows.net"),
+            arm: var(
+                "UNIONCTL_AZURE_ARM_ENDPOINT",
+                "https://management.azure.com",
+            )
+            .trim_end_matches('/')
+            .to_string(),
+            graph: var(
+                "UNIONCTL_AZURE_GRAPH_ENDPOINT",
+                "https://graph.microsoft.com",
+            )
+            .trim_end_matches('/')
+            .to_string(),
+            blob: var(
+                "UNIONCTL_AZURE_BLOB_ENDPOINT_TEMPLATE",
+                "https://{account}.blob.core.windows.net",
+            ),
         }
     }
 }
@@ -41,16 +61,27 @@ impl Endpoints {
 pub fn transport() -> anyhow::Result<Transport> {
     let mut builder = reqwest::Client::builder();
     if let Some(path) = std::env::var_os("UNIONCTL_AZURE_CA_FILE").filter(|p| !p.is_empty()) {
-        let pem = std::fs::read(&path).map_err(|e| anyhow::anyhow!("UNIONCTL_AZURE_CA_FILE {}: {e}", std::path::Path::new(&path).display()))?;
-        let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| anyhow::anyhow!("UNIONCTL_AZURE_CA_FILE is not a PEM certificate: {e}"))?;
+        let pem = std::fs::read(&path).map_err(|e| {
+            anyhow::anyhow!(
+                "UNIONCTL_AZURE_CA_FILE {}: {e}",
+                std::path::Path::new(&path).display()
+            )
+        })?;
+        let cert = reqwest::Certificate::from_pem(&pem)
+            .map_err(|e| anyhow::anyhow!("UNIONCTL_AZURE_CA_FILE is not a PEM certificate: {e}"))?;
         builder = builder.add_root_certificate(cert);
     }
-    let client = builder.build().map_err(|e| anyhow::anyhow!("cannot set up HTTPS: {e}"))?;
+    let client = builder
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot set up HTTPS: {e}"))?;
     Ok(Transport::new(Arc::new(client)))
 }
 
 pub fn client_options(transport: &Transport) -> ClientOptions {
-    ClientOptions { transport: Some(transport.clone()), ..Default::default() }
+    ClientOptions {
+        transport: Some(transport.clone()),
+        ..Default::default()
+    }
 }
 
 /// One API (ARM, Graph or Blob) with its token audience.
@@ -59,19 +90,49 @@ pub struct Api {
 }
 
 impl Api {
-    pub fn new(credential: Arc<dyn TokenCredential>, scope: &'static str, transport: &Transport) -> Self {
-        let auth: Arc<dyn Policy> = Arc::new(BearerTokenAuthorizationPolicy::new(credential, [scope]));
-        let pipeline = Pipeline::new(option_env!("CARGO_PKG_NAME"), option_env!("CARGO_PKG_VERSION"), client_options(transport), Vec::new(), vec![auth], None);
+    pub fn new(
+        credential: Arc<dyn TokenCredential>,
+        scope: &'static str,
+        transport: &Transport,
+    ) -> Self {
+        let auth: Arc<dyn Policy> =
+            Arc::new(BearerTokenAuthorizationPolicy::new(credential, [scope]));
+        let pipeline = Pipeline::new(
+            option_env!("CARGO_PKG_NAME"),
+            option_env!("CARGO_PKG_VERSION"),
+            client_options(transport),
+            Vec::new(),
+            vec![auth],
+            None,
+        );
         Api { pipeline }
     }
 
     /// Sends one request (the pipeline retries 429/5xx); any status comes back as a `Reply`.
-    pub async fn send(&self, method: Method, url: &str, body: Option<&Value>, headers: &[(&'static str, &str)]) -> Result<Reply, ApiError> {
-        self.send_bytes(method, url, body.map(|b| serde_json::to_vec(b).unwrap_or_default()), headers).await
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        headers: &[(&'static str, &str)],
+    ) -> Result<Reply, ApiError> {
+        self.send_bytes(
+            method,
+            url,
+            body.map(|b| serde_json::to_vec(b).unwrap_or_default()),
+            headers,
+        )
+        .await
     }
 
     /// The same with a JSON document already serialized (a blob's content).
-    pub async fn send_bytes(&self, method: Method, url: &str, body: Option<Vec<u8>>, headers: &[(&'static str, &str)]) -> Result<Reply, ApiError> {
+    pub async fn send_bytes(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+        headers: &[(&'static str, &str)],
+    ) -> Result<Reply, ApiError> {
         let parsed = Url::parse(url).map_err(|e| ApiError::other(format!("{url}: {e}")))?;
         let mut req = Request::new(parsed, method);
         for (k, v) in headers {
@@ -81,20 +142,35 @@ impl Api {
             req.insert_header("content-type", "application/json");
             req.set_body(b);
         }
-        let options = PipelineSendOptions { skip_checks: true, ..Default::default() };
-        let resp = self.pipeline.send(&Context::new(), &mut req, Some(options)).await.map_err(|e| ApiError::other(format!("{url}: {}", error_chain(&e))))?;
+        let options = PipelineSendOptions {
+            skip_checks: true,
+            ..Default::default()
+        };
+        let resp = self
+            .pipeline
+            .send(&Context::new(), &mut req, Some(options))
+            .await
+            .map_err(|e| ApiError::other(format!("{url}: {}", error_chain(&e))))?;
         let (status, headers, body) = resp.deconstruct();
-        let header = |name: &'static str| headers.get_optional_string(&azure_core::http::headers::HeaderName::from_static(name));
+        let header = |name: &'static str| {
+            headers.get_optional_string(&azure_core::http::headers::HeaderName::from_static(name))
+        };
         let text = String::from_utf8_lossy(body.as_ref()).to_string();
         Ok(Reply {
             status: u16::from(status),
             async_operation: header("azure-asyncoperation"),
             location: header("location"),
-            retry_after: header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs),
+            retry_after: header("retry-after")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs),
             etag: header("etag"),
             version_id: header("x-ms-version-id"),
             error_code: header("x-ms-error-code"),
-            json: if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text.clone())) },
+            json: if text.trim().is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap_or(Value::String(text.clone()))
+            },
             text,
         })
     }
@@ -136,9 +212,24 @@ impl Reply {
 
     /// The error ARM or Graph wrote (`{"error": {"code", "message"}}`).
     pub fn error(&self, what: &str) -> ApiError {
-        let code = self.json.pointer("/error/code").and_then(Value::as_str).unwrap_or_default().to_string();
-        let message = self.json.pointer("/error/message").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| self.text.chars().take(300).collect());
-        ApiError { api: what.to_string(), status: Some(self.status), code, message }
+        let code = self
+            .json
+            .pointer("/error/code")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let message = self
+            .json
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| self.text.chars().take(300).collect());
+        ApiError {
+            api: what.to_string(),
+            status: Some(self.status),
+            code,
+            message,
+        }
     }
 }
 
@@ -154,7 +245,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn other(message: String) -> Self {
-        ApiError { api: String::new(), status: None, code: String::new(), message }
+        ApiError {
+            api: String::new(),
+            status: None,
+            code: String::new(),
+            message,
+        }
     }
     pub fn is(&self, status: u16) -> bool {
         self.status == Some(status)
@@ -165,13 +261,23 @@ impl ApiError {
         // AKS's OperationNotAllowed also refuses for good (quota, say): only its "in progress"
         // form is waited out.
         let busy = self.message.to_ascii_lowercase().contains("in progress");
-        self.is(409) && (matches!(self.code.as_str(), "AnotherOperationInProgress" | "ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity" | "RetryableError") || (self.code == "OperationNotAllowed" && busy))
+        self.is(409)
+            && (matches!(
+                self.code.as_str(),
+                "AnotherOperationInProgress"
+                    | "ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity"
+                    | "RetryableError"
+            ) || (self.code == "OperationNotAllowed" && busy))
     }
 
     /// A principal or grant just made that Azure has not spread to every region yet
     /// (Entra ID and RBAC replicate in seconds to minutes).
     pub fn propagating(&self) -> bool {
-        (self.is(400) && self.code == "PrincipalNotFound") || (self.is(400) && self.message.contains("does not reference a valid application"))
+        (self.is(400) && self.code == "PrincipalNotFound")
+            || (self.is(400)
+                && self
+                    .message
+                    .contains("does not reference a valid application"))
     }
 }
 
@@ -186,7 +292,10 @@ pub enum Done {
 /// Waits what `Retry-After` says (1 s when it says nothing shorter is documented).
 pub async fn wait(api: &Api, first: &Reply, timeout: Duration) -> Result<Done, ApiError> {
     let started = Instant::now();
-    let mut delay = first.retry_after.unwrap_or(Duration::from_secs(1)).max(Duration::from_secs(1));
+    let mut delay = first
+        .retry_after
+        .unwrap_or(Duration::from_secs(1))
+        .max(Duration::from_secs(1));
     if let Some(url) = &first.async_operation {
         loop {
             tokio::time::sleep(delay).await;
@@ -194,17 +303,32 @@ pub async fn wait(api: &Api, first: &Reply, timeout: Duration) -> Result<Done, A
             if !r.ok() {
                 return Err(r.error("operation status"));
             }
-            match r.json.get("status").and_then(Value::as_str).unwrap_or("InProgress") {
+            match r
+                .json
+                .get("status")
+                .and_then(Value::as_str)
+                .unwrap_or("InProgress")
+            {
                 "Succeeded" => return Ok(Done::Succeeded),
                 "Failed" | "Canceled" => {
-                    let why = r.json.pointer("/error/message").and_then(Value::as_str).unwrap_or("no reason given");
+                    let why = r
+                        .json
+                        .pointer("/error/message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("no reason given");
                     return Ok(Done::Failed(why.to_string()));
                 }
                 _ => {}
             }
-            delay = r.retry_after.unwrap_or(delay).clamp(Duration::from_secs(1), Duration::from_secs(10));
+            delay = r
+                .retry_after
+                .unwrap_or(delay)
+                .clamp(Duration::from_secs(1), Duration::from_secs(10));
             if started.elapsed() > timeout {
-                return Ok(Done::Failed(format!("still running after {} s", timeout.as_secs())));
+                return Ok(Done::Failed(format!(
+                    "still running after {} s",
+                    timeout.as_secs()
+                )));
             }
         }
     }
@@ -217,9 +341,15 @@ pub async fn wait(api: &Api, first: &Reply, timeout: Duration) -> Result<Done, A
                 s if (200..300).contains(&s) => return Ok(Done::Succeeded),
                 _ => return Err(r.error("operation location")),
             }
-            delay = r.retry_after.unwrap_or(delay).clamp(Duration::from_secs(1), Duration::from_secs(10));
+            delay = r
+                .retry_after
+                .unwrap_or(delay)
+                .clamp(Duration::from_secs(1), Duration::from_secs(10));
             if started.elapsed() > timeout {
-                return Ok(Done::Failed(format!("still running after {} s", timeout.as_secs())));
+                return Ok(Done::Failed(format!(
+                    "still running after {} s",
+                    timeout.as_secs()
+                )));
             }
         }
     }

@@ -12,19 +12,35 @@ use crate::state::ResourceState;
 const X_MS_VERSION: &str = "2023-11-03";
 
 pub async fn count(p: &AzureProvider, container: &ResourceState) -> Result<u64> {
-    let account = container.settings.get("storageAccount").and_then(|v| v.as_str()).unwrap_or_default();
+    let account = container
+        .settings
+        .get("storageAccount")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
     let base = p.endpoints.blob.replace("{account}", account);
     let mut total = 0;
     let mut marker = String::new();
     loop {
-        let mut url = azure_core::http::Url::parse(&format!("{}/{}", base.trim_end_matches('/'), container.name))?;
-        url.query_pairs_mut().append_pair("restype", "container").append_pair("comp", "list").append_pair("maxresults", "5000");
+        let mut url = azure_core::http::Url::parse(&format!(
+            "{}/{}",
+            base.trim_end_matches('/'),
+            container.name
+        ))?;
+        url.query_pairs_mut()
+            .append_pair("restype", "container")
+            .append_pair("comp", "list")
+            .append_pair("maxresults", "5000");
         if !marker.is_empty() {
             // Markers are opaque and may hold `+`, `/` or `=`: encoded as a query value.
             url.query_pairs_mut().append_pair("marker", &marker);
         }
         let url = url.to_string();
-        let reply = p.call("Blob List Blobs", false, || p.blob.send(Method::Get, &url, None, &[("x-ms-version", X_MS_VERSION)])).await?;
+        let reply = p
+            .call("Blob List Blobs", false, || {
+                p.blob
+                    .send(Method::Get, &url, None, &[("x-ms-version", X_MS_VERSION)])
+            })
+            .await?;
         match reply.status {
             200 => {}
             404 => return Ok(total),
@@ -42,7 +58,9 @@ pub async fn count(p: &AzureProvider, container: &ResourceState) -> Result<u64> 
             s => bail!("listing the blobs of {account}/{}: HTTP {s}: {}", container.name, reply.text.chars().take(300).collect::<String>()),
         }
         total += reply.text.matches("<Blob>").count() as u64;
-        marker = between(&reply.text, "<NextMarker>", "</NextMarker>").unwrap_or_default().to_string();
+        marker = between(&reply.text, "<NextMarker>", "</NextMarker>")
+            .unwrap_or_default()
+            .to_string();
         if marker.is_empty() {
             return Ok(total);
         }

@@ -16,7 +16,10 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use azure_core::credentials::TokenCredential;
-use azure_identity::{ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions, DeveloperToolsCredential, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions};
+use azure_identity::{
+    ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
+    DeveloperToolsCredential, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
+};
 use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 
@@ -36,9 +39,18 @@ super::cloud_plan!(Azure, profile::Provider::Azure);
 pub const UNION_APPLICATION: &str = "azure.application.unionai";
 
 impl super::Cloud for Azure {
-    fn connect<'a>(&'a self, stage: Party, profile: &'a Profile, state: &'a State) -> LocalBoxFuture<'a, Result<Box<dyn Provider>>> {
+    fn connect<'a>(
+        &'a self,
+        stage: Party,
+        profile: &'a Profile,
+        state: &'a State,
+    ) -> LocalBoxFuture<'a, Result<Box<dyn Provider>>> {
         Box::pin(async move {
-            let az = profile.spec.cloud.azure.as_ref().ok_or_else(|| UserError::new("spec.cloud.azure (subscriptionId, tenantId, resourceGroup) is missing"))?;
+            let az = profile.spec.cloud.azure.as_ref().ok_or_else(|| {
+                UserError::new(
+                    "spec.cloud.azure (subscriptionId, tenantId, resourceGroup) is missing",
+                )
+            })?;
             let credential = match stage {
                 Party::Customer => customer_credential(&az.tenant_id)?,
                 Party::Union => union_credential(&az.tenant_id, state)?,
@@ -56,9 +68,18 @@ impl super::Cloud for Azure {
                         "the union stage needs Union.ai's token in AZURE_FEDERATED_TOKEN_FILE; only the subject and audience the customer's federated credential names are admitted",
                     ),
                 };
-                return Err(UserError::new(format!("{what}: {}", first_line(&e.to_string()))).hint(hint).into());
+                return Err(
+                    UserError::new(format!("{what}: {}", first_line(&e.to_string())))
+                        .hint(hint)
+                        .into(),
+                );
             }
-            let p = AzureProvider::new(&az.subscription_id, &az.resource_group, &profile.metadata.name, credential)?;
+            let p = AzureProvider::new(
+                &az.subscription_id,
+                &az.resource_group,
+                &profile.metadata.name,
+                credential,
+            )?;
             Ok(Box::new(p) as Box<dyn Provider>)
         })
     }
@@ -79,12 +100,27 @@ fn var(name: &str) -> Option<String> {
 /// in the environment, else a workload identity's federated token, else the developer's
 /// Azure CLI (or Azure Developer CLI) login. Always in the profile's tenant.
 pub(super) fn customer_credential(tenant: &str) -> Result<Arc<dyn TokenCredential>> {
-    let failed = |e: azure_core::Error| UserError::new(format!("cannot set up Azure credentials: {e}"));
+    let failed =
+        |e: azure_core::Error| UserError::new(format!("cannot set up Azure credentials: {e}"));
     if let (Some(client), Some(secret)) = (var("AZURE_CLIENT_ID"), var("AZURE_CLIENT_SECRET")) {
-        return Ok(ClientSecretCredential::new(tenant, client, secret.into(), Some(ClientSecretCredentialOptions { client_options: options()? })).map_err(failed)?);
+        return Ok(ClientSecretCredential::new(
+            tenant,
+            client,
+            secret.into(),
+            Some(ClientSecretCredentialOptions {
+                client_options: options()?,
+            }),
+        )
+        .map_err(failed)?);
     }
     if var("AZURE_FEDERATED_TOKEN_FILE").is_some() {
-        let o = WorkloadIdentityCredentialOptions { credential_options: ClientAssertionCredentialOptions { client_options: options()? }, tenant_id: Some(tenant.to_string()), ..Default::default() };
+        let o = WorkloadIdentityCredentialOptions {
+            credential_options: ClientAssertionCredentialOptions {
+                client_options: options()?,
+            },
+            tenant_id: Some(tenant.to_string()),
+            ..Default::default()
+        };
         return Ok(WorkloadIdentityCredential::new(Some(o)).map_err(failed)?);
     }
     Ok(DeveloperToolsCredential::new(None).map_err(failed)?)
@@ -103,12 +139,21 @@ fn union_credential(tenant: &str, state: &State) -> Result<Arc<dyn TokenCredenti
             .hint("point AZURE_FEDERATED_TOKEN_FILE at the file holding Union.ai's identity token")
     })?;
     let o = WorkloadIdentityCredentialOptions {
-        credential_options: ClientAssertionCredentialOptions { client_options: options()? },
+        credential_options: ClientAssertionCredentialOptions {
+            client_options: options()?,
+        },
         client_id: Some(app_id.to_string()),
         tenant_id: Some(tenant.to_string()),
         token_file_path: Some(token_file.into()),
     };
-    WorkloadIdentityCredential::new(Some(o)).map(|c| c as Arc<dyn TokenCredential>).map_err(|e| UserError::new(format!("cannot set up Union.ai's federated credential: {e}")).into())
+    WorkloadIdentityCredential::new(Some(o))
+        .map(|c| c as Arc<dyn TokenCredential>)
+        .map_err(|e| {
+            UserError::new(format!(
+                "cannot set up Union.ai's federated credential: {e}"
+            ))
+            .into()
+        })
 }
 
 /// Azure identity errors carry a troubleshooting link on later lines.

@@ -9,13 +9,43 @@ use crate::state::State;
 
 /// The hand-off after apply, and the `unionai/dataplane` Helm values.
 pub fn hand_off(p: &Profile, state: &State) -> Value {
-    let out = |address: &str, attribute: &str| state.output(address, attribute).cloned().unwrap_or(Value::Null);
-    let az = p.spec.cloud.azure.clone().unwrap_or_else(|| crate::profile::schema::AzureSubscription { subscription_id: String::new(), tenant_id: String::new(), resource_group: String::new() });
+    let out = |address: &str, attribute: &str| {
+        state
+            .output(address, attribute)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let az =
+        p.spec
+            .cloud
+            .azure
+            .clone()
+            .unwrap_or_else(|| crate::profile::schema::AzureSubscription {
+                subscription_id: String::new(),
+                tenant_id: String::new(),
+                resource_group: String::new(),
+            });
     let account = out("azure.storage_account.main", "name");
-    let container = |logical: &str| out(&format!("azure.storage_container.{}", address_name(logical)), "name");
-    let containers: Map<String, Value> = p.spec.storage.buckets.iter().map(|b| (b.clone(), container(b))).collect();
+    let container = |logical: &str| {
+        out(
+            &format!("azure.storage_container.{}", address_name(logical)),
+            "name",
+        )
+    };
+    let containers: Map<String, Value> = p
+        .spec
+        .storage
+        .buckets
+        .iter()
+        .map(|b| (b.clone(), container(b)))
+        .collect();
     let client_id = |address: &str| out(address, "clientId");
-    let worker = |ns: &str| format!("azure.user_assigned_identity.workload_worker_{}", address_name(ns));
+    let worker = |ns: &str| {
+        format!(
+            "azure.user_assigned_identity.workload_worker_{}",
+            address_name(ns)
+        )
+    };
     let cluster = "azure.kubernetes_cluster.main";
     let mut doc = json!({
         "data_plane": p.metadata.name,

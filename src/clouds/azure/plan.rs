@@ -5,9 +5,9 @@ use ipnet::Ipv4Net;
 use serde_json::{json, Value};
 
 use crate::plan::builder::{r, Builder, GPU_TAINT};
-use crate::plan::resource::reference;
 use crate::plan::invariants::Invariant::*;
 use crate::plan::ownership::Component::*;
+use crate::plan::resource::reference;
 use crate::profile::names;
 use crate::profile::schema::{EndpointAccess, Protocol};
 
@@ -69,10 +69,16 @@ pub const REPLACE: &[(&str, &str)] = &[
     ("azure.key_vault", "/location"),
     ("azure.kubernetes_cluster", "/location"),
     ("azure.kubernetes_cluster", "/properties/dnsPrefix"),
-    ("azure.kubernetes_cluster", "/properties/apiServerAccessProfile/enablePrivateCluster"),
+    (
+        "azure.kubernetes_cluster",
+        "/properties/apiServerAccessProfile/enablePrivateCluster",
+    ),
     ("azure.kubernetes_cluster", "/properties/networkProfile"),
     ("azure.kubernetes_cluster_node_pool", "/properties/vmSize"),
-    ("azure.kubernetes_cluster_node_pool", "/properties/osDiskSizeGB"),
+    (
+        "azure.kubernetes_cluster_node_pool",
+        "/properties/osDiskSizeGB",
+    ),
     ("azure.user_assigned_identity", "/location"),
     // A role assignment's scope, role and principal are its identity; ARM refuses to change them.
     ("azure.role_assignment", "/scope"),
@@ -86,10 +92,16 @@ pub const REPLACE: &[(&str, &str)] = &[
 /// Why apply never deletes or replaces a kind.
 pub fn retains(kind: &str) -> Option<&'static str> {
     match kind {
-        "azure.storage_account" | "azure.storage_container" => Some("it holds the data plane's objects"),
-        "azure.key_vault" | "azure.key_vault_key" | "azure.disk_encryption_set" => Some("data encrypted with it would become unreadable"),
+        "azure.storage_account" | "azure.storage_container" => {
+            Some("it holds the data plane's objects")
+        }
+        "azure.key_vault" | "azure.key_vault_key" | "azure.disk_encryption_set" => {
+            Some("data encrypted with it would become unreadable")
+        }
         "azure.kubernetes_cluster" => Some("it runs every workload of the data plane"),
-        "azure.application" | "azure.service_principal" => Some("Union.ai's access to the data plane depends on it"),
+        "azure.application" | "azure.service_principal" => {
+            Some("Union.ai's access to the data plane depends on it")
+        }
         "azure.resource_group" => Some("deleting it deletes everything in it"),
         _ => None,
     }
@@ -97,19 +109,34 @@ pub fn retains(kind: &str) -> Option<&'static str> {
 
 pub fn build(b: &mut Builder<'_>) {
     let p = b.profile;
-    let az = p.spec.cloud.azure.clone().unwrap_or_else(|| crate::profile::schema::AzureSubscription {
-        subscription_id: String::new(),
-        tenant_id: String::new(),
-        resource_group: String::new(),
-    });
+    let az =
+        p.spec
+            .cloud
+            .azure
+            .clone()
+            .unwrap_or_else(|| crate::profile::schema::AzureSubscription {
+                subscription_id: String::new(),
+                tenant_id: String::new(),
+                resource_group: String::new(),
+            });
     let location = p.spec.cloud.region.clone();
     let prefix = b.prefix().to_string();
-    let rg_id = format!("/subscriptions/{}/resourceGroups/{}", az.subscription_id, az.resource_group);
+    let rg_id = format!(
+        "/subscriptions/{}/resourceGroups/{}",
+        az.subscription_id, az.resource_group
+    );
     let net_cfg = p.spec.network.clone();
 
-    let rg = b.managed("azure.resource_group", "main", az.resource_group.clone(), Account, &[], json!({
-        "name": az.resource_group, "location": location, "tags": b.tags(Account),
-    }));
+    let rg = b.managed(
+        "azure.resource_group",
+        "main",
+        az.resource_group.clone(),
+        Account,
+        &[],
+        json!({
+            "name": az.resource_group, "location": location, "tags": b.tags(Account),
+        }),
+    );
 
     // Keys (customer): Key Vault with purge protection and RBAC, a rotating key, and the
     // identities that use it (storage CMK, AKS KMS, disk encryption set).
@@ -119,20 +146,27 @@ pub fn build(b: &mut Builder<'_>) {
     let key: Option<CustomerKey> = match p.spec.storage.encryption.key.as_str() {
         "none" => None,
         "create" => {
-            let vault = b.managed("azure.key_vault", "main", vault_name.clone(), Storage, &[EncryptionAtRest], json!({
-                "name": vault_name,
-                "location": location,
-                "resourceGroup": r(&rg, "name"),
-                "properties": {
-                    "tenantId": az.tenant_id,
-                    "sku": { "family": "A", "name": "premium" },
-                    "enableRbacAuthorization": true,
-                    "enablePurgeProtection": true,
-                    "softDeleteRetentionInDays": 90,
-                    "networkAcls": { "defaultAction": "Deny", "bypass": "AzureServices" }
-                },
-                "tags": b.tags(Storage),
-            }));
+            let vault = b.managed(
+                "azure.key_vault",
+                "main",
+                vault_name.clone(),
+                Storage,
+                &[EncryptionAtRest],
+                json!({
+                    "name": vault_name,
+                    "location": location,
+                    "resourceGroup": r(&rg, "name"),
+                    "properties": {
+                        "tenantId": az.tenant_id,
+                        "sku": { "family": "A", "name": "premium" },
+                        "enableRbacAuthorization": true,
+                        "enablePurgeProtection": true,
+                        "softDeleteRetentionInDays": 90,
+                        "networkAcls": { "defaultAction": "Deny", "bypass": "AzureServices" }
+                    },
+                    "tags": b.tags(Storage),
+                }),
+            );
             let key = b.managed("azure.key_vault_key", "main", format!("{prefix}-cmk"), Storage, &[EncryptionAtRest], json!({
                 "vault": r(&vault, "name"),
                 "name": format!("{prefix}-cmk"),
@@ -150,7 +184,13 @@ pub fn build(b: &mut Builder<'_>) {
             Some(CustomerKey::of(&key))
         }
         existing => {
-            let k = b.data("azure.key_vault_key", "existing", existing, Storage, json!({ "kid": existing }));
+            let k = b.data(
+                "azure.key_vault_key",
+                "existing",
+                existing,
+                Storage,
+                json!({ "kid": existing }),
+            );
             Some(CustomerKey::of(&k))
         }
     };
@@ -164,9 +204,17 @@ pub fn build(b: &mut Builder<'_>) {
     let mut key_grants: Vec<String> = Vec::new();
     if let Some(k) = &key {
         // On the key only (Key Vault RBAC scopes to a key): not every key of the vault.
-        let key_scope = format!("{}/keys/{}", k.vault_id.as_str().unwrap_or_default(), k.name.as_str().unwrap_or_default());
+        let key_scope = format!(
+            "{}/keys/{}",
+            k.vault_id.as_str().unwrap_or_default(),
+            k.name.as_str().unwrap_or_default()
+        );
         for (name, principal, role) in [
-            ("cmk_crypto", &cmk_identity, KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER),
+            (
+                "cmk_crypto",
+                &cmk_identity,
+                KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+            ),
             ("aks_kms", &aks_identity, KEY_VAULT_CRYPTO_USER),
         ] {
             key_grants.push(b.managed("azure.role_assignment", name, format!("{prefix}-{name}"), Storage, &[EncryptionAtRest, LeastPrivilege], json!({
@@ -190,20 +238,48 @@ pub fn build(b: &mut Builder<'_>) {
     // Network (customer).
     let (vnet_id, nodes_subnet, link_subnet) = match &net_cfg.existing {
         Some(e) => {
-            let v = b.data("azure.virtual_network", "existing", e.network_id.clone(), Network, json!({ "id": e.network_id }));
+            let v = b.data(
+                "azure.virtual_network",
+                "existing",
+                e.network_id.clone(),
+                Network,
+                json!({ "id": e.network_id }),
+            );
             let first = e.subnet_ids.first().cloned().unwrap_or_default();
-            let s = b.data("azure.subnet", "existing", first.clone(), Network, json!({ "virtualNetwork": e.network_id, "name": first }));
+            let s = b.data(
+                "azure.subnet",
+                "existing",
+                first.clone(),
+                Network,
+                json!({ "virtualNetwork": e.network_id, "name": first }),
+            );
             (r(&v, "id"), r(&s, "id"), r(&s, "id"))
         }
         None => {
-            let cidr: Ipv4Net = net_cfg.cidr.parse().unwrap_or_else(|_| "10.0.0.0/16".parse().expect("literal"));
-            let halves: Vec<Ipv4Net> = cidr.subnets(cidr.prefix_len() + 1).map(|s| s.collect()).unwrap_or_default();
-            let link_range = halves.get(1).and_then(|h| h.subnets(h.prefix_len() + 4).ok()).and_then(|mut s| s.next());
-            let vnet = b.managed("azure.virtual_network", "main", prefix.clone(), Network, &[OutboundOnly], json!({
-                "name": prefix, "location": location,
-                "properties": { "addressSpace": { "addressPrefixes": [cidr.to_string()] } },
-                "tags": b.tags(Network),
-            }));
+            let cidr: Ipv4Net = net_cfg
+                .cidr
+                .parse()
+                .unwrap_or_else(|_| "10.0.0.0/16".parse().expect("literal"));
+            let halves: Vec<Ipv4Net> = cidr
+                .subnets(cidr.prefix_len() + 1)
+                .map(|s| s.collect())
+                .unwrap_or_default();
+            let link_range = halves
+                .get(1)
+                .and_then(|h| h.subnets(h.prefix_len() + 4).ok())
+                .and_then(|mut s| s.next());
+            let vnet = b.managed(
+                "azure.virtual_network",
+                "main",
+                prefix.clone(),
+                Network,
+                &[OutboundOnly],
+                json!({
+                    "name": prefix, "location": location,
+                    "properties": { "addressSpace": { "addressPrefixes": [cidr.to_string()] } },
+                    "tags": b.tags(Network),
+                }),
+            );
             let pip = b.managed("azure.public_ip", "nat", format!("{prefix}-nat"), Network, &[], json!({
                 "name": format!("{prefix}-nat"), "location": location,
                 "sku": { "name": "Standard" },
@@ -217,31 +293,45 @@ pub fn build(b: &mut Builder<'_>) {
                 "tags": b.tags(Network),
             }));
             let nsg = nsg(b, &location);
-            let nodes = b.managed("azure.subnet", "nodes", format!("{prefix}-nodes"), Network, &[OutboundOnly], json!({
-                "virtualNetwork": r(&vnet, "name"),
-                "name": "nodes",
-                "properties": {
-                    "addressPrefix": halves.first().map(|h| h.to_string()),
-                    "natGateway": { "id": r(&nat, "id") },
-                    "networkSecurityGroup": { "id": r(&nsg, "id") },
-                    "privateEndpointNetworkPolicies": "Enabled",
-                    // The storage account admits this subnet (networkAcls.virtualNetworkRules),
-                    // which Azure refuses unless the subnet has the Storage service endpoint.
-                    "serviceEndpoints": [{ "service": "Microsoft.Storage" }],
-                    "defaultOutboundAccess": false
-                },
-            }));
-            let link = if b.byoc() {
-                let s = b.managed("azure.subnet", "private_link", format!("{prefix}-private-link"), Network, &[OutboundOnly], json!({
+            let nodes = b.managed(
+                "azure.subnet",
+                "nodes",
+                format!("{prefix}-nodes"),
+                Network,
+                &[OutboundOnly],
+                json!({
                     "virtualNetwork": r(&vnet, "name"),
-                    "name": "private-link",
+                    "name": "nodes",
                     "properties": {
-                        "addressPrefix": link_range.map(|h| h.to_string()),
+                        "addressPrefix": halves.first().map(|h| h.to_string()),
+                        "natGateway": { "id": r(&nat, "id") },
                         "networkSecurityGroup": { "id": r(&nsg, "id") },
-                        "privateLinkServiceNetworkPolicies": "Disabled",
+                        "privateEndpointNetworkPolicies": "Enabled",
+                        // The storage account admits this subnet (networkAcls.virtualNetworkRules),
+                        // which Azure refuses unless the subnet has the Storage service endpoint.
+                        "serviceEndpoints": [{ "service": "Microsoft.Storage" }],
                         "defaultOutboundAccess": false
                     },
-                }));
+                }),
+            );
+            let link = if b.byoc() {
+                let s = b.managed(
+                    "azure.subnet",
+                    "private_link",
+                    format!("{prefix}-private-link"),
+                    Network,
+                    &[OutboundOnly],
+                    json!({
+                        "virtualNetwork": r(&vnet, "name"),
+                        "name": "private-link",
+                        "properties": {
+                            "addressPrefix": link_range.map(|h| h.to_string()),
+                            "networkSecurityGroup": { "id": r(&nsg, "id") },
+                            "privateLinkServiceNetworkPolicies": "Disabled",
+                            "defaultOutboundAccess": false
+                        },
+                    }),
+                );
                 r(&s, "id")
             } else {
                 r(&nodes, "id")
@@ -309,22 +399,39 @@ pub fn build(b: &mut Builder<'_>) {
 
     // Audit (customer): Log Analytics, the subscription's Activity Log exported to it, and
     // VNet flow logs.
-    let workspace = b.managed("azure.log_analytics_workspace", "main", prefix.clone(), Account, &[AuditLogging], json!({
-        "name": prefix, "location": location,
-        "properties": { "sku": { "name": "PerGB2018" }, "retentionInDays": 90 },
-        "tags": b.tags(Account),
-    }));
+    let workspace = b.managed(
+        "azure.log_analytics_workspace",
+        "main",
+        prefix.clone(),
+        Account,
+        &[AuditLogging],
+        json!({
+            "name": prefix, "location": location,
+            "properties": { "sku": { "name": "PerGB2018" }, "retentionInDays": 90 },
+            "tags": b.tags(Account),
+        }),
+    );
     match p.spec.audit.trail.as_str() {
         "create" => {
-            let activity_categories: Vec<Value> = ["Administrative", "Security", "Policy", "Alert"].iter().map(|c| json!({ "category": c, "enabled": true })).collect();
-            b.managed("azure.monitor_diagnostic_setting", "activity_log", format!("{prefix}-activity-log"), Account, &[AuditLogging], json!({
-                "scope": format!("/subscriptions/{}", az.subscription_id),
-                "name": format!("{prefix}-activity-log"),
-                "properties": {
-                    "workspaceId": r(&workspace, "id"),
-                    "logs": activity_categories
-                },
-            }));
+            let activity_categories: Vec<Value> = ["Administrative", "Security", "Policy", "Alert"]
+                .iter()
+                .map(|c| json!({ "category": c, "enabled": true }))
+                .collect();
+            b.managed(
+                "azure.monitor_diagnostic_setting",
+                "activity_log",
+                format!("{prefix}-activity-log"),
+                Account,
+                &[AuditLogging],
+                json!({
+                    "scope": format!("/subscriptions/{}", az.subscription_id),
+                    "name": format!("{prefix}-activity-log"),
+                    "properties": {
+                        "workspaceId": r(&workspace, "id"),
+                        "logs": activity_categories
+                    },
+                }),
+            );
         }
         existing => {
             b.data("azure.monitor_diagnostic_setting", "existing", existing, Account, json!({ "scope": format!("/subscriptions/{}", az.subscription_id), "name": existing }));
@@ -347,26 +454,47 @@ pub fn build(b: &mut Builder<'_>) {
     // a federated one with Union.ai's exact subject, and a custom role on the resource group.
     if b.byoc() {
         let union = p.spec.union.clone().unwrap_or_default();
-        let app = b.managed("azure.application", "unionai", format!("{prefix}-unionai-admin"), AdminIdentity, &[AdminTrust], json!({
-            "displayName": format!("{prefix}-unionai-admin"),
-            "signInAudience": "AzureADMyOrg",
-            // Its only credential is the federated one: a password or certificate added
-            // later is drift (and the next apply removes it).
-            "passwordCredentials": [],
-            "keyCredentials": [],
-        }));
-        let sp = b.managed("azure.service_principal", "unionai", format!("{prefix}-unionai-admin"), AdminIdentity, &[AdminTrust], json!({
-            "appId": r(&app, "appId"),
-        }));
-        b.managed("azure.federated_identity_credential", "unionai", "unionai", AdminIdentity, &[AdminTrust], json!({
-            "application": r(&app, "id"),
-            "name": "unionai",
-            // The token Union.ai presents is an Amazon Cognito identity-pool token: its
-            // `iss` is Cognito's, its `sub` the identity, its `aud` the identity pool.
-            "issuer": UNION_ISSUER,
-            "subject": union.azure_federated_subject,
-            "audiences": [union.azure_federated_audience],
-        }));
+        let app = b.managed(
+            "azure.application",
+            "unionai",
+            format!("{prefix}-unionai-admin"),
+            AdminIdentity,
+            &[AdminTrust],
+            json!({
+                "displayName": format!("{prefix}-unionai-admin"),
+                "signInAudience": "AzureADMyOrg",
+                // Its only credential is the federated one: a password or certificate added
+                // later is drift (and the next apply removes it).
+                "passwordCredentials": [],
+                "keyCredentials": [],
+            }),
+        );
+        let sp = b.managed(
+            "azure.service_principal",
+            "unionai",
+            format!("{prefix}-unionai-admin"),
+            AdminIdentity,
+            &[AdminTrust],
+            json!({
+                "appId": r(&app, "appId"),
+            }),
+        );
+        b.managed(
+            "azure.federated_identity_credential",
+            "unionai",
+            "unionai",
+            AdminIdentity,
+            &[AdminTrust],
+            json!({
+                "application": r(&app, "id"),
+                "name": "unionai",
+                // The token Union.ai presents is an Amazon Cognito identity-pool token: its
+                // `iss` is Cognito's, its `sub` the identity, its `aud` the identity pool.
+                "issuer": UNION_ISSUER,
+                "subject": union.azure_federated_subject,
+                "audiences": [union.azure_federated_audience],
+            }),
+        );
         let role = b.managed("azure.role_definition", "unionai_administrator", "UnionaiAdministrator", AdminIdentity, &[LeastPrivilege], json!({
             "scope": rg_id,
             "properties": {
@@ -377,14 +505,21 @@ pub fn build(b: &mut Builder<'_>) {
                 "permissions": [{ "actions": ADMIN_ACTIONS, "notActions": [], "dataActions": [], "notDataActions": [] }]
             },
         }));
-        b.managed("azure.role_assignment", "unionai_admin", format!("{prefix}-unionai-admin"), AdminIdentity, &[LeastPrivilege], json!({
-            "scope": rg_id,
-            "properties": {
-                "roleDefinitionId": r(&role, "id"),
-                "principalId": r(&sp, "id"),
-                "principalType": "ServicePrincipal"
-            },
-        }));
+        b.managed(
+            "azure.role_assignment",
+            "unionai_admin",
+            format!("{prefix}-unionai-admin"),
+            AdminIdentity,
+            &[LeastPrivilege],
+            json!({
+                "scope": rg_id,
+                "properties": {
+                    "roleDefinitionId": r(&role, "id"),
+                    "principalId": r(&sp, "id"),
+                    "principalType": "ServicePrincipal"
+                },
+            }),
+        );
         // The cluster's identity only: Union.ai creates the cluster with it, and can assign
         // no other identity (a workload identity's access) to anything.
         b.managed("azure.role_assignment", "unionai_cluster_identity", format!("{prefix}-unionai-aks-identity"), AdminIdentity, &[LeastPrivilege], json!({
@@ -399,9 +534,16 @@ pub fn build(b: &mut Builder<'_>) {
 
     // Cluster (Union.ai in BYOC).
     let public = p.spec.cluster.endpoint_access == EndpointAccess::PrivateAndPublic;
-    let services: Ipv4Net = net_cfg.services_cidr.parse().unwrap_or_else(|_| "10.68.0.0/20".parse().expect("literal"));
+    let services: Ipv4Net = net_cfg
+        .services_cidr
+        .parse()
+        .unwrap_or_else(|_| "10.68.0.0/20".parse().expect("literal"));
     let dns_ip = services.hosts().nth(9).map(|ip| ip.to_string());
-    let system_pool = p.spec.cluster.node_pools.iter().find(|pool| !pool.gpu).or(p.spec.cluster.node_pools.first());
+    let system_pool = p.spec.cluster.node_pools.iter().find(|pool| !pool.gpu).or(p
+        .spec
+        .cluster
+        .node_pools
+        .first());
     let mut properties = json!({
         "kubernetesVersion": p.spec.cluster.kubernetes_version,
         "dnsPrefix": prefix,
@@ -437,47 +579,79 @@ pub fn build(b: &mut Builder<'_>) {
     if let Some(set) = &disk_set {
         properties["diskEncryptionSetID"] = r(set, "id");
     }
-    let aks = b.managed("azure.kubernetes_cluster", "main", prefix.clone(), Cluster, &[PrivateEndpoint, EncryptionAtRest], json!({
-        "name": prefix,
-        "location": location,
-        "identity": user_assigned(&aks_identity),
-        "sku": { "name": "Base", "tier": "Standard" },
-        "properties": properties,
-        "tags": b.tags(Cluster),
-    }));
-    let audit_logs = if p.spec.audit.cluster_logs { vec!["kube-audit", "kube-audit-admin", "kube-apiserver"] } else { vec![] };
-    let audit_categories: Vec<Value> = audit_logs.iter().map(|c| json!({ "category": c, "enabled": true })).collect();
+    let aks = b.managed(
+        "azure.kubernetes_cluster",
+        "main",
+        prefix.clone(),
+        Cluster,
+        &[PrivateEndpoint, EncryptionAtRest],
+        json!({
+            "name": prefix,
+            "location": location,
+            "identity": user_assigned(&aks_identity),
+            "sku": { "name": "Base", "tier": "Standard" },
+            "properties": properties,
+            "tags": b.tags(Cluster),
+        }),
+    );
+    let audit_logs = if p.spec.audit.cluster_logs {
+        vec!["kube-audit", "kube-audit-admin", "kube-apiserver"]
+    } else {
+        vec![]
+    };
+    let audit_categories: Vec<Value> = audit_logs
+        .iter()
+        .map(|c| json!({ "category": c, "enabled": true }))
+        .collect();
     // The cluster's audit export is the customer's: Union.ai's actions are audited by a
     // setting it cannot change (created after the union stage, with the customer's credentials).
-    b.managed("azure.monitor_diagnostic_setting", "aks_audit", format!("{prefix}-aks-audit"), Account, &[AuditLogging], json!({
-        "scope": r(&aks, "id"),
-        "name": format!("{prefix}-aks-audit"),
-        "properties": {
-            "workspaceId": r(&workspace, "id"),
-            "logs": audit_categories
-        },
-    }));
-    for pool in &p.spec.cluster.node_pools {
-        let taints: Vec<String> = if pool.gpu { vec![format!("{}={}:NoSchedule", GPU_TAINT.0, GPU_TAINT.1)] } else { vec![] };
-        let pool_name = names::azure_pool(&pool.name);
-        b.managed("azure.kubernetes_cluster_node_pool", &pool.name, pool_name.clone(), NodePools, &[EncryptionAtRest], json!({
-            "cluster": r(&aks, "name"),
-            "name": pool_name,
+    b.managed(
+        "azure.monitor_diagnostic_setting",
+        "aks_audit",
+        format!("{prefix}-aks-audit"),
+        Account,
+        &[AuditLogging],
+        json!({
+            "scope": r(&aks, "id"),
+            "name": format!("{prefix}-aks-audit"),
             "properties": {
-                "mode": "User",
-                "vmSize": pool.instance_type,
-                "enableAutoScaling": true,
-                "minCount": pool.min,
-                "maxCount": pool.max,
-                "count": pool.min,
-                "osDiskSizeGB": pool.disk_size_gib,
-                "osDiskType": "Managed",
-                "vnetSubnetID": nodes_subnet,
-                "nodeTaints": taints,
-                "nodeLabels": { "union.ai/node-pool": pool.name },
-                "enableEncryptionAtHost": true
+                "workspaceId": r(&workspace, "id"),
+                "logs": audit_categories
             },
-        }));
+        }),
+    );
+    for pool in &p.spec.cluster.node_pools {
+        let taints: Vec<String> = if pool.gpu {
+            vec![format!("{}={}:NoSchedule", GPU_TAINT.0, GPU_TAINT.1)]
+        } else {
+            vec![]
+        };
+        let pool_name = names::azure_pool(&pool.name);
+        b.managed(
+            "azure.kubernetes_cluster_node_pool",
+            &pool.name,
+            pool_name.clone(),
+            NodePools,
+            &[EncryptionAtRest],
+            json!({
+                "cluster": r(&aks, "name"),
+                "name": pool_name,
+                "properties": {
+                    "mode": "User",
+                    "vmSize": pool.instance_type,
+                    "enableAutoScaling": true,
+                    "minCount": pool.min,
+                    "maxCount": pool.max,
+                    "count": pool.min,
+                    "osDiskSizeGB": pool.disk_size_gib,
+                    "osDiskType": "Managed",
+                    "vnetSubnetID": nodes_subnet,
+                    "nodeTaints": taints,
+                    "nodeLabels": { "union.ai/node-pool": pool.name },
+                    "enableEncryptionAtHost": true
+                },
+            }),
+        );
     }
 
     // Workload identities (the customer's): one for the platform and one per tenant
@@ -485,7 +659,13 @@ pub fn build(b: &mut Builder<'_>) {
     // the issuer is the cluster's), with Storage Blob Data Contributor on this data plane's
     // containers; a tenant's only under its namespace's path (an ABAC condition).
     for identity in crate::plan::builder::workload_identities(p, format!("{prefix}-backend")) {
-        let crate::plan::builder::WorkloadIdentity { key: name, name: identity_name, namespace: ns, service_accounts, tenant } = identity;
+        let crate::plan::builder::WorkloadIdentity {
+            key: name,
+            name: identity_name,
+            namespace: ns,
+            service_accounts,
+            tenant,
+        } = identity;
         let identity = b.managed("azure.user_assigned_identity", &format!("workload_{name}"), identity_name.clone(), WorkloadIdentity, &[TenantIsolation], json!({
             "name": identity_name, "location": location, "resourceGroup": r(&rg, "name"), "tags": b.tags(WorkloadIdentity),
         }));
@@ -506,10 +686,17 @@ pub fn build(b: &mut Builder<'_>) {
                 properties["condition"] = json!(blob_path_condition(&ns));
                 properties["conditionVersion"] = json!("2.0");
             }
-            b.managed("azure.role_assignment", &format!("{name}_{}", crate::plan::builder::address_name(logical)), format!("{identity_name}-{logical}"), WorkloadIdentity, &[TenantIsolation, LeastPrivilege], json!({
-                "scope": r(container, "id"),
-                "properties": properties,
-            }));
+            b.managed(
+                "azure.role_assignment",
+                &format!("{name}_{}", crate::plan::builder::address_name(logical)),
+                format!("{identity_name}-{logical}"),
+                WorkloadIdentity,
+                &[TenantIsolation, LeastPrivilege],
+                json!({
+                    "scope": r(container, "id"),
+                    "properties": properties,
+                }),
+            );
         }
     }
 
@@ -519,7 +706,12 @@ pub fn build(b: &mut Builder<'_>) {
     // creates for the API server in the nodes' resource group, which only the customer can
     // read, and what is published from the customer's network stays the customer's decision.
     if b.byoc() {
-        let union_sub = p.spec.union.as_ref().and_then(|u| u.azure_subscription_id.clone()).unwrap_or_default();
+        let union_sub = p
+            .spec
+            .union
+            .as_ref()
+            .and_then(|u| u.azure_subscription_id.clone())
+            .unwrap_or_default();
         let lb_name = format!("{prefix}-api");
         let lb_id = format!("{rg_id}/providers/Microsoft.Network/loadBalancers/{lb_name}");
         let lb = b.managed("azure.lb", "api", lb_name.clone(), Network, &[PrivateEndpoint], json!({
@@ -556,7 +748,18 @@ pub fn build(b: &mut Builder<'_>) {
     // Whatever encrypts with the key checks its access when it is created: it waits for the
     // grants (the key's, and the cluster identity's on the subnet).
     // (In BYOC the cluster comes in the union stage, after every customer resource.)
-    let users: &[&str] = if b.byoc() { &["azure.disk_encryption_set.main", "azure.storage_account.main"] } else { &["azure.disk_encryption_set.main", "azure.storage_account.main", "azure.kubernetes_cluster.main"] };
+    let users: &[&str] = if b.byoc() {
+        &[
+            "azure.disk_encryption_set.main",
+            "azure.storage_account.main",
+        ]
+    } else {
+        &[
+            "azure.disk_encryption_set.main",
+            "azure.storage_account.main",
+            "azure.kubernetes_cluster.main",
+        ]
+    };
     for user in users {
         for grant in key_grants.iter().chain(std::iter::once(&aks_network)) {
             b.order_after(user, grant);
@@ -569,7 +772,14 @@ pub fn build(b: &mut Builder<'_>) {
 /// not its settings name it (Graph objects, subscription-wide settings and the region's
 /// Network Watcher live elsewhere).
 fn after_resource_group(b: &mut Builder<'_>, rg: &str) {
-    const ELSEWHERE: &[&str] = &["azure.resource_group.", "azure.application.", "azure.service_principal.", "azure.federated_identity_credential.unionai", "azure.monitor_diagnostic_setting.activity_log", "azure.network_watcher_flow_log."];
+    const ELSEWHERE: &[&str] = &[
+        "azure.resource_group.",
+        "azure.application.",
+        "azure.service_principal.",
+        "azure.federated_identity_credential.unionai",
+        "azure.monitor_diagnostic_setting.activity_log",
+        "azure.network_watcher_flow_log.",
+    ];
     for address in b.managed_addresses() {
         if !ELSEWHERE.iter().any(|e| address.starts_with(e)) {
             b.order_after(&address, rg);
@@ -587,7 +797,12 @@ struct CustomerKey {
 
 impl CustomerKey {
     fn of(address: &str) -> Self {
-        CustomerKey { uri: r(address, "keyUriWithVersion"), vault_uri: r(address, "vaultUri"), vault_id: r(address, "vaultId"), name: r(address, "name") }
+        CustomerKey {
+            uri: r(address, "keyUriWithVersion"),
+            vault_uri: r(address, "vaultUri"),
+            vault_id: r(address, "vaultId"),
+            name: r(address, "name"),
+        }
     }
 }
 
@@ -604,7 +819,16 @@ pub fn blob_path_condition(ns: &str) -> String {
     const BLOBS: &str = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs";
     let by_path = ["read", "write", "delete", "add/action", "move/action"]
         .iter()
-        .map(|a| format!("!(ActionMatches{{'{BLOBS}/{a}'}}{})", if *a == "read" { " AND NOT SubOperationMatches{'Blob.List'}" } else { "" }))
+        .map(|a| {
+            format!(
+                "!(ActionMatches{{'{BLOBS}/{a}'}}{})",
+                if *a == "read" {
+                    " AND NOT SubOperationMatches{'Blob.List'}"
+                } else {
+                    ""
+                }
+            )
+        })
         .collect::<Vec<_>>()
         .join(" AND ");
     format!(
@@ -630,10 +854,17 @@ fn nsg(b: &mut Builder<'_>, location: &str) -> String {
         };
         rules.push(json!({ "name": format!("AllowProfileIngress{i}"), "properties": { "priority": 200 + i, "direction": "Inbound", "access": "Allow", "protocol": proto, "sourceAddressPrefix": rule.cidr, "sourcePortRange": "*", "destinationAddressPrefix": "VirtualNetwork", "destinationPortRange": rule.port.to_string() } }));
     }
-    b.managed("azure.network_security_group", "nodes", format!("{prefix}-nodes"), Network, &[OutboundOnly], json!({
-        "name": format!("{prefix}-nodes"),
-        "location": location,
-        "properties": { "securityRules": rules },
-        "tags": b.tags(Network),
-    }))
+    b.managed(
+        "azure.network_security_group",
+        "nodes",
+        format!("{prefix}-nodes"),
+        Network,
+        &[OutboundOnly],
+        json!({
+            "name": format!("{prefix}-nodes"),
+            "location": location,
+            "properties": { "securityRules": rules },
+            "tags": b.tags(Network),
+        }),
+    )
 }

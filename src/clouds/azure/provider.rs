@@ -49,7 +49,12 @@ pub struct AzureProvider {
 }
 
 impl AzureProvider {
-    pub fn new(subscription: &str, resource_group: &str, data_plane: &str, credential: Arc<dyn TokenCredential>) -> Result<Self> {
+    pub fn new(
+        subscription: &str,
+        resource_group: &str,
+        data_plane: &str,
+        credential: Arc<dyn TokenCredential>,
+    ) -> Result<Self> {
         let transport = arm::transport()?;
         Ok(AzureProvider {
             subscription: subscription.into(),
@@ -63,7 +68,15 @@ impl AzureProvider {
             credential_lock: tokio::sync::Mutex::new(()),
             // ARM allows 1,200 writes per hour per principal and subscription (12,000
             // reads): a data plane's apply is far below, a fleet is not.
-            limiter: crate::exec::ratelimit::shared(&format!("azure:{subscription}"), || RateLimiter::new(Default::default(), Limit { burst: 20.0, per_second: 5.0 })),
+            limiter: crate::exec::ratelimit::shared(&format!("azure:{subscription}"), || {
+                RateLimiter::new(
+                    Default::default(),
+                    Limit {
+                        burst: 20.0,
+                        per_second: 5.0,
+                    },
+                )
+            }),
             calls: AtomicU64::new(0),
             mutating: AtomicU64::new(0),
             wait_timeout: Duration::from_secs(45 * 60),
@@ -78,13 +91,26 @@ impl AzureProvider {
     /// named by GUIDs): the same data plane and name always give the same GUID, so a re-run
     /// writes the same assignment instead of adding one.
     pub(super) fn guid(&self, name: &str) -> String {
-        uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, format!("unionctl:/subscriptions/{}/{}/{name}", self.subscription, self.data_plane).as_bytes()).to_string()
+        uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_URL,
+            format!(
+                "unionctl:/subscriptions/{}/{}/{name}",
+                self.subscription, self.data_plane
+            )
+            .as_bytes(),
+        )
+        .to_string()
     }
 
     /// Every request goes through here: rate limit, count, and retry a conflict with an
     /// operation in progress (the pipeline already retries 429 and 5xx, honouring
     /// `Retry-After`).
-    pub(super) async fn call<F, Fut>(&self, what: &str, mutating: bool, mut send: F) -> Result<Reply, ApiError>
+    pub(super) async fn call<F, Fut>(
+        &self,
+        what: &str,
+        mutating: bool,
+        mut send: F,
+    ) -> Result<Reply, ApiError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<Reply, ApiError>>,
@@ -113,7 +139,12 @@ impl AzureProvider {
         unreachable!("the loop returns")
     }
 
-    async fn read_resource(&self, r: &Resource, desired: &Value, prior: Option<&ResourceState>) -> Result<Option<Observed>> {
+    async fn read_resource(
+        &self,
+        r: &Resource,
+        desired: &Value,
+        prior: Option<&ResourceState>,
+    ) -> Result<Option<Observed>> {
         let adopt = prior.is_some_and(|p| p.pending);
         if is_graph(r.type_name(), desired) {
             graph::read(self, r, desired, adopt).await
@@ -123,7 +154,12 @@ impl AzureProvider {
         .with_context(|| format!("reading {}", r.address))
     }
 
-    async fn create_resource(&self, r: &Resource, desired: &Value, _token: &str) -> Result<Observed> {
+    async fn create_resource(
+        &self,
+        r: &Resource,
+        desired: &Value,
+        _token: &str,
+    ) -> Result<Observed> {
         if is_graph(r.type_name(), desired) {
             graph::create(self, r, desired).await
         } else {
@@ -132,7 +168,13 @@ impl AzureProvider {
         .with_context(|| format!("creating {}", r.address))
     }
 
-    async fn update_resource(&self, r: &Resource, desired: &Value, _live: &Observed, changed: &[String]) -> Result<Observed> {
+    async fn update_resource(
+        &self,
+        r: &Resource,
+        desired: &Value,
+        _live: &Observed,
+        changed: &[String],
+    ) -> Result<Observed> {
         if r.type_name() == "key_vault_key" {
             // A key's PUT returns the existing key unchanged (ARM's Keys - Create If Not Exist).
             return Err(crate::clouds::unsupported(r, changed));
@@ -163,14 +205,18 @@ impl AzureProvider {
     }
 
     fn calls_made(&self) -> CallCounts {
-        CallCounts { total: self.calls.load(Ordering::Relaxed), mutating: self.mutating.load(Ordering::Relaxed) }
+        CallCounts {
+            total: self.calls.load(Ordering::Relaxed),
+            mutating: self.mutating.load(Ordering::Relaxed),
+        }
     }
 }
 
 /// Union.ai's application, its service principal and its federated credential are
 /// Microsoft Graph objects; everything else is an ARM resource.
 fn is_graph(kind: &str, settings: &Value) -> bool {
-    matches!(kind, "application" | "service_principal") || (kind == "federated_identity_credential" && settings.get("application").is_some())
+    matches!(kind, "application" | "service_principal")
+        || (kind == "federated_identity_credential" && settings.get("application").is_some())
 }
 
 crate::clouds::boxed_provider!(AzureProvider);

@@ -27,7 +27,15 @@ pub fn api_version(kind: &str) -> Option<&'static str> {
         "user_assigned_identity" | "federated_identity_credential" => "2023-01-31",
         "role_assignment" | "role_definition" => "2022-04-01",
         "disk_encryption_set" => "2023-04-02",
-        "virtual_network" | "subnet" | "public_ip" | "nat_gateway" | "network_security_group" | "lb" | "private_link_service" | "network_watcher_flow_log" | "private_endpoint" => "2024-05-01",
+        "virtual_network"
+        | "subnet"
+        | "public_ip"
+        | "nat_gateway"
+        | "network_security_group"
+        | "lb"
+        | "private_link_service"
+        | "network_watcher_flow_log"
+        | "private_endpoint" => "2024-05-01",
         "storage_account" | "storage_container" => "2023-05-01",
         "log_analytics_workspace" => "2022-10-01",
         "monitor_diagnostic_setting" => "2021-05-01-preview",
@@ -37,7 +45,16 @@ pub fn api_version(kind: &str) -> Option<&'static str> {
 }
 
 /// Plan keys that say where a resource is (they become its id) and are not sent.
-const ADDRESSING: &[&str] = &["name", "resourceGroup", "vault", "virtualNetwork", "storageAccount", "cluster", "scope", "apiServerEndpoint"];
+const ADDRESSING: &[&str] = &[
+    "name",
+    "resourceGroup",
+    "vault",
+    "virtualNetwork",
+    "storageAccount",
+    "cluster",
+    "scope",
+    "apiServerEndpoint",
+];
 
 /// Kinds whose plan key `identity` names the parent identity (not ARM's `identity` block).
 fn addressing(kind: &str) -> Vec<&'static str> {
@@ -55,8 +72,19 @@ pub fn id_of(p: &AzureProvider, kind: &str, name: &str, s: &Value) -> Result<Str
         return Ok(id.to_string());
     }
     let sub = format!("/subscriptions/{}", p.subscription);
-    let rg = format!("{sub}/resourceGroups/{}", if get("resourceGroup").is_empty() { p.resource_group.as_str() } else { get("resourceGroup") });
-    let name = if get("name").is_empty() { name } else { get("name") };
+    let rg = format!(
+        "{sub}/resourceGroups/{}",
+        if get("resourceGroup").is_empty() {
+            p.resource_group.as_str()
+        } else {
+            get("resourceGroup")
+        }
+    );
+    let name = if get("name").is_empty() {
+        name
+    } else {
+        get("name")
+    };
     let in_rg = |t: &str| format!("{rg}/providers/{t}/{name}");
     Ok(match kind {
         "resource_group" => format!("{sub}/resourceGroups/{name}"),
@@ -109,7 +137,10 @@ const OUTPUTS: &[(&str, &str)] = &[
     ("keyUri", "/properties/keyUri"),
     ("keyUriWithVersion", "/properties/keyUriWithVersion"),
     ("vaultUri", "/properties/vaultUri"),
-    ("oidcIssuerProfile.issuerURL", "/properties/oidcIssuerProfile/issuerURL"),
+    (
+        "oidcIssuerProfile.issuerURL",
+        "/properties/oidcIssuerProfile/issuerURL",
+    ),
     ("nodeResourceGroup", "/properties/nodeResourceGroup"),
     ("privateFQDN", "/properties/privateFQDN"),
     ("customerId", "/properties/customerId"),
@@ -122,8 +153,16 @@ const OUTPUTS: &[(&str, &str)] = &[
 /// as ARM says (only the keys the plan sets are compared).
 fn observed(kind: &str, id: &str, live: &Value, desired: &Value) -> Observed {
     let mut outputs = Map::new();
-    outputs.insert("id".into(), json!(live.get("id").and_then(Value::as_str).unwrap_or(id)));
-    outputs.insert("name".into(), live.get("name").cloned().unwrap_or_else(|| json!(id.rsplit('/').next().unwrap_or_default())));
+    outputs.insert(
+        "id".into(),
+        json!(live.get("id").and_then(Value::as_str).unwrap_or(id)),
+    );
+    outputs.insert(
+        "name".into(),
+        live.get("name")
+            .cloned()
+            .unwrap_or_else(|| json!(id.rsplit('/').next().unwrap_or_default())),
+    );
     for (attribute, pointer) in OUTPUTS {
         if let Some(v) = live.pointer(pointer).filter(|v| !v.is_null()) {
             outputs.insert((*attribute).into(), v.clone());
@@ -134,7 +173,13 @@ fn observed(kind: &str, id: &str, live: &Value, desired: &Value) -> Observed {
         // of the grants to use it).
         if let Some((vault, _)) = id.split_once("/keys/") {
             outputs.insert("vaultId".into(), json!(vault));
-            outputs.insert("vaultUri".into(), json!(format!("https://{}.vault.azure.net", vault.rsplit('/').next().unwrap_or_default())));
+            outputs.insert(
+                "vaultUri".into(),
+                json!(format!(
+                    "https://{}.vault.azure.net",
+                    vault.rsplit('/').next().unwrap_or_default()
+                )),
+            );
         }
     }
     let mut shaped = live.clone();
@@ -148,15 +193,37 @@ fn observed(kind: &str, id: &str, live: &Value, desired: &Value) -> Observed {
     if kind == "kubernetes_cluster" {
         // AKS lists every agent pool of the cluster here; the plan names the system pool
         // (the others are their own resources).
-        let planned: Vec<&str> = desired.pointer("/properties/agentPoolProfiles").and_then(Value::as_array).into_iter().flatten().filter_map(|p| p["name"].as_str()).collect();
-        if let Some(pools) = shaped.pointer_mut("/properties/agentPoolProfiles").and_then(Value::as_array_mut) {
+        let planned: Vec<&str> = desired
+            .pointer("/properties/agentPoolProfiles")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        if let Some(pools) = shaped
+            .pointer_mut("/properties/agentPoolProfiles")
+            .and_then(Value::as_array_mut)
+        {
             pools.retain(|p| p["name"].as_str().is_some_and(|n| planned.contains(&n)));
         }
     }
-    if kind == "disk_encryption_set" && desired.pointer("/properties/rotationToLatestKeyVersionEnabled") == Some(&json!(true)) {
+    if kind == "disk_encryption_set"
+        && desired.pointer("/properties/rotationToLatestKeyVersionEnabled") == Some(&json!(true))
+    {
         // It follows the key's rotation by itself: the key matters, not its version.
-        let versionless = |v: Option<&Value>| v.and_then(Value::as_str).map(|u| u.trim_end_matches('/').rsplit_once("/keys/").map(|(vault, key)| format!("{vault}/keys/{}", key.split('/').next().unwrap_or_default())).unwrap_or_default());
-        if versionless(live.pointer("/properties/activeKey/keyUrl")) == versionless(desired.pointer("/properties/activeKey/keyUrl")) {
+        let versionless = |v: Option<&Value>| {
+            v.and_then(Value::as_str).map(|u| {
+                u.trim_end_matches('/')
+                    .rsplit_once("/keys/")
+                    .map(|(vault, key)| {
+                        format!("{vault}/keys/{}", key.split('/').next().unwrap_or_default())
+                    })
+                    .unwrap_or_default()
+            })
+        };
+        if versionless(live.pointer("/properties/activeKey/keyUrl"))
+            == versionless(desired.pointer("/properties/activeKey/keyUrl"))
+        {
             if let Some(url) = shaped.pointer_mut("/properties/activeKey/keyUrl") {
                 *url = desired["properties"]["activeKey"]["keyUrl"].clone();
             }
@@ -165,14 +232,34 @@ fn observed(kind: &str, id: &str, live: &Value, desired: &Value) -> Observed {
     let mut settings = project(&shaped, desired, desired, &write_only(kind));
     // A map of identities is compared by its keys (ids, in any case): the projection,
     // driven by the plan's keys, would not see one swapped for another.
-    if let Some(want) = desired.pointer("/identity/userAssignedIdentities").and_then(Value::as_object) {
-        let lower = |m: Option<&Map<String, Value>>| m.map(|m| m.keys().map(|k| k.to_ascii_lowercase()).collect::<std::collections::BTreeSet<_>>()).unwrap_or_default();
-        let live_ids = live.pointer("/identity/userAssignedIdentities").and_then(Value::as_object);
+    if let Some(want) = desired
+        .pointer("/identity/userAssignedIdentities")
+        .and_then(Value::as_object)
+    {
+        let lower = |m: Option<&Map<String, Value>>| {
+            m.map(|m| {
+                m.keys()
+                    .map(|k| k.to_ascii_lowercase())
+                    .collect::<std::collections::BTreeSet<_>>()
+            })
+            .unwrap_or_default()
+        };
+        let live_ids = live
+            .pointer("/identity/userAssignedIdentities")
+            .and_then(Value::as_object);
         if lower(live_ids) != lower(Some(want)) {
-            settings["identity"]["userAssignedIdentities"] = Value::Object(live_ids.map(|m| m.keys().map(|k| (k.clone(), json!({}))).collect()).unwrap_or_default());
+            settings["identity"]["userAssignedIdentities"] = Value::Object(
+                live_ids
+                    .map(|m| m.keys().map(|k| (k.clone(), json!({}))).collect())
+                    .unwrap_or_default(),
+            );
         }
     }
-    Observed { id: id.to_string(), outputs, settings }
+    Observed {
+        id: id.to_string(),
+        outputs,
+        settings,
+    }
 }
 
 /// Sent, never returned (or returned in another form): taken as desired.
@@ -189,9 +276,14 @@ fn write_only(kind: &str) -> Vec<&'static str> {
 /// Refuses what carries our fixed name but was made for another data plane (or by hand):
 /// unionctl never takes over what it did not create.
 fn check_ours(p: &AzureProvider, r: &Resource, id: &str, live: &Value, adopt: bool) -> Result<()> {
-    let Some(wanted) = r.settings.get("tags").and_then(Value::as_object) else { return Ok(()) };
+    let Some(wanted) = r.settings.get("tags").and_then(Value::as_object) else {
+        return Ok(());
+    };
     let tag = crate::plan::builder::TAG_DATA_PLANE;
-    let theirs = live.pointer("/tags").and_then(|t| t.get(tag)).and_then(Value::as_str);
+    let theirs = live
+        .pointer("/tags")
+        .and_then(|t| t.get(tag))
+        .and_then(Value::as_str);
     match theirs {
         Some(dp) if dp == p.data_plane => Ok(()),
         None if adopt => Ok(()),
@@ -200,12 +292,21 @@ fn check_ours(p: &AzureProvider, r: &Resource, id: &str, live: &Value, adopt: bo
             p.data_plane,
             other.map_or("missing".to_string(), |v| format!("{v:?}"))
         ))
-        .hint(if wanted.is_empty() { "rename or remove it" } else { "rename it in the profile, or remove the existing one" })
+        .hint(if wanted.is_empty() {
+            "rename or remove it"
+        } else {
+            "rename it in the profile, or remove the existing one"
+        })
         .into()),
     }
 }
 
-pub async fn read(p: &AzureProvider, r: &Resource, d: &Value, adopt: bool) -> Result<Option<Observed>> {
+pub async fn read(
+    p: &AzureProvider,
+    r: &Resource,
+    d: &Value,
+    adopt: bool,
+) -> Result<Option<Observed>> {
     let kind = r.type_name();
     let id = match d.get("kid").and_then(Value::as_str) {
         Some(kid) => match existing_key_id(p, kid).await? {
@@ -214,7 +315,9 @@ pub async fn read(p: &AzureProvider, r: &Resource, d: &Value, adopt: bool) -> Re
         },
         None => id_of(p, kind, &r.name, d)?,
     };
-    let Some(live) = get(p, kind, &id).await? else { return Ok(None) };
+    let Some(live) = get(p, kind, &id).await? else {
+        return Ok(None);
+    };
     if r.mode == Mode::Data {
         // What the checks of an existing resource need: all of it.
         let mut o = observed(kind, &id, &live, d);
@@ -224,7 +327,10 @@ pub async fn read(p: &AzureProvider, r: &Resource, d: &Value, adopt: bool) -> Re
                 m.entry(k.clone()).or_insert(v.clone());
             }
             // Where it is: the checks of an existing key want its subscription.
-            m.insert("subscriptionId".into(), json!(id.split('/').nth(2).unwrap_or_default()));
+            m.insert(
+                "subscriptionId".into(),
+                json!(id.split('/').nth(2).unwrap_or_default()),
+            );
         }
         return Ok(Some(o));
     }
@@ -240,17 +346,37 @@ async fn existing_key_id(p: &AzureProvider, kid: &str) -> Result<Option<String>>
     let rest = kid.strip_prefix("https://").unwrap_or(kid);
     let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
     let vault = host.split('.').next().unwrap_or_default();
-    let key = path.strip_prefix("keys/").and_then(|k| k.split('/').next()).unwrap_or_default();
+    let key = path
+        .strip_prefix("keys/")
+        .and_then(|k| k.split('/').next())
+        .unwrap_or_default();
     if vault.is_empty() || key.is_empty() {
         bail!("{kid} is not a Key Vault key URI (https://<vault>.vault.azure.net/keys/<name>)");
     }
-    let mut url = format!("{}/subscriptions/{}/providers/Microsoft.KeyVault/vaults?api-version={}", p.endpoints.arm, p.subscription, api_version("key_vault").unwrap_or_default());
+    let mut url = format!(
+        "{}/subscriptions/{}/providers/Microsoft.KeyVault/vaults?api-version={}",
+        p.endpoints.arm,
+        p.subscription,
+        api_version("key_vault").unwrap_or_default()
+    );
     loop {
-        let reply = p.call("GET key_vault list", false, || p.arm.send(Method::Get, &url, None, &[])).await?;
+        let reply = p
+            .call("GET key_vault list", false, || {
+                p.arm.send(Method::Get, &url, None, &[])
+            })
+            .await?;
         if !reply.ok() {
             return Err(reply.error("listing the subscription's key vaults").into());
         }
-        let found = reply.json["value"].as_array().into_iter().flatten().find(|v| v["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(vault)));
+        let found = reply.json["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| {
+                v["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(vault))
+            });
         if let Some(id) = found.and_then(|v| v["id"].as_str()) {
             return Ok(Some(format!("{id}/keys/{key}")));
         }
@@ -270,11 +396,23 @@ pub async fn get(p: &AzureProvider, kind: &str, id: &str) -> Result<Option<Value
     let url = p.arm_url(id, api);
     let started = std::time::Instant::now();
     loop {
-        let reply = p.call(&format!("GET {kind}"), false, || p.arm.send(Method::Get, &url, None, &[])).await?;
+        let reply = p
+            .call(&format!("GET {kind}"), false, || {
+                p.arm.send(Method::Get, &url, None, &[])
+            })
+            .await?;
         match reply.status {
-            200 if reply.json.pointer("/properties/provisioningState").and_then(Value::as_str) == Some("Deleting") => {
+            200 if reply
+                .json
+                .pointer("/properties/provisioningState")
+                .and_then(Value::as_str)
+                == Some("Deleting") =>
+            {
                 if started.elapsed() > p.wait_timeout {
-                    bail!("{id} is still being deleted after {} s", p.wait_timeout.as_secs());
+                    bail!(
+                        "{id} is still being deleted after {} s",
+                        p.wait_timeout.as_secs()
+                    );
                 }
                 tokio::time::sleep(std::time::Duration::from_secs(2)).await;
             }
@@ -305,12 +443,20 @@ pub async fn put(p: &AzureProvider, r: &Resource, d: &Value) -> Result<Observed>
     let url = p.arm_url(&id, api);
     let mut recovered = false;
     loop {
-        let reply = p.call(&format!("PUT {kind}"), true, || p.arm.send(Method::Put, &url, Some(&body), &[])).await?;
+        let reply = p
+            .call(&format!("PUT {kind}"), true, || {
+                p.arm.send(Method::Put, &url, Some(&body), &[])
+            })
+            .await?;
         if !reply.ok() {
             let e = reply.error(&format!("writing {id}"));
             // A vault deleted earlier stays soft-deleted (purge protection): recover it
             // under the same name instead of failing (Key Vault soft-delete overview).
-            if kind == "key_vault" && e.is(409) && !recovered && e.message.to_ascii_lowercase().contains("deleted") {
+            if kind == "key_vault"
+                && e.is(409)
+                && !recovered
+                && e.message.to_ascii_lowercase().contains("deleted")
+            {
                 body["properties"]["createMode"] = json!("recover");
                 recovered = true;
                 continue;
@@ -332,11 +478,22 @@ pub async fn put(p: &AzureProvider, r: &Resource, d: &Value) -> Result<Observed>
 async fn wait_provisioned(p: &AzureProvider, kind: &str, id: &str) -> Result<Value> {
     let started = std::time::Instant::now();
     loop {
-        let live = get(p, kind, id).await?.ok_or_else(|| anyhow!("{id} is not there after it was written"))?;
-        match live.pointer("/properties/provisioningState").and_then(Value::as_str) {
+        let live = get(p, kind, id)
+            .await?
+            .ok_or_else(|| anyhow!("{id} is not there after it was written"))?;
+        match live
+            .pointer("/properties/provisioningState")
+            .and_then(Value::as_str)
+        {
             None | Some("Succeeded") => return Ok(live),
-            Some("Failed") | Some("Canceled") => bail!("{id}: provisioning ended {}", live["properties"]["provisioningState"]),
-            Some(_) if started.elapsed() > p.wait_timeout => bail!("{id} is still provisioning after {} s", p.wait_timeout.as_secs()),
+            Some("Failed") | Some("Canceled") => bail!(
+                "{id}: provisioning ended {}",
+                live["properties"]["provisioningState"]
+            ),
+            Some(_) if started.elapsed() > p.wait_timeout => bail!(
+                "{id} is still provisioning after {} s",
+                p.wait_timeout.as_secs()
+            ),
             Some(_) => tokio::time::sleep(std::time::Duration::from_secs(2)).await,
         }
     }
@@ -349,7 +506,11 @@ pub async fn delete(p: &AzureProvider, r: &ResourceState) -> Result<()> {
         // its vault, recoverable for the vault's soft-delete retention.
         return Ok(());
     }
-    let id = if r.id.starts_with('/') { r.id.clone() } else { id_of(p, kind, &r.name, &r.settings)? };
+    let id = if r.id.starts_with('/') {
+        r.id.clone()
+    } else {
+        id_of(p, kind, &r.name, &r.settings)?
+    };
     let api = api_version(kind).ok_or_else(|| anyhow!("no api-version for `{kind}`"))?;
     let _serial = match kind {
         "kubernetes_cluster" | "kubernetes_cluster_node_pool" => Some(p.cluster_lock.lock().await),
@@ -360,16 +521,33 @@ pub async fn delete(p: &AzureProvider, r: &ResourceState) -> Result<()> {
         // Deleting a group deletes everything in it: by now it holds nothing of the data
         // plane's (those were deleted first), so whatever is left is someone else's.
         let list = format!("{}{id}/resources?api-version=2021-04-01", p.endpoints.arm);
-        let reply = p.call("GET resource_group resources", false, || p.arm.send(Method::Get, &list, None, &[])).await?;
-        let others: Vec<&str> = reply.json["value"].as_array().into_iter().flatten().filter_map(|r| r["id"].as_str()).collect();
+        let reply = p
+            .call("GET resource_group resources", false, || {
+                p.arm.send(Method::Get, &list, None, &[])
+            })
+            .await?;
+        let others: Vec<&str> = reply.json["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["id"].as_str())
+            .collect();
         if reply.ok() && !others.is_empty() {
-            return Err(crate::error::UserError::new(format!("resource group {} still holds resources unionctl did not create: {}", r.name, others.join(", ")))
-                .hint("move or delete them first; deleting the group would delete them too")
-                .into());
+            return Err(crate::error::UserError::new(format!(
+                "resource group {} still holds resources unionctl did not create: {}",
+                r.name,
+                others.join(", ")
+            ))
+            .hint("move or delete them first; deleting the group would delete them too")
+            .into());
         }
     }
     let url = p.arm_url(&id, api);
-    let reply = p.call(&format!("DELETE {kind}"), true, || p.arm.send(Method::Delete, &url, None, &[])).await?;
+    let reply = p
+        .call(&format!("DELETE {kind}"), true, || {
+            p.arm.send(Method::Delete, &url, None, &[])
+        })
+        .await?;
     match reply.status {
         404 | 204 => Ok(()),
         s if (200..300).contains(&s) => match arm::wait(&p.arm, &reply, p.wait_timeout).await? {
@@ -383,13 +561,21 @@ pub async fn delete(p: &AzureProvider, r: &ResourceState) -> Result<()> {
 /// The load balancer's one backend is the API server's private address: the private
 /// endpoint AKS made for it in the nodes' resource group (`kube-apiserver`).
 async fn fill_api_server_address(p: &AzureProvider, d: &Value, body: &mut Value) -> Result<()> {
-    let Some(endpoint) = d.get("apiServerEndpoint").and_then(Value::as_str) else { return Ok(()) };
-    let pe = get(p, "private_endpoint", endpoint).await?.ok_or_else(|| anyhow!("the cluster's API server endpoint {endpoint} does not exist (is the cluster private?)"))?;
+    let Some(endpoint) = d.get("apiServerEndpoint").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let pe = get(p, "private_endpoint", endpoint).await?.ok_or_else(|| {
+        anyhow!(
+            "the cluster's API server endpoint {endpoint} does not exist (is the cluster private?)"
+        )
+    })?;
     let ip = pe
         .pointer("/properties/customDnsConfigs/0/ipAddresses/0")
         .and_then(Value::as_str)
         .ok_or_else(|| anyhow!("{endpoint} has no private address yet"))?;
-    if let Some(addresses) = body.pointer_mut("/properties/backendAddressPools/0/properties/loadBalancerBackendAddresses/0/properties") {
+    if let Some(addresses) = body.pointer_mut(
+        "/properties/backendAddressPools/0/properties/loadBalancerBackendAddresses/0/properties",
+    ) {
         addresses["ipAddress"] = json!(ip);
     }
     Ok(())

@@ -38,23 +38,44 @@ pub struct BlobStore {
 }
 
 /// Signs in as the customer, in the profile's tenant (else `AZURE_TENANT_ID`).
-pub fn backend(account: &str, container: &str, key: &str, tenant: Option<String>) -> Result<RemoteBackend> {
+pub fn backend(
+    account: &str,
+    container: &str,
+    key: &str,
+    tenant: Option<String>,
+) -> Result<RemoteBackend> {
     let tenant = tenant.or_else(|| std::env::var("AZURE_TENANT_ID").ok().filter(|t| !t.is_empty())).ok_or_else(|| {
         UserError::new(format!("signing in to the state's storage account `{account}` needs a tenant, and this profile names no Azure tenant"))
             .hint("set AZURE_TENANT_ID to the tenant of the storage account")
     })?;
     let credential = super::customer_credential(&tenant)?;
     let api = Arc::new(Api::new(credential, STORAGE_SCOPE, &arm::transport()?));
-    let base = format!("{}/{container}", Endpoints::from_env().blob.replace("{account}", account).trim_end_matches('/'));
-    let store = BlobStore { api, base, account: account.to_string(), container: container.to_string() };
-    RemoteBackend::connect(key, async move { Ok(Box::new(store) as Box<dyn ObjectStore>) })
+    let base = format!(
+        "{}/{container}",
+        Endpoints::from_env()
+            .blob
+            .replace("{account}", account)
+            .trim_end_matches('/')
+    );
+    let store = BlobStore {
+        api,
+        base,
+        account: account.to_string(),
+        container: container.to_string(),
+    };
+    RemoteBackend::connect(
+        key,
+        async move { Ok(Box::new(store) as Box<dyn ObjectStore>) },
+    )
 }
 
 impl BlobStore {
     /// The blob's URL: its name's `/`-separated parts as path segments, each encoded.
     fn blob_url(&self, key: &str) -> Result<String> {
         let mut url = azure_core::http::Url::parse(&self.base)?;
-        url.path_segments_mut().map_err(|_| anyhow!("bad blob endpoint {}", self.base))?.extend(key.split('/'));
+        url.path_segments_mut()
+            .map_err(|_| anyhow!("bad blob endpoint {}", self.base))?
+            .extend(key.split('/'));
         Ok(url.to_string())
     }
 
@@ -81,12 +102,22 @@ impl ObjectStore for BlobStore {
     }
 
     fn get(&self, key: &str) -> BoxFuture<'static, Result<Option<Object>>> {
-        let (api, url, account, container) = (self.api.clone(), self.blob_url(key), self.account.clone(), self.container.clone());
+        let (api, url, account, container) = (
+            self.api.clone(),
+            self.blob_url(key),
+            self.account.clone(),
+            self.container.clone(),
+        );
         Box::pin(async move {
             let url = url?;
-            let reply = api.send_bytes(Method::Get, &url, None, &[("x-ms-version", X_MS_VERSION)]).await?;
+            let reply = api
+                .send_bytes(Method::Get, &url, None, &[("x-ms-version", X_MS_VERSION)])
+                .await?;
             match reply.status {
-                200 => Ok(Some(Object { version: reply.etag.clone().unwrap_or_default(), bytes: reply.text.into_bytes() })),
+                200 => Ok(Some(Object {
+                    version: reply.etag.clone().unwrap_or_default(),
+                    bytes: reply.text.into_bytes(),
+                })),
                 404 if code(&reply) == "BlobNotFound" => Ok(None),
                 _ => Err(BlobStore::refused(&account, &container, "Get Blob", &reply)),
             }
@@ -94,10 +125,25 @@ impl ObjectStore for BlobStore {
     }
 
     fn put(&self, key: &str, bytes: Vec<u8>) -> BoxFuture<'static, Result<()>> {
-        let (api, url, account, container) = (self.api.clone(), self.blob_url(key), self.account.clone(), self.container.clone());
+        let (api, url, account, container) = (
+            self.api.clone(),
+            self.blob_url(key),
+            self.account.clone(),
+            self.container.clone(),
+        );
         Box::pin(async move {
             let url = url?;
-            let reply = api.send_bytes(Method::Put, &url, Some(bytes), &[("x-ms-version", X_MS_VERSION), ("x-ms-blob-type", "BlockBlob")]).await?;
+            let reply = api
+                .send_bytes(
+                    Method::Put,
+                    &url,
+                    Some(bytes),
+                    &[
+                        ("x-ms-version", X_MS_VERSION),
+                        ("x-ms-blob-type", "BlockBlob"),
+                    ],
+                )
+                .await?;
             if reply.status != 201 {
                 return Err(BlobStore::refused(&account, &container, "Put Blob", &reply));
             }
@@ -106,17 +152,35 @@ impl ObjectStore for BlobStore {
     }
 
     fn create(&self, key: &str, bytes: Vec<u8>) -> BoxFuture<'static, Result<bool>> {
-        let (api, url, account, container) = (self.api.clone(), self.blob_url(key), self.account.clone(), self.container.clone());
+        let (api, url, account, container) = (
+            self.api.clone(),
+            self.blob_url(key),
+            self.account.clone(),
+            self.container.clone(),
+        );
         Box::pin(async move {
             let url = url?;
-            let headers = [("x-ms-version", X_MS_VERSION), ("x-ms-blob-type", "BlockBlob"), ("if-none-match", "*")];
-            let reply = api.send_bytes(Method::Put, &url, Some(bytes), &headers).await?;
+            let headers = [
+                ("x-ms-version", X_MS_VERSION),
+                ("x-ms-blob-type", "BlockBlob"),
+                ("if-none-match", "*"),
+            ];
+            let reply = api
+                .send_bytes(Method::Put, &url, Some(bytes), &headers)
+                .await?;
             match reply.status {
                 201 if reply.version_id.is_some() => Ok(true),
                 201 => {
                     // Take the lock back before refusing: nothing else was written.
                     let etag = reply.etag.clone().unwrap_or_default();
-                    let _ = api.send_bytes(Method::Delete, &url, None, &[("x-ms-version", X_MS_VERSION), ("if-match", &etag)]).await;
+                    let _ = api
+                        .send_bytes(
+                            Method::Delete,
+                            &url,
+                            None,
+                            &[("x-ms-version", X_MS_VERSION), ("if-match", &etag)],
+                        )
+                        .await;
                     Err(UserError::new(format!("the storage account `{account}` does not keep blob versions; remote state needs them to bring back an earlier state"))
                         .hint(format!("az storage account blob-service-properties update --account-name {account} --enable-versioning true"))
                         .into())
@@ -124,21 +188,46 @@ impl ObjectStore for BlobStore {
                 // Someone holds it (409 BlobAlreadyExists); 412 if a proxy turned it into
                 // a precondition failure.
                 409 | 412 => Ok(false),
-                _ => Err(BlobStore::refused(&account, &container, "Put Blob (If-None-Match)", &reply)),
+                _ => Err(BlobStore::refused(
+                    &account,
+                    &container,
+                    "Put Blob (If-None-Match)",
+                    &reply,
+                )),
             }
         })
     }
 
     fn delete(&self, key: &str, version: &str) -> BoxFuture<'static, Result<()>> {
-        let (api, url, account, container, etag) = (self.api.clone(), self.blob_url(key), self.account.clone(), self.container.clone(), version.to_string());
+        let (api, url, account, container, etag) = (
+            self.api.clone(),
+            self.blob_url(key),
+            self.account.clone(),
+            self.container.clone(),
+            version.to_string(),
+        );
         Box::pin(async move {
             let url = url?;
-            let reply = api.send_bytes(Method::Delete, &url, None, &[("x-ms-version", X_MS_VERSION), ("if-match", &etag)]).await?;
+            let reply = api
+                .send_bytes(
+                    Method::Delete,
+                    &url,
+                    None,
+                    &[("x-ms-version", X_MS_VERSION), ("if-match", &etag)],
+                )
+                .await?;
             match reply.status {
                 202 => Ok(()),
                 404 if code(&reply) == "BlobNotFound" => Ok(()),
-                412 => bail!("it changed since it was read (taken by someone else); nothing was deleted"),
-                _ => Err(BlobStore::refused(&account, &container, "Delete Blob (If-Match)", &reply)),
+                412 => bail!(
+                    "it changed since it was read (taken by someone else); nothing was deleted"
+                ),
+                _ => Err(BlobStore::refused(
+                    &account,
+                    &container,
+                    "Delete Blob (If-Match)",
+                    &reply,
+                )),
             }
         })
     }
@@ -146,5 +235,9 @@ impl ObjectStore for BlobStore {
 
 /// The Blob service's error code: the `x-ms-error-code` header, else the body's `<Code>`.
 fn code(reply: &Reply) -> String {
-    reply.error_code.clone().unwrap_or_else(|| between(&reply.text, "<Code>", "</Code>").unwrap_or_default().to_string())
+    reply.error_code.clone().unwrap_or_else(|| {
+        between(&reply.text, "<Code>", "</Code>")
+            .unwrap_or_default()
+            .to_string()
+    })
 }

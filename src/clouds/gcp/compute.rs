@@ -28,15 +28,36 @@ fn ours(p: &GcpProvider, address: &str) -> String {
 fn request_id() -> String {
     let b: [u8; 16] = rand::random();
     let h = hex::encode(b);
-    format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
 }
 
 /// Fails with the operation's own error when it finished with one.
 fn done(op: model::Operation) -> Result<model::Operation, ApiError> {
     match &op.error {
         Some(e) if !e.errors.is_empty() => {
-            let msg: Vec<String> = e.errors.iter().map(|x| format!("{}: {}", x.code.clone().unwrap_or_default(), x.message.clone().unwrap_or_default())).collect();
-            Err(ApiError::other(format!("operation {} failed: {}", op.name.clone().unwrap_or_default(), msg.join("; "))))
+            let msg: Vec<String> = e
+                .errors
+                .iter()
+                .map(|x| {
+                    format!(
+                        "{}: {}",
+                        x.code.clone().unwrap_or_default(),
+                        x.message.clone().unwrap_or_default()
+                    )
+                })
+                .collect();
+            Err(ApiError::other(format!(
+                "operation {} failed: {}",
+                op.name.clone().unwrap_or_default(),
+                msg.join("; ")
+            )))
         }
         _ => Ok(op),
     }
@@ -117,11 +138,24 @@ async fn get(p: &GcpProvider, kind: &str, name: &str) -> Result<Option<Value>> {
 async fn endpoints(p: &GcpProvider, neg: &str) -> Result<Value> {
     let listed = p
         .call("compute.networkEndpointGroups.listNetworkEndpoints", || {
-            let f = p.zonal_negs.list_network_endpoints().set_project(&p.project).set_zone(p.zone()).set_network_endpoint_group(neg).send();
+            let f = p
+                .zonal_negs
+                .list_network_endpoints()
+                .set_project(&p.project)
+                .set_zone(p.zone())
+                .set_network_endpoint_group(neg)
+                .send();
             async move { f.await.map_err(ApiError::from) }
         })
         .await?;
-    Ok(Value::Array(listed.items.iter().filter_map(|i| i.network_endpoint.as_ref()).map(to_json).collect()))
+    Ok(Value::Array(
+        listed
+            .items
+            .iter()
+            .filter_map(|i| i.network_endpoint.as_ref())
+            .map(to_json)
+            .collect(),
+    ))
 }
 
 /// Attaches (or detaches) endpoints: `{ipAddress, port}` items.
@@ -132,17 +166,39 @@ async fn change_endpoints(p: &GcpProvider, neg: &str, items: &Value, attach: boo
     let body = json!({ "networkEndpoints": items });
     if attach {
         let request: model::NetworkEndpointGroupsAttachEndpointsRequest = typed(body)?;
-        p.call("compute.networkEndpointGroups.attachNetworkEndpoints", || {
-            let f = p.zonal_negs.attach_network_endpoints().set_project(&p.project).set_zone(p.zone()).set_network_endpoint_group(neg).set_body(request.clone()).poller().until_done();
-            async move { done(f.await.map_err(ApiError::from)?) }
-        })
+        p.call(
+            "compute.networkEndpointGroups.attachNetworkEndpoints",
+            || {
+                let f = p
+                    .zonal_negs
+                    .attach_network_endpoints()
+                    .set_project(&p.project)
+                    .set_zone(p.zone())
+                    .set_network_endpoint_group(neg)
+                    .set_body(request.clone())
+                    .poller()
+                    .until_done();
+                async move { done(f.await.map_err(ApiError::from)?) }
+            },
+        )
         .await?;
     } else {
         let request: model::NetworkEndpointGroupsDetachEndpointsRequest = typed(body)?;
-        p.call("compute.networkEndpointGroups.detachNetworkEndpoints", || {
-            let f = p.zonal_negs.detach_network_endpoints().set_project(&p.project).set_zone(p.zone()).set_network_endpoint_group(neg).set_body(request.clone()).poller().until_done();
-            async move { done(f.await.map_err(ApiError::from)?) }
-        })
+        p.call(
+            "compute.networkEndpointGroups.detachNetworkEndpoints",
+            || {
+                let f = p
+                    .zonal_negs
+                    .detach_network_endpoints()
+                    .set_project(&p.project)
+                    .set_zone(p.zone())
+                    .set_network_endpoint_group(neg)
+                    .set_body(request.clone())
+                    .poller()
+                    .until_done();
+                async move { done(f.await.map_err(ApiError::from)?) }
+            },
+        )
         .await?;
     }
     Ok(())
@@ -152,8 +208,13 @@ async fn change_endpoints(p: &GcpProvider, neg: &str, items: &Value, attach: boo
 fn write_only(kind: &str) -> &'static [&'static str] {
     match kind {
         // The region is in the URL; the API answers with the region's URL.
-        "compute_subnetwork" | "compute_router" | "compute_region_backend_service" | "compute_forwarding_rule"
-        | "compute_service_attachment" | "compute_region_health_check" | "compute_region_target_tcp_proxy" => &["/region"],
+        "compute_subnetwork"
+        | "compute_router"
+        | "compute_region_backend_service"
+        | "compute_forwarding_rule"
+        | "compute_service_attachment"
+        | "compute_region_health_check"
+        | "compute_region_target_tcp_proxy" => &["/region"],
         "compute_network_endpoint_group" => &["/zone"],
         _ => &[],
     }
@@ -168,13 +229,23 @@ fn observed(kind: &str, live: &Value, desired: &Value) -> Result<Observed> {
             outputs.insert(key.into(), v.clone());
         }
     }
-    Ok(Observed { id: live.get("selfLink").and_then(Value::as_str).unwrap_or_default().to_string(), outputs, settings })
+    Ok(Observed {
+        id: live
+            .get("selfLink")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        outputs,
+        settings,
+    })
 }
 
 /// The desired settings as the client's message writes them.
 fn normal(kind: &str, desired: &Value) -> Value {
     fn via<T: serde::de::DeserializeOwned + serde::Serialize>(v: &Value) -> Value {
-        serde_json::from_value::<T>(v.clone()).map(|m| to_json(&m)).unwrap_or_else(|_| v.clone())
+        serde_json::from_value::<T>(v.clone())
+            .map(|m| to_json(&m))
+            .unwrap_or_else(|_| v.clone())
     }
     match kind {
         "compute_network" => via::<model::Network>(desired),
@@ -187,7 +258,10 @@ fn normal(kind: &str, desired: &Value) -> Value {
         "compute_service_attachment" => via::<model::ServiceAttachment>(desired),
         "compute_network_endpoint_group" => {
             let mut n = via::<model::NetworkEndpointGroup>(&strip(desired, &["networkEndpoints"]));
-            n["networkEndpoints"] = desired.get("networkEndpoints").cloned().unwrap_or(Value::Null);
+            n["networkEndpoints"] = desired
+                .get("networkEndpoints")
+                .cloned()
+                .unwrap_or(Value::Null);
             n
         }
         "compute_region_health_check" => via::<model::HealthCheck>(desired),
@@ -207,12 +281,18 @@ fn strip(v: &Value, keys: &[&str]) -> Value {
 }
 
 fn name_of(d: &Value) -> String {
-    d.get("name").and_then(Value::as_str).unwrap_or_default().to_string()
+    d.get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Refuses a resource under our fixed name that this data plane did not make.
 fn check_ours(p: &GcpProvider, r: &Resource, live: &Value, adopt: bool) -> Result<()> {
-    let description = live.get("description").and_then(Value::as_str).unwrap_or_default();
+    let description = live
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if description == ours(p, &r.address) || adopt {
         return Ok(());
     }
@@ -221,17 +301,45 @@ fn check_ours(p: &GcpProvider, r: &Resource, live: &Value, adopt: bool) -> Resul
         .into())
 }
 
-pub async fn read(p: &GcpProvider, r: &Resource, d: &Value, adopt: bool) -> Result<Option<Observed>> {
+pub async fn read(
+    p: &GcpProvider,
+    r: &Resource,
+    d: &Value,
+    adopt: bool,
+) -> Result<Option<Observed>> {
     let kind = r.type_name();
     if kind == "compute_router_nat" {
         let router = d.get("router").and_then(Value::as_str).unwrap_or_default();
-        let Some(live) = get_router(p, router).await? else { return Ok(None) };
-        let Some(nat) = live.get("nats").and_then(Value::as_array).and_then(|n| n.iter().find(|x| x.get("name") == d.get("name"))).cloned() else { return Ok(None) };
+        let Some(live) = get_router(p, router).await? else {
+            return Ok(None);
+        };
+        let Some(nat) = live
+            .get("nats")
+            .and_then(Value::as_array)
+            .and_then(|n| n.iter().find(|x| x.get("name") == d.get("name")))
+            .cloned()
+        else {
+            return Ok(None);
+        };
         let settings = project(&nat, d, &normal(kind, d), &["/router"]);
-        return Ok(Some(Observed { id: format!("{}/nats/{}", live["selfLink"].as_str().unwrap_or_default(), name_of(d)), outputs: Default::default(), settings }));
+        return Ok(Some(Observed {
+            id: format!(
+                "{}/nats/{}",
+                live["selfLink"].as_str().unwrap_or_default(),
+                name_of(d)
+            ),
+            outputs: Default::default(),
+            settings,
+        }));
     }
-    let name = if r.mode == Mode::Data { existing_name(d) } else { name_of(d) };
-    let Some(live) = get(p, kind, &name).await? else { return Ok(None) };
+    let name = if r.mode == Mode::Data {
+        existing_name(d)
+    } else {
+        name_of(d)
+    };
+    let Some(live) = get(p, kind, &name).await? else {
+        return Ok(None);
+    };
     if r.mode == Mode::Managed {
         check_ours(p, r, &live, adopt)?;
     }
@@ -273,7 +381,9 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
         "compute_region_backend_service" => insert_backend(p, body).await,
         "compute_forwarding_rule" => insert_rule(p, body).await,
         "compute_service_attachment" => insert_attachment(p, body).await,
-        "compute_network_endpoint_group" => insert_zonal_neg(p, strip(&body, &["networkEndpoints"])).await,
+        "compute_network_endpoint_group" => {
+            insert_zonal_neg(p, strip(&body, &["networkEndpoints"])).await
+        }
         "compute_region_health_check" => insert_health_check(p, body).await,
         "compute_region_target_tcp_proxy" => insert_proxy(p, body).await,
         other => Err(anyhow!("not a compute kind: {other}")),
@@ -284,11 +394,19 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
             return Err(e);
         }
     }
-    let mut live = get(p, kind, &name).await?.ok_or_else(|| anyhow!("{kind} {name} is not there after its insert finished"))?;
+    let mut live = get(p, kind, &name)
+        .await?
+        .ok_or_else(|| anyhow!("{kind} {name} is not there after its insert finished"))?;
     check_ours(p, r, &live, false)?;
     if kind == "compute_network_endpoint_group" {
         let attached = endpoints(p, &name).await?;
-        let missing: Vec<Value> = d["networkEndpoints"].as_array().into_iter().flatten().filter(|e| !attached.as_array().is_some_and(|a| a.contains(e))).cloned().collect();
+        let missing: Vec<Value> = d["networkEndpoints"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| !attached.as_array().is_some_and(|a| a.contains(e)))
+            .cloned()
+            .collect();
         change_endpoints(p, &name, &Value::Array(missing), true).await?;
         live["networkEndpoints"] = endpoints(p, &name).await?;
     }
@@ -298,8 +416,14 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
 /// Cloud NAT is a list on the router: the whole router is written back (`routers.update`)
 /// with this NAT added or replaced (or removed), the others kept.
 async fn put_nats(p: &GcpProvider, router: &str, name: &Value, nat: Option<Value>) -> Result<()> {
-    let Some(mut live) = get_router(p, router).await? else { return Err(anyhow!("router {router} does not exist")) };
-    let mut nats: Vec<Value> = live.get("nats").and_then(Value::as_array).cloned().unwrap_or_default();
+    let Some(mut live) = get_router(p, router).await? else {
+        return Err(anyhow!("router {router} does not exist"));
+    };
+    let mut nats: Vec<Value> = live
+        .get("nats")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let before = nats.clone();
     nats.retain(|n| n.get("name") != Some(name));
     nats.extend(nat);
@@ -310,7 +434,16 @@ async fn put_nats(p: &GcpProvider, router: &str, name: &Value, nat: Option<Value
     let body: model::Router = typed(live)?;
     let id = request_id();
     p.call("compute.routers.update", || {
-        let f = p.routers.update().set_project(&p.project).set_region(&p.region).set_router(router).set_body(body.clone()).set_request_id(&id).poller().until_done();
+        let f = p
+            .routers
+            .update()
+            .set_project(&p.project)
+            .set_region(&p.region)
+            .set_router(router)
+            .set_body(body.clone())
+            .set_request_id(&id)
+            .poller()
+            .until_done();
         async move { done(f.await.map_err(ApiError::from)?) }
     })
     .await?;
@@ -320,10 +453,18 @@ async fn put_nats(p: &GcpProvider, router: &str, name: &Value, nat: Option<Value
 async fn set_nat(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed> {
     let router = d.get("router").and_then(Value::as_str).unwrap_or_default();
     put_nats(p, router, &d["name"], Some(strip(d, &["router"]))).await?;
-    read(p, r, d, true).await?.ok_or_else(|| anyhow!("the NAT is not on router {router} after the update"))
+    read(p, r, d, true)
+        .await?
+        .ok_or_else(|| anyhow!("the NAT is not on router {router} after the update"))
 }
 
-pub async fn update(p: &GcpProvider, r: &Resource, d: &Value, live: &Observed, changed: &[String]) -> Result<Observed> {
+pub async fn update(
+    p: &GcpProvider,
+    r: &Resource,
+    d: &Value,
+    live: &Observed,
+    changed: &[String],
+) -> Result<Observed> {
     let kind = r.type_name();
     if kind == "compute_router_nat" {
         return set_nat(p, r, d).await;
@@ -336,36 +477,75 @@ pub async fn update(p: &GcpProvider, r: &Resource, d: &Value, live: &Observed, c
         body["fingerprint"] = f;
     }
     match kind {
-        "compute_network" => patch_network(p, &name, json!({ "routingConfig": d.get("routingConfig") })).await?,
+        "compute_network" => {
+            patch_network(p, &name, json!({ "routingConfig": d.get("routingConfig") })).await?
+        }
         "compute_firewall" => patch_firewall(p, &name, body).await?,
         // Patchable on a subnetwork: what is not its identity or range.
         "compute_subnetwork" => {
             // Private Google Access changes only through `setPrivateIpGoogleAccess`.
-            if changed.iter().any(|c| c.starts_with("/privateIpGoogleAccess")) {
-                let request: model::SubnetworksSetPrivateIpGoogleAccessRequest = typed(json!({ "privateIpGoogleAccess": d["privateIpGoogleAccess"] }))?;
+            if changed
+                .iter()
+                .any(|c| c.starts_with("/privateIpGoogleAccess"))
+            {
+                let request: model::SubnetworksSetPrivateIpGoogleAccessRequest =
+                    typed(json!({ "privateIpGoogleAccess": d["privateIpGoogleAccess"] }))?;
                 let id = request_id();
                 p.call("compute.subnetworks.setPrivateIpGoogleAccess", || {
-                    let f = p.subnetworks.set_private_ip_google_access().set_project(&p.project).set_region(&p.region).set_subnetwork(&name).set_body(request.clone()).set_request_id(&id).poller().until_done();
+                    let f = p
+                        .subnetworks
+                        .set_private_ip_google_access()
+                        .set_project(&p.project)
+                        .set_region(&p.region)
+                        .set_subnetwork(&name)
+                        .set_body(request.clone())
+                        .set_request_id(&id)
+                        .poller()
+                        .until_done();
                     async move { done(f.await.map_err(ApiError::from)?) }
                 })
                 .await?;
             }
-            if changed.iter().any(|c| !c.starts_with("/privateIpGoogleAccess")) {
-                patch_subnetwork(p, &name, strip(&body, &["network", "region", "ipCidrRange", "purpose", "name", "privateIpGoogleAccess"])).await?;
+            if changed
+                .iter()
+                .any(|c| !c.starts_with("/privateIpGoogleAccess"))
+            {
+                patch_subnetwork(
+                    p,
+                    &name,
+                    strip(
+                        &body,
+                        &[
+                            "network",
+                            "region",
+                            "ipCidrRange",
+                            "purpose",
+                            "name",
+                            "privateIpGoogleAccess",
+                        ],
+                    ),
+                )
+                .await?;
             }
         }
         "compute_router" => patch_router(p, &name, body).await?,
         "compute_region_backend_service" => patch_backend(p, &name, body).await?,
-        "compute_service_attachment" => patch_attachment(p, &name, strip(&body, &["targetService", "region", "name"])).await?,
+        "compute_service_attachment" => {
+            patch_attachment(p, &name, strip(&body, &["targetService", "region", "name"])).await?
+        }
         "compute_region_health_check" => patch_health_check(p, &name, body).await?,
-        "compute_network_endpoint_group" if changed.iter().all(|c| c.starts_with("/networkEndpoints")) => {
+        "compute_network_endpoint_group"
+            if changed.iter().all(|c| c.starts_with("/networkEndpoints")) =>
+        {
             let attached = endpoints(p, &name).await?;
             change_endpoints(p, &name, &attached, false).await?;
             change_endpoints(p, &name, &d["networkEndpoints"], true).await?;
         }
         _ => return Err(super::unsupported(r, changed)),
     }
-    let mut live = get(p, kind, &name).await?.ok_or_else(|| anyhow!("{kind} {name} disappeared during the update"))?;
+    let mut live = get(p, kind, &name)
+        .await?
+        .ok_or_else(|| anyhow!("{kind} {name} disappeared during the update"))?;
     if kind == "compute_network_endpoint_group" {
         live["networkEndpoints"] = endpoints(p, &name).await?;
     }
@@ -375,13 +555,20 @@ pub async fn update(p: &GcpProvider, r: &Resource, d: &Value, live: &Observed, c
 pub async fn delete(p: &GcpProvider, r: &ResourceState) -> Result<()> {
     let kind = r.type_name();
     if kind == "compute_router_nat" {
-        let router = r.setting("/router").and_then(Value::as_str).unwrap_or_default();
+        let router = r
+            .setting("/router")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if get_router(p, router).await?.is_none() {
             return Ok(());
         }
         return put_nats(p, router, &Value::String(r.name.clone()), None).await;
     }
-    let name = r.setting("/name").and_then(Value::as_str).map(String::from).unwrap_or_else(|| r.id.rsplit('/').next().unwrap_or_default().to_string());
+    let name = r
+        .setting("/name")
+        .and_then(Value::as_str)
+        .map(String::from)
+        .unwrap_or_else(|| r.id.rsplit('/').next().unwrap_or_default().to_string());
     match kind {
         "compute_network" => delete_network(p, &name).await,
         "compute_firewall" => delete_firewall(p, &name).await,

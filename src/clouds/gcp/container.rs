@@ -19,7 +19,12 @@ use crate::state::ResourceState;
 /// Create-time inputs GKE does not return as sent: the default pool's settings (the pool
 /// is removed), and the version, which GKE resolves (`1.31` becomes `1.31.5-gke.…`) and
 /// upgrades within its channel.
-const CLUSTER_WRITE_ONLY: &[&str] = &["/removeDefaultNodePool", "/initialNodeCount", "/nodeConfig", "/initialClusterVersion"];
+const CLUSTER_WRITE_ONLY: &[&str] = &[
+    "/removeDefaultNodePool",
+    "/initialNodeCount",
+    "/nodeConfig",
+    "/initialClusterVersion",
+];
 const POOL_WRITE_ONLY: &[&str] = &["/cluster", "/initialNodeCount"];
 
 impl GcpProvider {
@@ -52,7 +57,9 @@ async fn wait(p: &GcpProvider, op: model::Operation) -> Result<()> {
                 return Ok(false);
             }
             match &o.error {
-                Some(e) if !e.message.is_empty() => Err(anyhow!("GKE operation {} failed: {}", o.name, e.message)),
+                Some(e) if !e.message.is_empty() => {
+                    Err(anyhow!("GKE operation {} failed: {}", o.name, e.message))
+                }
                 _ => Ok(true),
             }
         }
@@ -71,9 +78,18 @@ where
     let _one_at_a_time = p.cluster_lock.lock().await;
     let mut delay = Duration::from_secs(1);
     for attempt in 1.. {
-        match p.call(api, || { let f = send(); async move { f.await.map_err(ApiError::from) } }).await {
+        match p
+            .call(api, || {
+                let f = send();
+                async move { f.await.map_err(ApiError::from) }
+            })
+            .await
+        {
             Ok(op) => return wait(p, op).await,
-            Err(e) if (e.is(412) || (e.is(400) && e.message.contains("operation"))) && attempt < 30 => {
+            Err(e)
+                if (e.is(412) || (e.is(400) && e.message.contains("operation")))
+                    && attempt < 30 =>
+            {
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(30));
             }
@@ -85,22 +101,36 @@ where
 
 async fn get_cluster(p: &GcpProvider, name: &str) -> Result<Option<Value>> {
     let path = p.cluster_path(name);
-    let r = p.call("container.clusters.get", || { let f = p.gke.get_cluster().set_name(&path).send(); async move { f.await.map_err(ApiError::from) } }).await;
+    let r = p
+        .call("container.clusters.get", || {
+            let f = p.gke.get_cluster().set_name(&path).send();
+            async move { f.await.map_err(ApiError::from) }
+        })
+        .await;
     Ok(absent(r)?.map(|c| to_json(&c)))
 }
 
 async fn get_pool(p: &GcpProvider, cluster: &str, name: &str) -> Result<Option<Value>> {
     let path = format!("{}/nodePools/{name}", p.cluster_path(cluster));
-    let r = p.call("container.nodePools.get", || { let f = p.gke.get_node_pool().set_name(&path).send(); async move { f.await.map_err(ApiError::from) } }).await;
+    let r = p
+        .call("container.nodePools.get", || {
+            let f = p.gke.get_node_pool().set_name(&path).send();
+            async move { f.await.map_err(ApiError::from) }
+        })
+        .await;
     Ok(absent(r)?.map(|c| to_json(&c)))
 }
 
 fn normal_cluster(d: &Value) -> Value {
-    typed::<model::Cluster>(strip(d, CLUSTER_WRITE_ONLY)).map(|c| to_json(&c)).unwrap_or_else(|_| d.clone())
+    typed::<model::Cluster>(strip(d, CLUSTER_WRITE_ONLY))
+        .map(|c| to_json(&c))
+        .unwrap_or_else(|_| d.clone())
 }
 
 fn normal_pool(d: &Value) -> Value {
-    typed::<model::NodePool>(strip(d, POOL_WRITE_ONLY)).map(|c| to_json(&c)).unwrap_or_else(|_| d.clone())
+    typed::<model::NodePool>(strip(d, POOL_WRITE_ONLY))
+        .map(|c| to_json(&c))
+        .unwrap_or_else(|_| d.clone())
 }
 
 fn strip(v: &Value, pointers: &[&str]) -> Value {
@@ -119,9 +149,23 @@ fn cluster_observed(live: &Value, d: &Value) -> Observed {
     outputs.insert("name".into(), json!(live.get("name")));
     outputs.insert("selfLink".into(), json!(live.get("selfLink")));
     outputs.insert("endpoint".into(), json!(live.get("endpoint")));
-    outputs.insert("privateClusterConfig.privateEndpoint".into(), json!(live.pointer("/privateClusterConfig/privateEndpoint")));
-    outputs.insert("labelFingerprint".into(), json!(live.get("labelFingerprint")));
-    Observed { id: live.get("selfLink").and_then(Value::as_str).unwrap_or_default().to_string(), outputs, settings }
+    outputs.insert(
+        "privateClusterConfig.privateEndpoint".into(),
+        json!(live.pointer("/privateClusterConfig/privateEndpoint")),
+    );
+    outputs.insert(
+        "labelFingerprint".into(),
+        json!(live.get("labelFingerprint")),
+    );
+    Observed {
+        id: live
+            .get("selfLink")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        outputs,
+        settings,
+    }
 }
 
 fn pool_observed(live: &Value, d: &Value) -> Observed {
@@ -129,35 +173,64 @@ fn pool_observed(live: &Value, d: &Value) -> Observed {
     let mut outputs = serde_json::Map::new();
     outputs.insert("name".into(), json!(live.get("name")));
     outputs.insert("selfLink".into(), json!(live.get("selfLink")));
-    Observed { id: live.get("selfLink").and_then(Value::as_str).unwrap_or_default().to_string(), outputs, settings }
+    Observed {
+        id: live
+            .get("selfLink")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        outputs,
+        settings,
+    }
 }
 
 /// A cluster under our fixed name must carry this data plane's label.
 fn check_ours(p: &GcpProvider, live: &Value, adopt: bool) -> Result<()> {
-    let label = live.pointer(&format!("/resourceLabels/{LABEL_DATA_PLANE}")).and_then(Value::as_str);
+    let label = live
+        .pointer(&format!("/resourceLabels/{LABEL_DATA_PLANE}"))
+        .and_then(Value::as_str);
     match label {
         Some(v) if v == super::plan::label_value(&p.data_plane) => Ok(()),
         None if adopt => Ok(()),
-        Some(v) => Err(anyhow!("GKE cluster {} exists and belongs to data plane `{v}`; unionctl will not take it over", s(live, "name"))),
-        None => Err(crate::error::UserError::new(format!("GKE cluster {} exists but was not created by unionctl (no {LABEL_DATA_PLANE} label)", s(live, "name")))
-            .hint("rename or remove it")
-            .into()),
+        Some(v) => Err(anyhow!(
+            "GKE cluster {} exists and belongs to data plane `{v}`; unionctl will not take it over",
+            s(live, "name")
+        )),
+        None => Err(crate::error::UserError::new(format!(
+            "GKE cluster {} exists but was not created by unionctl (no {LABEL_DATA_PLANE} label)",
+            s(live, "name")
+        ))
+        .hint("rename or remove it")
+        .into()),
     }
 }
 
-pub async fn read(p: &GcpProvider, r: &Resource, d: &Value, adopt: bool) -> Result<Option<Observed>> {
+pub async fn read(
+    p: &GcpProvider,
+    r: &Resource,
+    d: &Value,
+    adopt: bool,
+) -> Result<Option<Observed>> {
     let (cluster, name) = (s(d, "cluster"), s(d, "name"));
     match r.type_name() {
         "container_cluster" => {
-            let Some(live) = get_cluster(p, name).await? else { return Ok(None) };
+            let Some(live) = get_cluster(p, name).await? else {
+                return Ok(None);
+            };
             check_ours(p, &live, adopt)?;
             if stopping(&live, CLUSTER_STOPPING) {
-                return until_deleted(p, &format!("GKE cluster {name}"), || get_cluster(p, name)).await;
+                return until_deleted(p, &format!("GKE cluster {name}"), || get_cluster(p, name))
+                    .await;
             }
             Ok(Some(cluster_observed(&live, d)))
         }
         _ => match get_pool(p, cluster, name).await? {
-            Some(live) if stopping(&live, POOL_STOPPING) => until_deleted(p, &format!("GKE node pool {name}"), || get_pool(p, cluster, name)).await,
+            Some(live) if stopping(&live, POOL_STOPPING) => {
+                until_deleted(p, &format!("GKE node pool {name}"), || {
+                    get_pool(p, cluster, name)
+                })
+                .await
+            }
             live => Ok(live.map(|live| pool_observed(&live, d))),
         },
     }
@@ -175,15 +248,23 @@ fn stopping(live: &Value, code: i64) -> bool {
 /// A cluster or node pool GKE is deleting (a destroy killed after it asked) is absent to
 /// the plan, but it still holds its name: waits until GKE has finished, so that the create
 /// that follows does not meet it.
-async fn until_deleted<'a, F, Fut>(p: &'a GcpProvider, what: &str, get: F) -> Result<Option<Observed>>
+async fn until_deleted<'a, F, Fut>(
+    p: &'a GcpProvider,
+    what: &str,
+    get: F,
+) -> Result<Option<Observed>>
 where
     F: Fn() -> Fut + 'a,
     Fut: std::future::Future<Output = Result<Option<Value>>> + 'a,
 {
-    crate::exec::wait_until(&format!("{what} to finish deleting"), p.wait_timeout, || {
-        let got = get();
-        async move { Ok(got.await?.is_none()) }
-    })
+    crate::exec::wait_until(
+        &format!("{what} to finish deleting"),
+        p.wait_timeout,
+        || {
+            let got = get();
+            async move { Ok(got.await?.is_none()) }
+        },
+    )
     .await?;
     Ok(None)
 }
@@ -194,14 +275,21 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
             let name = s(d, "name").to_string();
             let mut body = strip(d, &["/removeDefaultNodePool"]);
             body["resourceLabels"] = p.labels_for(r, d.get("resourceLabels"));
-            let request: model::CreateClusterRequest = typed(json!({ "parent": p.location(), "cluster": body }))?;
-            if let Err(e) = operate(p, "container.clusters.create", || p.gke.create_cluster().with_request(request.clone()).send()).await {
+            let request: model::CreateClusterRequest =
+                typed(json!({ "parent": p.location(), "cluster": body }))?;
+            if let Err(e) = operate(p, "container.clusters.create", || {
+                p.gke.create_cluster().with_request(request.clone()).send()
+            })
+            .await
+            {
                 // 409: made by a run that died before recording it; ours if labelled so.
                 if !e.downcast_ref::<ApiError>().is_some_and(|a| a.is(409)) {
                     return Err(e);
                 }
                 // Someone else's cluster of that name is refused before any wait.
-                let live = get_cluster(p, &name).await?.ok_or_else(|| anyhow!("GKE cluster {name} exists (409) but cannot be read"))?;
+                let live = get_cluster(p, &name)
+                    .await?
+                    .ok_or_else(|| anyhow!("GKE cluster {name} exists (409) but cannot be read"))?;
                 check_ours(p, &live, false)?;
                 wait_running(p, &name).await?;
             }
@@ -209,27 +297,43 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
             // its own resources, so the default one goes (as `removeDefaultNodePool` says).
             if d.get("removeDefaultNodePool") == Some(&json!(true)) {
                 let path = format!("{}/nodePools/default-pool", p.cluster_path(&name));
-                let deleted = operate(p, "container.nodePools.delete", || p.gke.delete_node_pool().set_name(&path).send()).await;
+                let deleted = operate(p, "container.nodePools.delete", || {
+                    p.gke.delete_node_pool().set_name(&path).send()
+                })
+                .await;
                 if let Err(e) = deleted {
                     if !e.downcast_ref::<ApiError>().is_some_and(|a| a.is(404)) {
                         return Err(e);
                     }
                 }
             }
-            let live = get_cluster(p, &name).await?.ok_or_else(|| anyhow!("GKE cluster {name} is not there after its creation finished"))?;
+            let live = get_cluster(p, &name).await?.ok_or_else(|| {
+                anyhow!("GKE cluster {name} is not there after its creation finished")
+            })?;
             check_ours(p, &live, false)?;
             Ok(cluster_observed(&live, d))
         }
         _ => {
             let cluster = s(d, "cluster").to_string();
             let name = s(d, "name").to_string();
-            let request: model::CreateNodePoolRequest = typed(json!({ "parent": p.cluster_path(&cluster), "nodePool": strip(d, &["/cluster"]) }))?;
-            if let Err(e) = operate(p, "container.nodePools.create", || p.gke.create_node_pool().with_request(request.clone()).send()).await {
+            let request: model::CreateNodePoolRequest = typed(
+                json!({ "parent": p.cluster_path(&cluster), "nodePool": strip(d, &["/cluster"]) }),
+            )?;
+            if let Err(e) = operate(p, "container.nodePools.create", || {
+                p.gke
+                    .create_node_pool()
+                    .with_request(request.clone())
+                    .send()
+            })
+            .await
+            {
                 if !e.downcast_ref::<ApiError>().is_some_and(|a| a.is(409)) {
                     return Err(e);
                 }
             }
-            let live = get_pool(p, &cluster, &name).await?.ok_or_else(|| anyhow!("node pool {name} is not there after its creation finished"))?;
+            let live = get_pool(p, &cluster, &name).await?.ok_or_else(|| {
+                anyhow!("node pool {name} is not there after its creation finished")
+            })?;
             Ok(pool_observed(&live, d))
         }
     }
@@ -237,18 +341,27 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
 
 /// A cluster a previous run started creating: wait until GKE says RUNNING.
 async fn wait_running(p: &GcpProvider, name: &str) -> Result<()> {
-    crate::exec::wait_until(&format!("GKE cluster {name} to be RUNNING"), p.wait_timeout, || async move {
-        let live = get_cluster(p, name).await?.ok_or_else(|| anyhow!("GKE cluster {name} disappeared"))?;
-        let status = live.get("status");
-        Ok(status == Some(&json!("RUNNING")) || status == Some(&json!(2)))
-    })
+    crate::exec::wait_until(
+        &format!("GKE cluster {name} to be RUNNING"),
+        p.wait_timeout,
+        || async move {
+            let live = get_cluster(p, name)
+                .await?
+                .ok_or_else(|| anyhow!("GKE cluster {name} disappeared"))?;
+            let status = live.get("status");
+            Ok(status == Some(&json!("RUNNING")) || status == Some(&json!(2)))
+        },
+    )
     .await
 }
 
 /// The `ClusterUpdate` field that changes each top-level setting, as GKE's API reference
 /// lists them (`projects.locations.clusters.update`).
 const CLUSTER_UPDATES: &[(&str, &str)] = &[
-    ("/masterAuthorizedNetworksConfig", "desiredMasterAuthorizedNetworksConfig"),
+    (
+        "/masterAuthorizedNetworksConfig",
+        "desiredMasterAuthorizedNetworksConfig",
+    ),
     ("/loggingConfig", "desiredLoggingConfig"),
     ("/databaseEncryption", "desiredDatabaseEncryption"),
     ("/workloadIdentityConfig", "desiredWorkloadIdentityConfig"),
@@ -256,7 +369,13 @@ const CLUSTER_UPDATES: &[(&str, &str)] = &[
     ("/releaseChannel", "desiredReleaseChannel"),
 ];
 
-pub async fn update(p: &GcpProvider, r: &Resource, d: &Value, live: &Observed, changed: &[String]) -> Result<Observed> {
+pub async fn update(
+    p: &GcpProvider,
+    r: &Resource,
+    d: &Value,
+    live: &Observed,
+    changed: &[String],
+) -> Result<Observed> {
     let name = s(d, "name").to_string();
     if r.type_name() == "container_node_pool" {
         return update_pool(p, r, d, changed).await;
@@ -276,25 +395,47 @@ pub async fn update(p: &GcpProvider, r: &Resource, d: &Value, live: &Observed, c
             let request: model::SetLabelsRequest = typed(json!({
                 "name": path, "resourceLabels": p.labels_for(r, d.get("resourceLabels")), "labelFingerprint": live.outputs.get("labelFingerprint"),
             }))?;
-            operate(p, "container.clusters.setResourceLabels", || p.gke.set_labels().with_request(request.clone()).send()).await?;
+            operate(p, "container.clusters.setResourceLabels", || {
+                p.gke.set_labels().with_request(request.clone()).send()
+            })
+            .await?;
             continue;
         } else if c.starts_with("/legacyAbac") {
-            let request: model::SetLegacyAbacRequest = typed(json!({ "name": path, "enabled": d.pointer("/legacyAbac/enabled") }))?;
-            operate(p, "container.clusters.setLegacyAbac", || p.gke.set_legacy_abac().with_request(request.clone()).send()).await?;
+            let request: model::SetLegacyAbacRequest =
+                typed(json!({ "name": path, "enabled": d.pointer("/legacyAbac/enabled") }))?;
+            operate(p, "container.clusters.setLegacyAbac", || {
+                p.gke.set_legacy_abac().with_request(request.clone()).send()
+            })
+            .await?;
             continue;
-        } else if let Some((field, desired)) = CLUSTER_UPDATES.iter().find(|(prefix, _)| c.starts_with(prefix)).map(|(prefix, f)| (*f, d.pointer(prefix))) {
+        } else if let Some((field, desired)) = CLUSTER_UPDATES
+            .iter()
+            .find(|(prefix, _)| c.starts_with(prefix))
+            .map(|(prefix, f)| (*f, d.pointer(prefix)))
+        {
             json!({ field: desired })
         } else {
             return Err(super::unsupported(r, std::slice::from_ref(c)));
         };
-        let request: model::UpdateClusterRequest = typed(json!({ "name": path, "update": update }))?;
-        operate(p, "container.clusters.update", || p.gke.update_cluster().with_request(request.clone()).send()).await?;
+        let request: model::UpdateClusterRequest =
+            typed(json!({ "name": path, "update": update }))?;
+        operate(p, "container.clusters.update", || {
+            p.gke.update_cluster().with_request(request.clone()).send()
+        })
+        .await?;
     }
-    let live = get_cluster(p, &name).await?.ok_or_else(|| anyhow!("GKE cluster {name} disappeared during the update"))?;
+    let live = get_cluster(p, &name)
+        .await?
+        .ok_or_else(|| anyhow!("GKE cluster {name} disappeared during the update"))?;
     Ok(cluster_observed(&live, d))
 }
 
-async fn update_pool(p: &GcpProvider, r: &Resource, d: &Value, changed: &[String]) -> Result<Observed> {
+async fn update_pool(
+    p: &GcpProvider,
+    r: &Resource,
+    d: &Value,
+    changed: &[String],
+) -> Result<Observed> {
     let (cluster, name) = (s(d, "cluster").to_string(), s(d, "name").to_string());
     let path = format!("{}/nodePools/{name}", p.cluster_path(&cluster));
     let mut config_changed = false;
@@ -306,12 +447,33 @@ async fn update_pool(p: &GcpProvider, r: &Resource, d: &Value, changed: &[String
         }
         done.push(setting);
         if c.starts_with("/autoscaling") {
-            let request: model::SetNodePoolAutoscalingRequest = typed(json!({ "name": path, "autoscaling": d.get("autoscaling") }))?;
-            operate(p, "container.nodePools.setAutoscaling", || p.gke.set_node_pool_autoscaling().with_request(request.clone()).send()).await?;
+            let request: model::SetNodePoolAutoscalingRequest =
+                typed(json!({ "name": path, "autoscaling": d.get("autoscaling") }))?;
+            operate(p, "container.nodePools.setAutoscaling", || {
+                p.gke
+                    .set_node_pool_autoscaling()
+                    .with_request(request.clone())
+                    .send()
+            })
+            .await?;
         } else if c.starts_with("/management") {
-            let request: model::SetNodePoolManagementRequest = typed(json!({ "name": path, "management": d.get("management") }))?;
-            operate(p, "container.nodePools.setManagement", || p.gke.set_node_pool_management().with_request(request.clone()).send()).await?;
-        } else if ["/config/taints", "/config/labels", "/config/workloadMetadataConfig"].iter().any(|x| c.starts_with(x)) {
+            let request: model::SetNodePoolManagementRequest =
+                typed(json!({ "name": path, "management": d.get("management") }))?;
+            operate(p, "container.nodePools.setManagement", || {
+                p.gke
+                    .set_node_pool_management()
+                    .with_request(request.clone())
+                    .send()
+            })
+            .await?;
+        } else if [
+            "/config/taints",
+            "/config/labels",
+            "/config/workloadMetadataConfig",
+        ]
+        .iter()
+        .any(|x| c.starts_with(x))
+        {
             config_changed = true;
         } else {
             return Err(super::unsupported(r, std::slice::from_ref(c)));
@@ -325,19 +487,42 @@ async fn update_pool(p: &GcpProvider, r: &Resource, d: &Value, changed: &[String
             "labels": { "labels": d.pointer("/config/labels") },
             "workloadMetadataConfig": d.pointer("/config/workloadMetadataConfig"),
         }))?;
-        operate(p, "container.nodePools.update", || p.gke.update_node_pool().with_request(request.clone()).send()).await?;
+        operate(p, "container.nodePools.update", || {
+            p.gke
+                .update_node_pool()
+                .with_request(request.clone())
+                .send()
+        })
+        .await?;
     }
-    let live = get_pool(p, &cluster, &name).await?.ok_or_else(|| anyhow!("node pool {name} disappeared during the update"))?;
+    let live = get_pool(p, &cluster, &name)
+        .await?
+        .ok_or_else(|| anyhow!("node pool {name} disappeared during the update"))?;
     Ok(pool_observed(&live, d))
 }
 
 pub async fn delete(p: &GcpProvider, r: &ResourceState) -> Result<()> {
-    let name = r.setting("/name").and_then(Value::as_str).unwrap_or(&r.name).to_string();
+    let name = r
+        .setting("/name")
+        .and_then(Value::as_str)
+        .unwrap_or(&r.name)
+        .to_string();
     let path = match r.type_name() {
         "container_cluster" => p.cluster_path(&name),
-        _ => format!("{}/nodePools/{name}", p.cluster_path(r.setting("/cluster").and_then(Value::as_str).unwrap_or_default())),
+        _ => format!(
+            "{}/nodePools/{name}",
+            p.cluster_path(
+                r.setting("/cluster")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+            )
+        ),
     };
-    let api = if r.type_name() == "container_cluster" { "container.clusters.delete" } else { "container.nodePools.delete" };
+    let api = if r.type_name() == "container_cluster" {
+        "container.clusters.delete"
+    } else {
+        "container.nodePools.delete"
+    };
     let result = if r.type_name() == "container_cluster" {
         operate(p, api, || p.gke.delete_cluster().set_name(&path).send()).await
     } else {

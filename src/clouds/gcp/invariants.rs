@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
-use crate::plan::invariants::{cidr_is_private, public_endpoint, str_of, strings, truthy, unverified, Checker, Invariant};
+use crate::plan::invariants::{
+    cidr_is_private, public_endpoint, str_of, strings, truthy, unverified, Checker, Invariant,
+};
 use crate::plan::ownership::Component;
 use crate::plan::resource::Resource;
 use crate::profile::Model;
@@ -158,26 +160,78 @@ pub fn check_resource(c: &mut Checker<'_>, r: &Resource) {
 pub fn check_existing(c: &mut Checker<'_>, r: &Resource) {
     match r.kind.as_str() {
         "gcp.kms_crypto_key" => {
-            let project = str_of(r.setting("/name")).strip_prefix("projects/").and_then(|rest| rest.split('/').next()).unwrap_or("");
-            if project != c.cx.home || c.cx.union_identifiers_byoc.iter().chain(&c.cx.union_identifiers).any(|u| u == project) {
-                c.fail(Invariant::EncryptionAtRest, r, "/name", "spec.storage.encryption.key", format!("the key is in project `{project}`, not this data plane's project `{}`", c.cx.home));
+            let project = str_of(r.setting("/name"))
+                .strip_prefix("projects/")
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or("");
+            if project != c.cx.home
+                || c.cx
+                    .union_identifiers_byoc
+                    .iter()
+                    .chain(&c.cx.union_identifiers)
+                    .any(|u| u == project)
+            {
+                c.fail(
+                    Invariant::EncryptionAtRest,
+                    r,
+                    "/name",
+                    "spec.storage.encryption.key",
+                    format!(
+                        "the key is in project `{project}`, not this data plane's project `{}`",
+                        c.cx.home
+                    ),
+                );
             }
             if r.setting("/purpose").is_none() {
-                unverified(c, Invariant::EncryptionAtRest, r, "spec.storage.encryption.key", "that the key exists and encrypts (ENCRYPT_DECRYPT)");
+                unverified(
+                    c,
+                    Invariant::EncryptionAtRest,
+                    r,
+                    "spec.storage.encryption.key",
+                    "that the key exists and encrypts (ENCRYPT_DECRYPT)",
+                );
             } else if str_of(r.setting("/purpose")) != "ENCRYPT_DECRYPT" {
-                c.fail(Invariant::EncryptionAtRest, r, "/purpose", "spec.storage.encryption.key", "the key is not a symmetric encryption key");
+                c.fail(
+                    Invariant::EncryptionAtRest,
+                    r,
+                    "/purpose",
+                    "spec.storage.encryption.key",
+                    "the key is not a symmetric encryption key",
+                );
             }
         }
         "gcp.compute_subnetwork" => match r.setting("/logConfig/enable") {
-            None => unverified(c, Invariant::AuditLogging, r, "spec.network.existing", "that the subnetwork has flow logs on"),
-            Some(v) if v.as_bool() != Some(true) => c.fail(Invariant::AuditLogging, r, "/logConfig/enable", "spec.network.existing", "the existing subnetwork has flow logs off"),
+            None => unverified(
+                c,
+                Invariant::AuditLogging,
+                r,
+                "spec.network.existing",
+                "that the subnetwork has flow logs on",
+            ),
+            Some(v) if v.as_bool() != Some(true) => c.fail(
+                Invariant::AuditLogging,
+                r,
+                "/logConfig/enable",
+                "spec.network.existing",
+                "the existing subnetwork has flow logs off",
+            ),
             Some(_) => {}
         },
         "gcp.logging_project_sink" => match r.setting("/filter") {
-            None => unverified(c, Invariant::AuditLogging, r, "spec.audit.trail", "that the sink exists and exports Cloud Audit Logs"),
-            Some(f) if !str_of(Some(f)).contains("cloudaudit.googleapis.com") => {
-                c.fail(Invariant::AuditLogging, r, "/filter", "spec.audit.trail", "the existing sink does not export Cloud Audit Logs")
-            }
+            None => unverified(
+                c,
+                Invariant::AuditLogging,
+                r,
+                "spec.audit.trail",
+                "that the sink exists and exports Cloud Audit Logs",
+            ),
+            Some(f) if !str_of(Some(f)).contains("cloudaudit.googleapis.com") => c.fail(
+                Invariant::AuditLogging,
+                r,
+                "/filter",
+                "spec.audit.trail",
+                "the existing sink does not export Cloud Audit Logs",
+            ),
             Some(_) => {}
         },
         _ => {}
@@ -186,19 +240,55 @@ pub fn check_existing(c: &mut Checker<'_>, r: &Resource) {
 
 /// What must exist somewhere in a GCP plan: Cloud Audit Logs, and in BYOC the admin trust.
 pub fn check_plan(c: &mut Checker<'_>, resources: &[Resource]) {
-    let Some(first) = resources.first() else { return };
-    if !resources.iter().any(|r| r.kind == "gcp.project_iam_audit_config") {
-        c.fail(Invariant::AuditLogging, first, "", "spec.audit.trail", "Cloud Audit Logs (data access) are not configured");
+    let Some(first) = resources.first() else {
+        return;
+    };
+    if !resources
+        .iter()
+        .any(|r| r.kind == "gcp.project_iam_audit_config")
+    {
+        c.fail(
+            Invariant::AuditLogging,
+            first,
+            "",
+            "spec.audit.trail",
+            "Cloud Audit Logs (data access) are not configured",
+        );
     }
-    if c.cx.model == Model::Byoc && !resources.iter().any(|r| r.component == Component::AdminIdentity && r.kind == "gcp.iam_workload_identity_pool_provider") {
-        c.fail(Invariant::AdminTrust, first, "", "spec.model", "BYOC needs the admin identity, and the plan has none");
+    if c.cx.model == Model::Byoc
+        && !resources.iter().any(|r| {
+            r.component == Component::AdminIdentity
+                && r.kind == "gcp.iam_workload_identity_pool_provider"
+        })
+    {
+        c.fail(
+            Invariant::AdminTrust,
+            first,
+            "",
+            "spec.model",
+            "BYOC needs the admin identity, and the plan has none",
+        );
     }
 }
 
 /// `attribute.aws_role == 'arn:aws:sts::ACCOUNT:assumed-role/ROLE'`, and nothing looser.
 fn exact_role_condition(condition: &str) -> bool {
-    let Some(arn) = condition.strip_prefix("attribute.aws_role == '").and_then(|s| s.strip_suffix('\'')) else { return false };
-    let Some(rest) = arn.strip_prefix("arn:aws:sts::") else { return false };
-    let Some((account, role)) = rest.split_once(":assumed-role/") else { return false };
-    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && !role.is_empty() && role.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+    let Some(arn) = condition
+        .strip_prefix("attribute.aws_role == '")
+        .and_then(|s| s.strip_suffix('\''))
+    else {
+        return false;
+    };
+    let Some(rest) = arn.strip_prefix("arn:aws:sts::") else {
+        return false;
+    };
+    let Some((account, role)) = rest.split_once(":assumed-role/") else {
+        return false;
+    };
+    account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && !role.is_empty()
+        && role
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
 }

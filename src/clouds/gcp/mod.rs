@@ -32,9 +32,16 @@ pub struct Gcp;
 super::cloud_plan!(Gcp, profile::Provider::Gcp);
 
 impl super::Cloud for Gcp {
-    fn connect<'a>(&'a self, stage: Party, profile: &'a Profile, state: &'a State) -> LocalBoxFuture<'a, Result<Box<dyn Provider>>> {
+    fn connect<'a>(
+        &'a self,
+        stage: Party,
+        profile: &'a Profile,
+        state: &'a State,
+    ) -> LocalBoxFuture<'a, Result<Box<dyn Provider>>> {
         Box::pin(async move {
-            let gcp = profile.spec.cloud.gcp.as_ref().ok_or_else(|| UserError::new("spec.cloud.gcp (projectId, projectNumber) is missing"))?;
+            let gcp = profile.spec.cloud.gcp.as_ref().ok_or_else(|| {
+                UserError::new("spec.cloud.gcp (projectId, projectNumber) is missing")
+            })?;
             let credentials = match stage {
                 Party::Customer => google_cloud_auth::credentials::Builder::default().build().map_err(|e| {
                     UserError::new(format!("no Google Cloud credentials: {e}"))
@@ -58,11 +65,18 @@ impl super::Cloud for Gcp {
                         "the union stage needs the AWS credentials of Union.ai's role (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, or an instance role); only that role in Union.ai's account is admitted",
                     ),
                 };
-                return Err(UserError::new(format!("{what}: {}", sign_in_error(&e))).hint(hint).into());
+                return Err(UserError::new(format!("{what}: {}", sign_in_error(&e)))
+                    .hint(hint)
+                    .into());
             }
-            let p = GcpProvider::new(&gcp.project_id, &profile.spec.cloud.region, &profile.metadata.name, credentials)
-                .await
-                .with_context(|| format!("cannot reach GCP project {}", gcp.project_id))?;
+            let p = GcpProvider::new(
+                &gcp.project_id,
+                &profile.spec.cloud.region,
+                &profile.metadata.name,
+                credentials,
+            )
+            .await
+            .with_context(|| format!("cannot reach GCP project {}", gcp.project_id))?;
             Ok(Box::new(p) as Box<dyn Provider>)
         })
     }
@@ -77,9 +91,15 @@ fn sign_in_error(e: &(dyn std::error::Error + 'static)) -> String {
     let mut seen: Vec<String> = Vec::new();
     let mut next = Some(e);
     while let Some(err) = next {
-        for part in err.to_string().split(" and future attempts will not succeed") {
+        for part in err
+            .to_string()
+            .split(" and future attempts will not succeed")
+        {
             let part = part.trim_start_matches(':').trim();
-            if !part.is_empty() && !part.starts_with("Request to fetch the token failed") && !seen.iter().any(|s| s.contains(part)) {
+            if !part.is_empty()
+                && !part.starts_with("Request to fetch the token failed")
+                && !seen.iter().any(|s| s.contains(part))
+            {
                 seen.push(part.to_string());
             }
         }
@@ -87,4 +107,3 @@ fn sign_in_error(e: &(dyn std::error::Error + 'static)) -> String {
     }
     seen.join(": ")
 }
-

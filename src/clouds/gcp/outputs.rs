@@ -9,10 +9,34 @@ use crate::state::State;
 
 /// The hand-off after apply, and the `unionai/dataplane` Helm values.
 pub fn hand_off(p: &Profile, state: &State) -> Value {
-    let out = |address: &str, attribute: &str| state.output(address, attribute).cloned().unwrap_or(Value::Null);
-    let gcp = p.spec.cloud.gcp.clone().unwrap_or_else(|| crate::profile::schema::GcpProject { project_id: String::new(), project_number: String::new() });
-    let bucket = |logical: &str| out(&format!("gcp.storage_bucket.{}", address_name(logical)), "name");
-    let buckets: Map<String, Value> = p.spec.storage.buckets.iter().map(|b| (b.clone(), bucket(b))).collect();
+    let out = |address: &str, attribute: &str| {
+        state
+            .output(address, attribute)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let gcp = p
+        .spec
+        .cloud
+        .gcp
+        .clone()
+        .unwrap_or_else(|| crate::profile::schema::GcpProject {
+            project_id: String::new(),
+            project_number: String::new(),
+        });
+    let bucket = |logical: &str| {
+        out(
+            &format!("gcp.storage_bucket.{}", address_name(logical)),
+            "name",
+        )
+    };
+    let buckets: Map<String, Value> = p
+        .spec
+        .storage
+        .buckets
+        .iter()
+        .map(|b| (b.clone(), bucket(b)))
+        .collect();
     let email = |address: &str| out(address, "email");
     let worker = |ns: &str| format!("gcp.service_account.workload_worker_{}", address_name(ns));
     let mut doc = json!({

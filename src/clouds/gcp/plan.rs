@@ -14,32 +14,79 @@ use crate::profile::schema::{EndpointAccess, Protocol};
 /// level (a cluster is created in a location, before it has a name to condition on), with
 /// a condition that leaves every other cluster of the project out of reach.
 pub const CLUSTER_PERMISSIONS: &[&str] = &[
-    "container.clusters.create", "container.clusters.get", "container.clusters.update", "container.clusters.delete",
-    "container.clusters.list", "container.clusters.getCredentials", "container.operations.get", "container.operations.list",
-    "container.nodes.list", "container.pods.list",
+    "container.clusters.create",
+    "container.clusters.get",
+    "container.clusters.update",
+    "container.clusters.delete",
+    "container.clusters.list",
+    "container.clusters.getCredentials",
+    "container.operations.get",
+    "container.operations.list",
+    "container.nodes.list",
+    "container.pods.list",
 ];
 
 /// Union.ai's private-connection permissions: the Private Service Connect pieces it owns,
 /// and use of the data plane's subnetworks; none can change IAM or the network itself.
 pub const NETWORK_PERMISSIONS: &[&str] = &[
-    "compute.serviceAttachments.create", "compute.serviceAttachments.get", "compute.serviceAttachments.update", "compute.serviceAttachments.delete",
-    "compute.forwardingRules.create", "compute.forwardingRules.get", "compute.forwardingRules.delete", "compute.forwardingRules.use",
-    "compute.regionBackendServices.create", "compute.regionBackendServices.get", "compute.regionBackendServices.update", "compute.regionBackendServices.delete", "compute.regionBackendServices.use",
-    "compute.networkEndpointGroups.create", "compute.networkEndpointGroups.get", "compute.networkEndpointGroups.delete", "compute.networkEndpointGroups.use",
-    "compute.networkEndpointGroups.attachNetworkEndpoints", "compute.networkEndpointGroups.detachNetworkEndpoints",
-    "compute.regionHealthChecks.create", "compute.regionHealthChecks.get", "compute.regionHealthChecks.update", "compute.regionHealthChecks.delete", "compute.regionHealthChecks.useReadOnly",
-    "compute.regionTargetTcpProxies.create", "compute.regionTargetTcpProxies.get", "compute.regionTargetTcpProxies.delete", "compute.regionTargetTcpProxies.use",
-    "compute.regionOperations.get", "compute.zoneOperations.get", "compute.subnetworks.use", "compute.subnetworks.get", "compute.networks.get",
-    "compute.networks.use", "compute.firewalls.get",
+    "compute.serviceAttachments.create",
+    "compute.serviceAttachments.get",
+    "compute.serviceAttachments.update",
+    "compute.serviceAttachments.delete",
+    "compute.forwardingRules.create",
+    "compute.forwardingRules.get",
+    "compute.forwardingRules.delete",
+    "compute.forwardingRules.use",
+    "compute.regionBackendServices.create",
+    "compute.regionBackendServices.get",
+    "compute.regionBackendServices.update",
+    "compute.regionBackendServices.delete",
+    "compute.regionBackendServices.use",
+    "compute.networkEndpointGroups.create",
+    "compute.networkEndpointGroups.get",
+    "compute.networkEndpointGroups.delete",
+    "compute.networkEndpointGroups.use",
+    "compute.networkEndpointGroups.attachNetworkEndpoints",
+    "compute.networkEndpointGroups.detachNetworkEndpoints",
+    "compute.regionHealthChecks.create",
+    "compute.regionHealthChecks.get",
+    "compute.regionHealthChecks.update",
+    "compute.regionHealthChecks.delete",
+    "compute.regionHealthChecks.useReadOnly",
+    "compute.regionTargetTcpProxies.create",
+    "compute.regionTargetTcpProxies.get",
+    "compute.regionTargetTcpProxies.delete",
+    "compute.regionTargetTcpProxies.use",
+    "compute.regionOperations.get",
+    "compute.zoneOperations.get",
+    "compute.subnetworks.use",
+    "compute.subnetworks.get",
+    "compute.networks.get",
+    "compute.networks.use",
+    "compute.firewalls.get",
 ];
 
 /// Permissions no role of Union.ai's may hold: they change who may do what.
 pub const IAM_SETTING_PERMISSIONS: &[&str] = &[
-    "resourcemanager.projects.setIamPolicy", "iam.serviceAccounts.setIamPolicy", "iam.serviceAccounts.create", "iam.serviceAccounts.delete",
-    "iam.serviceAccounts.update", "iam.serviceAccountKeys.create", "iam.serviceAccounts.getAccessToken", "iam.serviceAccounts.implicitDelegation",
-    "iam.roles.create", "iam.roles.update", "iam.workloadIdentityPools.create", "iam.workloadIdentityPoolProviders.create",
-    "iam.workloadIdentityPoolProviders.update", "storage.buckets.setIamPolicy", "storage.objects.setIamPolicy", "cloudkms.cryptoKeys.setIamPolicy",
-    "compute.firewalls.create", "compute.firewalls.update", "compute.networks.updatePolicy",
+    "resourcemanager.projects.setIamPolicy",
+    "iam.serviceAccounts.setIamPolicy",
+    "iam.serviceAccounts.create",
+    "iam.serviceAccounts.delete",
+    "iam.serviceAccounts.update",
+    "iam.serviceAccountKeys.create",
+    "iam.serviceAccounts.getAccessToken",
+    "iam.serviceAccounts.implicitDelegation",
+    "iam.roles.create",
+    "iam.roles.update",
+    "iam.workloadIdentityPools.create",
+    "iam.workloadIdentityPoolProviders.create",
+    "iam.workloadIdentityPoolProviders.update",
+    "storage.buckets.setIamPolicy",
+    "storage.objects.setIamPolicy",
+    "cloudkms.cryptoKeys.setIamPolicy",
+    "compute.firewalls.create",
+    "compute.firewalls.update",
+    "compute.networks.updatePolicy",
 ];
 
 /// The attribute mapping GCP documents for AWS providers: `attribute.aws_role` is the
@@ -59,7 +106,10 @@ pub const REPLACE: &[(&str, &str)] = &[
     ("gcp.container_cluster", "/location"),
     ("gcp.container_cluster", "/network"),
     ("gcp.container_cluster", "/subnetwork"),
-    ("gcp.container_cluster", "/privateClusterConfig/masterIpv4CidrBlock"),
+    (
+        "gcp.container_cluster",
+        "/privateClusterConfig/masterIpv4CidrBlock",
+    ),
     ("gcp.container_cluster", "/ipAllocationPolicy"),
     ("gcp.container_node_pool", "/name"),
     ("gcp.container_node_pool", "/config/machineType"),
@@ -105,9 +155,13 @@ pub fn zone_of(region: &str) -> String {
 pub fn retains(kind: &str) -> Option<&'static str> {
     match kind {
         "gcp.storage_bucket" => Some("it holds the data plane's objects"),
-        "gcp.kms_key_ring" | "gcp.kms_crypto_key" => Some("data encrypted with it would become unreadable"),
+        "gcp.kms_key_ring" | "gcp.kms_crypto_key" => {
+            Some("data encrypted with it would become unreadable")
+        }
         "gcp.container_cluster" => Some("it runs every workload of the data plane"),
-        "gcp.iam_workload_identity_pool" | "gcp.iam_workload_identity_pool_provider" => Some("Union.ai's access to the data plane depends on it"),
+        "gcp.iam_workload_identity_pool" | "gcp.iam_workload_identity_pool_provider" => {
+            Some("Union.ai's access to the data plane depends on it")
+        }
         _ => None,
     }
 }
@@ -120,7 +174,8 @@ pub fn labels(b: &Builder<'_>, component: crate::plan::ownership::Component) -> 
     for (k, v) in &b.profile.spec.tags {
         m.insert(clean(k), json!(clean(v)));
     }
-    let owner = crate::plan::ownership::responsibility(b.model, component).map_or("customer", |r| r.owner.as_str());
+    let owner = crate::plan::ownership::responsibility(b.model, component)
+        .map_or("customer", |r| r.owner.as_str());
     m.insert(LABEL_DATA_PLANE.into(), json!(clean(b.prefix())));
     m.insert(LABEL_OWNER.into(), json!(owner));
     Value::Object(m)
@@ -128,7 +183,17 @@ pub fn labels(b: &Builder<'_>, component: crate::plan::ownership::Component) -> 
 
 /// A string in GCP's label alphabet (lowercase letters, digits, `-`, `_`; at most 63).
 pub fn label_value(s: &str) -> String {
-    s.chars().map(|c| c.to_ascii_lowercase()).map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_' { c } else { '_' }).take(63).collect()
+    s.chars()
+        .map(|c| c.to_ascii_lowercase())
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(63)
+        .collect()
 }
 
 /// The workload identity pool provider Union.ai signs in through (the union stage's way in).
@@ -140,7 +205,15 @@ pub const LABEL_OWNER: &str = "unionctl-owner";
 
 pub fn build(b: &mut Builder<'_>) {
     let p = b.profile;
-    let gcp = p.spec.cloud.gcp.clone().unwrap_or_else(|| crate::profile::schema::GcpProject { project_id: String::new(), project_number: String::new() });
+    let gcp = p
+        .spec
+        .cloud
+        .gcp
+        .clone()
+        .unwrap_or_else(|| crate::profile::schema::GcpProject {
+            project_id: String::new(),
+            project_number: String::new(),
+        });
     let project = gcp.project_id.clone();
     let number = gcp.project_number.clone();
     let region = p.spec.cloud.region.clone();
@@ -152,10 +225,17 @@ pub fn build(b: &mut Builder<'_>) {
     let key: Option<Value> = match p.spec.storage.encryption.key.as_str() {
         "none" => None,
         "create" => {
-            let ring = b.managed("gcp.kms_key_ring", "main", prefix.clone(), Storage, &[EncryptionAtRest], json!({
-                "name": format!("projects/{project}/locations/{region}/keyRings/{prefix}"),
-                "keyRingId": prefix,
-            }));
+            let ring = b.managed(
+                "gcp.kms_key_ring",
+                "main",
+                prefix.clone(),
+                Storage,
+                &[EncryptionAtRest],
+                json!({
+                    "name": format!("projects/{project}/locations/{region}/keyRings/{prefix}"),
+                    "keyRingId": prefix,
+                }),
+            );
             let key = b.managed("gcp.kms_crypto_key", "main", format!("{prefix}-cmek"), Storage, &[EncryptionAtRest], json!({
                 "parent": r(&ring, "name"),
                 "cryptoKeyId": format!("{prefix}-cmek"),
@@ -176,7 +256,13 @@ pub fn build(b: &mut Builder<'_>) {
             Some(r(&key, "name"))
         }
         existing => {
-            let k = b.data("gcp.kms_crypto_key", "existing", existing, Storage, json!({ "name": existing }));
+            let k = b.data(
+                "gcp.kms_crypto_key",
+                "existing",
+                existing,
+                Storage,
+                json!({ "name": existing }),
+            );
             Some(r(&k, "name"))
         }
     };
@@ -184,56 +270,108 @@ pub fn build(b: &mut Builder<'_>) {
     // Network (customer).
     let (network, subnet) = match &net_cfg.existing {
         Some(e) => {
-            let n = b.data("gcp.compute_network", "existing", e.network_id.clone(), Network, json!({ "name": e.network_id, "project": project }));
+            let n = b.data(
+                "gcp.compute_network",
+                "existing",
+                e.network_id.clone(),
+                Network,
+                json!({ "name": e.network_id, "project": project }),
+            );
             let first = e.subnet_ids.first().cloned().unwrap_or_default();
-            let s = b.data("gcp.compute_subnetwork", "existing", first.clone(), Network, json!({ "name": first, "region": region }));
+            let s = b.data(
+                "gcp.compute_subnetwork",
+                "existing",
+                first.clone(),
+                Network,
+                json!({ "name": first, "region": region }),
+            );
             (r(&n, "selfLink"), r(&s, "selfLink"))
         }
         None => {
-            let cidr: Ipv4Net = net_cfg.cidr.parse().unwrap_or_else(|_| "10.0.0.0/16".parse().expect("literal"));
-            let halves: Vec<Ipv4Net> = cidr.subnets(cidr.prefix_len() + 1).map(|s| s.collect()).unwrap_or_default();
-            let n = b.managed("gcp.compute_network", "main", prefix.clone(), Network, &[OutboundOnly], json!({
-                "name": prefix,
-                "autoCreateSubnetworks": false,
-                "routingConfig": { "routingMode": "REGIONAL" },
-            }));
-            let s = b.managed("gcp.compute_subnetwork", "nodes", format!("{prefix}-nodes"), Network, &[OutboundOnly, AuditLogging], json!({
-                "name": format!("{prefix}-nodes"),
-                "network": r(&n, "selfLink"),
-                "region": region,
-                "ipCidrRange": halves.first().map(|h| h.to_string()),
-                "secondaryIpRanges": [
-                    { "rangeName": "pods", "ipCidrRange": net_cfg.pods_cidr },
-                    { "rangeName": "services", "ipCidrRange": net_cfg.services_cidr }
-                ],
-                "privateIpGoogleAccess": true,
-                "logConfig": {
-                    "enable": p.spec.audit.flow_logs,
-                    "aggregationInterval": "INTERVAL_5_SEC",
-                    "flowSampling": 0.5,
-                    "metadata": "INCLUDE_ALL_METADATA"
-                },
-            }));
-            let router = b.managed("gcp.compute_router", "main", prefix.clone(), Network, &[], json!({
-                "name": prefix,
-                "network": r(&n, "selfLink"),
-                "region": region,
-            }));
-            b.managed("gcp.compute_router_nat", "main", prefix.clone(), Network, &[OutboundOnly], json!({
-                "router": r(&router, "name"),
-                "name": prefix,
-                "natIpAllocateOption": "AUTO_ONLY",
-                "sourceSubnetworkIpRangesToNat": "ALL_SUBNETWORKS_ALL_IP_RANGES",
-                "logConfig": { "enable": true, "filter": "ERRORS_ONLY" },
-            }));
+            let cidr: Ipv4Net = net_cfg
+                .cidr
+                .parse()
+                .unwrap_or_else(|_| "10.0.0.0/16".parse().expect("literal"));
+            let halves: Vec<Ipv4Net> = cidr
+                .subnets(cidr.prefix_len() + 1)
+                .map(|s| s.collect())
+                .unwrap_or_default();
+            let n = b.managed(
+                "gcp.compute_network",
+                "main",
+                prefix.clone(),
+                Network,
+                &[OutboundOnly],
+                json!({
+                    "name": prefix,
+                    "autoCreateSubnetworks": false,
+                    "routingConfig": { "routingMode": "REGIONAL" },
+                }),
+            );
+            let s = b.managed(
+                "gcp.compute_subnetwork",
+                "nodes",
+                format!("{prefix}-nodes"),
+                Network,
+                &[OutboundOnly, AuditLogging],
+                json!({
+                    "name": format!("{prefix}-nodes"),
+                    "network": r(&n, "selfLink"),
+                    "region": region,
+                    "ipCidrRange": halves.first().map(|h| h.to_string()),
+                    "secondaryIpRanges": [
+                        { "rangeName": "pods", "ipCidrRange": net_cfg.pods_cidr },
+                        { "rangeName": "services", "ipCidrRange": net_cfg.services_cidr }
+                    ],
+                    "privateIpGoogleAccess": true,
+                    "logConfig": {
+                        "enable": p.spec.audit.flow_logs,
+                        "aggregationInterval": "INTERVAL_5_SEC",
+                        "flowSampling": 0.5,
+                        "metadata": "INCLUDE_ALL_METADATA"
+                    },
+                }),
+            );
+            let router = b.managed(
+                "gcp.compute_router",
+                "main",
+                prefix.clone(),
+                Network,
+                &[],
+                json!({
+                    "name": prefix,
+                    "network": r(&n, "selfLink"),
+                    "region": region,
+                }),
+            );
+            b.managed(
+                "gcp.compute_router_nat",
+                "main",
+                prefix.clone(),
+                Network,
+                &[OutboundOnly],
+                json!({
+                    "router": r(&router, "name"),
+                    "name": prefix,
+                    "natIpAllocateOption": "AUTO_ONLY",
+                    "sourceSubnetworkIpRangesToNat": "ALL_SUBNETWORKS_ALL_IP_RANGES",
+                    "logConfig": { "enable": true, "filter": "ERRORS_ONLY" },
+                }),
+            );
             (r(&n, "selfLink"), r(&s, "selfLink"))
         }
     };
     if b.byoc() {
         // The PSC NAT range: the first sixteenth of the upper half of `network.cidr` (for an
         // existing network, `network.cidr` names a free range of it).
-        let cidr: Ipv4Net = net_cfg.cidr.parse().unwrap_or_else(|_| "10.0.0.0/16".parse().expect("literal"));
-        let upper = cidr.subnets(cidr.prefix_len() + 1).ok().and_then(|s| s.last());
+        let cidr: Ipv4Net = net_cfg
+            .cidr
+            .parse()
+            .unwrap_or_else(|_| "10.0.0.0/16".parse().expect("literal"));
+        let upper = cidr
+            .subnets(cidr.prefix_len() + 1)
+            .ok()
+            .and_then(|s| s.last());
         b.managed("gcp.compute_subnetwork", "psc_nat", format!("{prefix}-psc-nat"), Network, &[OutboundOnly], json!({
             "name": format!("{prefix}-psc-nat"),
             "network": network,
@@ -255,7 +393,11 @@ pub fn build(b: &mut Builder<'_>) {
     // Every rule applies to the data plane's nodes only (their service account), never to
     // the whole network: an existing network's other machines keep their own rules.
     let nodes_email = format!("{prefix}-nodes@{project}.iam.gserviceaccount.com");
-    let internal_ranges = vec![net_cfg.cidr.clone(), net_cfg.pods_cidr.clone(), net_cfg.master_cidr.clone()];
+    let internal_ranges = vec![
+        net_cfg.cidr.clone(),
+        net_cfg.pods_cidr.clone(),
+        net_cfg.master_cidr.clone(),
+    ];
     b.managed("gcp.compute_firewall", "egress_allow", format!("{prefix}-egress-allow"), Network, &[OutboundOnly], json!({
         "name": format!("{prefix}-egress-allow"),
         "network": network,
@@ -265,49 +407,77 @@ pub fn build(b: &mut Builder<'_>) {
         "allowed": [{ "IPProtocol": "tcp", "ports": ["443", "7844"] }, { "IPProtocol": "udp", "ports": ["7844"] }],
         "destinationRanges": ["0.0.0.0/0"],
     }));
-    b.managed("gcp.compute_firewall", "egress_internal", format!("{prefix}-egress-internal"), Network, &[OutboundOnly], json!({
-        "name": format!("{prefix}-egress-internal"),
-        "network": network,
-        "targetServiceAccounts": [nodes_email.clone()],
-        "direction": "EGRESS",
-        "priority": 1000,
-        "allowed": [{ "IPProtocol": "all" }],
-        "destinationRanges": internal_ranges,
-    }));
-    b.managed("gcp.compute_firewall", "egress_deny", format!("{prefix}-egress-deny"), Network, &[OutboundOnly], json!({
-        "name": format!("{prefix}-egress-deny"),
-        "network": network,
-        "targetServiceAccounts": [nodes_email.clone()],
-        "direction": "EGRESS",
-        "priority": 65000,
-        "denied": [{ "IPProtocol": "all" }],
-        "destinationRanges": ["0.0.0.0/0"],
-    }));
+    b.managed(
+        "gcp.compute_firewall",
+        "egress_internal",
+        format!("{prefix}-egress-internal"),
+        Network,
+        &[OutboundOnly],
+        json!({
+            "name": format!("{prefix}-egress-internal"),
+            "network": network,
+            "targetServiceAccounts": [nodes_email.clone()],
+            "direction": "EGRESS",
+            "priority": 1000,
+            "allowed": [{ "IPProtocol": "all" }],
+            "destinationRanges": internal_ranges,
+        }),
+    );
+    b.managed(
+        "gcp.compute_firewall",
+        "egress_deny",
+        format!("{prefix}-egress-deny"),
+        Network,
+        &[OutboundOnly],
+        json!({
+            "name": format!("{prefix}-egress-deny"),
+            "network": network,
+            "targetServiceAccounts": [nodes_email.clone()],
+            "direction": "EGRESS",
+            "priority": 65000,
+            "denied": [{ "IPProtocol": "all" }],
+            "destinationRanges": ["0.0.0.0/0"],
+        }),
+    );
     let mut ingress_sources = internal_ranges.clone();
     ingress_sources.dedup();
-    b.managed("gcp.compute_firewall", "ingress_internal", format!("{prefix}-ingress-internal"), Network, &[OutboundOnly], json!({
-        "name": format!("{prefix}-ingress-internal"),
-        "network": network,
-        "targetServiceAccounts": [nodes_email.clone()],
-        "direction": "INGRESS",
-        "priority": 1000,
-        "allowed": [{ "IPProtocol": "all" }],
-        "sourceRanges": ingress_sources,
-    }));
+    b.managed(
+        "gcp.compute_firewall",
+        "ingress_internal",
+        format!("{prefix}-ingress-internal"),
+        Network,
+        &[OutboundOnly],
+        json!({
+            "name": format!("{prefix}-ingress-internal"),
+            "network": network,
+            "targetServiceAccounts": [nodes_email.clone()],
+            "direction": "INGRESS",
+            "priority": 1000,
+            "allowed": [{ "IPProtocol": "all" }],
+            "sourceRanges": ingress_sources,
+        }),
+    );
     for (i, rule) in p.spec.network.ingress.iter().enumerate() {
         let proto = match rule.protocol {
             Protocol::Tcp => "tcp",
             Protocol::Udp => "udp",
         };
-        b.managed("gcp.compute_firewall", &format!("ingress_{i}"), format!("{prefix}-ingress-{i}"), Network, &[OutboundOnly], json!({
-            "name": format!("{prefix}-ingress-{i}"),
-            "network": network,
-            "targetServiceAccounts": [nodes_email.clone()],
-            "direction": "INGRESS",
-            "priority": 1000,
-            "allowed": [{ "IPProtocol": proto, "ports": [rule.port.to_string()] }],
-            "sourceRanges": [rule.cidr],
-        }));
+        b.managed(
+            "gcp.compute_firewall",
+            &format!("ingress_{i}"),
+            format!("{prefix}-ingress-{i}"),
+            Network,
+            &[OutboundOnly],
+            json!({
+                "name": format!("{prefix}-ingress-{i}"),
+                "network": network,
+                "targetServiceAccounts": [nodes_email.clone()],
+                "direction": "INGRESS",
+                "priority": 1000,
+                "allowed": [{ "IPProtocol": proto, "ports": [rule.port.to_string()] }],
+                "sourceRanges": [rule.cidr],
+            }),
+        );
     }
 
     // Buckets (customer) and the audit trail.
@@ -315,7 +485,14 @@ pub fn build(b: &mut Builder<'_>) {
     for logical in &p.spec.storage.buckets {
         let name = names::bucket(p, logical);
         let settings = bucket(b, &name, &region, key.as_ref(), true);
-        let address = b.managed("gcp.storage_bucket", logical, name.clone(), Storage, &[EncryptionAtRest, NoPublicBuckets, EncryptionInTransit], settings);
+        let address = b.managed(
+            "gcp.storage_bucket",
+            logical,
+            name.clone(),
+            Storage,
+            &[EncryptionAtRest, NoPublicBuckets, EncryptionInTransit],
+            settings,
+        );
         key_user(b, &address);
         bucket_names.push((name, address));
     }
@@ -327,7 +504,14 @@ pub fn build(b: &mut Builder<'_>) {
         "create" => {
             let name = names::audit_bucket(p);
             let settings = bucket(b, &name, &region, key.as_ref(), false);
-            let audit_bucket = b.managed("gcp.storage_bucket", "audit_logs", name.clone(), Account, &[EncryptionAtRest, NoPublicBuckets, AuditLogging], settings);
+            let audit_bucket = b.managed(
+                "gcp.storage_bucket",
+                "audit_logs",
+                name.clone(),
+                Account,
+                &[EncryptionAtRest, NoPublicBuckets, AuditLogging],
+                settings,
+            );
             key_user(b, &audit_bucket);
             let sink = b.managed("gcp.logging_project_sink", "audit", format!("{prefix}-audit"), Account, &[AuditLogging], json!({
                 "name": format!("{prefix}-audit"),
@@ -336,28 +520,57 @@ pub fn build(b: &mut Builder<'_>) {
                 "uniqueWriterIdentity": true,
             }));
             // The sink writes as its own identity, which may only create objects there.
-            b.managed("gcp.storage_bucket_iam_member", "audit_sink_writer", format!("{name} sink writer"), Account, &[AuditLogging], json!({
-                "bucket": r(&audit_bucket, "name"),
-                "role": "roles/storage.objectCreator",
-                "member": r(&sink, "writerIdentity"),
-            }));
+            b.managed(
+                "gcp.storage_bucket_iam_member",
+                "audit_sink_writer",
+                format!("{name} sink writer"),
+                Account,
+                &[AuditLogging],
+                json!({
+                    "bucket": r(&audit_bucket, "name"),
+                    "role": "roles/storage.objectCreator",
+                    "member": r(&sink, "writerIdentity"),
+                }),
+            );
         }
         existing => {
-            b.data("gcp.logging_project_sink", "existing", existing, Account, json!({ "name": existing }));
+            b.data(
+                "gcp.logging_project_sink",
+                "existing",
+                existing,
+                Account,
+                json!({ "name": existing }),
+            );
         }
     }
 
     // Node service account (customer: IAM is the account's).
-    let nodes_sa = b.managed("gcp.service_account", "nodes", format!("{prefix}-nodes"), Account, &[LeastPrivilege], json!({
-        "accountId": format!("{prefix}-nodes"),
-        "displayName": "GKE nodes of the unionctl data plane",
-    }));
+    let nodes_sa = b.managed(
+        "gcp.service_account",
+        "nodes",
+        format!("{prefix}-nodes"),
+        Account,
+        &[LeastPrivilege],
+        json!({
+            "accountId": format!("{prefix}-nodes"),
+            "displayName": "GKE nodes of the unionctl data plane",
+        }),
+    );
     // Firewall rules name the nodes' service account as their target.
-    let firewalls: Vec<String> = b.resources.iter().filter(|r| r.kind == "gcp.compute_firewall").map(|r| r.address.clone()).collect();
+    let firewalls: Vec<String> = b
+        .resources
+        .iter()
+        .filter(|r| r.kind == "gcp.compute_firewall")
+        .map(|r| r.address.clone())
+        .collect();
     for fw in firewalls {
         b.order_after(&fw, &nodes_sa);
     }
-    for role in ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/artifactregistry.reader"] {
+    for role in [
+        "roles/logging.logWriter",
+        "roles/monitoring.metricWriter",
+        "roles/artifactregistry.reader",
+    ] {
         let short = role.rsplit('/').next().unwrap_or(role).replace('.', "_");
         let m = b.managed("gcp.project_iam_member", &format!("nodes_{short}"), format!("{prefix}-nodes {role}"), Account, &[LeastPrivilege], json!({
             "role": role,
@@ -371,30 +584,54 @@ pub fn build(b: &mut Builder<'_>) {
     // plane's cluster and private connection, and nothing that can change IAM.
     if b.byoc() {
         let union = p.spec.union.clone().unwrap_or_default();
-        let union_role = format!("arn:aws:sts::{}:assumed-role/{}", union.aws_account_id, union.role_name);
-        let pool = b.managed("gcp.iam_workload_identity_pool", "unionai", "unionai", AdminIdentity, &[AdminTrust], json!({
-            "workloadIdentityPoolId": "unionai",
-            "displayName": "Union.ai",
-            "description": format!("Union.ai's AWS identity, for the BYOC data plane {prefix}"),
-            "disabled": false,
-        }));
-        b.managed("gcp.iam_workload_identity_pool_provider", "unionai_aws", "unionai-aws", AdminIdentity, &[AdminTrust], json!({
-            "parent": r(&pool, "name"),
-            "workloadIdentityPoolProviderId": "unionai-aws",
-            "displayName": "Union.ai AWS role",
-            "description": format!("Union.ai's AWS role, for the BYOC data plane {prefix}"),
-            "aws": { "accountId": union.aws_account_id },
-            "attributeMapping": {
-                "google.subject": "assertion.arn",
-                "attribute.aws_role": AWS_ROLE_MAPPING
-            },
-            "attributeCondition": format!("attribute.aws_role == '{union_role}'"),
-        }));
+        let union_role = format!(
+            "arn:aws:sts::{}:assumed-role/{}",
+            union.aws_account_id, union.role_name
+        );
+        let pool = b.managed(
+            "gcp.iam_workload_identity_pool",
+            "unionai",
+            "unionai",
+            AdminIdentity,
+            &[AdminTrust],
+            json!({
+                "workloadIdentityPoolId": "unionai",
+                "displayName": "Union.ai",
+                "description": format!("Union.ai's AWS identity, for the BYOC data plane {prefix}"),
+                "disabled": false,
+            }),
+        );
+        b.managed(
+            "gcp.iam_workload_identity_pool_provider",
+            "unionai_aws",
+            "unionai-aws",
+            AdminIdentity,
+            &[AdminTrust],
+            json!({
+                "parent": r(&pool, "name"),
+                "workloadIdentityPoolProviderId": "unionai-aws",
+                "displayName": "Union.ai AWS role",
+                "description": format!("Union.ai's AWS role, for the BYOC data plane {prefix}"),
+                "aws": { "accountId": union.aws_account_id },
+                "attributeMapping": {
+                    "google.subject": "assertion.arn",
+                    "attribute.aws_role": AWS_ROLE_MAPPING
+                },
+                "attributeCondition": format!("attribute.aws_role == '{union_role}'"),
+            }),
+        );
         let admin_email = format!("unionai-administrator@{project}.iam.gserviceaccount.com");
-        let admin = b.managed("gcp.service_account", "unionai_administrator", "unionai-administrator", AdminIdentity, &[AdminTrust], json!({
-            "accountId": "unionai-administrator",
-            "displayName": "Union.ai administrator (BYOC)",
-        }));
+        let admin = b.managed(
+            "gcp.service_account",
+            "unionai_administrator",
+            "unionai-administrator",
+            AdminIdentity,
+            &[AdminTrust],
+            json!({
+                "accountId": "unionai-administrator",
+                "displayName": "Union.ai administrator (BYOC)",
+            }),
+        );
         b.managed("gcp.service_account_iam_binding", "unionai_administrator", "unionai-administrator workloadIdentityUser", AdminIdentity, &[AdminTrust], json!({
             "resource": r(&admin, "name"),
             "role": "roles/iam.workloadIdentityUser",
@@ -406,45 +643,92 @@ pub fn build(b: &mut Builder<'_>) {
         );
         let regional = format!("projects/{project}/regions/{region}");
         // This data plane's network only (an existing one by its name).
-        let network_name = net_cfg.existing.as_ref().map_or(prefix.clone(), |e| e.network_id.rsplit('/').next().unwrap_or_default().to_string());
+        let network_name = net_cfg.existing.as_ref().map_or(prefix.clone(), |e| {
+            e.network_id
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        });
         let zonal = format!("projects/{project}/zones/{}", zone_of(&region));
-        let psc_names: Vec<String> = ["serviceAttachments", "forwardingRules", "backendServices", "healthChecks", "targetTcpProxies"]
-            .iter()
-            .map(|c| format!("resource.name.startsWith('{regional}/{c}/{prefix}-')"))
-            .chain([format!("resource.name.startsWith('{zonal}/networkEndpointGroups/{prefix}-')")])
-            .collect();
+        let psc_names: Vec<String> = [
+            "serviceAttachments",
+            "forwardingRules",
+            "backendServices",
+            "healthChecks",
+            "targetTcpProxies",
+        ]
+        .iter()
+        .map(|c| format!("resource.name.startsWith('{regional}/{c}/{prefix}-')"))
+        .chain([format!(
+            "resource.name.startsWith('{zonal}/networkEndpointGroups/{prefix}-')"
+        )])
+        .collect();
         let network_condition = format!(
             "{} || resource.name.startsWith('{regional}/operations/') || resource.name.startsWith('{zonal}/operations/') || resource.name.startsWith('{regional}/subnetworks/') || resource.name == 'projects/{project}/global/networks/{network_name}' || resource.name.startsWith('projects/{project}/global/firewalls/{prefix}-')",
             psc_names.join(" || ")
         );
         for (name, role_id, title, permissions, condition) in [
-            ("unionai_cluster", "UnionaiClusterAdministrator", "Union.ai: this data plane's GKE cluster", CLUSTER_PERMISSIONS, cluster_condition),
-            ("unionai_network", "UnionaiNetworkAdministrator", "Union.ai: this data plane's Private Service Connect", NETWORK_PERMISSIONS, network_condition),
+            (
+                "unionai_cluster",
+                "UnionaiClusterAdministrator",
+                "Union.ai: this data plane's GKE cluster",
+                CLUSTER_PERMISSIONS,
+                cluster_condition,
+            ),
+            (
+                "unionai_network",
+                "UnionaiNetworkAdministrator",
+                "Union.ai: this data plane's Private Service Connect",
+                NETWORK_PERMISSIONS,
+                network_condition,
+            ),
         ] {
             let role = b.managed("gcp.project_iam_custom_role", name, role_id, AdminIdentity, &[LeastPrivilege], json!({
                 "roleId": role_id,
                 "role": { "title": title, "description": format!("What Union.ai needs to operate the BYOC data plane {prefix}"), "stage": "GA", "includedPermissions": permissions },
             }));
-            let grant = b.managed("gcp.project_iam_member", name, format!("unionai-administrator {role_id}"), AdminIdentity, &[LeastPrivilege], json!({
-                "role": r(&role, "name"),
-                "member": member,
-                "condition": { "title": format!("{prefix} only"), "expression": condition },
-            }));
+            let grant = b.managed(
+                "gcp.project_iam_member",
+                name,
+                format!("unionai-administrator {role_id}"),
+                AdminIdentity,
+                &[LeastPrivilege],
+                json!({
+                    "role": r(&role, "name"),
+                    "member": member,
+                    "condition": { "title": format!("{prefix} only"), "expression": condition },
+                }),
+            );
             b.order_after(&grant, &admin);
         }
         // The nodes' identity only, to run node pools as it; the key only, to name it.
-        let acts_as = b.managed("gcp.service_account_iam_member", "unionai_acts_as_nodes", format!("{prefix}-nodes serviceAccountUser"), AdminIdentity, &[LeastPrivilege], json!({
-            "resource": r(&nodes_sa, "name"),
-            "role": "roles/iam.serviceAccountUser",
-            "member": member,
-        }));
+        let acts_as = b.managed(
+            "gcp.service_account_iam_member",
+            "unionai_acts_as_nodes",
+            format!("{prefix}-nodes serviceAccountUser"),
+            AdminIdentity,
+            &[LeastPrivilege],
+            json!({
+                "resource": r(&nodes_sa, "name"),
+                "role": "roles/iam.serviceAccountUser",
+                "member": member,
+            }),
+        );
         b.order_after(&acts_as, &admin);
         if let Some(k) = &key {
-            let viewer = b.managed("gcp.kms_crypto_key_iam_member", "unionai_views_key", format!("{prefix} key viewer"), AdminIdentity, &[LeastPrivilege], json!({
-                "resource": k,
-                "role": "roles/cloudkms.viewer",
-                "member": member,
-            }));
+            let viewer = b.managed(
+                "gcp.kms_crypto_key_iam_member",
+                "unionai_views_key",
+                format!("{prefix} key viewer"),
+                AdminIdentity,
+                &[LeastPrivilege],
+                json!({
+                    "resource": k,
+                    "role": "roles/cloudkms.viewer",
+                    "member": member,
+                }),
+            );
             b.order_after(&viewer, &admin);
         }
     }
@@ -510,7 +794,8 @@ pub fn build(b: &mut Builder<'_>) {
             config["bootDiskKmsKey"] = k.clone();
         }
         if pool.gpu {
-            config["taints"] = json!([{ "key": GPU_TAINT.0, "value": GPU_TAINT.1, "effect": "NO_SCHEDULE" }]);
+            config["taints"] =
+                json!([{ "key": GPU_TAINT.0, "value": GPU_TAINT.1, "effect": "NO_SCHEDULE" }]);
         }
         b.managed("gcp.container_node_pool", &pool.name, pool.name.clone(), NodePools, &[EncryptionAtRest], json!({
             "cluster": r(&cluster, "name"),
@@ -520,7 +805,10 @@ pub fn build(b: &mut Builder<'_>) {
             "management": { "autoRepair": true, "autoUpgrade": true },
             "initialNodeCount": pool.min,
         }));
-        let pool_address = format!("gcp.container_node_pool.{}", crate::plan::builder::address_name(&pool.name));
+        let pool_address = format!(
+            "gcp.container_node_pool.{}",
+            crate::plan::builder::address_name(&pool.name)
+        );
         b.order_after(&pool_address, &nodes_sa);
         if !b.byoc() {
             key_user(b, &pool_address);
@@ -533,11 +821,24 @@ pub fn build(b: &mut Builder<'_>) {
     // Workload Identity bindings need the project's identity pool, which the first cluster
     // creates: they come after the cluster.
     for identity in crate::plan::builder::workload_identities(p, format!("{prefix}-backend")) {
-        let crate::plan::builder::WorkloadIdentity { key: name, name: account_id, namespace: ns, service_accounts, tenant } = identity;
-        let sa = b.managed("gcp.service_account", &format!("workload_{name}"), account_id.clone(), WorkloadIdentity, &[TenantIsolation], json!({
-            "accountId": account_id,
-            "displayName": format!("unionctl workload identity of namespace {ns}"),
-        }));
+        let crate::plan::builder::WorkloadIdentity {
+            key: name,
+            name: account_id,
+            namespace: ns,
+            service_accounts,
+            tenant,
+        } = identity;
+        let sa = b.managed(
+            "gcp.service_account",
+            &format!("workload_{name}"),
+            account_id.clone(),
+            WorkloadIdentity,
+            &[TenantIsolation],
+            json!({
+                "accountId": account_id,
+                "displayName": format!("unionctl workload identity of namespace {ns}"),
+            }),
+        );
         let binding = b.managed("gcp.service_account_iam_binding", &format!("workload_{name}"), format!("{account_id} workloadIdentityUser"), WorkloadIdentity, &[LeastPrivilege, TenantIsolation], json!({
             "resource": r(&sa, "name"),
             "role": "roles/iam.workloadIdentityUser",
@@ -559,7 +860,14 @@ pub fn build(b: &mut Builder<'_>) {
                     ),
                 });
             }
-            let g = b.managed("gcp.storage_bucket_iam_member", &format!("{name}_{}", crate::plan::builder::address_name(bucket)), format!("{bucket} {account_id}"), WorkloadIdentity, &[TenantIsolation], grant);
+            let g = b.managed(
+                "gcp.storage_bucket_iam_member",
+                &format!("{name}_{}", crate::plan::builder::address_name(bucket)),
+                format!("{bucket} {account_id}"),
+                WorkloadIdentity,
+                &[TenantIsolation],
+                grant,
+            );
             // The grant names both by name: it comes after them.
             b.order_after(&g, bucket_address);
             b.order_after(&g, &sa);
@@ -573,7 +881,12 @@ pub fn build(b: &mut Builder<'_>) {
     // PSC ("Set up a regional internal proxy Network Load Balancer with hybrid
     // connectivity"; "Publish services by using Private Service Connect").
     if b.byoc() {
-        let union_project = p.spec.union.as_ref().and_then(|u| u.gcp_project_id.clone()).unwrap_or_default();
+        let union_project = p
+            .spec
+            .union
+            .as_ref()
+            .and_then(|u| u.gcp_project_id.clone())
+            .unwrap_or_default();
         let zone = zone_of(&region);
         let neg = b.managed("gcp.compute_network_endpoint_group", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
             "name": format!("{prefix}-api"),
@@ -583,14 +896,21 @@ pub fn build(b: &mut Builder<'_>) {
             "defaultPort": 443,
             "networkEndpoints": [{ "ipAddress": r(&cluster, "privateClusterConfig.privateEndpoint"), "port": 443 }],
         }));
-        let health = b.managed("gcp.compute_region_health_check", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
-            "name": format!("{prefix}-api"),
-            "region": region,
-            "type": "TCP",
-            "tcpHealthCheck": { "port": 443 },
-            "checkIntervalSec": 10,
-            "timeoutSec": 5,
-        }));
+        let health = b.managed(
+            "gcp.compute_region_health_check",
+            "api",
+            format!("{prefix}-api"),
+            PrivateConnection,
+            &[PrivateEndpoint],
+            json!({
+                "name": format!("{prefix}-api"),
+                "region": region,
+                "type": "TCP",
+                "tcpHealthCheck": { "port": 443 },
+                "checkIntervalSec": 10,
+                "timeoutSec": 5,
+            }),
+        );
         let backend = b.managed("gcp.compute_region_backend_service", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
             "name": format!("{prefix}-api"),
             "region": region,
@@ -599,41 +919,65 @@ pub fn build(b: &mut Builder<'_>) {
             "backends": [{ "group": r(&neg, "selfLink"), "balancingMode": "CONNECTION", "maxConnectionsPerEndpoint": 100 }],
             "healthChecks": [r(&health, "selfLink")],
         }));
-        let proxy = b.managed("gcp.compute_region_target_tcp_proxy", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
-            "name": format!("{prefix}-api"),
-            "region": region,
-            "service": r(&backend, "selfLink"),
-            "proxyHeader": "NONE",
-        }));
-        let rule = b.managed("gcp.compute_forwarding_rule", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint, OutboundOnly], json!({
-            "name": format!("{prefix}-api"),
-            "region": region,
-            "loadBalancingScheme": "INTERNAL_MANAGED",
-            "IPProtocol": "TCP",
-            "portRange": "443-443",
-            "network": network,
-            "subnetwork": subnet,
-            "target": r(&proxy, "selfLink"),
-        }));
+        let proxy = b.managed(
+            "gcp.compute_region_target_tcp_proxy",
+            "api",
+            format!("{prefix}-api"),
+            PrivateConnection,
+            &[PrivateEndpoint],
+            json!({
+                "name": format!("{prefix}-api"),
+                "region": region,
+                "service": r(&backend, "selfLink"),
+                "proxyHeader": "NONE",
+            }),
+        );
+        let rule = b.managed(
+            "gcp.compute_forwarding_rule",
+            "api",
+            format!("{prefix}-api"),
+            PrivateConnection,
+            &[PrivateEndpoint, OutboundOnly],
+            json!({
+                "name": format!("{prefix}-api"),
+                "region": region,
+                "loadBalancingScheme": "INTERNAL_MANAGED",
+                "IPProtocol": "TCP",
+                "portRange": "443-443",
+                "network": network,
+                "subnetwork": subnet,
+                "target": r(&proxy, "selfLink"),
+            }),
+        );
         // Internal proxy load balancers need the region's proxy-only subnetwork.
         b.order_after(&rule, "gcp.compute_subnetwork.proxy_only");
-        b.managed("gcp.compute_service_attachment", "api", format!("{prefix}-api"), PrivateConnection, &[OutboundOnly, PrivateEndpoint], json!({
-            "name": format!("{prefix}-api"),
-            "region": region,
-            "targetService": r(&rule, "selfLink"),
-            "connectionPreference": "ACCEPT_MANUAL",
-            "natSubnets": [r("gcp.compute_subnetwork.psc_nat", "selfLink")],
-            "enableProxyProtocol": false,
-            "consumerAcceptLists": [{ "projectIdOrNum": union_project, "connectionLimit": 4 }],
-            "consumerRejectLists": [],
-        }));
+        b.managed(
+            "gcp.compute_service_attachment",
+            "api",
+            format!("{prefix}-api"),
+            PrivateConnection,
+            &[OutboundOnly, PrivateEndpoint],
+            json!({
+                "name": format!("{prefix}-api"),
+                "region": region,
+                "targetService": r(&rule, "selfLink"),
+                "connectionPreference": "ACCEPT_MANUAL",
+                "natSubnets": [r("gcp.compute_subnetwork.psc_nat", "selfLink")],
+                "enableProxyProtocol": false,
+                "consumerAcceptLists": [{ "projectIdOrNum": union_project, "connectionLimit": 4 }],
+                "consumerRejectLists": [],
+            }),
+        );
     }
 }
 
 /// A resource encrypted with the key the plan creates comes after the grant that lets the
 /// service agents use it (Cloud Storage and GKE refuse a key their agent cannot use).
 fn key_user(b: &mut Builder<'_>, address: &str) {
-    if b.resources.iter().any(|r| r.address == "gcp.kms_crypto_key_iam_binding.service_agents") {
+    if b.resources
+        .iter()
+        .any(|r| r.address == "gcp.kms_crypto_key_iam_binding.service_agents")
+    {
         b.order_after(address, "gcp.kms_crypto_key_iam_binding.service_agents");
     }
 }

@@ -71,12 +71,22 @@ pub fn endpoint(service: &str) -> String {
 fn limiter() -> RateLimiter {
     // Compute's and GKE's write quotas are per project and per minute; a data plane's
     // apply stays far below them, but a fleet shares one project's quota.
-    RateLimiter::new(Default::default(), Limit { burst: 20.0, per_second: 10.0 })
+    RateLimiter::new(
+        Default::default(),
+        Limit {
+            burst: 20.0,
+            per_second: 10.0,
+        },
+    )
 }
 
 /// The workload identity pool provider Union.ai signs in through, and the service account
 /// it impersonates.
-pub fn union_credentials(project: &str, project_number: &str, provider: &str) -> Result<Credentials> {
+pub fn union_credentials(
+    project: &str,
+    project_number: &str,
+    provider: &str,
+) -> Result<Credentials> {
     let admin = format!("unionai-administrator@{project}.iam.gserviceaccount.com");
     let config = json!({
         "type": "external_account",
@@ -93,10 +103,13 @@ pub fn union_credentials(project: &str, project_number: &str, provider: &str) ->
     // service (IMDSv2), as GCP's generated configurations for AWS say. (google-cloud-auth
     // asks IMDS for a session token whenever its URL is given, so it is given only then.)
     let mut config = config;
-    let from_env = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].iter().all(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    let from_env = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
+        .iter()
+        .all(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
     if !from_env {
         let source = &mut config["credential_source"];
-        source["region_url"] = json!("http://169.254.169.254/latest/meta-data/placement/availability-zone");
+        source["region_url"] =
+            json!("http://169.254.169.254/latest/meta-data/placement/availability-zone");
         source["url"] = json!("http://169.254.169.254/latest/meta-data/iam/security-credentials");
         source["imdsv2_session_token_url"] = json!("http://169.254.169.254/latest/api/token");
     }
@@ -128,7 +141,12 @@ macro_rules! client {
 }
 
 impl GcpProvider {
-    pub async fn new(project: &str, region: &str, data_plane: &str, creds: Credentials) -> Result<Self> {
+    pub async fn new(
+        project: &str,
+        region: &str,
+        data_plane: &str,
+        creds: Credentials,
+    ) -> Result<Self> {
         use google_cloud_compute_v1::client as c;
         Ok(GcpProvider {
             project: project.into(),
@@ -144,11 +162,27 @@ impl GcpProvider {
             zonal_negs: client!(c::NetworkEndpointGroups, "compute", creds),
             health_checks: client!(c::RegionHealthChecks, "compute", creds),
             tcp_proxies: client!(c::RegionTargetTcpProxies, "compute", creds),
-            gke: client!(google_cloud_container_v1::client::ClusterManager, "container", creds),
+            gke: client!(
+                google_cloud_container_v1::client::ClusterManager,
+                "container",
+                creds
+            ),
             iam: client!(google_cloud_iam_admin_v1::client::Iam, "iam", creds),
-            projects: client!(google_cloud_resourcemanager_v3::client::Projects, "cloudresourcemanager", creds),
-            kms: client!(google_cloud_kms_v1::client::KeyManagementService, "cloudkms", creds),
-            logging: client!(google_cloud_logging_v2::client::ConfigServiceV2, "logging", creds),
+            projects: client!(
+                google_cloud_resourcemanager_v3::client::Projects,
+                "cloudresourcemanager",
+                creds
+            ),
+            kms: client!(
+                google_cloud_kms_v1::client::KeyManagementService,
+                "cloudkms",
+                creds
+            ),
+            logging: client!(
+                google_cloud_logging_v2::client::ConfigServiceV2,
+                "logging",
+                creds
+            ),
             rest: Rest::new(creds),
             policy_lock: tokio::sync::Mutex::new(()),
             cluster_lock: tokio::sync::Mutex::new(()),
@@ -161,12 +195,17 @@ impl GcpProvider {
 
     /// Every call goes through here: rate limit, count, retry what GCP says to retry (429
     /// with `Retry-After`, 503), and an error that names the API and keeps GCP's status.
-    pub(super) async fn call<T, F, Fut>(&self, api: &'static str, mut send: F) -> Result<T, ApiError>
+    pub(super) async fn call<T, F, Fut>(
+        &self,
+        api: &'static str,
+        mut send: F,
+    ) -> Result<T, ApiError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
     {
-        let mutating = !(api.contains(".get") || api.contains(".list") || api.ends_with("getIamPolicy"));
+        let mutating =
+            !(api.contains(".get") || api.contains(".list") || api.ends_with("getIamPolicy"));
         retrying(api, || {
             let sent = send();
             async move {
@@ -187,8 +226,14 @@ impl GcpProvider {
     }
 
     pub(super) fn labels_for(&self, r: &Resource, desired_labels: Option<&Value>) -> Value {
-        let mut m = desired_labels.and_then(Value::as_object).cloned().unwrap_or_default();
-        m.insert(LABEL_ADDRESS.into(), Value::String(address_label(&r.address)));
+        let mut m = desired_labels
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        m.insert(
+            LABEL_ADDRESS.into(),
+            Value::String(address_label(&r.address)),
+        );
         Value::Object(m)
     }
 }
@@ -196,8 +241,14 @@ impl GcpProvider {
 /// Refuses to adopt or change what exists under one of our fixed names but was not made
 /// for this data plane (its description does not say so): unionctl never takes over
 /// what it did not create, and two data planes never share a piece.
-pub(super) fn check_description(what: &str, description: &str, data_plane: &str, adopt: bool) -> anyhow::Result<()> {
-    let ours = description.ends_with(&format!("data plane {data_plane}")) || description.starts_with(&format!("unionctl data plane {data_plane} ("));
+pub(super) fn check_description(
+    what: &str,
+    description: &str,
+    data_plane: &str,
+    adopt: bool,
+) -> anyhow::Result<()> {
+    let ours = description.ends_with(&format!("data plane {data_plane}"))
+        || description.starts_with(&format!("unionctl data plane {data_plane} ("));
     if ours || adopt {
         return Ok(());
     }
@@ -208,7 +259,17 @@ pub(super) fn check_description(what: &str, description: &str, data_plane: &str,
 
 /// A plan address as a label value: lowercase letters, digits, `-` and `_`, at most 63.
 pub fn address_label(address: &str) -> String {
-    address.chars().map(|c| if c == '.' { '-' } else { c.to_ascii_lowercase() }).take(63).collect()
+    address
+        .chars()
+        .map(|c| {
+            if c == '.' {
+                '-'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .take(63)
+        .collect()
 }
 
 /// A GCP API failure with its HTTP status.
@@ -229,7 +290,12 @@ impl ApiError {
         matches!(self.status, Some(429 | 502 | 503 | 504))
     }
     pub fn other(message: impl Into<String>) -> Self {
-        ApiError { api: "", status: None, message: message.into(), retry_after: None }
+        ApiError {
+            api: "",
+            status: None,
+            message: message.into(),
+            retry_after: None,
+        }
     }
 }
 
@@ -238,7 +304,8 @@ impl From<google_cloud_gax::error::Error> for ApiError {
         let status = e.http_status_code().or_else(|| {
             e.status().map(|s| match s.code {
                 google_cloud_gax::error::rpc::Code::NotFound => 404,
-                google_cloud_gax::error::rpc::Code::AlreadyExists | google_cloud_gax::error::rpc::Code::Aborted => 409,
+                google_cloud_gax::error::rpc::Code::AlreadyExists
+                | google_cloud_gax::error::rpc::Code::Aborted => 409,
                 google_cloud_gax::error::rpc::Code::PermissionDenied => 403,
                 google_cloud_gax::error::rpc::Code::Unauthenticated => 401,
                 google_cloud_gax::error::rpc::Code::ResourceExhausted => 429,
@@ -249,15 +316,29 @@ impl From<google_cloud_gax::error::Error> for ApiError {
         });
         let retry_after = e.http_headers().and_then(retry_after);
         let message = match e.status() {
-            Some(s) => format!("{} ({:?}): {}", status.map_or(String::new(), |c| c.to_string()), s.code, s.message),
+            Some(s) => format!(
+                "{} ({:?}): {}",
+                status.map_or(String::new(), |c| c.to_string()),
+                s.code,
+                s.message
+            ),
             None => e.to_string(),
         };
-        ApiError { api: "", status, message, retry_after }
+        ApiError {
+            api: "",
+            status,
+            message,
+            retry_after,
+        }
     }
 }
 
 fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
-    headers.get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs)
+    headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
 }
 
 /// Sends until GCP stops saying to retry (429 with `Retry-After`, 502-504), at most 8
@@ -271,7 +352,10 @@ where
     for attempt in 1.. {
         match send().await {
             Err(e) if e.retryable() && attempt < 8 => {
-                let wait = e.retry_after.unwrap_or(delay).max(Duration::from_millis(100));
+                let wait = e
+                    .retry_after
+                    .unwrap_or(delay)
+                    .max(Duration::from_millis(100));
                 tokio::time::sleep(wait).await;
                 delay = (delay * 2).min(Duration::from_secs(30));
             }
@@ -318,35 +402,62 @@ pub struct Media {
 
 impl Rest {
     pub fn new(creds: Credentials) -> Rest {
-        Rest { http: reqwest::Client::new(), creds }
+        Rest {
+            http: reqwest::Client::new(),
+            creds,
+        }
     }
 
-    pub async fn send(&self, method: reqwest::Method, url: &str, body: Option<&Value>) -> Result<Value, ApiError> {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, ApiError> {
         let mut req = self.request(method, url).await?;
         if let Some(b) = body {
             req = req.json(b);
         }
         let (_, text) = answer(url, req).await?;
         let text = String::from_utf8_lossy(&text);
-        Ok(if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) })
+        Ok(if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::Null)
+        })
     }
 
     /// A request whose body and answer are an object's bytes (Cloud Storage media
     /// upload and download).
-    pub async fn send_media(&self, method: reqwest::Method, url: &str, body: Option<Vec<u8>>) -> Result<Media, ApiError> {
+    pub async fn send_media(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Media, ApiError> {
         let mut req = self.request(method, url).await?;
         if let Some(b) = body {
             req = req.header("content-type", "application/json").body(b);
         }
         let (headers, bytes) = answer(url, req).await?;
-        let generation = headers.get("x-goog-generation").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let generation = headers
+            .get("x-goog-generation")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
         Ok(Media { bytes, generation })
     }
 
-    async fn request(&self, method: reqwest::Method, url: &str) -> Result<reqwest::RequestBuilder, ApiError> {
+    async fn request(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+    ) -> Result<reqwest::RequestBuilder, ApiError> {
         let headers = match self.creds.headers(http::Extensions::new()).await {
             Ok(google_cloud_auth::credentials::CacheableResource::New { data, .. }) => data,
-            Ok(google_cloud_auth::credentials::CacheableResource::NotModified) => http::HeaderMap::new(),
+            Ok(google_cloud_auth::credentials::CacheableResource::NotModified) => {
+                http::HeaderMap::new()
+            }
             Err(e) => return Err(ApiError::other(format!("credentials: {e}"))),
         };
         Ok(self.http.request(method, url).headers(headers))
@@ -354,8 +465,16 @@ impl Rest {
 }
 
 /// A 2xx answer's headers and body, or GCP's error (`{"error": {"message"}}`) with its status.
-async fn answer(url: &str, req: reqwest::RequestBuilder) -> Result<(http::HeaderMap, Vec<u8>), ApiError> {
-    let resp = req.send().await.map_err(|e| ApiError { api: "", status: None, message: format!("{url}: {e}"), retry_after: None })?;
+async fn answer(
+    url: &str,
+    req: reqwest::RequestBuilder,
+) -> Result<(http::HeaderMap, Vec<u8>), ApiError> {
+    let resp = req.send().await.map_err(|e| ApiError {
+        api: "",
+        status: None,
+        message: format!("{url}: {e}"),
+        retry_after: None,
+    })?;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
@@ -364,15 +483,25 @@ async fn answer(url: &str, req: reqwest::RequestBuilder) -> Result<(http::Header
     }
     let text = String::from_utf8_lossy(&body);
     let parsed: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    let message = parsed.pointer("/error/message").and_then(Value::as_str).map(String::from).unwrap_or_else(|| text.chars().take(300).collect());
-    Err(ApiError { api: "", status: Some(status), message: format!("{status}: {message}"), retry_after: retry_after(&headers) })
+    let message = parsed
+        .pointer("/error/message")
+        .and_then(Value::as_str)
+        .map(String::from)
+        .unwrap_or_else(|| text.chars().take(300).collect());
+    Err(ApiError {
+        api: "",
+        status: Some(status),
+        message: format!("{status}: {message}"),
+        retry_after: retry_after(&headers),
+    })
 }
 
 pub(super) use crate::clouds::live::project;
 
 /// Converts between the plan's JSON (REST field names) and a client's typed message.
 pub(super) fn typed<T: serde::de::DeserializeOwned>(v: Value) -> Result<T> {
-    serde_json::from_value(v).map_err(|e| anyhow!("the plan's settings do not fit the API's message: {e}"))
+    serde_json::from_value(v)
+        .map_err(|e| anyhow!("the plan's settings do not fit the API's message: {e}"))
 }
 
 pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Value {
@@ -380,29 +509,58 @@ pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Value {
 }
 
 impl GcpProvider {
-    async fn read_resource(&self, r: &Resource, desired: &Value, prior: Option<&ResourceState>) -> Result<Option<Observed>> {
+    async fn read_resource(
+        &self,
+        r: &Resource,
+        desired: &Value,
+        prior: Option<&ResourceState>,
+    ) -> Result<Option<Observed>> {
         let adopt = prior.is_some_and(|p| p.pending);
         match r.type_name() {
             t if t.starts_with("compute_") => compute::read(self, r, desired, adopt).await,
-            "container_cluster" | "container_node_pool" => container::read(self, r, desired, adopt).await,
-            "service_account" | "service_account_iam_binding" | "service_account_iam_member" | "project_iam_custom_role" | "iam_workload_identity_pool"
+            "container_cluster" | "container_node_pool" => {
+                container::read(self, r, desired, adopt).await
+            }
+            "service_account"
+            | "service_account_iam_binding"
+            | "service_account_iam_member"
+            | "project_iam_custom_role"
+            | "iam_workload_identity_pool"
             | "iam_workload_identity_pool_provider" => iam::read(self, r, desired, adopt).await,
-            "project_iam_member" | "project_iam_audit_config" => projects::read(self, r, desired).await,
-            "kms_key_ring" | "kms_crypto_key" | "kms_crypto_key_iam_binding" | "kms_crypto_key_iam_member" => kms::read(self, r, desired, adopt).await,
-            "storage_bucket" | "storage_bucket_iam_member" => storage::read(self, r, desired, adopt).await,
+            "project_iam_member" | "project_iam_audit_config" => {
+                projects::read(self, r, desired).await
+            }
+            "kms_key_ring"
+            | "kms_crypto_key"
+            | "kms_crypto_key_iam_binding"
+            | "kms_crypto_key_iam_member" => kms::read(self, r, desired, adopt).await,
+            "storage_bucket" | "storage_bucket_iam_member" => {
+                storage::read(self, r, desired, adopt).await
+            }
             "logging_project_sink" => logging::read(self, r, desired, adopt).await,
             other => Err(anyhow!("the GCP provider does not know `{other}`")),
         }
         .with_context(|| format!("reading {}", r.address))
     }
 
-    async fn create_resource(&self, r: &Resource, desired: &Value, _token: &str) -> Result<Observed> {
+    async fn create_resource(
+        &self,
+        r: &Resource,
+        desired: &Value,
+        _token: &str,
+    ) -> Result<Observed> {
         match r.type_name() {
             t if t.starts_with("compute_") => compute::create(self, r, desired).await,
             t if t.starts_with("container_") => container::create(self, r, desired).await,
-            "service_account" | "service_account_iam_binding" | "service_account_iam_member" | "project_iam_custom_role" | "iam_workload_identity_pool"
+            "service_account"
+            | "service_account_iam_binding"
+            | "service_account_iam_member"
+            | "project_iam_custom_role"
+            | "iam_workload_identity_pool"
             | "iam_workload_identity_pool_provider" => iam::create(self, r, desired).await,
-            "project_iam_member" | "project_iam_audit_config" => projects::apply(self, r, desired).await,
+            "project_iam_member" | "project_iam_audit_config" => {
+                projects::apply(self, r, desired).await
+            }
             t if t.starts_with("kms_") => kms::create(self, r, desired).await,
             t if t.starts_with("storage_") => storage::create(self, r, desired).await,
             "logging_project_sink" => logging::create(self, r, desired).await,
@@ -411,15 +569,35 @@ impl GcpProvider {
         .with_context(|| format!("creating {}", r.address))
     }
 
-    async fn update_resource(&self, r: &Resource, desired: &Value, live: &Observed, changed: &[String]) -> Result<Observed> {
+    async fn update_resource(
+        &self,
+        r: &Resource,
+        desired: &Value,
+        live: &Observed,
+        changed: &[String],
+    ) -> Result<Observed> {
         match r.type_name() {
-            t if t.starts_with("compute_") => compute::update(self, r, desired, live, changed).await,
-            t if t.starts_with("container_") => container::update(self, r, desired, live, changed).await,
-            "service_account" | "service_account_iam_binding" | "service_account_iam_member" | "project_iam_custom_role" | "iam_workload_identity_pool"
-            | "iam_workload_identity_pool_provider" => iam::update(self, r, desired, live, changed).await,
-            "project_iam_member" | "project_iam_audit_config" => projects::apply(self, r, desired).await,
+            t if t.starts_with("compute_") => {
+                compute::update(self, r, desired, live, changed).await
+            }
+            t if t.starts_with("container_") => {
+                container::update(self, r, desired, live, changed).await
+            }
+            "service_account"
+            | "service_account_iam_binding"
+            | "service_account_iam_member"
+            | "project_iam_custom_role"
+            | "iam_workload_identity_pool"
+            | "iam_workload_identity_pool_provider" => {
+                iam::update(self, r, desired, live, changed).await
+            }
+            "project_iam_member" | "project_iam_audit_config" => {
+                projects::apply(self, r, desired).await
+            }
             t if t.starts_with("kms_") => kms::update(self, r, desired, live, changed).await,
-            t if t.starts_with("storage_") => storage::update(self, r, desired, live, changed).await,
+            t if t.starts_with("storage_") => {
+                storage::update(self, r, desired, live, changed).await
+            }
             "logging_project_sink" => logging::update(self, desired).await,
             other => Err(anyhow!("the GCP provider does not know `{other}`")),
         }
@@ -431,7 +609,11 @@ impl GcpProvider {
         match kind {
             t if t.starts_with("compute_") => compute::delete(self, r).await,
             t if t.starts_with("container_") => container::delete(self, r).await,
-            "service_account" | "service_account_iam_binding" | "service_account_iam_member" | "project_iam_custom_role" | "iam_workload_identity_pool"
+            "service_account"
+            | "service_account_iam_binding"
+            | "service_account_iam_member"
+            | "project_iam_custom_role"
+            | "iam_workload_identity_pool"
             | "iam_workload_identity_pool_provider" => iam::delete(self, r).await,
             "project_iam_member" | "project_iam_audit_config" => projects::delete(self, r).await,
             t if t.starts_with("kms_") => kms::delete(self, r).await,
@@ -452,7 +634,10 @@ impl GcpProvider {
     }
 
     fn calls_made(&self) -> CallCounts {
-        CallCounts { total: self.calls.load(Ordering::Relaxed), mutating: self.mutating.load(Ordering::Relaxed) }
+        CallCounts {
+            total: self.calls.load(Ordering::Relaxed),
+            mutating: self.mutating.load(Ordering::Relaxed),
+        }
     }
 }
 

@@ -32,7 +32,10 @@ pub fn backend(bucket: &str, key: &str) -> Result<RemoteBackend> {
             UserError::new(format!("no Google Cloud credentials for the state bucket gs://{bucket}: {e}"))
                 .hint("run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS")
         })?;
-        let store = GcsStore { rest: Rest::new(creds), bucket };
+        let store = GcsStore {
+            rest: Rest::new(creds),
+            bucket,
+        };
         let url = format!("{}/storage/v1/b/{}", endpoint("storage"), store.bucket);
         let bucket = &store.bucket;
         match retrying("storage.buckets.get", || store.rest.send(Method::GET, &url, None)).await {
@@ -49,16 +52,29 @@ pub fn backend(bucket: &str, key: &str) -> Result<RemoteBackend> {
 impl GcsStore {
     /// The object's URL (its name one path segment, `/` encoded), with `query`.
     fn object_url(&self, key: &str, query: &[(&str, &str)]) -> Result<String> {
-        let mut url = reqwest::Url::parse(&format!("{}/storage/v1/b/{}/o", endpoint("storage"), self.bucket))?;
-        url.path_segments_mut().map_err(|_| anyhow!("bad bucket URL"))?.push(key);
+        let mut url = reqwest::Url::parse(&format!(
+            "{}/storage/v1/b/{}/o",
+            endpoint("storage"),
+            self.bucket
+        ))?;
+        url.path_segments_mut()
+            .map_err(|_| anyhow!("bad bucket URL"))?
+            .push(key);
         url.query_pairs_mut().extend_pairs(query);
         Ok(url.to_string())
     }
 
     /// The media upload URL of the object, with `query` besides its name.
     fn upload_url(&self, key: &str, query: &[(&str, &str)]) -> Result<String> {
-        let mut url = reqwest::Url::parse(&format!("{}/upload/storage/v1/b/{}/o", endpoint("storage"), self.bucket))?;
-        url.query_pairs_mut().append_pair("uploadType", "media").append_pair("name", key).extend_pairs(query);
+        let mut url = reqwest::Url::parse(&format!(
+            "{}/upload/storage/v1/b/{}/o",
+            endpoint("storage"),
+            self.bucket
+        ))?;
+        url.query_pairs_mut()
+            .append_pair("uploadType", "media")
+            .append_pair("name", key)
+            .extend_pairs(query);
         Ok(url.to_string())
     }
 }
@@ -72,8 +88,15 @@ impl ObjectStore for GcsStore {
         let (rest, url) = (self.rest.clone(), self.object_url(key, &[("alt", "media")]));
         Box::pin(async move {
             let url = url?;
-            match retrying("storage.objects.get", || rest.send_media(Method::GET, &url, None)).await {
-                Ok(m) => Ok(Some(Object { bytes: m.bytes, version: m.generation })),
+            match retrying("storage.objects.get", || {
+                rest.send_media(Method::GET, &url, None)
+            })
+            .await
+            {
+                Ok(m) => Ok(Some(Object {
+                    bytes: m.bytes,
+                    version: m.generation,
+                })),
                 Err(e) if e.is(404) => Ok(None),
                 Err(e) => Err(e.into()),
             }
@@ -84,16 +107,26 @@ impl ObjectStore for GcsStore {
         let (rest, url) = (self.rest.clone(), self.upload_url(key, &[]));
         Box::pin(async move {
             let url = url?;
-            retrying("storage.objects.insert", || rest.send_media(Method::POST, &url, Some(bytes.clone()))).await?;
+            retrying("storage.objects.insert", || {
+                rest.send_media(Method::POST, &url, Some(bytes.clone()))
+            })
+            .await?;
             Ok(())
         })
     }
 
     fn create(&self, key: &str, bytes: Vec<u8>) -> BoxFuture<'static, Result<bool>> {
-        let (rest, url) = (self.rest.clone(), self.upload_url(key, &[("ifGenerationMatch", "0")]));
+        let (rest, url) = (
+            self.rest.clone(),
+            self.upload_url(key, &[("ifGenerationMatch", "0")]),
+        );
         Box::pin(async move {
             let url = url?;
-            match retrying("storage.objects.insert", || rest.send_media(Method::POST, &url, Some(bytes.clone()))).await {
+            match retrying("storage.objects.insert", || {
+                rest.send_media(Method::POST, &url, Some(bytes.clone()))
+            })
+            .await
+            {
                 Ok(_) => Ok(true),
                 Err(e) if e.is(412) => Ok(false),
                 Err(e) => Err(e.into()),
@@ -102,13 +135,22 @@ impl ObjectStore for GcsStore {
     }
 
     fn delete(&self, key: &str, version: &str) -> BoxFuture<'static, Result<()>> {
-        let (rest, url) = (self.rest.clone(), self.object_url(key, &[("ifGenerationMatch", version)]));
+        let (rest, url) = (
+            self.rest.clone(),
+            self.object_url(key, &[("ifGenerationMatch", version)]),
+        );
         Box::pin(async move {
             let url = url?;
-            match retrying("storage.objects.delete", || rest.send(Method::DELETE, &url, None)).await {
+            match retrying("storage.objects.delete", || {
+                rest.send(Method::DELETE, &url, None)
+            })
+            .await
+            {
                 Ok(_) => Ok(()),
                 Err(e) if e.is(404) => Ok(()),
-                Err(e) if e.is(412) => Err(anyhow!("it changed since it was read (taken by someone else); nothing was deleted")),
+                Err(e) if e.is(412) => Err(anyhow!(
+                    "it changed since it was read (taken by someone else); nothing was deleted"
+                )),
                 Err(e) => Err(e.into()),
             }
         })

@@ -23,32 +23,68 @@ fn bucket_url(name: &str) -> String {
 
 async fn get(p: &GcpProvider, name: &str) -> Result<Option<Value>> {
     let url = bucket_url(name);
-    absent(p.call("storage.buckets.get", || p.rest.send(Method::GET, &url, None)).await)
+    absent(
+        p.call("storage.buckets.get", || {
+            p.rest.send(Method::GET, &url, None)
+        })
+        .await,
+    )
 }
 
 fn observed(live: &Value, d: &Value) -> Observed {
     let settings = project(live, d, d, &[]);
-    let outputs = [("name", live.get("name")), ("selfLink", live.get("selfLink"))].into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
-    Observed { id: s(live, "name").to_string(), outputs, settings }
+    let outputs = [
+        ("name", live.get("name")),
+        ("selfLink", live.get("selfLink")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), json!(v)))
+    .collect();
+    Observed {
+        id: s(live, "name").to_string(),
+        outputs,
+        settings,
+    }
 }
 
 /// Bucket names are global: one under our name must carry this data plane's label.
 fn check_ours(p: &GcpProvider, live: &Value, adopt: bool) -> Result<()> {
-    match live.pointer(&format!("/labels/{LABEL_DATA_PLANE}")).and_then(Value::as_str) {
+    match live
+        .pointer(&format!("/labels/{LABEL_DATA_PLANE}"))
+        .and_then(Value::as_str)
+    {
         Some(v) if v == super::plan::label_value(&p.data_plane) => Ok(()),
         None if adopt => Ok(()),
-        _ => Err(crate::error::UserError::new(format!("bucket {} exists and was not created by this data plane", s(live, "name")))
-            .hint("bucket names are global across GCP: choose another `metadata.name` or bucket name")
-            .into()),
+        _ => Err(crate::error::UserError::new(format!(
+            "bucket {} exists and was not created by this data plane",
+            s(live, "name")
+        ))
+        .hint("bucket names are global across GCP: choose another `metadata.name` or bucket name")
+        .into()),
     }
 }
 
-pub async fn read(p: &GcpProvider, r: &Resource, d: &Value, adopt: bool) -> Result<Option<Observed>> {
+pub async fn read(
+    p: &GcpProvider,
+    r: &Resource,
+    d: &Value,
+    adopt: bool,
+) -> Result<Option<Observed>> {
     if r.type_name() == "storage_bucket_iam_member" {
-        let Some(policy) = absent(policy::get(p, &Target::Bucket(s(d, "bucket").to_string())).await)? else { return Ok(None) };
-        return Ok(policy::settings(&policy, d).map(|settings| Observed { id: format!("{} {}", s(d, "bucket"), s(d, "member")), outputs: Default::default(), settings }));
+        let Some(policy) =
+            absent(policy::get(p, &Target::Bucket(s(d, "bucket").to_string())).await)?
+        else {
+            return Ok(None);
+        };
+        return Ok(policy::settings(&policy, d).map(|settings| Observed {
+            id: format!("{} {}", s(d, "bucket"), s(d, "member")),
+            outputs: Default::default(),
+            settings,
+        }));
     }
-    let Some(live) = get(p, s(d, "name")).await? else { return Ok(None) };
+    let Some(live) = get(p, s(d, "name")).await? else {
+        return Ok(None);
+    };
     check_ours(p, &live, adopt)?;
     Ok(Some(observed(&live, d)))
 }
@@ -60,10 +96,17 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
     let mut body = d.clone();
     body["labels"] = p.labels_for(r, d.get("labels"));
     let url = format!("{}/storage/v1/b?project={}", endpoint("storage"), p.project);
-    match p.call("storage.buckets.insert", || p.rest.send(Method::POST, &url, Some(&body))).await {
+    match p
+        .call("storage.buckets.insert", || {
+            p.rest.send(Method::POST, &url, Some(&body))
+        })
+        .await
+    {
         Ok(live) => Ok(observed(&live, d)),
         Err(e) if e.is(409) => {
-            let live = get(p, s(d, "name")).await?.ok_or_else(|| anyhow!("bucket {} exists in another project (409)", s(d, "name")))?;
+            let live = get(p, s(d, "name")).await?.ok_or_else(|| {
+                anyhow!("bucket {} exists in another project (409)", s(d, "name"))
+            })?;
             check_ours(p, &live, false)?;
             update(p, r, d, &observed(&live, d), &[]).await
         }
@@ -72,11 +115,24 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
 }
 
 async fn set_member(p: &GcpProvider, d: &Value) -> Result<Observed> {
-    let live = policy::modify(p, &Target::Bucket(s(d, "bucket").to_string()), |pol| policy::edit(pol, d, false)).await?;
-    Ok(Observed { id: format!("{} {}", s(d, "bucket"), s(d, "member")), outputs: Default::default(), settings: policy::settings(&live, d).unwrap_or_else(|| d.clone()) })
+    let live = policy::modify(p, &Target::Bucket(s(d, "bucket").to_string()), |pol| {
+        policy::edit(pol, d, false)
+    })
+    .await?;
+    Ok(Observed {
+        id: format!("{} {}", s(d, "bucket"), s(d, "member")),
+        outputs: Default::default(),
+        settings: policy::settings(&live, d).unwrap_or_else(|| d.clone()),
+    })
 }
 
-pub async fn update(p: &GcpProvider, r: &Resource, d: &Value, _live: &Observed, _changed: &[String]) -> Result<Observed> {
+pub async fn update(
+    p: &GcpProvider,
+    r: &Resource,
+    d: &Value,
+    _live: &Observed,
+    _changed: &[String],
+) -> Result<Observed> {
     if r.type_name() == "storage_bucket_iam_member" {
         return set_member(p, d).await;
     }
@@ -87,7 +143,11 @@ pub async fn update(p: &GcpProvider, r: &Resource, d: &Value, _live: &Observed, 
     }
     body["labels"] = p.labels_for(r, d.get("labels"));
     let url = bucket_url(s(d, "name"));
-    let live = p.call("storage.buckets.patch", || p.rest.send(Method::PATCH, &url, Some(&body))).await?;
+    let live = p
+        .call("storage.buckets.patch", || {
+            p.rest.send(Method::PATCH, &url, Some(&body))
+        })
+        .await?;
     Ok(observed(&live, d))
 }
 
@@ -102,11 +162,32 @@ async fn objects(p: &GcpProvider, bucket: &str) -> Result<Vec<(String, String)>>
             url.query_pairs_mut().append_pair("pageToken", t);
         }
         let url = url.to_string();
-        let page = p.call("storage.objects.list", || p.rest.send(Method::GET, &url, None)).await?;
-        for o in page.get("items").and_then(Value::as_array).into_iter().flatten() {
-            out.push((s(o, "name").to_string(), o.get("generation").map(|g| g.as_str().map(String::from).unwrap_or_else(|| g.to_string())).unwrap_or_default()));
+        let page = p
+            .call("storage.objects.list", || {
+                p.rest.send(Method::GET, &url, None)
+            })
+            .await?;
+        for o in page
+            .get("items")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            out.push((
+                s(o, "name").to_string(),
+                o.get("generation")
+                    .map(|g| {
+                        g.as_str()
+                            .map(String::from)
+                            .unwrap_or_else(|| g.to_string())
+                    })
+                    .unwrap_or_default(),
+            ));
         }
-        token = page.get("nextPageToken").and_then(Value::as_str).map(String::from);
+        token = page
+            .get("nextPageToken")
+            .and_then(Value::as_str)
+            .map(String::from);
         if token.is_none() {
             return Ok(out);
         }
@@ -123,20 +204,46 @@ pub async fn object_count(p: &GcpProvider, bucket: &str) -> Result<u64> {
 pub async fn delete(p: &GcpProvider, r: &ResourceState, with_data: bool) -> Result<()> {
     let d = &r.settings;
     if r.type_name() == "storage_bucket_iam_member" {
-        return match policy::modify(p, &Target::Bucket(s(d, "bucket").to_string()), |pol| policy::edit(pol, d, true)).await {
+        return match policy::modify(p, &Target::Bucket(s(d, "bucket").to_string()), |pol| {
+            policy::edit(pol, d, true)
+        })
+        .await
+        {
             Err(e) if e.downcast_ref::<ApiError>().is_some_and(|a| a.is(404)) => Ok(()),
             other => other.map(|_| ()),
         };
     }
-    let name = if r.id.is_empty() { s(d, "name").to_string() } else { r.id.clone() };
+    let name = if r.id.is_empty() {
+        s(d, "name").to_string()
+    } else {
+        r.id.clone()
+    };
     if with_data {
-        for (object, generation) in objects(p, &name).await.or_else(|e| if e.downcast_ref::<ApiError>().is_some_and(|a| a.is(404)) { Ok(vec![]) } else { Err(e) })? {
+        for (object, generation) in objects(p, &name).await.or_else(|e| {
+            if e.downcast_ref::<ApiError>().is_some_and(|a| a.is(404)) {
+                Ok(vec![])
+            } else {
+                Err(e)
+            }
+        })? {
             let mut url = reqwest::Url::parse(&format!("{}/o", bucket_url(&name)))?;
-            url.path_segments_mut().map_err(|_| anyhow!("bad bucket URL"))?.push(&object);
+            url.path_segments_mut()
+                .map_err(|_| anyhow!("bad bucket URL"))?
+                .push(&object);
             url.query_pairs_mut().append_pair("generation", &generation);
-            gone(p.call("storage.objects.delete", || p.rest.send(Method::DELETE, url.as_str(), None)).await)?;
+            gone(
+                p.call("storage.objects.delete", || {
+                    p.rest.send(Method::DELETE, url.as_str(), None)
+                })
+                .await,
+            )?;
         }
     }
     let url = bucket_url(&name);
-    gone(p.call("storage.buckets.delete", || p.rest.send(Method::DELETE, &url, None)).await)
+    gone(
+        p.call("storage.buckets.delete", || {
+            p.rest.send(Method::DELETE, &url, None)
+        })
+        .await,
+    )
 }
