@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
-use super::catalog::{self, KUBERNETES_MINOR_MAX, KUBERNETES_MINOR_MIN};
+use super::catalog::{self, Gpu, InstanceTypeCheck, KUBERNETES_MINOR_MAX, KUBERNETES_MINOR_MIN};
 use super::diagnostic::{did_you_mean, Report};
 use super::names;
 use super::schema::{EndpointAccess, Model, Profile, Provider, API_VERSION, KIND};
@@ -577,9 +577,9 @@ fn cluster(p: &Profile, r: &mut Report<'_>) {
             r.error(
                 at("instanceType"),
                 format!(
-                    "`{}` is not a {} instance type",
+                    "`{}` is not {} instance type",
                     pool.instance_type,
-                    provider.title()
+                    a_cloud(provider)
                 ),
             )
             .set_hint(format!(
@@ -587,19 +587,45 @@ fn cluster(p: &Profile, r: &mut Report<'_>) {
                 catalog::example_instance_type(provider)
             ));
         } else {
-            let gpu_type = catalog::is_gpu_instance(provider, &pool.instance_type);
-            if pool.gpu && !gpu_type {
-                r.error(
-                    at("gpu"),
-                    format!(
-                        "`{}` has no GPU, but the pool says `gpu: true`",
-                        pool.instance_type
-                    ),
-                )
-                .set_hint("pick a GPU instance type, or drop `gpu: true`");
-            } else if gpu_type && !pool.gpu {
-                r.warning(at("gpu"), format!("`{}` has GPUs but the pool is not marked `gpu: true`: its nodes will not be tainted", pool.instance_type))
-                    .set_hint("add `gpu: true` so that only GPU workloads are scheduled there");
+            match catalog::check_instance_type(provider, &pool.instance_type) {
+                InstanceTypeCheck::Known => {}
+                InstanceTypeCheck::Typo(known) => {
+                    r.error(
+                        at("instanceType"),
+                        format!(
+                            "`{}` is not {} instance type",
+                            pool.instance_type,
+                            a_cloud(provider)
+                        ),
+                    )
+                    .set_hint(format!("did you mean `{known}`?"));
+                }
+                // Perhaps newer than this release: the cloud has the last word.
+                InstanceTypeCheck::Unknown => {
+                    r.warning(at("instanceType"), format!("`{}` is not an instance type unionctl knows; it is checked by the cloud at apply", pool.instance_type))
+                        .set_hint(instance_type_lookup(provider, &pool.instance_type, &p.spec.cloud.region));
+                }
+            }
+            match (catalog::gpu(provider, &pool.instance_type), pool.gpu) {
+                (Gpu::None, true) => {
+                    r.error(
+                        at("gpu"),
+                        format!(
+                            "`{}` has no GPU, but the pool says `gpu: true`",
+                            pool.instance_type
+                        ),
+                    )
+                    .set_hint("pick a GPU instance type, or drop `gpu: true`");
+                }
+                (Gpu::Other, true) => {
+                    r.error(at("gpu"), format!("`{}` has no NVIDIA GPU, but the pool says `gpu: true`", pool.instance_type))
+                        .set_hint("GPU pools run NVIDIA's node image and device plugin: pick an NVIDIA GPU instance type");
+                }
+                (Gpu::Nvidia, false) => {
+                    r.warning(at("gpu"), format!("`{}` has GPUs but the pool is not marked `gpu: true`: its nodes will not be tainted", pool.instance_type))
+                        .set_hint("add `gpu: true` so that only GPU workloads are scheduled there");
+                }
+                _ => {}
             }
         }
         if pool.min > pool.max {
@@ -622,6 +648,25 @@ fn cluster(p: &Profile, r: &mut Report<'_>) {
                 format!("{} GiB: expected 20 to 16384", pool.disk_size_gib),
             );
         }
+    }
+}
+
+/// "an AWS", "a GCP", "an Azure".
+fn a_cloud(provider: Provider) -> String {
+    let title = provider.title();
+    if title.starts_with('A') {
+        format!("an {title}")
+    } else {
+        format!("a {title}")
+    }
+}
+
+/// How to ask the cloud about an instance type unionctl does not know.
+fn instance_type_lookup(provider: Provider, instance_type: &str, region: &str) -> String {
+    match provider {
+        Provider::Aws => format!("`aws ec2 describe-instance-type-offerings --region {region} --filters Name=instance-type,Values={instance_type}` lists it if {region} offers it"),
+        Provider::Gcp => format!("`gcloud compute machine-types list --filter=\"name={instance_type} AND zone~^{region}-\"` lists it if {region} offers it"),
+        Provider::Azure => format!("`az vm list-skus --location {region} --size {instance_type} --output table` lists it if {region} offers it"),
     }
 }
 
@@ -789,5 +834,182 @@ fn tags(p: &Profile, r: &mut Report<'_>) {
         if v.len() > 63 {
             r.error(&path, "tag values are at most 63 characters");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::profile::schema::Provider;
+    use crate::profile::{load_bytes, Diagnostic, ProfileError, Severity};
+
+    /// The example BYOC profile of `cloud` (`profiles/`) with `from` replaced by `to`:
+    /// whether it loads, and its diagnostics (its errors if not, its warnings if it does).
+    fn diagnostics(cloud: Provider, from: &str, to: &str) -> (bool, Vec<Diagnostic>) {
+        let example =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("profiles/{cloud}-byoc.yaml"));
+        let text = std::fs::read_to_string(&example).unwrap();
+        assert!(text.contains(from), "{} lacks {from:?}", example.display());
+        match load_bytes(
+            text.replacen(from, to, 1).as_bytes(),
+            Path::new("profile.yaml"),
+        ) {
+            Ok(loaded) => (true, loaded.warnings),
+            Err(ProfileError::Invalid { diagnostics, .. }) => (false, diagnostics),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn instance_type_typos_are_errors_with_the_known_type() {
+        let cases = [
+            (
+                Provider::Aws,
+                "instanceType: m6i.xlarge,",
+                "instanceType: m6i.xlargee,",
+                "spec.cluster.nodePools[0].instanceType",
+                "`m6i.xlargee` is not an AWS instance type",
+                "did you mean `m6i.xlarge`?",
+            ),
+            (
+                Provider::Gcp,
+                "instanceType: n2-standard-8,",
+                "instanceType: n2-standrd-8,",
+                "spec.cluster.nodePools[1].instanceType",
+                "`n2-standrd-8` is not a GCP instance type",
+                "did you mean `n2-standard-8`?",
+            ),
+            (
+                Provider::Azure,
+                "instanceType: Standard_D4s_v5,",
+                "instanceType: Standard_D4s_v55,",
+                "spec.cluster.nodePools[0].instanceType",
+                "`Standard_D4s_v55` is not an Azure instance type",
+                "did you mean `Standard_D4s_v5`?",
+            ),
+        ];
+        for (cloud, from, to, path, message, hint) in cases {
+            let (loaded, ds) = diagnostics(cloud, from, to);
+            assert!(!loaded, "{cloud}: a typo must not load: {ds:?}");
+            assert_eq!(ds.len(), 1, "{cloud}: {ds:?}");
+            let d = &ds[0];
+            assert_eq!(
+                (
+                    d.severity,
+                    d.path.as_str(),
+                    d.message.as_str(),
+                    d.hint.as_deref()
+                ),
+                (Severity::Error, path, message, Some(hint)),
+                "{cloud}"
+            );
+            assert!(d.mark.is_some(), "{cloud}: the error points at the line");
+        }
+    }
+
+    #[test]
+    fn unknown_instance_types_far_from_known_ones_are_warnings() {
+        let cases = [
+            (
+                Provider::Aws,
+                "instanceType: m6i.2xlarge,",
+                "instanceType: x9z.large,",
+                "spec.cluster.nodePools[1].instanceType",
+                "x9z.large",
+                "us-east-2",
+            ),
+            // A newer generation than the catalog knows.
+            (
+                Provider::Aws,
+                "instanceType: m6i.2xlarge,",
+                "instanceType: m9i.2xlarge,",
+                "spec.cluster.nodePools[1].instanceType",
+                "m9i.2xlarge",
+                "us-east-2",
+            ),
+            (
+                Provider::Gcp,
+                "instanceType: n2-standard-8,",
+                "instanceType: n5-standard-8,",
+                "spec.cluster.nodePools[1].instanceType",
+                "n5-standard-8",
+                "us-central1",
+            ),
+            (
+                Provider::Azure,
+                "instanceType: Standard_D8s_v5,",
+                "instanceType: Standard_D8s_v9,",
+                "spec.cluster.nodePools[1].instanceType",
+                "Standard_D8s_v9",
+                "eastus2",
+            ),
+        ];
+        for (cloud, from, to, path, name, region) in cases {
+            let (loaded, ds) = diagnostics(cloud, from, to);
+            assert!(loaded, "{cloud}: an unknown type must not block: {ds:?}");
+            assert_eq!(ds.len(), 1, "{cloud}: {ds:?}");
+            let d = &ds[0];
+            assert_eq!(
+                (d.severity, d.path.as_str()),
+                (Severity::Warning, path),
+                "{cloud}"
+            );
+            assert_eq!(d.message, format!("`{name}` is not an instance type unionctl knows; it is checked by the cloud at apply"));
+            let hint = d.hint.as_deref().unwrap_or_default();
+            assert!(
+                hint.contains(name) && hint.contains(region),
+                "{cloud}: {hint}"
+            );
+        }
+    }
+
+    #[test]
+    fn gpu_pools_and_gpu_types_agree() {
+        let cases = [
+            // `gpu: true` on a type without GPUs: an error, as before.
+            (Provider::Aws, "instanceType: g5.xlarge,", "instanceType: m6i.xlarge,", Some((Severity::Error, "spec.cluster.nodePools[2].gpu", "`m6i.xlarge` has no GPU, but the pool says `gpu: true`"))),
+            (Provider::Gcp, "instanceType: g2-standard-8,", "instanceType: n2-standard-8,", Some((Severity::Error, "spec.cluster.nodePools[2].gpu", "`n2-standard-8` has no GPU, but the pool says `gpu: true`"))),
+            (Provider::Azure, "instanceType: Standard_NC8as_T4_v3,", "instanceType: Standard_D8s_v5,", Some((Severity::Error, "spec.cluster.nodePools[2].gpu", "`Standard_D8s_v5` has no GPU, but the pool says `gpu: true`"))),
+            // AMD GPUs are not what GPU pools are built for.
+            (Provider::Aws, "instanceType: g5.xlarge,", "instanceType: g4ad.xlarge,", Some((Severity::Error, "spec.cluster.nodePools[2].gpu", "`g4ad.xlarge` has no NVIDIA GPU, but the pool says `gpu: true`"))),
+            (Provider::Azure, "instanceType: Standard_NC8as_T4_v3,", "instanceType: Standard_ND96isr_MI300X_v5,", Some((Severity::Error, "spec.cluster.nodePools[2].gpu", "`Standard_ND96isr_MI300X_v5` has no NVIDIA GPU, but the pool says `gpu: true`"))),
+            // A GPU type in a pool not marked `gpu: true`: a warning, as before.
+            (Provider::Aws, "instanceType: m6i.2xlarge,", "instanceType: g6.2xlarge,", Some((Severity::Warning, "spec.cluster.nodePools[1].gpu", "`g6.2xlarge` has GPUs but the pool is not marked `gpu: true`: its nodes will not be tainted"))),
+            (Provider::Gcp, "instanceType: n2-standard-8,", "instanceType: a2-highgpu-1g,", Some((Severity::Warning, "spec.cluster.nodePools[1].gpu", "`a2-highgpu-1g` has GPUs but the pool is not marked `gpu: true`: its nodes will not be tainted"))),
+            (Provider::Azure, "instanceType: Standard_D8s_v5,", "instanceType: Standard_NC24ads_A100_v4,", Some((Severity::Warning, "spec.cluster.nodePools[1].gpu", "`Standard_NC24ads_A100_v4` has GPUs but the pool is not marked `gpu: true`: its nodes will not be tainted"))),
+            // GPU types in GPU pools.
+            (Provider::Aws, "instanceType: g5.xlarge,", "instanceType: p5.48xlarge,", None),
+            (Provider::Gcp, "instanceType: g2-standard-8,", "instanceType: a4x-highgpu-4g,", None),
+            (Provider::Gcp, "instanceType: g2-standard-8,", "instanceType: g4-standard-48,", None),
+            (Provider::Azure, "instanceType: Standard_NC8as_T4_v3,", "instanceType: Standard_NC24ads_A100_v4,", None),
+        ];
+        for (cloud, from, to, expected) in cases {
+            let (loaded, ds) = diagnostics(cloud, from, to);
+            let got: Vec<(Severity, &str, &str)> = ds
+                .iter()
+                .map(|d| (d.severity, d.path.as_str(), d.message.as_str()))
+                .collect();
+            assert_eq!(
+                got,
+                expected.into_iter().collect::<Vec<_>>(),
+                "{cloud} {to}"
+            );
+            assert_eq!(
+                loaded,
+                expected.is_none_or(|(s, _, _)| s == Severity::Warning),
+                "{cloud} {to}"
+            );
+        }
+    }
+
+    #[test]
+    fn constrained_vcpu_azure_sizes_are_instance_types() {
+        let (loaded, ds) = diagnostics(
+            Provider::Azure,
+            "instanceType: Standard_D8s_v5,",
+            "instanceType: Standard_E16-4s_v5,",
+        );
+        assert!(loaded && ds.is_empty(), "{ds:?}");
     }
 }
