@@ -68,7 +68,7 @@ class Emulator:
 
     def __init__(self, latency_ms=None, creating_seconds=None):
         port = free_port()
-        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", MOTO_ACCOUNT_ID="482916350047")
         self.moto = subprocess.Popen([str(PY), "scripts/emulator/server.py", "-H", "127.0.0.1", "-p", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.endpoint = f"http://127.0.0.1:{port}"
         for _ in range(300):

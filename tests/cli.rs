@@ -118,8 +118,8 @@ fn structural_errors_all_at_once() {
         .replace("    zones: 3\n", "    zonez: 3\n")
         .replace("kubernetesVersion: \"1.31\"", "kubernetesVersion: 1.30")
         .replace(
-            "      accountId: \"123456789012\"",
-            "      accountId: 123456789012",
+            "      accountId: \"482916350047\"",
+            "      accountId: 482916350047",
         );
     let p = write(&dir, "typos.yaml", &text);
     unionctl()
@@ -324,7 +324,7 @@ fn hostile_files_fail_cleanly() {
 }
 
 #[test]
-fn init_writes_a_valid_profile_and_never_overwrites() {
+fn init_writes_a_profile_valid_once_its_placeholders_are_replaced_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("p.yaml");
     unionctl()
@@ -332,6 +332,27 @@ fn init_writes_a_valid_profile_and_never_overwrites() {
         .arg(&p)
         .assert()
         .success();
+    // The starter's placeholders are refused, each at its line, with where to find the value.
+    unionctl()
+        .args(["validate", "-f"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "metadata.org: `acme` is the starter profile's placeholder",
+        ))
+        .stderr(contains(
+            "spec.cloud.gcp.projectNumber: `123456789012` is the starter profile's placeholder",
+        ))
+        .stderr(contains("gcloud projects describe"))
+        .stderr(contains("p.yaml:7:"));
+    let filled = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("org: acme ", "org: globex ")
+        .replace("host: acme.hosted", "host: globex.hosted")
+        .replace("projectId: acme-gcp-project", "projectId: globex-ml")
+        .replace("\"123456789012\"", "\"731208815521\"");
+    std::fs::write(&p, filled).unwrap();
     unionctl()
         .args(["validate", "-f"])
         .arg(&p)

@@ -64,7 +64,7 @@ fn profiles() -> Vec<(String, String)> {
         "    # existing: { networkId: ..., subnetIds: [...] }   # use a network you already have (read, never written)\n",
         "    existing: { networkId: vpc-0a1b2c3d4e5f60718, subnetIds: [subnet-0a1b2c3d, subnet-1a2b3c4d, subnet-2a3b4c5d] }\n",
     );
-    let key = ("encryption: { key: create }", "encryption: { key: \"arn:aws:kms:us-east-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\" }");
+    let key = ("encryption: { key: create }", "encryption: { key: \"arn:aws:kms:us-east-2:482916350047:key/1234abcd-12ab-34cd-56ef-1234567890ab\" }");
     let trail = ("trail: create", "trail: org-trail");
     let edit = |text: &str, edits: &[(&str, &str)]| {
         let mut t = text.to_string();
@@ -94,7 +94,7 @@ fn plan_of(text: &str) -> Plan {
 
 /// A well-formed value for `${address.attribute}`, as the resource will have it.
 fn placeholder(address: &str, attribute: &str) -> String {
-    let account = "123456789012";
+    let account = "482916350047";
     let region = "us-east-2";
     let name = address.rsplit('.').next().unwrap_or("x").replace('_', "-");
     let kind = address
@@ -166,7 +166,7 @@ fn policies(label: &str, plan: &Plan) -> Vec<Value> {
                     let mut document = fill(v);
                     if kind == "trust" {
                         // A trust policy's resource is the role itself.
-                        let role = format!("arn:aws:iam::123456789012:role/{}", r.name);
+                        let role = format!("arn:aws:iam::482916350047:role/{}", r.name);
                         for st in document["Statement"].as_array_mut().into_iter().flatten() {
                             st["Resource"] = json!(role);
                         }

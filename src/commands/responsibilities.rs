@@ -11,11 +11,11 @@ use crate::plan::ownership::{responsibility, Component};
 use crate::profile::{self, template, Model, Provider};
 use crate::ui::Ui;
 
-/// The resource kinds of each component on `cloud`, taken from the plan of the starter
+/// The resource kinds of each component on `cloud`, taken from the plan of the example
 /// profile: the matrix lists exactly what the builders produce.
 fn kinds(cloud: Provider, model: Model) -> Result<BTreeMap<Component, Vec<String>>> {
-    let text = template::render(cloud, model);
-    let loaded = profile::load_bytes(text.as_bytes(), Path::new("<starter profile>"))?;
+    let text = template::example(cloud, model);
+    let loaded = profile::load_bytes(text.as_bytes(), Path::new("<example profile>"))?;
     let resources = crate::plan::desired_resources(&loaded.profile, crate::clouds::of(cloud))?;
     let mut map: BTreeMap<Component, Vec<String>> = BTreeMap::new();
     for r in resources {

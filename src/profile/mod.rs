@@ -130,6 +130,7 @@ pub fn load_bytes(bytes: &[u8], path: &Path) -> Result<LoadedProfile, ProfileErr
     defaults::apply(&mut profile);
     let mut report = diagnostic::Report::new(&source);
     validate::validate(&profile, &mut report);
+    template::check_placeholders(&profile, &mut report);
     let under = |path: &str, p: &str| {
         path == p
             || path
