@@ -20,9 +20,14 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// When to use colour.
+    /// When to use colour (`NO_COLOR` also turns it off).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Log every API call (method, target, status, request id, time; never a secret) to
+    /// stderr; `-vv` adds the SDKs' own debug logs. `RUST_LOG` sets the filter itself.
+    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 
     /// `json`: stdout carries JSON lines (for CI): progress events, then one versioned
     /// result object per command (docs/results-format.md), also on failure.
@@ -108,6 +113,17 @@ pub enum StateCommand {
     List(ProfileArgs),
     /// Release a lock that a dead run left behind (its ID is in the error that names it).
     Unlock(UnlockArgs),
+    /// Start this data plane's state with the lineage of resources another state made, so
+    /// that the next apply takes them over (the lineage is in the error that names them).
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The lineage the resources carry (their `unionctl.union.ai/lineage` tag).
+    pub lineage: String,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 #[derive(Debug, Args)]

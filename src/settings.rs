@@ -15,6 +15,7 @@ pub struct Settings {
 }
 
 pub fn resolve(cli: &Cli) -> Settings {
+    crate::ui::log::init(cli.verbose);
     Settings {
         ui: ui(cli),
         state_dir: cli.state_dir.clone(),

@@ -23,6 +23,9 @@ use predicates::prelude::*;
 use predicates::str::contains;
 use serde_json::Value;
 
+/// The AWS account of the example profiles (`spec.cloud.aws.accountId`).
+const EXAMPLE_ACCOUNT: &str = "482916350047";
+
 struct Emulator {
     child: Child,
     endpoint: String,
@@ -45,6 +48,8 @@ impl Emulator {
             .arg(server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            // The example profiles' account: every request is answered as that account's.
+            .env("MOTO_ACCOUNT_ID", EXAMPLE_ACCOUNT)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -165,12 +170,7 @@ impl Emulator {
     }
 
     fn state_file(&self, profile: &str) -> PathBuf {
-        let stem = Path::new(profile)
-            .file_stem()
-            .unwrap()
-            .to_string_lossy()
-            .to_string();
-        self.state_dir.path().join(format!("{stem}.state.json"))
+        common::state_file(self.state_dir.path(), profile)
     }
 }
 
@@ -909,7 +909,7 @@ fn union_stage_refuses_to_change_customer_resources() {
 #[test]
 fn a_second_apply_fails_fast_naming_the_lock_holder() {
     let emu = Emulator::start();
-    let lock_path = emu.state_dir.path().join("aws-byoc.lock");
+    let lock_path = common::lock_file(emu.state_dir.path(), "profiles/aws-byoc.yaml");
     let held = unionctl::state::StateLock::acquire_or_fail(&lock_path, "apply").unwrap();
     let t0 = Instant::now();
     emu.unionctl()

@@ -279,12 +279,7 @@ impl Server {
     }
 
     fn state_file(&self, profile: &str) -> PathBuf {
-        let stem = Path::new(profile)
-            .file_stem()
-            .unwrap()
-            .to_string_lossy()
-            .to_string();
-        self.state_dir.path().join(format!("{stem}.state.json"))
+        common::state_file(self.state_dir.path(), profile)
     }
 }
 

@@ -50,7 +50,7 @@ impl Server {
                 "--polls",
                 "2",
                 "--project",
-                "acme-ml-prod=123456789012",
+                "acme-ml-prod=482916350047",
             ])
             .arg("--record")
             .arg(&record)
@@ -195,12 +195,7 @@ impl Server {
     }
 
     fn state_file(&self, profile: &str) -> PathBuf {
-        let stem = Path::new(profile)
-            .file_stem()
-            .unwrap()
-            .to_string_lossy()
-            .to_string();
-        self.state_dir.path().join(format!("{stem}.state.json"))
+        common::state_file(self.state_dir.path(), profile)
     }
 }
 

@@ -704,6 +704,20 @@ def authorized(st, principal, action, rid, data=False):
     return False
 
 
+def holds_role_within(st, principal, scope):
+    """Whether `principal` holds any role assignment at `scope`, above it, or anywhere under
+    it, whatever the role. That is what makes a subscription visible to a caller (Subscriptions -
+    Get / List): a role on one resource group shows the subscription, while its other resources
+    stay denied, since a role granted at a scope is inherited by the scopes under it only
+    (https://learn.microsoft.com/azure/role-based-access-control/scope-overview). `authorized`
+    answers for one action at one scope and its ancestors, so it cannot say this."""
+    for a in st.of_type("Microsoft.Authorization/roleAssignments"):
+        p = props(a)
+        if p.get("principalId") == principal and (roles.scope_covers(p.get("scope", ""), scope) or roles.scope_covers(scope, p.get("scope", ""))):
+            return True
+    return False
+
+
 # ---------------------------------------------------------------------------------------
 # HTTP
 # ---------------------------------------------------------------------------------------
@@ -799,6 +813,9 @@ class App:
             raise bad("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
         if method == "GET" and re.fullmatch(r"/subscriptions/[^/]+/resourceGroups/[^/]+/resources", path, re.I):
             return self.group_resources(path.rsplit("/", 1)[0], principal)
+        m = re.fullmatch(r"/subscriptions/([^/]+)/?", path)
+        if m and method == "GET":
+            return self.subscription_get(m.group(1), api, principal)
         t = arm_type(path)
         if t.endswith("/federatedIdentityCredentials") and method in ("PUT", "DELETE"):
             return self.fic_write(path, lambda: self.arm_locked(method, path, api, principal, body))
@@ -845,6 +862,30 @@ class App:
             if method == "DELETE":
                 return self.arm_delete(k, path)
         raise arm_error(405, "MethodNotAllowed", f"{method} is not supported")
+
+    # https://learn.microsoft.com/rest/api/resources/subscriptions/get?view=rest-resources-2022-12-01
+    # The Subscription shape of its GetASingleSubscription example. ARM's own routes
+    # (Microsoft.Resources) refuse an api-version they do not serve with 400
+    # InvalidApiVersionParameter "The api-version 'X' is invalid. The supported versions are
+    # '...'." (Azure/azure-cli#28038, Azure/azure-sdk-for-net#3160), not with the resource
+    # providers' NoRegisteredProviderFound. A subscription the caller holds no role in, at it or
+    # under it, is as one that does not exist: 404 SubscriptionNotFound "The subscription 'X'
+    # could not be found." (https://learn.microsoft.com/azure/azure-resource-manager/troubleshooting/common-deployment-errors,
+    # SubscriptionNotFound: a wrong id or one the caller may not access). The server holds one
+    # subscription, SUBSCRIPTION, in TENANT.
+    SUBSCRIPTION_VERSIONS = ("2016-06-01", "2018-06-01", "2019-06-01", "2019-11-01", "2020-01-01", "2021-01-01", "2022-12-01")
+
+    def subscription_get(self, sub, api, principal):
+        st = self.st
+        if api not in self.SUBSCRIPTION_VERSIONS:
+            raise bad("InvalidApiVersionParameter", f"The api-version '{api}' is invalid. The supported versions are '{','.join(sorted(self.SUBSCRIPTION_VERSIONS, reverse=True))}'.")
+        with st.lock:
+            if sub.lower() != SUBSCRIPTION or not holds_role_within(st, principal, f"/subscriptions/{SUBSCRIPTION}"):
+                raise arm_error(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+            return Reply(200, {"id": f"/subscriptions/{SUBSCRIPTION}", "subscriptionId": SUBSCRIPTION, "tenantId": TENANT,
+                               "displayName": "Azure subscription 1", "state": "Enabled",
+                               "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01", "spendingLimit": "Off"},
+                               "authorizationSource": "RoleBased", "managedByTenants": []})
 
     # https://learn.microsoft.com/rest/api/resources/resources/list-by-resource-group
     def group_resources(self, rg, principal):

@@ -239,6 +239,11 @@ class State:
         self.lock = threading.RLock()
         self.polls = polls
         self.projects = dict(projects)  # id -> number
+        # The projects that exist (the ones the server was started with): Resource
+        # Manager's projects.get knows these only. The other APIs take any well-formed
+        # project id by name and number it on first use (project_id below).
+        self.known = dict(projects)
+        self.created = rfc3339()
         self.reset()
 
     def reset(self):
@@ -2981,7 +2986,45 @@ class App:
         return {"accessToken": tok, "expireTime": rfc3339(utcnow() + timedelta(seconds=int(lifetime))).replace(".000Z", "Z")}
 
     # -- Resource Manager ----------------------------------------------------------------------
+    def project_get(self, ctx, ref):
+        """projects.get, by project id or number
+        (https://cloud.google.com/resource-manager/reference/rest/v3/projects/get: "The caller
+        must have resourcemanager.projects.get permission for this project"), answering the
+        Project resource (https://cloud.google.com/resource-manager/reference/rest/v3/projects#Project;
+        no `parent`: a project outside any organization has none).
+
+        A project that does not exist and one the caller may not read answer alike, 403
+        PERMISSION_DENIED, so that the answer does not tell whether it exists
+        (https://google.aip.dev/211: "If a request can not pass the authorization check for any
+        reason, the service must error with PERMISSION_DENIED [...] This avoids leaking resource
+        existence"; Resource Manager does so: googleapis/google-cloud-java#440, "The 403 vs 404
+        is intended behavior"). The message is Resource Manager's v3 one, e.g. "Permission
+        'resourcemanager.projects.get' denied on resource
+        '//cloudresourcemanager.googleapis.com/projects/123456789' (or it may not exist)."
+        (CrowdStrike/falcon-integration-gateway#98). The caller is authorized as every other call
+        is (authorize: the customer's `user:` ADC principal owns the projects; a service account
+        needs a role with the permission in the project's policy, e.g. roles/browser, roles/viewer,
+        roles/owner, conditions evaluated)."""
+        st = self.state
+        denied = ApiError(403, f"Permission 'resourcemanager.projects.get' denied on resource '//cloudresourcemanager.googleapis.com/projects/{ref}' "
+                               "(or it may not exist).", reason="forbidden")
+        pid = ref if ref in st.known else next((i for i, n in st.known.items() if n == ref), None)
+        if pid is None:
+            raise denied
+        try:
+            self.authz(ctx, "resourcemanager.projects.get", f"projects/{pid}", pid)
+        except ApiError as e:
+            if e.code == 403:
+                raise denied
+            raise
+        number = st.known[pid]
+        project = {"name": f"projects/{number}", "projectId": pid, "state": "ACTIVE", "displayName": pid,
+                   "createTime": st.created, "updateTime": st.created}
+        project["etag"] = etag_of(project)  # "A checksum computed by the server", opaque to clients
+        return project
+
     def resourcemanager(self, ctx, method, rest, query, body):
+        # https://cloud.google.com/resource-manager/reference/rest/v3/projects/get (project_get)
         # https://cloud.google.com/resource-manager/reference/rest/v3/projects/getIamPolicy
         # https://cloud.google.com/resource-manager/reference/rest/v3/projects/setIamPolicy
         # (no updateMask: "paths: bindings, etag"; auditConfigs only when the mask names it)
@@ -2989,12 +3032,12 @@ class App:
         m = re.fullmatch(r"projects/([^/:]+)(?::(\w+))?", rest)
         if not m or method not in ("POST", "GET"):
             raise not_found(f"Not found: /v3/{rest}")
+        if m.group(2) is None and method == "GET":
+            with st.lock:
+                return 200, self.project_get(ctx, m.group(1))
         pid = st.project_id(m.group(1))
         body = body or {}
         with st.lock:
-            if m.group(2) is None and method == "GET":
-                self.authz(ctx, "resourcemanager.projects.get", f"projects/{pid}", pid)
-                return 200, {"name": f"projects/{st.number(pid)}", "projectId": pid, "state": "ACTIVE", "parent": "organizations/0"}
             if m.group(2) == "getIamPolicy":
                 self.authz(ctx, "resourcemanager.projects.getIamPolicy", f"projects/{pid}", pid)
                 return 200, read_policy(project_policy(st, pid), (body.get("options") or {}).get("requestedPolicyVersion"))
@@ -3221,11 +3264,11 @@ def main():
     ap.add_argument("--record", help="append every API request as a JSON line to this file")
     ap.add_argument("--polls", type=int, default=2, help="polls an operation stays RUNNING (default 2)")
     ap.add_argument("--project", action="append", default=[], metavar="ID=NUMBER",
-                    help="a project id and its number (repeatable); default acme-ml-prod=123456789012")
+                    help="a project id and its number (repeatable); default acme-ml-prod=482916350047")
     ap.add_argument("--project-number-map", action="append", default=[], metavar="ID=NUMBER", help=argparse.SUPPRESS)
     ap.add_argument("--credentials-dir", help="where to write the authorized_user credentials (default: a temp dir)")
     a = ap.parse_args()
-    projects = {"acme-ml-prod": "123456789012"}
+    projects = {"acme-ml-prod": "482916350047"}
     for p in a.project + a.project_number_map:
         k, _, v = p.partition("=")
         if v and not v.isdigit() and k.isdigit():

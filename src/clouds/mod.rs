@@ -182,6 +182,9 @@ macro_rules! boxed_provider {
             fn calls(&self) -> crate::exec::CallCounts {
                 self.calls_made()
             }
+            fn signed_in(&self) -> &crate::exec::SignedIn {
+                &self.signed_in
+            }
         }
     };
 }
@@ -344,7 +347,7 @@ mod tests {
         assert!(violations(&profile, &resources).contains(&Invariant::TenantIsolation));
         // A trust that does not name this data plane's cluster is refused too.
         let (profile, mut resources) = plan_of("aws-self-managed");
-        edit(&mut resources, "aws.iam_role.workload_backend", "/AssumeRolePolicyDocument/Statement/0/Condition/StringEquals/aws:RequestTag~1eks-cluster-arn", json!("arn:aws:eks:us-east-2:123456789012:cluster/other"));
+        edit(&mut resources, "aws.iam_role.workload_backend", "/AssumeRolePolicyDocument/Statement/0/Condition/StringEquals/aws:RequestTag~1eks-cluster-arn", json!("arn:aws:eks:us-east-2:482916350047:cluster/other"));
         only(violations(&profile, &resources), Invariant::LeastPrivilege);
     }
 

@@ -104,7 +104,6 @@ pub fn one(profile: &Path, args: &ApplyArgs, settings: &Settings) -> Result<Exit
     let loaded = super::load_profile(profile, ui)?;
     super::check_model(&loaded, Some(args.model.into()))?;
     let stages = super::stages(loaded.profile.spec.model, args.stage)?;
-    let cloud = super::cloud_of(&loaded);
     let backend = super::state_backend(settings, &loaded)?;
     let _lock = super::lock(backend.as_ref(), "apply", &loaded)?;
     let prior = super::load_state(backend.as_ref(), &loaded)?;
@@ -123,8 +122,8 @@ pub fn one(profile: &Path, args: &ApplyArgs, settings: &Settings) -> Result<Exit
         // The union stage alone reads with Union.ai's identity (all it has); otherwise the
         // customer's credentials read everything.
         let first = if union_alone { Party::Union } else { Party::Customer };
-        let mut provider = Some(cloud.connect(first, &loaded.profile, &state).await.with_context(|| format!("stage {first}"))?);
-        let refreshed = super::refresh_plan(&mut plan, &loaded, &state, provider.as_deref().expect("just connected"), union_alone.then_some(Party::Union)).await?;
+        let mut provider = Some(super::connect(&loaded, first, &state).await?);
+        let refreshed = super::refresh_plan(&mut plan, &loaded, &state, &backend.location(), provider.as_deref().expect("just connected"), union_alone.then_some(Party::Union)).await?;
         super::show_plan_warnings(&plan, &loaded, ui);
         if let Some(saved) = &saved {
             same_changes(saved, &plan, args.plan_file.as_deref().unwrap_or(Path::new("")))?;
@@ -195,7 +194,7 @@ pub fn one(profile: &Path, args: &ApplyArgs, settings: &Settings) -> Result<Exit
             // the admin identity that the customer stage has made by then.
             for &party in &parties {
                 if !providers.iter().any(|(s, _)| *s == party) {
-                    let p = cloud.connect(party, &loaded.profile, &state).await.with_context(|| format!("stage {party}"))?;
+                    let p = super::connect(&loaded, party, &state).await?;
                     providers.push((party, p));
                 }
             }

@@ -17,7 +17,6 @@ use crate::ui::progress::Progress;
 pub fn run(args: DestroyArgs, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
     let loaded = super::load_profile(&args.profile.profile, ui)?;
-    let cloud = super::cloud_of(&loaded);
     let mut stages = super::stages(loaded.profile.spec.model, args.stage)?;
     stages.reverse();
     let backend = super::state_backend(settings, &loaded)?;
@@ -38,7 +37,7 @@ pub fn run(args: DestroyArgs, settings: &Settings) -> Result<ExitStatus> {
         // plane whole. Data-holding resources are the customer's in both models.
         let mut holding = Vec::new();
         if stages.contains(&Party::Customer) {
-            let provider = cloud.connect(Party::Customer, &loaded.profile, &st).await.context("stage customer")?;
+            let provider = super::connect(&loaded, Party::Customer, &st).await?;
             for r in st.resources.values().filter(|r| r.stage == Party::Customer) {
                 if let Some(n) = provider.contents(r).await? {
                     if n > 0 {
@@ -96,7 +95,7 @@ pub fn run(args: DestroyArgs, settings: &Settings) -> Result<ExitStatus> {
             }
             // The union stage deletes only what Union.ai created; the customer's resources
             // go only with the customer's credentials.
-            let provider = cloud.connect(stage, &loaded.profile, &st).await.with_context(|| format!("stage {stage}"))?;
+            let provider = super::connect(&loaded, stage, &st).await?;
             let progress = Progress::new(ui, &format!("Destroying stage {stage}"));
             let mut sink = |s: &mut State| backend.save(s);
             let result = exec::destroy(&picks, args.delete_data, stage, provider.as_ref(), &mut st, &mut sink, &progress, parallelism).await;

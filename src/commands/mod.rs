@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod destroy;
 pub mod fleet;
+pub mod import;
 pub mod init;
 pub mod outputs;
 pub mod plan;
@@ -43,6 +44,9 @@ pub fn run(command: Command, settings: &Settings) -> Result<ExitStatus> {
         Command::State(StateCommand::Unlock(args)) => {
             unlock::run(&args.id, &args.profile.profile, settings)
         }
+        Command::State(StateCommand::Import(args)) => {
+            import::run(&args.lineage, &args.profile.profile, settings)
+        }
         Command::Outputs(args) => outputs::run(args, settings),
         Command::Verify(args) => verify::run(&args.profile, settings),
         Command::Responsibilities(args) => responsibilities::run(args, ui),
@@ -78,8 +82,9 @@ pub fn state_backend(settings: &Settings, loaded: &LoadedProfile) -> Result<Box<
         (None, Some(spec)) => Location::parse(&spec.url)
             .map_err(|problem| UserError::new(format!("spec.state.url: {problem}")))?,
         (None, None) => {
-            return Ok(Box::new(LocalBackend::for_profile(
+            return Ok(Box::new(LocalBackend::for_data_plane(
                 &settings.state_dir,
+                &loaded.profile,
                 &loaded.path,
             )))
         }
@@ -251,19 +256,102 @@ pub fn show_plan_warnings(plan: &Plan, loaded: &LoadedProfile, ui: &Ui) {
     }
 }
 
+/// Signs in for `stage` and checks that the credentials act in the account, project or
+/// subscription the profile names, before anything is read or changed (the profile, not
+/// the credentials, decides where a data plane is made).
+pub async fn connect(
+    loaded: &LoadedProfile,
+    stage: Party,
+    state: &State,
+) -> Result<Box<dyn Provider>> {
+    let provider = cloud_of(loaded)
+        .connect(stage, &loaded.profile, state)
+        .await
+        .map_err(|e| match stage {
+            Party::Union => e.context("stage union: cannot sign in as Union.ai's admin identity"),
+            Party::Customer => e,
+        })?;
+    check_signed_in(loaded, provider.signed_in())?;
+    Ok(provider)
+}
+
+/// The account (AWS), project number (GCP) or tenant (Azure) the cloud reported for the
+/// credentials, against the profile's: a mismatch names both, as Terraform's
+/// `allowed_account_ids` does.
+fn check_signed_in(loaded: &LoadedProfile, signed: &exec::SignedIn) -> Result<()> {
+    let c = &loaded.profile.spec.cloud;
+    let (field, wanted, got, what, hint) = match c.provider {
+        crate::profile::Provider::Aws => {
+            let wanted = c.aws.as_ref().map_or("", |a| a.account_id.as_str());
+            let who = if signed.principal.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", signed.principal)
+            };
+            (
+                "spec.cloud.aws.accountId",
+                wanted,
+                signed.account.as_str(),
+                format!("the AWS credentials{who} are for account {}", signed.account),
+                format!("sign in to account {wanted} (AWS_PROFILE, `aws sso login`, or that account's keys), or correct spec.cloud.aws.accountId if the profile is wrong"),
+            )
+        }
+        crate::profile::Provider::Gcp => {
+            let g = c.gcp.as_ref();
+            let (id, wanted) = g.map_or(("", ""), |g| {
+                (g.project_id.as_str(), g.project_number.as_str())
+            });
+            (
+                "spec.cloud.gcp.projectNumber",
+                wanted,
+                signed.account.as_str(),
+                format!("GCP project {id} has the number {}", signed.account),
+                "correct spec.cloud.gcp.projectId or spec.cloud.gcp.projectNumber: they must name one project".to_string(),
+            )
+        }
+        crate::profile::Provider::Azure => {
+            let a = c.azure.as_ref();
+            let (sub, wanted) = a.map_or(("", ""), |a| {
+                (a.subscription_id.as_str(), a.tenant_id.as_str())
+            });
+            let got = signed.tenant.as_deref().unwrap_or("");
+            (
+                "spec.cloud.azure.tenantId",
+                wanted,
+                got,
+                format!("Azure subscription {sub} belongs to tenant {got}"),
+                "correct spec.cloud.azure.subscriptionId or spec.cloud.azure.tenantId".to_string(),
+            )
+        }
+    };
+    if got == wanted {
+        return Ok(());
+    }
+    let at = loaded
+        .source
+        .mark(field)
+        .map(|m| format!(" at {}:{m}", loaded.path.display()))
+        .unwrap_or_default();
+    Err(UserError::new(format!(
+        "{what}, but the profile says {wanted} ({field}{at}); nothing was read or changed"
+    ))
+    .hint(hint)
+    .into())
+}
+
 /// Reads what exists for the plan's resources (limited to `scope` when given) and
-/// replaces the plan's changes by the changes against it. Without state nothing has been
-/// applied: the plan stays "create everything", and only the existing resources the
-/// profile names are read, to check them.
+/// replaces the plan's changes by the changes against it. Every resource is looked up,
+/// with or without state: one under this data plane's names that this state did not make
+/// refuses the plan before anything changes.
 pub async fn refresh_plan(
     plan: &mut Plan,
     loaded: &LoadedProfile,
     state: &State,
+    location: &str,
     provider: &dyn Provider,
     scope: Option<Party>,
 ) -> Result<Refreshed> {
     let inputs = scope.map(|stage| exec::stage_inputs(&plan.resources, stage));
-    let fresh = state.resources.is_empty();
     let wanted: Vec<_> = plan
         .resources
         .iter()
@@ -272,15 +360,17 @@ pub async fn refresh_plan(
                 .as_ref()
                 .is_none_or(|i| i.contains(r.address.as_str()))
         })
-        .filter(|r| !fresh || r.mode == Mode::Data)
         .cloned()
         .collect();
     if wanted.is_empty() {
         return Ok(Refreshed::default());
     }
-    let live = exec::refresh(&wanted, provider, state, REFRESH_PARALLELISM).await?;
+    let live = exec::refresh(&wanted, provider, state, REFRESH_PARALLELISM)
+        .await
+        .map_err(|e| explain_conflicts(e, loaded, location))?;
     check_existing(plan, loaded, &live)?;
-    if fresh {
+    if state.resources.is_empty() && live.values().all(Option::is_none) {
+        // Nothing exists yet: every resource is a create, as planned.
         return Ok(Refreshed {
             live,
             contents: Default::default(),
@@ -295,6 +385,32 @@ pub async fn refresh_plan(
     let refreshed = Refreshed { live, contents };
     exec::diff(plan, state, &refreshed, cloud_of(loaded));
     Ok(refreshed)
+}
+
+/// Resources of another state under this data plane's names: what they are, which state
+/// was looked for, and the ways forward.
+fn explain_conflicts(e: anyhow::Error, loaded: &LoadedProfile, location: &str) -> anyhow::Error {
+    let Some(mut conflicts) =
+        e.downcast_ref::<exec::adoption::Conflicts>()
+            .map(|c| exec::adoption::Conflicts {
+                state: location.to_string(),
+                found: c.found.clone(),
+            })
+    else {
+        return e;
+    };
+    conflicts.found.sort_by(|a, b| a.0.cmp(&b.0));
+    let name = &loaded.profile.metadata.name;
+    let hint = match conflicts.other_lineage() {
+        Some(lineage) => format!(
+            "if this is that data plane, its state is elsewhere (another --state-dir, directory or --state URL): use it; \
+             to take these resources over with this state instead, `unionctl state import {lineage} -f {}`; \
+             if it is another data plane that uses the name `{name}` in this account, give this one another metadata.name",
+            loaded.path.display()
+        ),
+        None => format!("give this data plane another metadata.name, or remove what carries the name `{name}` if nothing uses it"),
+    };
+    UserError::new(conflicts.to_string()).hint(hint).into()
 }
 
 /// The existing resources the profile names, checked on what the cloud reports of them:

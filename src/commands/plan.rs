@@ -45,19 +45,33 @@ pub fn one(profile: &Path, args: &PlanArgs, settings: &Settings) -> Result<ExitS
     super::check_model(&loaded, args.model.map(Into::into))?;
     let mut plan = super::build_plan(&loaded)?;
 
-    // With state, the plan is the diff against what exists, read live with the
-    // customer's credentials (they can read every resource of the data plane).
+    // With state (or --refresh), the plan is the diff against what exists, read live with
+    // the customer's credentials (they can read every resource of the data plane).
     let backend = super::state_backend(settings, &loaded)?;
-    if let Some(state) = super::load_state(backend.as_ref(), &loaded)? {
-        let cloud = super::cloud_of(&loaded);
+    let location = backend.location();
+    let prior = super::load_state(backend.as_ref(), &loaded)?;
+    match &prior {
+        Some(state) => ui.status(&format!("State: {location} (serial {}, {} resources).", state.serial, state.resources.len())),
+        None if args.refresh => ui.status(&format!("No state for data plane {} at {location}: looking for its resources in the account.", loaded.profile.metadata.name)),
+        None => ui.status(&format!(
+            "No state for data plane {} at {location}: every resource is planned as new (`plan --refresh` also looks for an existing data plane of this name in the account).",
+            loaded.profile.metadata.name
+        )),
+    }
+    if prior.is_some() || args.refresh {
+        let state = super::state_or_new(prior, &loaded);
         super::runtime()?.block_on(async {
-            let provider = cloud
-                .connect(Party::Customer, &loaded.profile, &state)
-                .await?;
-            super::refresh_plan(&mut plan, &loaded, &state, provider.as_ref(), None).await
+            let provider = super::connect(&loaded, Party::Customer, &state).await?;
+            super::refresh_plan(
+                &mut plan,
+                &loaded,
+                &state,
+                &location,
+                provider.as_ref(),
+                None,
+            )
+            .await
         })?;
-    } else if args.refresh {
-        ui.status("No state yet: nothing to refresh; every resource is a create.");
     }
     super::show_plan_warnings(&plan, &loaded, ui);
 

@@ -22,9 +22,7 @@ pub fn run(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
     })?;
     let desired = crate::plan::desired_resources(&loaded.profile, cloud)?;
     let live = super::runtime()?.block_on(async {
-        let provider = cloud
-            .connect(Party::Customer, &loaded.profile, &state)
-            .await?;
+        let provider = super::connect(&loaded, Party::Customer, &state).await?;
         let recorded: Vec<Resource> = desired
             .iter()
             .filter(|r| state.resources.contains_key(&r.address))

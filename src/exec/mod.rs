@@ -7,6 +7,7 @@
 //! resource by its fixed name or tag (a killed run may have made it), and a planned
 //! update re-reads the resource and refuses to touch anything the plan did not show.
 
+pub mod adoption;
 pub mod ratelimit;
 mod walk;
 
@@ -67,6 +68,19 @@ pub trait Provider {
     fn contents<'a>(&'a self, r: &'a ResourceState) -> LocalBoxFuture<'a, Result<Option<u64>>>;
     /// API calls made so far.
     fn calls(&self) -> CallCounts;
+    /// Where the credentials act, as the cloud reported it when the provider connected.
+    fn signed_in(&self) -> &SignedIn;
+}
+
+/// Where a provider's credentials act, as the cloud reported it when they signed in: the
+/// account (AWS), the project's number (GCP), the subscription and its tenant (Azure), and
+/// who signed in. Compared with the profile before anything changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignedIn {
+    pub account: String,
+    pub tenant: Option<String>,
+    /// The caller (an ARN, an email, an object id), for messages; may be empty.
+    pub principal: String,
 }
 
 /// API calls made by a provider, for the apply summary and tests.
@@ -208,7 +222,9 @@ pub fn stage_inputs(resources: &[Resource], stage: Party) -> BTreeSet<&str> {
 }
 
 /// Reads what exists for `resources`: those state records, and those it does not whose
-/// settings are fully known, so that what a killed run created is found.
+/// settings are fully known, so that what a killed run created is found. Resources that
+/// carry this data plane's names or tags but were made by another state are collected and
+/// refused together (`adoption::Conflicts`): nothing is read as ours that is not.
 pub async fn refresh(
     resources: &[Resource],
     provider: &dyn Provider,
@@ -216,31 +232,62 @@ pub async fn refresh(
     parallelism: usize,
 ) -> Result<HashMap<String, Option<Observed>>> {
     let mut live = HashMap::new();
+    let mut conflicts = Vec::new();
     let mut pending = FuturesUnordered::new();
-    let mut queue: Vec<(&Resource, Value)> = Vec::new();
+    // (resource, settings, probe): a probe is a resource not yet recorded whose settings
+    // refer to what does not exist yet; it is looked up by name or tag only to find another
+    // owner's resource, and what else it finds or fails on is not a reading.
+    let mut queue: Vec<(&Resource, Value, bool)> = Vec::new();
     for r in resources.iter().filter(|r| !is_local(&r.kind)) {
         if let Ok(desired) = resolve(&r.settings, state) {
-            queue.push((r, desired));
+            queue.push((r, desired, false));
         } else if state.resources.contains_key(&r.address) {
-            queue.push((r, r.settings.clone()));
+            queue.push((r, r.settings.clone(), false));
+        } else {
+            queue.push((
+                r,
+                crate::plan::resolve::resolve_known(&r.settings, state),
+                true,
+            ));
         }
     }
     queue.reverse();
     loop {
         while pending.len() < parallelism.max(1) {
-            let Some((r, desired)) = queue.pop() else {
+            let Some((r, desired, probe)) = queue.pop() else {
                 break;
             };
             let prior = state.resources.get(&r.address);
             pending.push(async move {
                 let read = provider.read(r, &desired, prior).await;
-                (r.address.clone(), read)
+                (r.address.clone(), read, probe)
             });
         }
-        let Some((address, result)) = pending.next().await else {
+        let Some((address, result, probe)) = pending.next().await else {
             break;
         };
-        live.insert(address, result?);
+        match result {
+            Ok(found) if !probe => {
+                live.insert(address, found);
+            }
+            Ok(_) => {}
+            Err(e) => match e
+                .chain()
+                .find_map(|c| c.downcast_ref::<adoption::NotOurs>())
+            {
+                Some(not_ours) => conflicts.push((address, not_ours.clone())),
+                None if probe => {}
+                None => return Err(e),
+            },
+        }
+    }
+    if !conflicts.is_empty() {
+        conflicts.sort_by(|a, b| a.0.cmp(&b.0));
+        return Err(adoption::Conflicts {
+            state: String::new(),
+            found: conflicts,
+        }
+        .into());
     }
     Ok(live)
 }

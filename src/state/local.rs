@@ -1,5 +1,7 @@
-//! The default backend: `<state-dir>/<profile>.state.json`, written atomically, and an OS
-//! file lock beside it.
+//! The default backend: `<state-dir>/<cloud>-<account>/<data plane>.state.json`, written
+//! atomically, and an OS file lock beside it. The state is keyed by the data plane (where
+//! it lives and its name), not by the profile's file: a renamed profile, or one run from
+//! another copy of it, finds the same state.
 
 use std::path::{Path, PathBuf};
 
@@ -9,24 +11,70 @@ use super::backend::{wrong_id, Backend, LockGuard, LockInfo};
 use super::lock::StateLock;
 use super::{write_atomically, State};
 use crate::error::UserError;
+use crate::profile::{Profile, Provider};
 
-/// Where a profile's state and lock live.
+/// Where a data plane's state and lock live.
 #[derive(Debug, Clone)]
 pub struct LocalBackend {
     pub state: PathBuf,
     pub lock: PathBuf,
+    /// Where earlier versions kept it (`<state-dir>/<profile file stem>.state.json`): moved
+    /// to `state` when first read, if it is this data plane's.
+    legacy: Option<PathBuf>,
+    data_plane: String,
 }
 
 impl LocalBackend {
-    pub fn for_profile(state_dir: &Path, profile: &Path) -> Self {
-        let stem = profile
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "profile".into());
-        LocalBackend {
-            state: state_dir.join(format!("{stem}.state.json")),
-            lock: state_dir.join(format!("{stem}.lock")),
+    /// The state of the data plane `profile` names, in `state_dir`; `file` is the profile's
+    /// path (where an earlier version may have named the state after it).
+    pub fn for_data_plane(state_dir: &Path, profile: &Profile, file: &Path) -> Self {
+        let c = &profile.spec.cloud;
+        let account = match c.provider {
+            Provider::Aws => c.aws.as_ref().map(|a| a.account_id.clone()),
+            Provider::Gcp => c.gcp.as_ref().map(|g| g.project_id.clone()),
+            Provider::Azure => c.azure.as_ref().map(|a| a.subscription_id.clone()),
         }
+        .unwrap_or_default();
+        let dir = state_dir.join(format!("{}-{account}", c.provider));
+        let name = &profile.metadata.name;
+        let legacy = file
+            .file_stem()
+            .map(|s| state_dir.join(format!("{}.state.json", s.to_string_lossy())));
+        LocalBackend {
+            state: dir.join(format!("{name}.state.json")),
+            lock: dir.join(format!("{name}.lock")),
+            legacy,
+            data_plane: name.clone(),
+        }
+    }
+
+    /// Moves an earlier version's state of this data plane to where it is kept now.
+    fn adopt_legacy(&self) -> Result<()> {
+        let Some(old) = self
+            .legacy
+            .as_ref()
+            .filter(|old| old.exists() && !self.state.exists())
+        else {
+            return Ok(());
+        };
+        let bytes =
+            std::fs::read(old).with_context(|| format!("cannot read state {}", old.display()))?;
+        let Ok(state) = super::parse(&bytes, &old.display().to_string()) else {
+            return Ok(());
+        };
+        if state.data_plane != self.data_plane {
+            return Ok(());
+        }
+        if let Some(dir) = self.state.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::rename(old, &self.state).with_context(|| {
+            format!(
+                "cannot move state {} to {}",
+                old.display(),
+                self.state.display()
+            )
+        })
     }
 }
 
@@ -36,6 +84,7 @@ impl Backend for LocalBackend {
     }
 
     fn load(&self) -> Result<Option<State>> {
+        self.adopt_legacy()?;
         let bytes = match std::fs::read(&self.state) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

@@ -3,6 +3,7 @@
 //! `--output json`, stdout carries JSON lines only: progress events, then exactly one
 //! versioned result object per command (docs/results-format.md), on failure too.
 
+pub mod log;
 pub mod progress;
 
 use std::io::Write;

@@ -49,6 +49,20 @@ pub fn http_as(
     text.starts_with("HTTP/1.").then_some(text)
 }
 
+/// Where unionctl keeps the local state of the data plane `profile` names, in `state_dir`.
+pub fn state_file(state_dir: &Path, profile: &str) -> PathBuf {
+    let loaded = unionctl::profile::load_file(Path::new(profile)).unwrap();
+    unionctl::state::LocalBackend::for_data_plane(state_dir, &loaded.profile, Path::new(profile))
+        .state
+}
+
+/// … and its lock.
+pub fn lock_file(state_dir: &Path, profile: &str) -> PathBuf {
+    let loaded = unionctl::profile::load_file(Path::new(profile)).unwrap();
+    unionctl::state::LocalBackend::for_data_plane(state_dir, &loaded.profile, Path::new(profile))
+        .lock
+}
+
 pub fn stderr_of(a: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&a.get_output().stderr).into_owned()
 }

@@ -341,9 +341,30 @@ def run(c, record):
     union = b["access_token"]
     s, _, b = c.arm("GET", vnet, token=union)
     check(s == 403 and code(b) == "AuthorizationFailed", "no role, no read")
+
+    # Subscriptions - Get (https://learn.microsoft.com/rest/api/resources/subscriptions/get?view=rest-resources-2022-12-01):
+    # the Subscription shape; ARM's own api-versions; a subscription the caller holds no role in,
+    # anywhere in it, answers as one that does not exist (404 SubscriptionNotFound).
+    want = {"id": f"/subscriptions/{SUB}", "subscriptionId": SUB, "tenantId": TENANT, "state": "Enabled", "authorizationSource": "RoleBased"}
+    s, _, b = c.arm("GET", f"/subscriptions/{SUB}", api="2022-12-01")
+    check(s == 200 and isinstance(b, dict) and all(b.get(k) == v for k, v in want.items()) and b.get("displayName")
+          and set(b.get("subscriptionPolicies") or {}) == {"locationPlacementId", "quotaId", "spendingLimit"}, f"Subscriptions - Get as the customer (Owner): {s} {b}")
+    s, _, b = c.arm("GET", f"/subscriptions/{SUB.upper()}", api="2022-12-01")
+    check(s == 200 and b.get("subscriptionId") == SUB, f"subscription ids are case-insensitive: {s} {b}")
+    s, _, b = c.arm("GET", f"/subscriptions/{SUB}", api="2024-05-01")
+    check(s == 400 and code(b) == "InvalidApiVersionParameter" and "2022-12-01" in b["error"]["message"], f"Subscriptions - Get at an api-version ARM does not serve: {s} {b}")
+    s, _, b = c.arm("GET", f"/subscriptions/{SUB}", api=None)
+    check(s == 400 and code(b) == "MissingApiVersionParameter", f"Subscriptions - Get without api-version: {s} {b}")
+    other = "99999999-8888-4777-8666-555555555555"
+    s, _, b = c.arm("GET", f"/subscriptions/{other}", api="2022-12-01")
+    check(s == 404 and code(b) == "SubscriptionNotFound" and b["error"]["message"] == f"The subscription '{other}' could not be found.", f"a subscription that does not exist: {s} {b}")
+    s, _, b = c.arm("GET", f"/subscriptions/{SUB}", api="2022-12-01", token=union)
+    check(s == 404 and code(b) == "SubscriptionNotFound" and b["error"]["message"] == f"The subscription '{SUB}' could not be found.", f"no role in the subscription: it is not found: {s} {b}")
     c.arm("PUT", ra("66666666-6666-4666-8666-666666666666"), {"properties": {"roleDefinitionId": f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/44444444-4444-4444-8444-444444444444", "principalId": sp["id"]}}, api="2022-04-01")
     s, _, b = c.arm("GET", vnet, token=union)
     check(s == 200, "the custom role reads networks in its group")
+    s, _, b = c.arm("GET", f"/subscriptions/{SUB}", api="2022-12-01", token=union)
+    check(s == 200 and b.get("id") == f"/subscriptions/{SUB}" and b.get("tenantId") == TENANT, f"a role on one of its groups shows the subscription: {s} {b}")
     s, _, b = c.arm("PUT", vnet, {"location": "eastus2", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}}}, token=union)
     check(s == 403 and code(b) == "AuthorizationFailed", "the custom role cannot write them")
     s, _, b = c.arm("GET", f"/subscriptions/{SUB}/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/NetworkWatcher_eastus2", token=union)

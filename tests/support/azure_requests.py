@@ -19,6 +19,7 @@ import sys
 # operation group); diagnostic settings have no stable version that addresses a
 # subscription, so the preview the Azure CLI uses.
 API_VERSIONS = {
+    "microsoft.resources/subscriptions": "2022-12-01",
     "microsoft.resources/resourcegroups": "2022-09-01",
     "microsoft.keyvault/vaults": "2023-07-01",
     "microsoft.keyvault/vaults/keys": "2023-07-01",
@@ -79,6 +80,8 @@ def check(ok, what):
 def arm_type(path):
     """`microsoft.network/virtualnetworks/subnets` for a subnet's path."""
     p = path.lower()
+    if re.fullmatch(r"/subscriptions/[^/]+/?", p):
+        return "microsoft.resources/subscriptions"
     if "/providers/" not in p:
         return "microsoft.resources/resourcegroups" if "/resourcegroups/" in p else ""
     tail = p.rsplit("/providers/", 1)[1].split("/")

@@ -17,7 +17,7 @@ import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-P, NUM, R, PREFIX = "acme-ml-prod", "123456789012", "us-central1", "acme-prod"
+P, NUM, R, PREFIX = "acme-ml-prod", "482916350047", "us-central1", "acme-prod"
 UNION_ACCOUNT = "479331373192"
 UNION_ROLE = f"arn:aws:sts::{UNION_ACCOUNT}:assumed-role/unionai-admin"
 CB = "https://www.googleapis.com/compute/v1/"
@@ -482,6 +482,32 @@ def run(env, rec):
     check(s == 200 and op["operationType"] == "detachNetworkEndpoints", "detach 172.16.0.2 (port from defaultPort)", op)
     wait(f"{comp}/zones/{Z}/operations/{op['name']}")
     check(sa.call("GET", f"{negs}/{kube}")[1]["size"] == 0, "NEG size 0 after the detach is DONE")
+
+    # -- Resource Manager projects.get (https://cloud.google.com/resource-manager/reference/rest/v3/projects/get),
+    #    by id or number; a project that does not exist and one the caller may not read both
+    #    answer 403 PERMISSION_DENIED (https://google.aip.dev/211)
+    rm = "/cloudresourcemanager/v3/projects"
+    s, proj = c.call("GET", f"{rm}/{P}", query={"$alt": "json;enum-encoding=int"})
+    check(s == 200 and proj["name"] == f"projects/{NUM}" and proj["projectId"] == P and proj["state"] == "ACTIVE"
+          and proj["displayName"] and proj["createTime"].endswith("Z") and proj["etag"], "projects.get by id: name is projects/NUMBER", proj)
+    s, b = c.call("GET", f"{rm}/{NUM}")
+    check(s == 200 and b == proj, "projects.get by number: the same project", b)
+    denied = lambda ref: (f"Permission 'resourcemanager.projects.get' denied on resource "  # noqa: E731
+                          f"'//cloudresourcemanager.googleapis.com/projects/{ref}' (or it may not exist).")
+    for ref in ("acme-ml-missing", "123456789012", "Not_A_Project"):
+        s, b = c.call("GET", f"{rm}/{ref}")
+        check(s == 403 and b["error"]["status"] == "PERMISSION_DENIED" and b["error"]["message"] == denied(ref),
+              f"projects.get of a project that does not exist ({ref}) -> 403, not 404", b)
+    s, b = sa.call("GET", f"{rm}/{P}")
+    check(s == 403 and b["error"]["status"] == "PERMISSION_DENIED" and b["error"]["message"] == denied(P),
+          "union SA without resourcemanager.projects.get -> the same 403 as a missing project", b)
+    pol = c.call("POST", f"{rm}/{P}:getIamPolicy", {"options": {"requestedPolicyVersion": 3}})[1]
+    pol["bindings"].append({"role": "roles/browser", "members": [member]})
+    check(c.call("POST", f"{rm}/{P}:setIamPolicy", {"policy": pol})[0] == 200, "roles/browser for the union SA")
+    s, b = sa.call("GET", f"{rm}/{NUM}")
+    check(s == 200 and b["projectId"] == P and b["name"] == f"projects/{NUM}", "union SA with roles/browser reads the project", b)
+    s, b = sa.call("GET", f"{rm}/acme-ml-missing")
+    check(s == 403 and b["error"]["message"] == denied("acme-ml-missing"), "union SA: a missing project is still 403", b)
 
     # -- admin API: drift, faults, resources
     s, b = adm("mutate", {"path": f"/compute/compute/v1/projects/{P}/global/firewalls/{PREFIX}-egress-allow", "merge": {"destinationRanges": ["10.0.0.0/8"]}})

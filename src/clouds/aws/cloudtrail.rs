@@ -6,6 +6,7 @@ use aws_sdk_cloudtrail::types::Tag;
 use serde_json::{json, Value};
 
 use super::provider::{absent, gone, outputs, s, tag_subset, AwsProvider};
+use crate::exec::adoption::Claim;
 use crate::exec::Observed;
 use crate::plan::{Mode, Resource};
 use crate::state::ResourceState;
@@ -23,7 +24,7 @@ pub async fn read(
     p: &AwsProvider,
     r: &Resource,
     d: &Value,
-    adopt: bool,
+    claim: Claim,
 ) -> Result<Option<Observed>> {
     let name = s(d, "Name");
     let Some(out) = absent(
@@ -75,7 +76,7 @@ pub async fn read(
             )
         })
         .collect();
-    super::provider::ensure_ours(&format!("trail {name}"), &p.data_plane, &tag_pairs, adopt)?;
+    p.ensure_ours(&format!("trail {name}"), &tag_pairs, claim)?;
     let mut settings = json!({
         "Name": name,
         "S3BucketName": t.s3_bucket_name(),
@@ -119,7 +120,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
         p.trail.start_logging().name(s(d, "Name")).send(),
     )
     .await?;
-    read(p, r, d, true)
+    read(p, r, d, Claim::Recorded)
         .await?
         .ok_or_else(|| anyhow!("{} was created but cannot be read", r.address))
 }
@@ -166,7 +167,7 @@ pub async fn update(
         )
         .await?;
     }
-    read(p, r, d, true)
+    read(p, r, d, Claim::Recorded)
         .await?
         .ok_or_else(|| anyhow!("{} disappeared while being updated", r.address))
 }

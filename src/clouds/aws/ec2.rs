@@ -19,6 +19,7 @@ use super::provider::{
     absent, already_done, gone, outputs, s, send_once_then_look_up, strings, tag_subset,
     unsupported, ApiError, AwsProvider, TAG_ADDRESS,
 };
+use crate::exec::adoption::{Claim, TAG_LINEAGE};
 use crate::exec::{wait_until, Observed};
 use crate::plan::builder::TAG_DATA_PLANE;
 use crate::plan::Resource;
@@ -39,36 +40,44 @@ fn ours(p: &AwsProvider, r: &Resource) -> Vec<Filter> {
 }
 
 /// Describes one of this data plane's EC2 resources: by the id that state recorded (or that
-/// the profile names, for an existing network), else by the address tag set at create.
+/// the profile names, for an existing network), else by the address tag set at create, in
+/// which case what is found must be this state's (`claim`; `AwsProvider::ensure_ours`).
 /// `extra` filters narrow both lookups (to live states, say); `pick` chooses among the
-/// matches (the first, by default). `None` when nothing matches.
+/// matches, this state's first (the first, by default). `None` when nothing matches.
 macro_rules! describe_ours {
-    ($p:expr, $r:expr, $id:expr, $api:literal, $op:ident, $by_id:ident, $set_filters:ident, $list:ident, [$($extra:expr),*]) => {
-        describe_ours!($p, $r, $id, $api, $op, $by_id, $set_filters, $list, [$($extra),*], |items: &[_]| items.first().cloned())
+    ($p:expr, $r:expr, $id:expr, $claim:expr, $api:literal, $op:ident, $by_id:ident, $set_filters:ident, $list:ident, [$($extra:expr),*]) => {
+        describe_ours!($p, $r, $id, $claim, $api, $op, $by_id, $set_filters, $list, [$($extra),*], |items: &[_]| items.first().cloned())
     };
-    ($p:expr, $r:expr, $id:expr, $api:literal, $op:ident, $by_id:ident, $set_filters:ident, $list:ident, [$($extra:expr),*], $pick:expr) => {{
+    ($p:expr, $r:expr, $id:expr, $claim:expr, $api:literal, $op:ident, $by_id:ident, $set_filters:ident, $list:ident, [$($extra:expr),*], $pick:expr) => {{
         let extra: Vec<Filter> = vec![$($extra),*];
         let req = match $id {
             Some(id) => $p.ec2.$op().$by_id(id).$set_filters((!extra.is_empty()).then(|| extra.clone())),
             None => $p.ec2.$op().$set_filters(Some(ours($p, $r).into_iter().chain(extra).collect())),
         };
         let by_id = $id.is_some();
-        not_found($p.call($api, req.send()).await)?.and_then(|out| {
+        let found = not_found($p.call($api, req.send()).await)?.and_then(|out| {
             // Looked up by tag: the filter is checked here too (an API or emulator that
-            // ignores a tag filter must not hand over another data plane's resource).
-            let items: Vec<_> = out.$list().iter().filter(|i| by_id || carries_ours($p, $r, i.tags())).cloned().collect();
+            // ignores a tag filter must not hand over another data plane's resource), and
+            // among several (two states of one data plane name), this state's comes first.
+            let mut items: Vec<_> = out.$list().iter().filter(|i| by_id || carries_ours($p, $r, i.tags())).cloned().collect();
+            items.sort_by_key(|i| !has_tag(i.tags(), TAG_LINEAGE, &$p.lineage));
             ($pick)(&items[..])
-        })
+        });
+        if let (Some(item), false) = (&found, by_id) {
+            $p.ensure_ours(&format!("`{}` (found by its tags)", $r.address), &pairs(item.tags()), $claim)?;
+        }
+        found
     }};
+}
+
+fn has_tag(tags: &[Tag], key: &str, value: &str) -> bool {
+    tags.iter()
+        .any(|t| t.key() == Some(key) && t.value() == Some(value))
 }
 
 /// Whether tags name this data plane and this address.
 fn carries_ours(p: &AwsProvider, r: &Resource, tags: &[Tag]) -> bool {
-    let has = |k: &str, v: &str| {
-        tags.iter()
-            .any(|t| t.key() == Some(k) && t.value() == Some(v))
-    };
-    has(TAG_ADDRESS, &r.address) && has(TAG_DATA_PLANE, &p.data_plane)
+    has_tag(tags, TAG_ADDRESS, &r.address) && has_tag(tags, TAG_DATA_PLANE, &p.data_plane)
 }
 
 fn tag_spec(
@@ -142,7 +151,7 @@ pub async fn read(
     r: &Resource,
     desired: &Value,
     id: Option<&str>,
-    adopt: bool,
+    claim: Claim,
 ) -> Result<Option<Observed>> {
     match r.type_name() {
         "vpc" => {
@@ -151,6 +160,7 @@ pub async fn read(
                 p,
                 r,
                 named.as_deref().or(id),
+                claim,
                 "DescribeVpcs",
                 describe_vpcs,
                 vpc_ids,
@@ -205,6 +215,7 @@ pub async fn read(
                 p,
                 r,
                 named.as_deref().or(id),
+                claim,
                 "DescribeSubnets",
                 describe_subnets,
                 subnet_ids,
@@ -275,6 +286,7 @@ pub async fn read(
                 p,
                 r,
                 id,
+                claim,
                 "DescribeInternetGateways",
                 describe_internet_gateways,
                 internet_gateway_ids,
@@ -302,6 +314,7 @@ pub async fn read(
                 p,
                 r,
                 id,
+                claim,
                 "DescribeAddresses",
                 describe_addresses,
                 allocation_ids,
@@ -325,6 +338,7 @@ pub async fn read(
                 p,
                 r,
                 id,
+                claim,
                 "DescribeNatGateways",
                 describe_nat_gateways,
                 nat_gateway_ids,
@@ -352,6 +366,7 @@ pub async fn read(
                 p,
                 r,
                 id,
+                claim,
                 "DescribeRouteTables",
                 describe_route_tables,
                 route_table_ids,
@@ -391,6 +406,7 @@ pub async fn read(
                 p,
                 r,
                 id,
+                claim,
                 "DescribeSecurityGroups",
                 describe_security_groups,
                 group_ids,
@@ -424,6 +440,7 @@ pub async fn read(
                 p,
                 r,
                 id,
+                claim,
                 "DescribeVpcEndpoints",
                 describe_vpc_endpoints,
                 vpc_endpoint_ids,
@@ -511,12 +528,7 @@ pub async fn read(
             let Some(t) = out.launch_templates().first() else {
                 return Ok(None);
             };
-            super::provider::ensure_ours(
-                &format!("launch template {name}"),
-                &p.data_plane,
-                &pairs(t.tags()),
-                adopt,
-            )?;
+            p.ensure_ours(&format!("launch template {name}"), &pairs(t.tags()), claim)?;
             let tid = t.launch_template_id().unwrap_or_default().to_string();
             let latest = t.latest_version_number().unwrap_or(1);
             let versions = p
@@ -585,6 +597,7 @@ pub async fn read(
                 p,
                 r,
                 id,
+                claim,
                 "DescribeVpcEndpointServiceConfigurations",
                 describe_vpc_endpoint_service_configurations,
                 service_ids,
@@ -738,7 +751,7 @@ where
     E: std::error::Error + aws_sdk_ec2::error::ProvideErrorMetadata + Send + Sync + 'static,
 {
     send_once_then_look_up(p, api, send, id_of, || async {
-        Ok(read(p, r, d, None, false).await?.map(|o| o.id))
+        Ok(read(p, r, d, None, Claim::Intent).await?.map(|o| o.id))
     })
     .await
 }
@@ -1045,7 +1058,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value, token: &str) -> Re
         other => return Err(anyhow!("the AWS provider cannot create `{other}`")),
     }
     // Read back through the tag: the same path a resumed run takes.
-    read(p, r, d, None, true)
+    read(p, r, d, None, Claim::Recorded)
         .await?
         .ok_or_else(|| anyhow!("{} was created but cannot be found by its tag", r.address))
 }
@@ -1426,7 +1439,7 @@ pub async fn update(
             _ => return Err(unsupported(r, changed)),
         }
     }
-    read(p, r, d, Some(id), true)
+    read(p, r, d, Some(id), Claim::Recorded)
         .await?
         .ok_or_else(|| anyhow!("{} disappeared while being updated", r.address))
 }
@@ -1564,14 +1577,42 @@ pub async fn delete(p: &AwsProvider, st: &ResourceState) -> Result<()> {
             .await,
             codes,
         ),
-        "vpc_endpoint" => gone(
-            p.call(
+        "vpc_endpoint" => {
+            // A deleted endpoint stays listed for a while, as `deleted`: it is gone, and a
+            // second delete of a gateway endpoint would look for routes it already removed.
+            let state = not_found(
+                p.call(
+                    "DescribeVpcEndpoints",
+                    p.ec2.describe_vpc_endpoints().vpc_endpoint_ids(id).send(),
+                )
+                .await,
+            )?
+            .and_then(|o| {
+                o.vpc_endpoints()
+                    .first()
+                    .and_then(|e| e.state())
+                    .map(|s| s.as_str().to_lowercase())
+            });
+            if state
+                .as_deref()
+                .is_none_or(|s| matches!(s, "deleted" | "deleting"))
+            {
+                return Ok(());
+            }
+            let out = not_found(
+                p.call(
+                    "DeleteVpcEndpoints",
+                    p.ec2.delete_vpc_endpoints().vpc_endpoint_ids(id).send(),
+                )
+                .await,
+            )?;
+            // EC2 answers 200 and lists what it could not delete.
+            unsuccessful(
+                out.as_ref().map(|o| o.unsuccessful()).unwrap_or_default(),
                 "DeleteVpcEndpoints",
-                p.ec2.delete_vpc_endpoints().vpc_endpoint_ids(id).send(),
+                codes,
             )
-            .await,
-            codes,
-        ),
+        }
         "flow_log" => gone(
             p.call(
                 "DeleteFlowLogs",
@@ -1588,17 +1629,46 @@ pub async fn delete(p: &AwsProvider, st: &ResourceState) -> Result<()> {
             .await,
             codes,
         ),
-        "vpc_endpoint_service" => gone(
-            p.call(
+        "vpc_endpoint_service" => {
+            let out = not_found(
+                p.call(
+                    "DeleteVpcEndpointServiceConfigurations",
+                    p.ec2
+                        .delete_vpc_endpoint_service_configurations()
+                        .service_ids(id)
+                        .send(),
+                )
+                .await,
+            )?;
+            unsuccessful(
+                out.as_ref().map(|o| o.unsuccessful()).unwrap_or_default(),
                 "DeleteVpcEndpointServiceConfigurations",
-                p.ec2
-                    .delete_vpc_endpoint_service_configurations()
-                    .service_ids(id)
-                    .send(),
+                codes,
             )
-            .await,
-            codes,
-        ),
+        }
         other => Err(anyhow!("the AWS provider cannot delete `{other}`")),
     }
+}
+
+/// The `Unsuccessful` items of a batch delete (answered 200): an item whose error says it is
+/// already gone is done; any other is a failure.
+fn unsuccessful(
+    items: &[aws_sdk_ec2::types::UnsuccessfulItem],
+    api: &str,
+    gone_codes: &[&str],
+) -> Result<()> {
+    for item in items {
+        let code = item.error().and_then(|e| e.code()).unwrap_or_default();
+        if !gone_codes.contains(&code) && !code.ends_with(".NotFound") {
+            let message = item
+                .error()
+                .and_then(|e| e.message())
+                .unwrap_or("no message");
+            return Err(anyhow!(
+                "{api}: {} was not deleted: {code}: {message}",
+                item.resource_id().unwrap_or("?")
+            ));
+        }
+    }
+    Ok(())
 }

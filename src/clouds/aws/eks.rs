@@ -13,6 +13,7 @@ use aws_sdk_eks::types::{
 use serde_json::{json, Value};
 
 use super::provider::{absent, gone, outputs, s, strings, tag_subset, AwsProvider};
+use crate::exec::adoption::Claim;
 use crate::exec::{wait_until, Observed};
 use crate::plan::Resource;
 use crate::state::ResourceState;
@@ -39,7 +40,7 @@ pub async fn read(
     p: &AwsProvider,
     r: &Resource,
     d: &Value,
-    adopt: bool,
+    claim: Claim,
 ) -> Result<Option<Observed>> {
     match r.type_name() {
         "eks_cluster" => {
@@ -65,12 +66,7 @@ pub async fn read(
                 .tags()
                 .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                 .unwrap_or_default();
-            super::provider::ensure_ours(
-                &format!("EKS cluster {name}"),
-                &p.data_plane,
-                &tags,
-                adopt,
-            )?;
+            p.ensure_ours(&format!("EKS cluster {name}"), &tags, claim)?;
             let vpc = c.resources_vpc_config();
             let mut enabled: Vec<&str> = Vec::new();
             for setup in c.logging().map(|l| l.cluster_logging()).unwrap_or_default() {
@@ -143,6 +139,7 @@ pub async fn read(
                 .tags()
                 .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                 .unwrap_or_default();
+            p.ensure_ours(&format!("node group {name}"), &tags, claim)?;
             let sc = g.scaling_config();
             let settings = json!({
                 "clusterName": cluster,
@@ -183,6 +180,11 @@ pub async fn read(
             let Some(e) = out.access_entry() else {
                 return Ok(None);
             };
+            let tags: Vec<(String, String)> = e
+                .tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default();
+            p.ensure_ours(&format!("access entry of {principal}"), &tags, claim)?;
             let policies = p
                 .call(
                     "ListAssociatedAccessPolicies",
@@ -233,6 +235,7 @@ pub async fn read(
                 .tags()
                 .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                 .unwrap_or_default();
+            p.ensure_ours(&format!("add-on {name}"), &tags, claim)?;
             let settings =
                 json!({ "clusterName": cluster, "addonName": name, "tags": tag_subset(tags, d) });
             Ok(Some(Observed {
@@ -282,6 +285,7 @@ pub async fn read(
                 .tags()
                 .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                 .unwrap_or_default();
+            p.ensure_ours(&format!("pod identity association {id}"), &tags, claim)?;
             let settings = json!({
                 "clusterName": cluster,
                 "namespace": a.namespace(),
@@ -573,7 +577,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value, token: &str) -> Re
         }
         other => return Err(anyhow!("eks cannot create {other}")),
     }
-    read(p, r, d, true)
+    read(p, r, d, Claim::Recorded)
         .await?
         .ok_or_else(|| anyhow!("{} was created but cannot be read", r.address))
 }
@@ -742,7 +746,7 @@ pub async fn update(
         }
         other => return Err(anyhow!("eks cannot update {other}")),
     }
-    read(p, r, d, true)
+    read(p, r, d, Claim::Recorded)
         .await?
         .ok_or_else(|| anyhow!("{} disappeared while being updated", r.address))
 }

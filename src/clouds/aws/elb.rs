@@ -8,7 +8,8 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use serde_json::{json, Value};
 
-use super::provider::{absent, ensure_ours, gone, outputs, s, strings, tag_subset, AwsProvider};
+use super::provider::{absent, gone, outputs, s, strings, tag_subset, AwsProvider};
+use crate::exec::adoption::Claim;
 use crate::exec::Observed;
 use crate::plan::Resource;
 use crate::state::ResourceState;
@@ -50,7 +51,7 @@ pub async fn read(
     p: &AwsProvider,
     r: &Resource,
     d: &Value,
-    adopt: bool,
+    claim: Claim,
 ) -> Result<Option<Observed>> {
     match r.type_name() {
         "lb" => {
@@ -71,12 +72,7 @@ pub async fn read(
             };
             let arn = lb.load_balancer_arn().unwrap_or_default().to_string();
             let tags = live_tags(p, &arn).await?;
-            ensure_ours(
-                &format!("load balancer {name}"),
-                &p.data_plane,
-                &tags,
-                adopt,
-            )?;
+            p.ensure_ours(&format!("load balancer {name}"), &tags, claim)?;
             let settings = json!({
                 "Name": name,
                 "Scheme": lb.scheme().map(|x| x.as_str()),
@@ -107,7 +103,7 @@ pub async fn read(
             };
             let arn = tg.target_group_arn().unwrap_or_default().to_string();
             let tags = live_tags(p, &arn).await?;
-            ensure_ours(&format!("target group {name}"), &p.data_plane, &tags, adopt)?;
+            p.ensure_ours(&format!("target group {name}"), &tags, claim)?;
             let settings = json!({
                 "Name": name,
                 "Protocol": tg.protocol().map(|x| x.as_str()),
@@ -240,7 +236,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
         }
         other => return Err(anyhow!("elbv2 cannot create {other}")),
     }
-    read(p, r, d, true)
+    read(p, r, d, Claim::Recorded)
         .await?
         .ok_or_else(|| anyhow!("{} was created but cannot be read", r.address))
 }

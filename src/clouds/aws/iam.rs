@@ -6,7 +6,8 @@ use anyhow::{anyhow, Result};
 use aws_sdk_iam::types::Tag;
 use serde_json::{json, Map, Value};
 
-use super::provider::{absent, ensure_ours, gone, outputs, s, strings, tag_subset, AwsProvider};
+use super::provider::{absent, gone, outputs, s, strings, tag_subset, AwsProvider};
+use crate::exec::adoption::Claim;
 use crate::exec::Observed;
 use crate::plan::Resource;
 use crate::state::ResourceState;
@@ -71,7 +72,7 @@ pub async fn read(
     p: &AwsProvider,
     r: &Resource,
     d: &Value,
-    adopt: bool,
+    claim: Claim,
 ) -> Result<Option<Observed>> {
     match r.type_name() {
         "iam_role" => {
@@ -93,12 +94,7 @@ pub async fn read(
                     p.iam.list_role_tags().role_name(&name).send(),
                 )
                 .await?;
-            ensure_ours(
-                &format!("IAM role {name}"),
-                &p.data_plane,
-                &pairs(live_tags.tags()),
-                adopt,
-            )?;
+            p.ensure_ours(&format!("IAM role {name}"), &pairs(live_tags.tags()), claim)?;
             let attached = p
                 .call(
                     "ListAttachedRolePolicies",
@@ -177,11 +173,10 @@ pub async fn read(
                     p.iam.list_policy_tags().policy_arn(&arn).send(),
                 )
                 .await?;
-            ensure_ours(
+            p.ensure_ours(
                 &format!("IAM policy {name}"),
-                &p.data_plane,
                 &pairs(live_tags.tags()),
-                adopt,
+                claim,
             )?;
             let version = policy.default_version_id().unwrap_or("v1");
             let v = p
@@ -288,7 +283,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
         }
         other => return Err(anyhow!("iam cannot create {other}")),
     }
-    read(p, r, d, true)
+    read(p, r, d, Claim::Recorded)
         .await?
         .ok_or_else(|| anyhow!("{} was created but cannot be read", r.address))
 }
@@ -494,7 +489,7 @@ pub async fn update(
         }
         other => return Err(anyhow!("iam cannot update {other}")),
     }
-    read(p, r, d, true)
+    read(p, r, d, Claim::Recorded)
         .await?
         .ok_or_else(|| anyhow!("{} disappeared while being updated", r.address))
 }

@@ -5,6 +5,7 @@ mod cloudtrail;
 mod ec2;
 mod eks;
 mod elb;
+mod errors;
 mod iam;
 pub mod invariants;
 mod kms;
@@ -37,9 +38,8 @@ impl super::Cloud for Aws {
         state: &'a State,
     ) -> LocalBoxFuture<'a, Result<Box<dyn Provider>>> {
         Box::pin(async move {
-            let name = &profile.metadata.name;
             let provider = match stage {
-                Party::Customer => AwsProvider::from_environment(name).await?,
+                Party::Customer => AwsProvider::from_environment(profile, &state.lineage).await?,
                 Party::Union => {
                     let role = state.output(plan::ADMIN_ROLE, "arn").and_then(Value::as_str).ok_or_else(|| {
                         UserError::new("the admin identity does not exist yet, so the union stage cannot assume it")
@@ -62,7 +62,7 @@ impl super::Cloud for Aws {
                                 )
                             })?,
                     };
-                    AwsProvider::assume_role(name, role, &external_id)
+                    AwsProvider::assume_role(profile, &state.lineage, role, &external_id)
                         .await
                         .with_context(|| format!("cannot act as {role}"))?
                 }

@@ -15,15 +15,17 @@ use anyhow::{anyhow, Context, Result};
 use aws_config::BehaviorVersion;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Map, Value};
 
+use super::errors::{describe, Attempts};
 use super::{cloudtrail, ec2, eks, elb, iam, kms, s3};
+use crate::exec::adoption::{judge, Claim, Marks, TAG_LINEAGE};
 use crate::exec::ratelimit::{Limit, RateLimiter};
-use crate::exec::{CallCounts, Observed};
+use crate::exec::{CallCounts, Observed, SignedIn};
 use crate::plan::builder::TAG_DATA_PLANE;
 use crate::plan::Resource;
+use crate::profile::Profile;
 use crate::state::ResourceState;
 
 /// Tag that names the plan address a resource was created for: how a re-run after a crash
@@ -41,6 +43,10 @@ pub struct AwsProvider {
     pub account: String,
     pub region: String,
     pub(super) data_plane: String,
+    /// The lineage of the state this provider works for: what it creates is marked with
+    /// it, and what it finds is adopted only when it carries it.
+    pub(super) lineage: String,
+    pub(super) signed_in: SignedIn,
     limiter: Arc<RateLimiter>,
     calls: AtomicU64,
     mutating: AtomicU64,
@@ -90,6 +96,12 @@ fn limiter() -> RateLimiter {
     )
 }
 
+/// The region always comes from the profile: `AWS_REGION` or an AWS profile's region
+/// never decide where a data plane is made.
+fn region_of(profile: &Profile) -> aws_types::region::Region {
+    aws_types::region::Region::new(profile.spec.cloud.region.clone())
+}
+
 /// The SDK's configuration chain, with more attempts than its default of 3: an apply is
 /// hundreds of calls, and three throttled answers in a row on one of them (likely when
 /// AWS throttles an account) would stop it halfway. `AWS_MAX_ATTEMPTS` still decides when
@@ -103,59 +115,109 @@ pub(super) fn sdk_defaults() -> aws_config::ConfigLoader {
 }
 
 impl AwsProvider {
-    /// With the caller's credentials (the customer stage).
-    pub async fn from_environment(data_plane: &str) -> Result<Self> {
-        let config = sdk_defaults().load().await;
-        Self::with_config(&config, data_plane).await
+    /// With the caller's credentials (the customer stage), in the profile's region.
+    pub async fn from_environment(profile: &Profile, lineage: &str) -> Result<Self> {
+        let config = sdk_defaults().region(region_of(profile)).load().await;
+        Self::with_config(&config, profile, lineage).await
     }
 
     /// As the BYOC admin identity: `sts:AssumeRole` with the external ID, from the
     /// caller's credentials (the union stage).
-    pub async fn assume_role(data_plane: &str, role_arn: &str, external_id: &str) -> Result<Self> {
-        let base = sdk_defaults().load().await;
+    pub async fn assume_role(
+        profile: &Profile,
+        lineage: &str,
+        role_arn: &str,
+        external_id: &str,
+    ) -> Result<Self> {
+        let base = sdk_defaults().region(region_of(profile)).load().await;
         let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
             .external_id(external_id)
-            .session_name(format!("unionctl-{data_plane}"))
+            .session_name(format!("unionctl-{}", profile.metadata.name))
             .configure(&base)
             .build()
             .await;
-        let config = sdk_defaults().credentials_provider(provider).load().await;
-        Self::with_config(&config, data_plane)
+        let config = sdk_defaults()
+            .region(region_of(profile))
+            .credentials_provider(provider)
+            .load()
+            .await;
+        Self::with_config(&config, profile, lineage)
             .await
             .with_context(|| format!("cannot act as {role_arn}"))
     }
 
-    async fn with_config(config: &aws_types::SdkConfig, data_plane: &str) -> Result<Self> {
-        let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
-            crate::error::UserError::new("no AWS region is configured")
-                .hint("set AWS_REGION (or a region in your AWS profile)")
-        })?;
-        // An endpoint override (an emulator, a proxy) cannot serve virtual-hosted buckets.
-        let s3_config = aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(config.endpoint_url().is_some())
-            .build();
-        let sts = aws_sdk_sts::Client::new(config);
+    async fn with_config(
+        config: &aws_types::SdkConfig,
+        profile: &Profile,
+        lineage: &str,
+    ) -> Result<Self> {
+        let region = profile.spec.cloud.region.clone();
+        // Who the credentials are, before anything else: the account they act in is
+        // compared with the profile's before any change (`commands::connect`). Few
+        // attempts: an endpoint that cannot be reached fails in seconds, not a minute.
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(config)
+                .interceptor(Attempts)
+                .build(),
+        );
+        let quick = aws_sdk_sts::config::Builder::default()
+            .retry_config(aws_smithy_types::retry::RetryConfig::standard().with_max_attempts(3));
         let identity = sts
             .get_caller_identity()
+            .customize()
+            .config_override(quick)
             .send()
             .await
-            .map_err(|e| anyhow!("sts:GetCallerIdentity: {}", DisplayErrorContext(&e)))
-            .context("cannot reach AWS with the configured credentials")?;
+            .map_err(|e| super::errors::sign_in_failed(&e, config))?;
+        let account = identity.account().unwrap_or_default().to_string();
         Ok(AwsProvider {
-            ec2: aws_sdk_ec2::Client::new(config),
-            eks: aws_sdk_eks::Client::new(config),
-            iam: aws_sdk_iam::Client::new(config),
-            s3: aws_sdk_s3::Client::from_conf(s3_config),
-            kms: aws_sdk_kms::Client::new(config),
-            elb: aws_sdk_elasticloadbalancingv2::Client::new(config),
-            trail: aws_sdk_cloudtrail::Client::new(config),
-            limiter: crate::exec::ratelimit::shared(
-                &format!("aws:{}:{region}", identity.account().unwrap_or_default()),
-                limiter,
+            ec2: aws_sdk_ec2::Client::from_conf(
+                aws_sdk_ec2::config::Builder::from(config)
+                    .interceptor(Attempts)
+                    .build(),
             ),
-            account: identity.account().unwrap_or_default().to_string(),
+            eks: aws_sdk_eks::Client::from_conf(
+                aws_sdk_eks::config::Builder::from(config)
+                    .interceptor(Attempts)
+                    .build(),
+            ),
+            iam: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(config)
+                    .interceptor(Attempts)
+                    .build(),
+            ),
+            // An endpoint override (an emulator, a proxy) cannot serve virtual-hosted buckets.
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(config)
+                    .force_path_style(config.endpoint_url().is_some())
+                    .interceptor(Attempts)
+                    .build(),
+            ),
+            kms: aws_sdk_kms::Client::from_conf(
+                aws_sdk_kms::config::Builder::from(config)
+                    .interceptor(Attempts)
+                    .build(),
+            ),
+            elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(
+                aws_sdk_elasticloadbalancingv2::config::Builder::from(config)
+                    .interceptor(Attempts)
+                    .build(),
+            ),
+            trail: aws_sdk_cloudtrail::Client::from_conf(
+                aws_sdk_cloudtrail::config::Builder::from(config)
+                    .interceptor(Attempts)
+                    .build(),
+            ),
+            limiter: crate::exec::ratelimit::shared(&format!("aws:{account}:{region}"), limiter),
+            signed_in: SignedIn {
+                account: account.clone(),
+                tenant: None,
+                principal: identity.arn().unwrap_or_default().to_string(),
+            },
+            account,
             region,
-            data_plane: data_plane.to_string(),
+            data_plane: profile.metadata.name.clone(),
+            lineage: lineage.to_string(),
             calls: AtomicU64::new(0),
             mutating: AtomicU64::new(0),
             wait_timeout: Duration::from_secs(45 * 60),
@@ -178,36 +240,17 @@ impl AwsProvider {
             self.mutating.fetch_add(1, Ordering::Relaxed);
         }
         self.calls.fetch_add(1, Ordering::Relaxed);
-        fut.await.map_err(|e| {
-            let message = match (&e, e.code()) {
-                // A service error: its code and message, and the request id for support.
-                (_, Some(code)) => {
-                    let id = e
-                        .meta()
-                        .extra("aws_request_id")
-                        .map(|id| format!(" (request id {id})"))
-                        .unwrap_or_default();
-                    format!("{code}: {}{id}", e.message().unwrap_or("no message"))
-                }
-                // An answer that is not a documented error (an HTML 500 page, say).
-                (SdkError::ServiceError(se), None) => format!(
-                    "HTTP {} with a body that is not an AWS error",
-                    se.raw().status().as_u16()
-                ),
-                // Transport, timeout, credentials: the whole chain says what happened.
-                _ => DisplayErrorContext(&e).to_string(),
-            };
-            ApiError {
-                api,
-                code: e.code().map(String::from),
-                message,
-            }
+        fut.await.map_err(|e| ApiError {
+            api,
+            code: e.code().map(String::from),
+            message: describe(&e),
         })
     }
 
     pub(super) fn tags_for(&self, r: &Resource, desired: &Value) -> Vec<(String, String)> {
         let mut tags: Vec<(String, String)> = desired_tags(desired);
         tags.push((TAG_ADDRESS.to_string(), r.address.clone()));
+        tags.push((TAG_LINEAGE.to_string(), self.lineage.clone()));
         tags
     }
 }
@@ -342,41 +385,41 @@ pub(super) fn desired_tags(desired: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Live tags restricted to the keys the plan sets (other tools may add their own).
+/// Live tags restricted to the keys the plan sets (other tools may add their own), with
+/// `null` for each such key the resource lacks: a tag that is missing (removed by hand,
+/// or never written by a run killed before it tagged) is a difference like any other.
 pub(super) fn tag_subset(
     live: impl IntoIterator<Item = (String, String)>,
     desired: &Value,
 ) -> Value {
-    let wanted: Vec<String> = desired_tags(desired).into_iter().map(|(k, _)| k).collect();
+    let live: Vec<(String, String)> = live.into_iter().collect();
     let mut m = Map::new();
-    for (k, v) in live {
-        if wanted.contains(&k) {
-            m.insert(k, Value::String(v));
-        }
+    for (k, _) in desired_tags(desired) {
+        let v = live
+            .iter()
+            .find(|(lk, _)| *lk == k)
+            .map_or(Value::Null, |(_, v)| Value::String(v.clone()));
+        m.insert(k, v);
     }
     Value::Object(m)
 }
 
-/// Refuses to adopt or change a resource that carries another data plane's tag, or that
-/// exists under our fixed name without our tag: unionctl never takes over what it did not
-/// create.
-pub(super) fn ensure_ours(
-    what: &str,
-    data_plane: &str,
-    tags: &[(String, String)],
-    adopt: bool,
-) -> Result<()> {
-    match tags.iter().find(|(k, _)| k == TAG_DATA_PLANE) {
-        None if adopt => Ok(()),
-        Some((_, v)) if v == data_plane => Ok(()),
-        Some((_, v)) => Err(anyhow!(
-            "{what} exists and belongs to data plane `{v}`; unionctl will not take it over"
-        )),
-        None => Err(crate::error::UserError::new(format!(
-            "{what} exists but was not created by unionctl (no {TAG_DATA_PLANE} tag)"
-        ))
-        .hint("rename or remove it, or name it in the profile as an existing resource")
-        .into()),
+impl AwsProvider {
+    /// Whether this state may take a resource with these tags, found as `claim` says
+    /// (`exec::adoption`): never what another data plane, another state, or someone else
+    /// made.
+    pub(super) fn ensure_ours(
+        &self,
+        what: &str,
+        tags: &[(String, String)],
+        claim: Claim,
+    ) -> Result<()> {
+        let tag = |k: &str| tags.iter().find(|(t, _)| t == k).map(|(_, v)| v.as_str());
+        let marks = Marks {
+            data_plane: tag(TAG_DATA_PLANE),
+            lineage: tag(TAG_LINEAGE),
+        };
+        judge(what, marks, &self.data_plane, &self.lineage, claim).map_err(anyhow::Error::new)
     }
 }
 
@@ -417,7 +460,7 @@ impl AwsProvider {
         let id = prior.map(|p| p.id.as_str()).filter(|i| !i.is_empty());
         // A run that died between creating this resource and tagging it recorded the intent
         // first: such a resource is ours even without the tag (its tags are then repaired).
-        let adopt = prior.is_some_and(|p| p.pending);
+        let claim = Claim::of(prior);
         match r.type_name() {
             "vpc"
             | "subnet"
@@ -430,19 +473,19 @@ impl AwsProvider {
             | "vpc_endpoint"
             | "flow_log"
             | "launch_template"
-            | "vpc_endpoint_service" => ec2::read(self, r, desired, id, adopt).await,
+            | "vpc_endpoint_service" => ec2::read(self, r, desired, id, claim).await,
             "iam_role" | "iam_policy" | "iam_openid_connect_provider" => {
-                iam::read(self, r, desired, adopt).await
+                iam::read(self, r, desired, claim).await
             }
-            "s3_bucket" => s3::read(self, r, desired, adopt).await,
+            "s3_bucket" => s3::read(self, r, desired, claim).await,
             "kms_key" => kms::read(self, r, desired, id).await,
             "eks_cluster"
             | "eks_node_group"
             | "eks_access_entry"
             | "eks_addon"
-            | "eks_pod_identity_association" => eks::read(self, r, desired, adopt).await,
-            "lb" | "lb_target_group" | "lb_listener" => elb::read(self, r, desired, adopt).await,
-            "cloudtrail" => cloudtrail::read(self, r, desired, adopt).await,
+            | "eks_pod_identity_association" => eks::read(self, r, desired, claim).await,
+            "lb" | "lb_target_group" | "lb_listener" => elb::read(self, r, desired, claim).await,
+            "cloudtrail" => cloudtrail::read(self, r, desired, claim).await,
             other => Err(anyhow!("the AWS provider does not know `{other}`")),
         }
         .with_context(|| format!("reading {}", r.address))
@@ -515,6 +558,22 @@ impl AwsProvider {
         live: &Observed,
         changed: &[String],
     ) -> Result<Observed> {
+        // Tags are one change for every kind, through each service's tagging call: a tag
+        // change never depends on what else the kind can change in place.
+        let is_tag = |c: &String| c.starts_with("/Tags") || c.starts_with("/tags");
+        if changed.iter().any(is_tag) {
+            self.put_tags(r, desired, live)
+                .await
+                .with_context(|| format!("tagging {}", r.address))?;
+        }
+        let rest: Vec<String> = changed.iter().filter(|c| !is_tag(c)).cloned().collect();
+        if rest.is_empty() {
+            return self
+                .read_resource(r, desired, None)
+                .await?
+                .ok_or_else(|| anyhow!("{} disappeared while being tagged", r.address));
+        }
+        let changed = rest.as_slice();
         match r.type_name() {
             "iam_role" | "iam_policy" | "iam_openid_connect_provider" => {
                 iam::update(self, r, desired, live, changed).await
@@ -553,6 +612,202 @@ impl AwsProvider {
 }
 
 impl AwsProvider {
+    /// Writes the plan's tags (and unionctl's own) on a live resource, with its service's
+    /// tagging call. Tags the plan no longer names are left as they are.
+    async fn put_tags(&self, r: &Resource, desired: &Value, live: &Observed) -> Result<()> {
+        let pairs = self.tags_for(r, desired);
+        let id = live.id.as_str();
+        let arn = live
+            .outputs
+            .get("arn")
+            .and_then(Value::as_str)
+            .unwrap_or(id)
+            .to_string();
+        match r.type_name() {
+            "iam_role" => {
+                let tags = pairs
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        aws_sdk_iam::types::Tag::builder()
+                            .key(k)
+                            .value(v)
+                            .build()
+                            .ok()
+                    })
+                    .collect();
+                self.call(
+                    "TagRole",
+                    self.iam
+                        .tag_role()
+                        .role_name(s(desired, "RoleName"))
+                        .set_tags(Some(tags))
+                        .send(),
+                )
+                .await?;
+            }
+            "iam_policy" => {
+                let tags = pairs
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        aws_sdk_iam::types::Tag::builder()
+                            .key(k)
+                            .value(v)
+                            .build()
+                            .ok()
+                    })
+                    .collect();
+                self.call(
+                    "TagPolicy",
+                    self.iam
+                        .tag_policy()
+                        .policy_arn(id)
+                        .set_tags(Some(tags))
+                        .send(),
+                )
+                .await?;
+            }
+            "iam_openid_connect_provider" => {
+                let tags = pairs
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        aws_sdk_iam::types::Tag::builder()
+                            .key(k)
+                            .value(v)
+                            .build()
+                            .ok()
+                    })
+                    .collect();
+                self.call(
+                    "TagOpenIDConnectProvider",
+                    self.iam
+                        .tag_open_id_connect_provider()
+                        .open_id_connect_provider_arn(id)
+                        .set_tags(Some(tags))
+                        .send(),
+                )
+                .await?;
+            }
+            "s3_bucket" => {
+                let tags = pairs
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        aws_sdk_s3::types::Tag::builder()
+                            .key(k)
+                            .value(v)
+                            .build()
+                            .ok()
+                    })
+                    .collect();
+                let tagging = aws_sdk_s3::types::Tagging::builder()
+                    .set_tag_set(Some(tags))
+                    .build()?;
+                self.call(
+                    "PutBucketTagging",
+                    self.s3
+                        .put_bucket_tagging()
+                        .bucket(id)
+                        .tagging(tagging)
+                        .send(),
+                )
+                .await?;
+            }
+            "kms_key" => {
+                let tags = pairs
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        aws_sdk_kms::types::Tag::builder()
+                            .tag_key(k)
+                            .tag_value(v)
+                            .build()
+                            .ok()
+                    })
+                    .collect();
+                self.call(
+                    "TagResource",
+                    self.kms
+                        .tag_resource()
+                        .key_id(id)
+                        .set_tags(Some(tags))
+                        .send(),
+                )
+                .await?;
+            }
+            "eks_cluster"
+            | "eks_node_group"
+            | "eks_access_entry"
+            | "eks_addon"
+            | "eks_pod_identity_association" => {
+                self.call(
+                    "TagResource",
+                    self.eks
+                        .tag_resource()
+                        .resource_arn(arn)
+                        .set_tags(Some(pairs.into_iter().collect()))
+                        .send(),
+                )
+                .await?;
+            }
+            "lb" | "lb_target_group" | "lb_listener" => {
+                let tags = pairs
+                    .iter()
+                    .map(|(k, v)| {
+                        aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                            .key(k)
+                            .value(v)
+                            .build()
+                    })
+                    .collect();
+                self.call(
+                    "AddTags",
+                    self.elb
+                        .add_tags()
+                        .resource_arns(id)
+                        .set_tags(Some(tags))
+                        .send(),
+                )
+                .await?;
+            }
+            "cloudtrail" => {
+                let tags = pairs
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        aws_sdk_cloudtrail::types::Tag::builder()
+                            .key(k)
+                            .value(v)
+                            .build()
+                            .ok()
+                    })
+                    .collect();
+                self.call(
+                    "AddTags",
+                    self.trail
+                        .add_tags()
+                        .resource_id(id)
+                        .set_tags_list(Some(tags))
+                        .send(),
+                )
+                .await?;
+            }
+            // Every EC2 kind: CreateTags on its id.
+            _ => {
+                let tags = pairs
+                    .iter()
+                    .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build())
+                    .collect();
+                self.call(
+                    "CreateTags",
+                    self.ec2
+                        .create_tags()
+                        .resources(id)
+                        .set_tags(Some(tags))
+                        .send(),
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
     async fn contents_of(&self, r: &ResourceState) -> Result<Option<u64>> {
         match r.kind.as_str() {
             "aws.s3_bucket" => s3::object_count(self, &r.id).await.map(Some),

@@ -12,7 +12,8 @@ use aws_sdk_s3::types::{
 };
 use serde_json::{json, Value};
 
-use super::provider::{absent, ensure_ours, gone, outputs, s, strings, tag_subset, AwsProvider};
+use super::provider::{absent, gone, outputs, s, strings, tag_subset, AwsProvider};
+use crate::exec::adoption::Claim;
 use crate::exec::Observed;
 use crate::plan::Resource;
 use crate::state::ResourceState;
@@ -32,7 +33,7 @@ pub async fn read(
     p: &AwsProvider,
     _r: &Resource,
     d: &Value,
-    adopt: bool,
+    claim: Claim,
 ) -> Result<Option<Observed>> {
     let bucket = s(d, "Bucket");
     if absent(
@@ -59,7 +60,7 @@ pub async fn read(
             .collect()
     })
     .unwrap_or_default();
-    ensure_ours(&format!("bucket {bucket}"), &p.data_plane, &tags, adopt)?;
+    p.ensure_ours(&format!("bucket {bucket}"), &tags, claim)?;
 
     let sse = absent(
         p.call(
@@ -187,7 +188,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
     }
     // Tag first: the tag is what marks the bucket as ours for a resumed run.
     put_tags(p, r, &bucket, d).await?;
-    let live = read(p, r, d, true)
+    let live = read(p, r, d, Claim::Recorded)
         .await?
         .ok_or_else(|| anyhow!("bucket {bucket} was created but cannot be read"))?;
     let changed = crate::plan::diff::changed_paths(&live.settings, d);
@@ -375,7 +376,7 @@ pub async fn update(
         )
         .await?;
     }
-    read(p, r, d, true)
+    read(p, r, d, Claim::Recorded)
         .await?
         .ok_or_else(|| anyhow!("bucket {bucket} disappeared while being updated"))
 }

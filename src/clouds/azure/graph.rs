@@ -15,6 +15,7 @@ use serde_json::{json, Map, Value};
 
 use super::provider::AzureProvider;
 use crate::clouds::live::project;
+use crate::exec::adoption::{Claim, TAG_LINEAGE};
 use crate::exec::Observed;
 use crate::plan::builder::{TAG_DATA_PLANE, TAG_OWNER};
 use crate::plan::Resource;
@@ -30,25 +31,22 @@ fn quoted(s: &str) -> String {
 fn tags(p: &AzureProvider, owner: &str) -> Value {
     json!([
         format!("{TAG_DATA_PLANE}={}", p.data_plane),
-        format!("{TAG_OWNER}={owner}")
+        format!("{TAG_OWNER}={owner}"),
+        format!("{TAG_LINEAGE}={}", p.lineage)
     ])
 }
 
-fn ours(p: &AzureProvider, what: &str, live: &Value, adopt: bool) -> Result<()> {
-    let mine = format!("{TAG_DATA_PLANE}={}", p.data_plane);
-    let tagged = live
-        .get("tags")
-        .and_then(Value::as_array)
-        .is_some_and(|t| t.iter().any(|v| v.as_str() == Some(mine.as_str())));
-    if tagged || adopt {
-        return Ok(());
-    }
-    Err(crate::error::UserError::new(format!(
-        "{what} exists but was not created for data plane `{}` (it has no `{mine}` tag)",
-        p.data_plane
-    ))
-    .hint("rename the data plane, or remove the existing one")
-    .into())
+/// Whether this state may take a Graph object found as `claim` says (`exec::adoption`).
+fn ours(p: &AzureProvider, what: &str, live: &Value, claim: Claim) -> Result<()> {
+    let tag = |key: &str| {
+        live.get("tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .find_map(|t| t.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
+    };
+    p.check_marks(what, tag(TAG_DATA_PLANE), tag(TAG_LINEAGE), claim)
 }
 
 async fn get(p: &AzureProvider, what: &str, path: &str) -> Result<Option<Value>> {
@@ -103,14 +101,14 @@ pub async fn read(
     p: &AzureProvider,
     r: &Resource,
     d: &Value,
-    adopt: bool,
+    claim: Claim,
 ) -> Result<Option<Observed>> {
     match r.type_name() {
         "application" => {
             let Some(live) = get(p, "Graph applications.get", &app_path(r)).await? else {
                 return Ok(None);
             };
-            ours(p, &format!("application {}", r.name), &live, adopt)?;
+            ours(p, &format!("application {}", r.name), &live, claim)?;
             Ok(Some(observed(
                 live["id"].as_str().unwrap_or_default(),
                 &live,
@@ -129,7 +127,7 @@ pub async fn read(
             else {
                 return Ok(None);
             };
-            ours(p, &format!("service principal of {app_id}"), &live, adopt)?;
+            ours(p, &format!("service principal of {app_id}"), &live, claim)?;
             Ok(Some(observed(
                 live["id"].as_str().unwrap_or_default(),
                 &live,
@@ -244,7 +242,7 @@ pub async fn create(p: &AzureProvider, r: &Resource, d: &Value) -> Result<Observ
             }
         }
     }
-    read(p, r, d, true)
+    read(p, r, d, Claim::Recorded)
         .await?
         .ok_or_else(|| anyhow!("{} is not there after it was written", r.address))
 }
@@ -262,7 +260,7 @@ pub async fn update(p: &AzureProvider, r: &Resource, d: &Value) -> Result<Observ
                 &[],
             )
             .await?;
-            read(p, r, d, true)
+            read(p, r, d, Claim::Recorded)
                 .await?
                 .ok_or_else(|| anyhow!("{} is not there after it was written", r.address))
         }

@@ -78,8 +78,10 @@ impl super::Cloud for Azure {
                 &az.subscription_id,
                 &az.resource_group,
                 &profile.metadata.name,
+                &state.lineage,
                 credential,
-            )?;
+            )
+            .await?;
             Ok(Box::new(p) as Box<dyn Provider>)
         })
     }

@@ -20,8 +20,9 @@ use serde_json::Value;
 
 use super::arm::{self, Api, ApiError, Endpoints, Reply};
 use super::{blob, graph, resources};
+use crate::exec::adoption::{judge, Claim, Marks};
 use crate::exec::ratelimit::{Limit, RateLimiter};
-use crate::exec::{CallCounts, Observed};
+use crate::exec::{CallCounts, Observed, SignedIn};
 use crate::plan::Resource;
 use crate::state::ResourceState;
 
@@ -33,6 +34,9 @@ pub struct AzureProvider {
     pub(super) subscription: String,
     pub(super) resource_group: String,
     pub(super) data_plane: String,
+    /// The lineage of the state this provider works for: tagged on what it creates.
+    pub(super) lineage: String,
+    pub(super) signed_in: SignedIn,
     pub(super) endpoints: Endpoints,
     pub(super) arm: Api,
     pub(super) graph: Api,
@@ -49,17 +53,22 @@ pub struct AzureProvider {
 }
 
 impl AzureProvider {
-    pub fn new(
+    /// Signs in and reads the subscription: its tenant is compared with the profile's
+    /// before any change (`commands::connect`).
+    pub async fn new(
         subscription: &str,
         resource_group: &str,
         data_plane: &str,
+        lineage: &str,
         credential: Arc<dyn TokenCredential>,
     ) -> Result<Self> {
         let transport = arm::transport()?;
-        Ok(AzureProvider {
+        let mut p = AzureProvider {
             subscription: subscription.into(),
             resource_group: resource_group.into(),
             data_plane: data_plane.into(),
+            lineage: lineage.into(),
+            signed_in: SignedIn::default(),
             endpoints: Endpoints::from_env(),
             arm: Api::new(credential.clone(), ARM_SCOPE, &transport),
             graph: Api::new(credential.clone(), GRAPH_SCOPE, &transport),
@@ -80,7 +89,63 @@ impl AzureProvider {
             calls: AtomicU64::new(0),
             mutating: AtomicU64::new(0),
             wait_timeout: Duration::from_secs(45 * 60),
-        })
+        };
+        p.signed_in = p.read_subscription().await?;
+        Ok(p)
+    }
+
+    /// Subscriptions - Get: the subscription the profile names, and its tenant. ARM answers
+    /// 404 for one that does not exist and for one the caller holds no role in.
+    async fn read_subscription(&self) -> Result<SignedIn> {
+        let url = format!(
+            "{}/subscriptions/{}?api-version=2022-12-01",
+            self.endpoints.arm, self.subscription
+        );
+        let reply = self
+            .call("GET subscription", false, || {
+                self.arm
+                    .send(azure_core::http::Method::Get, &url, None, &[])
+            })
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot reach Azure Resource Manager at {}",
+                    self.endpoints.arm
+                )
+            })?;
+        match reply.status {
+            200 => Ok(SignedIn {
+                account: reply.json["subscriptionId"].as_str().unwrap_or(&self.subscription).to_string(),
+                tenant: reply.json["tenantId"].as_str().map(String::from),
+                principal: String::new(),
+            }),
+            404 => Err(crate::error::UserError::new(format!("subscription {} does not exist, or the signed-in identity holds no role in it", self.subscription))
+                .hint("check spec.cloud.azure.subscriptionId, and `az account list` for the subscriptions these credentials reach")
+                .into()),
+            _ => Err(reply.error("reading the subscription").into()),
+        }
+    }
+
+    /// Whether this state may take a resource with these marks, found as `claim` says
+    /// (`exec::adoption`).
+    pub(super) fn check_marks(
+        &self,
+        what: &str,
+        data_plane: Option<&str>,
+        lineage: Option<&str>,
+        claim: Claim,
+    ) -> Result<()> {
+        judge(
+            what,
+            Marks {
+                data_plane,
+                lineage,
+            },
+            &self.data_plane,
+            &self.lineage,
+            claim,
+        )
+        .map_err(anyhow::Error::new)
     }
 
     pub(super) fn arm_url(&self, id: &str, api_version: &str) -> String {
@@ -122,14 +187,18 @@ impl AzureProvider {
                 self.mutating.fetch_add(1, Ordering::Relaxed);
             }
             self.calls.fetch_add(1, Ordering::Relaxed);
+            let t0 = std::time::Instant::now();
             let reply = send().await.map_err(|mut e| {
                 e.api = what.to_string();
+                tracing::debug!(target: "unionctl::api", "azure {what} -> failed: {e} ({} ms)", t0.elapsed().as_millis());
                 e
             })?;
+            tracing::debug!(target: "unionctl::api", "azure {what} -> {} ({} ms)", reply.status, t0.elapsed().as_millis());
             let e = reply.error(what);
             // An operation in progress ends (AKS's take minutes); a principal that is still
             // missing after about two minutes is not propagating, it is wrong.
             if (e.in_progress() && attempt < 30) || (e.propagating() && attempt < 8) {
+                tracing::info!(target: "unionctl::retry", "retrying {what} (attempt {}): {e}", attempt + 1);
                 tokio::time::sleep(reply.retry_after.unwrap_or(delay)).await;
                 delay = (delay * 2).min(Duration::from_secs(30));
                 continue;
@@ -145,11 +214,11 @@ impl AzureProvider {
         desired: &Value,
         prior: Option<&ResourceState>,
     ) -> Result<Option<Observed>> {
-        let adopt = prior.is_some_and(|p| p.pending);
+        let claim = Claim::of(prior);
         if is_graph(r.type_name(), desired) {
-            graph::read(self, r, desired, adopt).await
+            graph::read(self, r, desired, claim).await
         } else {
-            resources::read(self, r, desired, adopt).await
+            resources::read(self, r, desired, claim).await
         }
         .with_context(|| format!("reading {}", r.address))
     }

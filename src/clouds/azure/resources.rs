@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use super::arm::{self, Done};
 use super::provider::AzureProvider;
 use crate::clouds::live::project;
+use crate::exec::adoption::{Claim, TAG_LINEAGE};
 use crate::exec::Observed;
 use crate::plan::{Mode, Resource};
 use crate::state::ResourceState;
@@ -273,39 +274,31 @@ fn write_only(kind: &str) -> Vec<&'static str> {
     }
 }
 
-/// Refuses what carries our fixed name but was made for another data plane (or by hand):
-/// unionctl never takes over what it did not create.
-fn check_ours(p: &AzureProvider, r: &Resource, id: &str, live: &Value, adopt: bool) -> Result<()> {
-    let Some(wanted) = r.settings.get("tags").and_then(Value::as_object) else {
+/// Refuses what carries our fixed name but was made for another data plane, another state
+/// or by hand: unionctl never takes over what it did not create. (Resources without tags,
+/// such as role assignments, are named by a GUID of the data plane and resource.)
+fn check_ours(p: &AzureProvider, r: &Resource, id: &str, live: &Value, claim: Claim) -> Result<()> {
+    if r.settings.get("tags").and_then(Value::as_object).is_none() {
         return Ok(());
-    };
-    let tag = crate::plan::builder::TAG_DATA_PLANE;
-    let theirs = live
-        .pointer("/tags")
-        .and_then(|t| t.get(tag))
-        .and_then(Value::as_str);
-    match theirs {
-        Some(dp) if dp == p.data_plane => Ok(()),
-        None if adopt => Ok(()),
-        other => Err(crate::error::UserError::new(format!(
-            "{id} exists but was not created for data plane `{}` (its {tag} tag is {})",
-            p.data_plane,
-            other.map_or("missing".to_string(), |v| format!("{v:?}"))
-        ))
-        .hint(if wanted.is_empty() {
-            "rename or remove it"
-        } else {
-            "rename it in the profile, or remove the existing one"
-        })
-        .into()),
     }
+    let tag = |k: &str| {
+        live.pointer("/tags")
+            .and_then(|t| t.get(k))
+            .and_then(Value::as_str)
+    };
+    p.check_marks(
+        id,
+        tag(crate::plan::builder::TAG_DATA_PLANE),
+        tag(TAG_LINEAGE),
+        claim,
+    )
 }
 
 pub async fn read(
     p: &AzureProvider,
     r: &Resource,
     d: &Value,
-    adopt: bool,
+    claim: Claim,
 ) -> Result<Option<Observed>> {
     let kind = r.type_name();
     let id = match d.get("kid").and_then(Value::as_str) {
@@ -334,7 +327,7 @@ pub async fn read(
         }
         return Ok(Some(o));
     }
-    check_ours(p, r, &id, &live, adopt)?;
+    check_ours(p, r, &id, &live, claim)?;
     Ok(Some(observed(kind, &id, &live, d)))
 }
 
@@ -430,6 +423,10 @@ pub async fn put(p: &AzureProvider, r: &Resource, d: &Value) -> Result<Observed>
     let id = id_of(p, kind, &r.name, d)?;
     let api = api_version(kind).ok_or_else(|| anyhow!("no api-version for `{kind}`"))?;
     let mut body = body_of(kind, d);
+    // What this state makes carries its lineage (`exec::adoption`).
+    if let Some(tags) = body.get_mut("tags").and_then(Value::as_object_mut) {
+        tags.insert(TAG_LINEAGE.into(), Value::String(p.lineage.clone()));
+    }
     if kind == "lb" {
         fill_api_server_address(p, d, &mut body).await?;
     }

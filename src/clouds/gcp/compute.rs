@@ -14,6 +14,7 @@ use google_cloud_lro::Poller;
 use serde_json::{json, Value};
 
 use super::provider::{absent, gone, project, to_json, typed, ApiError, GcpProvider};
+use crate::exec::adoption::Claim;
 use crate::exec::Observed;
 use crate::plan::{Mode, Resource};
 use crate::state::ResourceState;
@@ -288,12 +289,14 @@ fn name_of(d: &Value) -> String {
 }
 
 /// Refuses a resource under our fixed name that this data plane did not make.
-fn check_ours(p: &GcpProvider, r: &Resource, live: &Value, adopt: bool) -> Result<()> {
+/// (Compute resources carry no labels: a second state of this data plane's name is caught
+/// by the labelled resources the same refresh reads: the cluster, the buckets, the key.)
+fn check_ours(p: &GcpProvider, r: &Resource, live: &Value, claim: Claim) -> Result<()> {
     let description = live
         .get("description")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    if description == ours(p, &r.address) || adopt {
+    if description == ours(p, &r.address) || claim != Claim::Found {
         return Ok(());
     }
     Err(crate::error::UserError::new(format!("{} `{}` exists but was not created by this data plane (its description is {description:?})", r.kind, name_of(live)))
@@ -305,7 +308,7 @@ pub async fn read(
     p: &GcpProvider,
     r: &Resource,
     d: &Value,
-    adopt: bool,
+    claim: Claim,
 ) -> Result<Option<Observed>> {
     let kind = r.type_name();
     if kind == "compute_router_nat" {
@@ -341,7 +344,7 @@ pub async fn read(
         return Ok(None);
     };
     if r.mode == Mode::Managed {
-        check_ours(p, r, &live, adopt)?;
+        check_ours(p, r, &live, claim)?;
     }
     let mut live = live;
     if kind == "compute_network_endpoint_group" {
@@ -397,7 +400,7 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
     let mut live = get(p, kind, &name)
         .await?
         .ok_or_else(|| anyhow!("{kind} {name} is not there after its insert finished"))?;
-    check_ours(p, r, &live, false)?;
+    check_ours(p, r, &live, Claim::Found)?;
     if kind == "compute_network_endpoint_group" {
         let attached = endpoints(p, &name).await?;
         let missing: Vec<Value> = d["networkEndpoints"]
@@ -453,7 +456,7 @@ async fn put_nats(p: &GcpProvider, router: &str, name: &Value, nat: Option<Value
 async fn set_nat(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed> {
     let router = d.get("router").and_then(Value::as_str).unwrap_or_default();
     put_nats(p, router, &d["name"], Some(strip(d, &["router"]))).await?;
-    read(p, r, d, true)
+    read(p, r, d, Claim::Recorded)
         .await?
         .ok_or_else(|| anyhow!("the NAT is not on router {router} after the update"))
 }

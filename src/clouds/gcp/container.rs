@@ -10,8 +10,8 @@ use anyhow::{anyhow, Result};
 use google_cloud_container_v1::model;
 use serde_json::{json, Value};
 
-use super::plan::LABEL_DATA_PLANE;
 use super::provider::{absent, gone, project, to_json, typed, ApiError, GcpProvider};
+use crate::exec::adoption::Claim;
 use crate::exec::Observed;
 use crate::plan::Resource;
 use crate::state::ResourceState;
@@ -184,32 +184,11 @@ fn pool_observed(live: &Value, d: &Value) -> Observed {
     }
 }
 
-/// A cluster under our fixed name must carry this data plane's label.
-fn check_ours(p: &GcpProvider, live: &Value, adopt: bool) -> Result<()> {
-    let label = live
-        .pointer(&format!("/resourceLabels/{LABEL_DATA_PLANE}"))
-        .and_then(Value::as_str);
-    match label {
-        Some(v) if v == super::plan::label_value(&p.data_plane) => Ok(()),
-        None if adopt => Ok(()),
-        Some(v) => Err(anyhow!(
-            "GKE cluster {} exists and belongs to data plane `{v}`; unionctl will not take it over",
-            s(live, "name")
-        )),
-        None => Err(crate::error::UserError::new(format!(
-            "GKE cluster {} exists but was not created by unionctl (no {LABEL_DATA_PLANE} label)",
-            s(live, "name")
-        ))
-        .hint("rename or remove it")
-        .into()),
-    }
-}
-
 pub async fn read(
     p: &GcpProvider,
     r: &Resource,
     d: &Value,
-    adopt: bool,
+    claim: Claim,
 ) -> Result<Option<Observed>> {
     let (cluster, name) = (s(d, "cluster"), s(d, "name"));
     match r.type_name() {
@@ -217,7 +196,11 @@ pub async fn read(
             let Some(live) = get_cluster(p, name).await? else {
                 return Ok(None);
             };
-            check_ours(p, &live, adopt)?;
+            p.check_labels(
+                &format!("GKE cluster {name}"),
+                live.get("resourceLabels"),
+                claim,
+            )?;
             if stopping(&live, CLUSTER_STOPPING) {
                 return until_deleted(p, &format!("GKE cluster {name}"), || get_cluster(p, name))
                     .await;
@@ -290,7 +273,11 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
                 let live = get_cluster(p, &name)
                     .await?
                     .ok_or_else(|| anyhow!("GKE cluster {name} exists (409) but cannot be read"))?;
-                check_ours(p, &live, false)?;
+                p.check_labels(
+                    &format!("GKE cluster {name}"),
+                    live.get("resourceLabels"),
+                    Claim::Found,
+                )?;
                 wait_running(p, &name).await?;
             }
             // GKE creates a cluster with a default node pool; the data plane's pools are
@@ -310,7 +297,11 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
             let live = get_cluster(p, &name).await?.ok_or_else(|| {
                 anyhow!("GKE cluster {name} is not there after its creation finished")
             })?;
-            check_ours(p, &live, false)?;
+            p.check_labels(
+                &format!("GKE cluster {name}"),
+                live.get("resourceLabels"),
+                Claim::Found,
+            )?;
             Ok(cluster_observed(&live, d))
         }
         _ => {

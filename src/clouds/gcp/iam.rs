@@ -13,6 +13,7 @@ use super::policy::{self, Target};
 use super::provider::{
     absent, check_description, endpoint, gone, project, to_json, typed, ApiError, GcpProvider,
 };
+use crate::exec::adoption::Claim;
 use crate::exec::Observed;
 use crate::plan::Resource;
 use crate::state::ResourceState;
@@ -180,7 +181,7 @@ pub async fn read(
     p: &GcpProvider,
     r: &Resource,
     d: &Value,
-    adopt: bool,
+    claim: Claim,
 ) -> Result<Option<Observed>> {
     match r.type_name() {
         "service_account" => {
@@ -191,7 +192,7 @@ pub async fn read(
                 &format!("service account {}", a.email),
                 &a.description,
                 &p.data_plane,
-                adopt,
+                claim,
             )?;
             Ok(Some(account_observed(&a, d)))
         }
@@ -214,7 +215,7 @@ pub async fn read(
                 &format!("custom role {}", role.name),
                 &role.description,
                 &p.data_plane,
-                adopt,
+                claim,
             )?;
             Ok(Some(role_observed(&role, d)))
         }
@@ -238,7 +239,7 @@ pub async fn read(
                 &format!("{kind} {}", s(&live, "name")),
                 s(&live, "description"),
                 &p.data_plane,
-                adopt,
+                claim,
             )?;
             Ok(Some(rest_observed(&live, d, write_only)))
         }
@@ -312,7 +313,7 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
                             &format!("custom role {name}"),
                             &live.description,
                             &p.data_plane,
-                            false,
+                            Claim::Found,
                         )?;
                     }
                     let _ = p
@@ -409,7 +410,7 @@ async fn create_rest(
                 .as_ref()
                 .filter(|v| v.get("state").and_then(Value::as_str) != Some("DELETED"))
             {
-                check_description(url, s(live, "description"), data_plane, false)?;
+                check_description(url, s(live, "description"), data_plane, Claim::Found)?;
             }
             if existing
                 .as_ref()
@@ -506,13 +507,13 @@ pub async fn update(
         "project_iam_custom_role" => update_role(p, d).await,
         "iam_workload_identity_pool" => {
             patch_rest(p, &pool_url(p, d), &strip(d, POOL_WRITE_ONLY)).await?;
-            read(p, r, d, true)
+            read(p, r, d, Claim::Recorded)
                 .await?
                 .ok_or_else(|| anyhow!("the pool disappeared during the update"))
         }
         "iam_workload_identity_pool_provider" => {
             patch_rest(p, &provider_url(d), &strip(d, PROVIDER_WRITE_ONLY)).await?;
-            read(p, r, d, true)
+            read(p, r, d, Claim::Recorded)
                 .await?
                 .ok_or_else(|| anyhow!("the provider disappeared during the update"))
         }

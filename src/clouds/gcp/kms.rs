@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use super::plan::LABEL_DATA_PLANE;
 use super::policy::{self, Target};
 use super::provider::{absent, project, to_json, typed, ApiError, GcpProvider};
+use crate::exec::adoption::Claim;
 use crate::exec::Observed;
 use crate::plan::{Mode, Resource};
 use crate::state::ResourceState;
@@ -85,7 +86,7 @@ pub async fn read(
     p: &GcpProvider,
     r: &Resource,
     d: &Value,
-    adopt: bool,
+    claim: Claim,
 ) -> Result<Option<Observed>> {
     match r.type_name() {
         "kms_key_ring" => Ok(get_ring(p, s(d, "name")).await?.map(|k| Observed {
@@ -116,12 +117,7 @@ pub async fn read(
                 // A key whose versions were destroyed is gone for the data plane's purposes.
                 return Ok(None);
             }
-            if !adopt
-                && k.labels.get(LABEL_DATA_PLANE).map(String::as_str)
-                    != Some(super::plan::label_value(&p.data_plane).as_str())
-            {
-                return Err(anyhow!("key {} exists and is not this data plane's (no {LABEL_DATA_PLANE} label of it); unionctl will not take it over", k.name));
-            }
+            p.check_labels(&format!("key {}", k.name), Some(&json!(k.labels)), claim)?;
             Ok(Some(key_observed(&k, d)))
         }
         _ => {
@@ -165,7 +161,7 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
                 Err(e) if e.is(409) => {}
                 Err(e) => return Err(e.into()),
             }
-            read(p, r, d, true)
+            read(p, r, d, Claim::Recorded)
                 .await?
                 .ok_or_else(|| anyhow!("the key ring is not there after its creation"))
         }

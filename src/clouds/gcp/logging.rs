@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use super::provider::{
     absent, check_description, gone, project, to_json, typed, ApiError, GcpProvider,
 };
+use crate::exec::adoption::Claim;
 use crate::exec::Observed;
 use crate::plan::{Mode, Resource};
 use crate::state::ResourceState;
@@ -57,7 +58,7 @@ pub async fn read(
     p: &GcpProvider,
     r: &Resource,
     d: &Value,
-    adopt: bool,
+    claim: Claim,
 ) -> Result<Option<Observed>> {
     let Some(live) = get(p, &sink_name(p, d)).await? else {
         return Ok(None);
@@ -69,7 +70,7 @@ pub async fn read(
                 .and_then(Value::as_str)
                 .unwrap_or_default(),
             &p.data_plane,
-            adopt,
+            claim,
         )?;
     }
     if r.mode == Mode::Data {
@@ -101,7 +102,7 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
     match created {
         Ok(s) => Ok(observed(&to_json(&s), d)),
         Err(e) if e.is(409) => {
-            read(p, r, d, false).await?;
+            read(p, r, d, Claim::Found).await?;
             update(p, d).await
         }
         Err(e) => Err(e.into()),

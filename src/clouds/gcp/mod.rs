@@ -16,7 +16,7 @@ pub mod state;
 mod storage;
 
 use super::unsupported;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 
@@ -73,10 +73,10 @@ impl super::Cloud for Gcp {
                 &gcp.project_id,
                 &profile.spec.cloud.region,
                 &profile.metadata.name,
+                &state.lineage,
                 credentials,
             )
-            .await
-            .with_context(|| format!("cannot reach GCP project {}", gcp.project_id))?;
+            .await?;
             Ok(Box::new(p) as Box<dyn Provider>)
         })
     }

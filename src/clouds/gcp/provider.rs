@@ -19,19 +19,25 @@ use google_cloud_auth::credentials::Credentials;
 use serde_json::{json, Value};
 
 use super::{compute, container, iam, kms, logging, projects, storage};
+use crate::exec::adoption::{judge, Claim, Marks};
 use crate::exec::ratelimit::{Limit, RateLimiter};
-use crate::exec::{CallCounts, Observed};
+use crate::exec::{CallCounts, Observed, SignedIn};
 use crate::plan::Resource;
 use crate::state::ResourceState;
 
 /// The label that names the plan address a resource was created for (GCP label values
 /// cannot hold dots: the address is written with `-` for `.`).
 pub const LABEL_ADDRESS: &str = "unionctl-address";
+/// The label that names the state a resource was made for (`exec::adoption`).
+pub const LABEL_LINEAGE: &str = "unionctl-lineage";
 
 pub struct GcpProvider {
     pub(super) project: String,
     pub(super) region: String,
     pub(super) data_plane: String,
+    /// The lineage of the state this provider works for: labelled on what it creates.
+    pub(super) lineage: String,
+    pub(super) signed_in: SignedIn,
     pub(super) networks: google_cloud_compute_v1::client::Networks,
     pub(super) subnetworks: google_cloud_compute_v1::client::Subnetworks,
     pub(super) routers: google_cloud_compute_v1::client::Routers,
@@ -141,17 +147,51 @@ macro_rules! client {
 }
 
 impl GcpProvider {
+    /// Signs in to `project` and reads it: the number GCP gives the project is compared
+    /// with the profile's before any change (`commands::connect`).
     pub async fn new(
         project: &str,
         region: &str,
         data_plane: &str,
+        lineage: &str,
         creds: Credentials,
     ) -> Result<Self> {
         use google_cloud_compute_v1::client as c;
+        let projects = client!(
+            google_cloud_resourcemanager_v3::client::Projects,
+            "cloudresourcemanager",
+            creds
+        );
+        let read = retrying("resourcemanager.projects.get", || async {
+            projects
+                .get_project()
+                .set_name(format!("projects/{project}"))
+                .send()
+                .await
+                .map_err(ApiError::from)
+        })
+        .await;
+        let number = match read {
+            Ok(found) => found.name.trim_start_matches("projects/").to_string(),
+            // GCP answers 403 for a project that does not exist as for one the caller may
+            // not read, so that existence does not leak.
+            Err(e) if e.is(403) || e.is(404) => {
+                return Err(crate::error::UserError::new(format!("project `{project}` does not exist, or these credentials may not read it: {e}"))
+                    .hint("check spec.cloud.gcp.projectId, and that the signed-in account (`gcloud auth application-default print-access-token` works for it) holds a role on the project")
+                    .into())
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot reach GCP to read project {project} at {}", endpoint("cloudresourcemanager")))),
+        };
         Ok(GcpProvider {
             project: project.into(),
             region: region.into(),
             data_plane: data_plane.into(),
+            lineage: lineage.into(),
+            signed_in: SignedIn {
+                account: number,
+                tenant: None,
+                principal: String::new(),
+            },
             networks: client!(c::Networks, "compute", creds),
             subnetworks: client!(c::Subnetworks, "compute", creds),
             routers: client!(c::Routers, "compute", creds),
@@ -168,11 +208,7 @@ impl GcpProvider {
                 creds
             ),
             iam: client!(google_cloud_iam_admin_v1::client::Iam, "iam", creds),
-            projects: client!(
-                google_cloud_resourcemanager_v3::client::Projects,
-                "cloudresourcemanager",
-                creds
-            ),
+            projects,
             kms: client!(
                 google_cloud_kms_v1::client::KeyManagementService,
                 "cloudkms",
@@ -214,7 +250,14 @@ impl GcpProvider {
                     self.mutating.fetch_add(1, Ordering::Relaxed);
                 }
                 self.calls.fetch_add(1, Ordering::Relaxed);
-                sent.await
+                let t0 = std::time::Instant::now();
+                let result = sent.await;
+                let outcome = match &result {
+                    Ok(_) => "ok".to_string(),
+                    Err(e) => e.status.map_or_else(|| format!("failed: {}", e.message), |s| format!("HTTP {s}")),
+                };
+                tracing::debug!(target: "unionctl::api", "gcp {api} -> {outcome} ({} ms)", t0.elapsed().as_millis());
+                result
             }
         })
         .await
@@ -234,7 +277,31 @@ impl GcpProvider {
             LABEL_ADDRESS.into(),
             Value::String(address_label(&r.address)),
         );
+        m.insert(LABEL_LINEAGE.into(), Value::String(self.lineage.clone()));
         Value::Object(m)
+    }
+
+    /// Whether this state may take a labelled resource found as `claim` says
+    /// (`exec::adoption`): never what another data plane or another state made.
+    pub(super) fn check_labels(
+        &self,
+        what: &str,
+        labels: Option<&Value>,
+        claim: Claim,
+    ) -> Result<()> {
+        let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+        let marks = Marks {
+            data_plane: label(super::plan::LABEL_DATA_PLANE),
+            lineage: label(LABEL_LINEAGE),
+        };
+        judge(
+            what,
+            marks,
+            &super::plan::label_value(&self.data_plane),
+            &self.lineage,
+            claim,
+        )
+        .map_err(anyhow::Error::new)
     }
 }
 
@@ -245,8 +312,9 @@ pub(super) fn check_description(
     what: &str,
     description: &str,
     data_plane: &str,
-    adopt: bool,
+    claim: Claim,
 ) -> anyhow::Result<()> {
+    let adopt = claim != Claim::Found;
     let ours = description.ends_with(&format!("data plane {data_plane}"))
         || description.starts_with(&format!("unionctl data plane {data_plane} ("));
     if ours || adopt {
@@ -356,6 +424,7 @@ where
                     .retry_after
                     .unwrap_or(delay)
                     .max(Duration::from_millis(100));
+                tracing::info!(target: "unionctl::retry", "retrying {api} in {:.1} s (attempt {}): {}", wait.as_secs_f64(), attempt + 1, e.message);
                 tokio::time::sleep(wait).await;
                 delay = (delay * 2).min(Duration::from_secs(30));
             }
@@ -515,29 +584,29 @@ impl GcpProvider {
         desired: &Value,
         prior: Option<&ResourceState>,
     ) -> Result<Option<Observed>> {
-        let adopt = prior.is_some_and(|p| p.pending);
+        let claim = Claim::of(prior);
         match r.type_name() {
-            t if t.starts_with("compute_") => compute::read(self, r, desired, adopt).await,
+            t if t.starts_with("compute_") => compute::read(self, r, desired, claim).await,
             "container_cluster" | "container_node_pool" => {
-                container::read(self, r, desired, adopt).await
+                container::read(self, r, desired, claim).await
             }
             "service_account"
             | "service_account_iam_binding"
             | "service_account_iam_member"
             | "project_iam_custom_role"
             | "iam_workload_identity_pool"
-            | "iam_workload_identity_pool_provider" => iam::read(self, r, desired, adopt).await,
+            | "iam_workload_identity_pool_provider" => iam::read(self, r, desired, claim).await,
             "project_iam_member" | "project_iam_audit_config" => {
                 projects::read(self, r, desired).await
             }
             "kms_key_ring"
             | "kms_crypto_key"
             | "kms_crypto_key_iam_binding"
-            | "kms_crypto_key_iam_member" => kms::read(self, r, desired, adopt).await,
+            | "kms_crypto_key_iam_member" => kms::read(self, r, desired, claim).await,
             "storage_bucket" | "storage_bucket_iam_member" => {
-                storage::read(self, r, desired, adopt).await
+                storage::read(self, r, desired, claim).await
             }
-            "logging_project_sink" => logging::read(self, r, desired, adopt).await,
+            "logging_project_sink" => logging::read(self, r, desired, claim).await,
             other => Err(anyhow!("the GCP provider does not know `{other}`")),
         }
         .with_context(|| format!("reading {}", r.address))

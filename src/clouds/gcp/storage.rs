@@ -6,9 +6,9 @@ use anyhow::{anyhow, Result};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::plan::LABEL_DATA_PLANE;
 use super::policy::{self, Target};
 use super::provider::{absent, endpoint, gone, project, ApiError, GcpProvider};
+use crate::exec::adoption::Claim;
 use crate::exec::Observed;
 use crate::plan::Resource;
 use crate::state::ResourceState;
@@ -47,28 +47,11 @@ fn observed(live: &Value, d: &Value) -> Observed {
     }
 }
 
-/// Bucket names are global: one under our name must carry this data plane's label.
-fn check_ours(p: &GcpProvider, live: &Value, adopt: bool) -> Result<()> {
-    match live
-        .pointer(&format!("/labels/{LABEL_DATA_PLANE}"))
-        .and_then(Value::as_str)
-    {
-        Some(v) if v == super::plan::label_value(&p.data_plane) => Ok(()),
-        None if adopt => Ok(()),
-        _ => Err(crate::error::UserError::new(format!(
-            "bucket {} exists and was not created by this data plane",
-            s(live, "name")
-        ))
-        .hint("bucket names are global across GCP: choose another `metadata.name` or bucket name")
-        .into()),
-    }
-}
-
 pub async fn read(
     p: &GcpProvider,
     r: &Resource,
     d: &Value,
-    adopt: bool,
+    claim: Claim,
 ) -> Result<Option<Observed>> {
     if r.type_name() == "storage_bucket_iam_member" {
         let Some(policy) =
@@ -85,7 +68,12 @@ pub async fn read(
     let Some(live) = get(p, s(d, "name")).await? else {
         return Ok(None);
     };
-    check_ours(p, &live, adopt)?;
+    // Bucket names are global: one under our name must be this state's.
+    p.check_labels(
+        &format!("bucket {}", s(&live, "name")),
+        live.get("labels"),
+        claim,
+    )?;
     Ok(Some(observed(&live, d)))
 }
 
@@ -107,7 +95,11 @@ pub async fn create(p: &GcpProvider, r: &Resource, d: &Value) -> Result<Observed
             let live = get(p, s(d, "name")).await?.ok_or_else(|| {
                 anyhow!("bucket {} exists in another project (409)", s(d, "name"))
             })?;
-            check_ours(p, &live, false)?;
+            p.check_labels(
+                &format!("bucket {}", s(&live, "name")),
+                live.get("labels"),
+                Claim::Found,
+            )?;
             update(p, r, d, &observed(&live, d), &[]).await
         }
         Err(e) => Err(e.into()),
