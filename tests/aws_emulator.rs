@@ -1430,3 +1430,77 @@ fn killed_after_any_mutating_call_apply_and_destroy_resume() {
 fn crash_matrix_every_point() {
     crash_matrix(&(1..=110).collect::<Vec<_>>());
 }
+
+/// Every field of the profile that the plan can change in place, changed once and
+/// applied: each is an update (or a replace the plan shows) that the provider carries
+/// out, and the next plan is clean. Then what was added is removed again.
+#[test]
+fn every_mutable_profile_field_changes_and_applies() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = "profiles/aws-byoc.yaml";
+    let apply = |p: &str| {
+        let out = emu
+            .process()
+            .args(["apply", "--model", "byoc", "-f", p, "--auto-approve"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "apply of {p} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        emu.unionctl()
+            .args(["plan", "-f", p, "--detailed-exitcode"])
+            .assert()
+            .code(0);
+    };
+    apply(profile);
+    let changed = variant(
+        &dir,
+        profile,
+        &[
+            ("  org: acme-corp ", "  org: acme-ml "),
+            ("host: acme-corp.hosted.unionai.cloud", "host: acme-ml.hosted.unionai.cloud"),
+            ("    # externalId: generated (24 random characters) and kept in state when absent\n", "    externalId: Zq7mK2xP9wL4vN8tR3yB6cD1\n"),
+            ("    kubernetesVersion: \"1.31\"", "    kubernetesVersion: \"1.32\""),
+            ("{ name: services, instanceType: m6i.xlarge, min: 2, max: 4 }", "{ name: services, instanceType: m6i.xlarge, min: 3, max: 6 }"),
+            ("instanceType: m6i.2xlarge", "instanceType: m6i.4xlarge"),
+            ("min: 0, max: 8, gpu: true }", "min: 0, max: 8, gpu: true, diskSizeGib: 200 }"),
+            ("    buckets: [metadata, fast-registration]\n", "    buckets: [metadata, fast-registration, artifacts]\n    minimumTlsVersion: \"1.3\"\n"),
+            ("namespaces: [development, staging, production]", "namespaces: [development, staging, production, research]"),
+            ("    zones: 3\n", "    zones: 3\n    ingress: [{ cidr: 10.20.0.0/16, port: 443 }]\n"),
+            ("    cost-center: ml\n", "    cost-center: ml-platform\n    team: data\n"),
+        ],
+    );
+    let (code, plan) = emu.result("plan", &["plan", "-f", &changed, "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{plan}");
+    let summary = &plan["summary"];
+    assert!(
+        summary["create"].as_u64() > Some(0)
+            && summary["update"].as_u64() > Some(10)
+            && summary["replace"].as_u64() == Some(1),
+        "{summary}"
+    );
+    apply(&changed);
+    emu.unionctl()
+        .args(["verify", "-f", &changed])
+        .assert()
+        .success();
+    assert_inventory_matches_plan(&emu, &changed);
+
+    // Back: what was added goes (an empty bucket, a namespace's identity), the rest reverts.
+    let reverted = variant(
+        &dir,
+        profile,
+        &[
+            (
+                "    kubernetesVersion: \"1.31\"",
+                "    kubernetesVersion: \"1.32\"",
+            ),
+            ("instanceType: m6i.2xlarge", "instanceType: m6i.4xlarge"),
+        ],
+    );
+    apply(&reverted);
+    assert_inventory_matches_plan(&emu, &reverted);
+}

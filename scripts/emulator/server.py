@@ -19,6 +19,20 @@
   request context of AWS's endpoints, which are TLS 1.2+ only: `aws:SecureTransport`
   true, `s3:TlsVersion` 1.3. (The emulator listens on plain HTTP on loopback; it stands
   in for those endpoints.)
+- EKS UpdateClusterVersion and UpdateNodegroupVersion, which moto lacks: a cluster moves
+  one minor version at a time and never back (InvalidParameterException otherwise, as EKS
+  answers: "Updating a cluster's Kubernetes version",
+  https://docs.aws.amazon.com/eks/latest/userguide/update-cluster.html); a node group takes
+  a new launch template version or the cluster's version, never one newer than the
+  cluster's. Both answer the documented `update` object and finish at once.
+- EKS TagResource, UntagResource and ListTagsForResource: moto's tag only clusters; EKS
+  tags every resource with an ARN (clusters, managed node groups, add-ons, access entries,
+  Pod Identity associations: "Tagging your Amazon EKS resources",
+  https://docs.aws.amazon.com/eks/latest/userguide/eks-using-tags.html). Here each of those
+  is found by its ARN, and an ARN of none of them is ResourceNotFoundException, as EKS answers.
+- EC2 launch templates: moto copies a template's tags once, at create, so CreateTags on it
+  never shows in DescribeLaunchTemplates; EC2 shows a resource's current tags wherever it
+  is described. Here the template's tags are read from EC2's tag store each time.
 - S3 GetBucketVersioning on a bucket that was never versioned: moto answers
   `<GetBucketVersioningResponse/>`, which is not the documented `<VersioningConfiguration/>`
   and which the AWS SDK for Rust rightly refuses to parse.
@@ -236,6 +250,43 @@ def list_addons(self: EKSResponse) -> ActionResult:
     return ActionResult({"addons": sorted(_store(self.eks_backend, "addons", self._get_param("name")))})
 
 
+def _tags_of(backend: EKSBackend, arn: str) -> dict:
+    """The tags of the EKS resource whose ARN is `arn`."""
+    for cluster in backend.clusters.values():
+        if cluster.arn == arn:
+            return cluster.tags
+        for group in cluster.nodegroups.values():
+            if group.arn == arn:
+                return group.tags
+    for kind, key in (("addons", "addonArn"), ("pod_identity", "associationArn")):
+        for store in backend.__dict__.get(f"_unionctl_{kind}", {}).values():
+            for item in store.values():
+                if item[key] == arn:
+                    return item["tags"]
+    for entries in backend.__dict__.get("_unionctl_access_entries", {}).values():
+        for entry in entries.values():
+            if entry["accessEntryArn"] == arn:
+                return entry["tags"]
+    raise ResourceNotFoundException(clusterName=None, nodegroupName=None, fargateProfileName=None, addonName=None, message="Resource was not found")
+
+
+def tag_resource(self: EKSResponse) -> EmptyResult:
+    _tags_of(self.eks_backend, self._extract_arn_from_path()).update(self._get_param("tags") or {})
+    return EmptyResult()
+
+
+def untag_resource(self: EKSResponse) -> EmptyResult:
+    tags = _tags_of(self.eks_backend, self._extract_arn_from_path())
+    keys = self._get_param("tagKeys") or []
+    for key in keys if isinstance(keys, list) else [keys]:
+        tags.pop(key, None)
+    return EmptyResult()
+
+
+def list_tags_for_resource(self: EKSResponse) -> ActionResult:
+    return ActionResult({"tags": dict(_tags_of(self.eks_backend, self._extract_arn_from_path()))})
+
+
 def _fix_bucket_versioning() -> None:
     from moto.s3.responses import S3Response
 
@@ -275,6 +326,55 @@ def update_cluster_config(self: EKSResponse) -> ActionResult:
         "errors": [],
     }
     return ActionResult({"update": update})
+
+
+def _update(kind: str, params: list) -> dict:
+    import uuid
+
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    return {"id": str(uuid.uuid4()), "status": "Successful", "type": kind, "params": params, "createdAt": now, "errors": []}
+
+
+def _minor(version: str) -> int:
+    try:
+        return int(str(version).split(".")[1])
+    except (IndexError, ValueError):
+        return -1
+
+
+def update_cluster_version(self: EKSResponse) -> ActionResult:
+    from moto.eks.exceptions import InvalidParameterException
+
+    cluster = self.eks_backend.describe_cluster(name=self._get_param("name"))
+    wanted = str(self._get_param("version") or "")
+    if _minor(wanted) != _minor(cluster.version) + 1:
+        raise InvalidParameterException(message=f"Unsupported Kubernetes minor version update from {cluster.version} to {wanted}")
+    cluster.version = wanted
+    return ActionResult({"update": _update("VersionUpdate", [{"type": "Version", "value": wanted}])})
+
+
+def update_nodegroup_version(self: EKSResponse) -> ActionResult:
+    from moto.eks.exceptions import InvalidParameterException
+
+    cluster = self.eks_backend.describe_cluster(name=self._get_param("name"))
+    name = unquote(self.uri.split("/node-groups/", 1)[1].split("/", 1)[0])
+    group = cluster.nodegroups.get(name)
+    if group is None:
+        raise ResourceNotFoundException(clusterName=cluster.name, nodegroupName=name, fargateProfileName=None, addonName=None, message=f"No node group found for name: {name}.")
+    params = []
+    version = self._get_param("version")
+    if version:
+        if _minor(version) > _minor(cluster.version):
+            raise InvalidParameterException(message=f"Requested Nodegroup release version {version} is newer than the cluster's {cluster.version}")
+        group.version = str(version)
+        params.append({"type": "Version", "value": str(version)})
+    template = self._get_param("launchTemplate")
+    if template:
+        if not group.launch_template:
+            raise InvalidParameterException(message="The node group was not created with a launch template")
+        group.launch_template = {**group.launch_template, **template}
+        params.append({"type": "LaunchTemplateVersion", "value": str(template.get("version", ""))})
+    return ActionResult({"update": _update("VersionUpdate", params)})
 
 
 # The request context of an AWS endpoint: https only, TLS 1.2 or later.
@@ -332,15 +432,25 @@ def _fix_bucket_policy_conditions() -> None:
     FakeBucket.get_permission = get_permission
 
 
+def _fix_launch_template_tags() -> None:
+    from moto.ec2.models.launch_templates import LaunchTemplate
+
+    LaunchTemplate.tags = property(lambda self: self.get_tags(), lambda self, _value: None)
+
+
 def install() -> None:
+    _fix_launch_template_tags()
     _fix_bucket_versioning()
     _fix_bucket_policy_conditions()
     EKSResponse.update_cluster_config = update_cluster_config
+    EKSResponse.update_cluster_version = update_cluster_version
+    EKSResponse.update_nodegroup_version = update_nodegroup_version
     for fn in (create_access_entry, describe_access_entry, delete_access_entry, list_access_entries,
                associate_access_policy, list_associated_access_policies,
                create_pod_identity_association, describe_pod_identity_association, update_pod_identity_association,
                delete_pod_identity_association, list_pod_identity_associations,
-               create_addon, describe_addon, delete_addon, list_addons):
+               create_addon, describe_addon, delete_addon, list_addons,
+               tag_resource, untag_resource, list_tags_for_resource):
         setattr(EKSResponse, fn.__name__, fn)
     response = eks_urls.response
     eks_urls.url_paths.update({
@@ -349,6 +459,8 @@ def install() -> None:
         "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<principalArn>.+)$": response.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations$": response.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations/(?P<associationId>[^/]+)$": response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/updates$": response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/node-groups/(?P<nodegroupName>[^/]+)/update-version$": response.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/addons$": response.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)$": response.dispatch,
     })

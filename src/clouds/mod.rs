@@ -125,6 +125,18 @@ macro_rules! cloud_plan {
             fn retains(&self, kind: &str) -> Option<&'static str> {
                 plan::retains(kind)
             }
+            fn renewed_by_update(&self, kind: &str) -> &'static [&'static str] {
+                plan::renewed_by_update(kind)
+            }
+            fn refuses_change(
+                &self,
+                kind: &str,
+                path: &str,
+                before: &serde_json::Value,
+                after: &serde_json::Value,
+            ) -> Option<String> {
+                plan::refuses_change(kind, path, before, after)
+            }
         }
     };
 }

@@ -33,4 +33,23 @@ pub trait CloudPlan: Sync {
     /// Why `apply` must never delete or replace a resource of this kind (it holds data or
     /// identity), or `None` when it may.
     fn retains(&self, kind: &str) -> Option<&'static str>;
+
+    /// The attributes of a `kind` that an update in place gives a new value (a launch
+    /// template's latest version): what refers to them changes with it.
+    fn renewed_by_update(&self, _kind: &str) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Why the cloud refuses to change the setting at `path` from `before` to `after` at
+    /// all (a Kubernetes version that goes back, or skips one), or `None`.
+    fn refuses_change(
+        &self,
+        kind: &str,
+        path: &str,
+        before: &serde_json::Value,
+        after: &serde_json::Value,
+    ) -> Option<String> {
+        let _ = (kind, path, before, after);
+        None
+    }
 }

@@ -89,10 +89,14 @@ pub fn against_nothing(resources: &[Resource]) -> Vec<Change> {
 /// Deleting or replacing what the cloud says holds data or identity is marked `blocked`.
 pub fn changes(resources: &[Resource], known: &Known<'_>, cloud: &dyn CloudPlan) -> Vec<Change> {
     let mut renewed: HashSet<&str> = HashSet::new();
+    // Attributes that an update in place of this run gives new values.
+    let mut updated: HashMap<&str, &[&str]> = HashMap::new();
     let mut out = Vec::with_capacity(resources.len());
     for r in resources {
         let hide_renewed = |address: &str, attribute: &str| {
-            if renewed.contains(address) {
+            if renewed.contains(address)
+                || updated.get(address).is_some_and(|a| a.contains(&attribute))
+            {
                 None
             } else {
                 known.outputs.output(address, attribute)
@@ -158,6 +162,18 @@ pub fn changes(resources: &[Resource], known: &Known<'_>, cloud: &dyn CloudPlan)
         }
         if c.action == Action::Replace || (c.action == Action::Create && recorded.is_some()) {
             renewed.insert(r.address.as_str());
+        }
+        if c.action == Action::Update {
+            updated.insert(r.address.as_str(), cloud.renewed_by_update(&r.kind));
+        }
+        if matches!(c.action, Action::Update | Action::Replace) {
+            let at = |v: &Value, p: &str| v.pointer(p).cloned().unwrap_or(Value::Null);
+            let refused = c.changed_paths.iter().find_map(|p| {
+                cloud.refuses_change(&r.kind, p, &at(&c.before, p), &at(&c.after, p))
+            });
+            if let Some(reason) = refused {
+                c.blocked = Some(format!("`{}`: {reason}", r.address));
+            }
         }
         if c.action == Action::Replace {
             if let Some(reason) = cloud.retains(&r.kind) {

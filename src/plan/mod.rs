@@ -275,3 +275,38 @@ impl Plan {
         self.resources.iter().find(|r| r.address == address)
     }
 }
+
+/// Managed Kubernetes services upgrade a cluster one minor version at a time and never
+/// downgrade it: a change of a cluster's version (`versions`: each cloud's cluster kind and
+/// the pointer of its version) that goes back or skips a minor is refused, naming the next
+/// step.
+pub fn kubernetes_version_step(
+    kind: &str,
+    path: &str,
+    before: &Value,
+    after: &Value,
+    versions: &[(&str, &str)],
+) -> Option<String> {
+    if !versions.contains(&(kind, path)) {
+        return None;
+    }
+    let minor = |v: &Value| {
+        v.as_str()
+            .and_then(|s| s.split('.').nth(1))
+            .and_then(|m| m.parse::<u32>().ok())
+    };
+    let (Some(from), Some(to)) = (minor(before), minor(after)) else {
+        return None;
+    };
+    let (b, a) = (
+        before.as_str().unwrap_or_default(),
+        after.as_str().unwrap_or_default(),
+    );
+    if to < from {
+        Some(format!("a cluster's Kubernetes version never goes back ({b} → {a}): set kubernetesVersion back to \"{b}\""))
+    } else if to > from + 1 {
+        Some(format!("a cluster's Kubernetes version moves one minor at a time ({b} → {a}): set kubernetesVersion to \"1.{}\" first, apply, then continue", from + 1))
+    } else {
+        None
+    }
+}

@@ -148,6 +148,8 @@ pub async fn read(
                 "subnets": g.subnets(),
                 "scalingConfig": { "minSize": sc.and_then(|s| s.min_size()), "maxSize": sc.and_then(|s| s.max_size()), "desiredSize": sc.and_then(|s| s.desired_size()) },
                 "instanceTypes": g.instance_types(),
+                "version": g.version(),
+                "launchTemplate": g.launch_template().map(|lt| json!({ "name": lt.name(), "version": lt.version() })),
                 "amiType": g.ami_type().map(|a| a.as_str()),
                 "labels": g.labels().cloned().unwrap_or_default(),
                 "taints": g.taints().iter().map(|t| json!({ "key": t.key(), "value": t.value(), "effect": taint_effect_json(t.effect()) })).collect::<Vec<_>>(),
@@ -485,6 +487,7 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value, token: &str) -> Re
                         .build(),
                 )
                 .set_instance_types(Some(strings(d.get("instanceTypes"))))
+                .set_version(d.get("version").and_then(Value::as_str).map(String::from))
                 .ami_type(aws_sdk_eks::types::AmiTypes::from(s(d, "amiType").as_str()))
                 .capacity_type(aws_sdk_eks::types::CapacityTypes::from(
                     s(d, "capacityType").as_str(),
@@ -632,8 +635,26 @@ pub async fn update(
     match r.type_name() {
         "eks_cluster" => {
             let name = s(d, "name");
-            if !only(&["/resourcesVpcConfig/endpoint", "/logging", "/tags"]) {
+            if !only(&[
+                "/resourcesVpcConfig/endpoint",
+                "/logging",
+                "/tags",
+                "/version",
+            ]) {
                 return Err(super::provider::unsupported(r, changed));
+            }
+            if touched("/version") {
+                // One minor version up (the plan refuses anything else); the node groups follow.
+                p.call(
+                    "UpdateClusterVersion",
+                    p.eks
+                        .update_cluster_version()
+                        .name(&name)
+                        .version(s(d, "version"))
+                        .send(),
+                )
+                .await?;
+                wait_cluster(p, &name).await?;
             }
             if touched("/resourcesVpcConfig") {
                 let v = d.get("resourcesVpcConfig").cloned().unwrap_or(Value::Null);
@@ -686,11 +707,41 @@ pub async fn update(
             }
         }
         "eks_node_group" => {
-            if !only(&["/scalingConfig", "/labels", "/taints", "/tags"]) {
+            if !only(&[
+                "/scalingConfig",
+                "/labels",
+                "/taints",
+                "/tags",
+                "/version",
+                "/launchTemplate",
+            ]) {
                 return Err(super::provider::unsupported(r, changed));
             }
             let cluster = s(d, "clusterName");
             let name = s(d, "nodegroupName");
+            // A new launch template version, or the cluster's new Kubernetes version: EKS
+            // replaces the nodes a few at a time (UpdateNodegroupVersion).
+            if touched("/version") || touched("/launchTemplate") {
+                let mut req = p
+                    .eks
+                    .update_nodegroup_version()
+                    .cluster_name(&cluster)
+                    .nodegroup_name(&name);
+                if touched("/launchTemplate") {
+                    let lt = d.get("launchTemplate").cloned().unwrap_or(Value::Null);
+                    req = req.launch_template(
+                        LaunchTemplateSpecification::builder()
+                            .name(s(&lt, "name"))
+                            .version(s(&lt, "version"))
+                            .build(),
+                    );
+                }
+                if touched("/version") {
+                    req = req.version(s(d, "version"));
+                }
+                p.call("UpdateNodegroupVersion", req.send()).await?;
+                wait_nodegroup(p, &cluster, &name).await?;
+            }
             let sc = d.get("scalingConfig").cloned().unwrap_or(Value::Null);
             let int = |k: &str| sc.get(k).and_then(Value::as_i64).map(|v| v as i32);
             let mut req = p
@@ -721,7 +772,7 @@ pub async fn update(
                         .build(),
                 );
             }
-            if !only(&["/tags"]) {
+            if touched("/scalingConfig") || touched("/labels") || touched("/taints") {
                 p.call("UpdateNodegroupConfig", req.send()).await?;
                 wait_nodegroup(p, &cluster, &name).await?;
             }

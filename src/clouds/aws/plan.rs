@@ -355,6 +355,9 @@ pub fn build(b: &mut Builder<'_>) {
             "instanceTypes": [pool.instance_type],
             "amiType": if pool.gpu { "AL2023_x86_64_NVIDIA" } else { "AL2023_x86_64_STANDARD" },
             "capacityType": "ON_DEMAND",
+            // The nodes follow the cluster's version (EKS upgrades a node group after its
+            // cluster, never beyond it).
+            "version": p.spec.cluster.kubernetes_version,
             "launchTemplate": { "name": format!("{prefix}-{}", pool.name), "version": r(&lt, "latest_version") },
             "labels": { "union.ai/node-pool": pool.name },
             "taints": [],
@@ -1202,4 +1205,24 @@ pub fn retains(kind: &str) -> Option<&'static str> {
         "aws.eks_cluster" => Some("it runs every workload of the data plane"),
         _ => None,
     }
+}
+
+/// What an update in place renews (`CloudPlan::renewed_by_update`): a launch template's
+/// update is a new version, which its node group then takes.
+pub fn renewed_by_update(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "aws.launch_template" => &["latest_version"],
+        _ => &[],
+    }
+}
+
+/// Changes EKS refuses outright (`CloudPlan::refuses_change`).
+pub fn refuses_change(kind: &str, path: &str, before: &Value, after: &Value) -> Option<String> {
+    crate::plan::kubernetes_version_step(
+        kind,
+        path,
+        before,
+        after,
+        &[("aws.eks_cluster", "/version")],
+    )
 }

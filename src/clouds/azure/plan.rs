@@ -868,3 +868,24 @@ fn nsg(b: &mut Builder<'_>, location: &str) -> String {
         }),
     )
 }
+
+/// What an update in place renews (`CloudPlan::renewed_by_update`): nothing here.
+pub fn renewed_by_update(_kind: &str) -> &'static [&'static str] {
+    &[]
+}
+
+/// Changes the cloud refuses outright (`CloudPlan::refuses_change`).
+pub fn refuses_change(
+    kind: &str,
+    path: &str,
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+) -> Option<String> {
+    crate::plan::kubernetes_version_step(
+        kind,
+        path,
+        before,
+        after,
+        &[("azure.kubernetes_cluster", "/properties/kubernetesVersion")],
+    )
+}

@@ -1020,3 +1020,24 @@ fn bucket(b: &Builder<'_>, name: &str, region: &str, key: Option<&Value>, cors: 
     }
     s
 }
+
+/// What an update in place renews (`CloudPlan::renewed_by_update`): nothing here.
+pub fn renewed_by_update(_kind: &str) -> &'static [&'static str] {
+    &[]
+}
+
+/// Changes the cloud refuses outright (`CloudPlan::refuses_change`).
+pub fn refuses_change(
+    kind: &str,
+    path: &str,
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+) -> Option<String> {
+    crate::plan::kubernetes_version_step(
+        kind,
+        path,
+        before,
+        after,
+        &[("gcp.container_cluster", "/initialClusterVersion")],
+    )
+}
