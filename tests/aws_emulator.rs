@@ -1379,6 +1379,12 @@ fn crash_matrix(points: &[u64]) {
             .args(["plan", "-f", profile, "--detailed-exitcode"])
             .assert()
             .code(0);
+        // Adopted halfway through its create, a resource still got every step of it: the
+        // live settings hold every invariant.
+        emu.unionctl()
+            .args(["verify", "-f", profile])
+            .assert()
+            .code(0);
 
         let killed = kill_after(&emu, &proxy, k, &destroy);
         assert!(
@@ -1406,7 +1412,8 @@ fn crash_matrix(points: &[u64]) {
     }
 }
 
-/// A sample of the crash matrix, in every test run (other points:
+/// A sample of the crash matrix, in every test run: four fixed points and three chosen
+/// from the commit under test, so that over many commits every point runs (other points:
 /// `UNIONCTL_KILL_POINTS=3,17,42`).
 #[test]
 fn killed_after_any_mutating_call_apply_and_destroy_resume() {
@@ -1419,9 +1426,32 @@ fn killed_after_any_mutating_call_apply_and_destroy_resume() {
                     .expect("UNIONCTL_KILL_POINTS: numbers separated by commas")
             })
             .collect(),
-        Err(_) => vec![1, 7, 23, 61],
+        Err(_) => {
+            let mut points = vec![1, 7, 23, 61];
+            points.extend(points_of_this_commit(3));
+            points
+        }
     };
+    eprintln!("crash matrix points: {points:?} (run others with UNIONCTL_KILL_POINTS)");
     crash_matrix(&points);
+}
+
+/// `n` points of the matrix (1…110) taken from the commit's id (`git rev-parse HEAD`), none
+/// when it cannot be read: the same commit always runs the same points.
+fn points_of_this_commit(n: usize) -> Vec<u64> {
+    let head = StdCommand::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success());
+    let Some(head) = head.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()) else {
+        return vec![];
+    };
+    (0..n)
+        .filter_map(|i| head.get(i * 8..i * 8 + 8))
+        .filter_map(|hex| u64::from_str_radix(hex, 16).ok())
+        .map(|v| v % 110 + 1)
+        .collect()
 }
 
 /// Every point of the crash matrix (slow: `cargo test --test aws_emulator -- --ignored`).
