@@ -60,7 +60,7 @@ pub enum Command {
     /// Write a commented starter profile.
     Init(InitArgs),
     /// Report every problem of a profile at once, with line and column.
-    Validate(ProfileArgs),
+    Validate(ProfilesArgs),
     /// Show what apply would do: resources, owner, stage, settings, changes.
     Plan(PlanArgs),
     /// Create or update the data plane through the cloud SDKs.
@@ -77,7 +77,7 @@ pub enum Command {
     /// Who owns, operates and patches each component, per model.
     Responsibilities(ResponsibilitiesArgs),
     /// Read live resources and check every security invariant.
-    Verify(ProfileArgs),
+    Verify(ProfilesArgs),
     /// Print the profile's JSON Schema.
     Schema,
     /// Print shell completions.
@@ -85,6 +85,16 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// Whether the raw arguments ask for `--output json`: a usage error is reported before the
+/// arguments are parsed, and still owes CI its result.
+pub fn wants_json(args: impl Iterator<Item = String>) -> bool {
+    let args: Vec<String> = args.collect();
+    args.iter().any(|a| a == "--output=json")
+        || args
+            .windows(2)
+            .any(|w| w[0] == "--output" && w[1] == "json")
 }
 
 impl Command {
@@ -217,10 +227,15 @@ pub struct InitArgs {
     pub cloud: CloudArg,
     #[arg(long, value_enum)]
     pub model: ModelArg,
-    /// Write here instead of stdout (refuses to overwrite an existing file).
-    #[arg(short = 'o', long)]
+    /// Write the profile to this file instead of stdout (refuses to overwrite one).
+    #[arg(
+        short = 'o',
+        long = "out",
+        visible_alias = "output-file",
+        value_name = "FILE"
+    )]
     pub output_file: Option<PathBuf>,
-    /// Overwrite `--output-file` if it exists.
+    /// Overwrite `--out` if it exists.
     #[arg(long)]
     pub force: bool,
 }
@@ -259,8 +274,8 @@ pub struct PlanArgs {
     /// Read live resources and diff against them (also done whenever state exists).
     #[arg(long)]
     pub refresh: bool,
-    /// Save the plan for `apply PLANFILE`.
-    #[arg(long, value_name = "PLANFILE")]
+    /// Save the plan to this file for `apply PLANFILE`.
+    #[arg(short = 'o', long, value_name = "PLANFILE")]
     pub out: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
     pub format: PlanFormat,
@@ -288,10 +303,13 @@ pub struct ApplyArgs {
     pub parallelism: u16,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct DestroyArgs {
     #[command(flatten)]
-    pub profile: ProfileArgs,
+    pub profile: ProfilesArgs,
+    /// When given, must match the profile's `spec.model`, as for apply.
+    #[arg(long, value_enum)]
+    pub model: Option<ModelArg>,
     #[arg(long, value_enum, default_value_t = StageArg::All)]
     pub stage: StageArg,
     /// Do not ask for confirmation.

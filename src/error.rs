@@ -45,7 +45,19 @@ impl UserError {
 pub struct InvariantFailure {
     pub subject: String,
     pub profile: PathBuf,
+    /// Each violation, with the position of its profile field when the profile sets it.
     pub violations: Vec<(Violation, Option<Mark>)>,
+    /// Found on live resources (`verify`, an existing resource read): each finding names
+    /// the live resource and what restores it, not a profile field that caused nothing.
+    pub live: Option<Vec<LiveFinding>>,
+}
+
+/// What a live finding is about, beside its violation: the resource's cloud id, and how
+/// to bring it back.
+#[derive(Debug, Clone)]
+pub struct LiveFinding {
+    pub id: String,
+    pub remedy: String,
 }
 
 /// "security invariants 1, 2 (9 violations)".

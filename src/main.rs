@@ -9,7 +9,15 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+            let status = if e.use_stderr() { 1 } else { 0 };
+            // `--output json` promises one result for every command, a usage error included.
+            if status == 1 && unionctl::cli::wants_json(std::env::args()) {
+                unionctl::ui::Ui::usage_error_result(
+                    &e.kind().to_string(),
+                    &e.render().to_string(),
+                );
+            }
+            return ExitCode::from(status);
         }
     };
     let settings = unionctl::settings::resolve(&cli);

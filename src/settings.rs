@@ -26,14 +26,15 @@ pub fn resolve(cli: &Cli) -> Settings {
 fn ui(cli: &Cli) -> Ui {
     let stderr_tty = std::io::stderr().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let color = match cli.color {
+    let color_for = |tty: bool| match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => stderr_tty && !no_color,
+        ColorChoice::Auto => tty && !no_color,
     };
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
     Ui {
-        color,
+        color: color_for(stderr_tty),
+        color_out: color_for(std::io::stdout().is_terminal()),
         interactive: stderr_tty && !ci,
         json_events: cli.output == OutputMode::Json,
         capture: None,

@@ -459,7 +459,7 @@ fn self_managed_creates_no_union_principal() {
             result["ok"].as_bool(),
             result["format_version"].as_str()
         ),
-        (Some("apply"), Some(true), Some("1.0")),
+        (Some("apply"), Some(true), Some("1.1")),
         "{result}"
     );
     let done = events

@@ -559,7 +559,7 @@ fn json_results_for_ci() {
             r["ok"].as_bool(),
             r["exit_code"].as_i64()
         ),
-        (Some("1.0"), Some("plan"), Some(true), Some(0))
+        (Some("1.1"), Some("plan"), Some(true), Some(0))
     );
     assert_eq!(
         r["summary"]["create"].as_u64(),

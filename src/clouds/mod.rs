@@ -54,7 +54,9 @@ pub fn remote_state(
 ) -> Result<Box<dyn crate::state::Backend>> {
     use crate::state::Location;
     Ok(Box::new(match location {
-        Location::S3 { bucket, key } => aws::state::backend(bucket, key)?,
+        Location::S3 { bucket, key } => {
+            aws::state::backend(bucket, key, &profile.spec.cloud.region)?
+        }
         Location::Gcs { bucket, key } => gcp::state::backend(bucket, key)?,
         Location::AzureBlob {
             account,

@@ -138,7 +138,7 @@ pub fn one(profile: &Path, args: &ApplyArgs, settings: &Settings) -> Result<Exit
             if args.auto_approve && plan.summary().blocked == 0 {
                 ui.status(&render::summary_line(&plan));
             } else {
-                ui.out(&render::table(&plan));
+                ui.out(&ui.plan_table(&plan));
             }
         }
         super::refuse_blocked(&plan)?;
@@ -151,6 +151,7 @@ pub fn one(profile: &Path, args: &ApplyArgs, settings: &Settings) -> Result<Exit
         if !args.auto_approve && !ui.confirm("Apply these changes?")? {
             return Err(UserError::new("apply cancelled; nothing was changed").into());
         }
+        super::watch_interrupts(ui, "apply");
 
         // The steps: the customer's resources, Union.ai's, then the customer's that refer
         // to Union.ai's (BYOC: e.g. a workload identity's trust in the cluster's issuer).
@@ -181,6 +182,7 @@ pub fn one(profile: &Path, args: &ApplyArgs, settings: &Settings) -> Result<Exit
 
         let mut providers: Vec<(Party, Box<dyn Provider>)> = provider.take().map(|p| (first, p)).into_iter().collect();
         let mut stage_results = Vec::new();
+        let mut all = WalkReport::default();
         for (parties, selected) in &runs {
             let work = |c: &&Change| selected.contains(&c.address) && (c.action.is_change() || !state.resources.contains_key(&c.address));
             let todo = plan.resource_changes.iter().filter(work).count();
@@ -206,6 +208,7 @@ pub fn one(profile: &Path, args: &ApplyArgs, settings: &Settings) -> Result<Exit
             let result = exec::apply(&plan, &walkers, &|a| selected.contains(a), &refreshed, &mut state, &mut sink, &progress, parallelism).await;
             progress.finish();
             let report = result.with_context(|| format!("stage {title} stopped; state records what was done, and re-running apply resumes"))?;
+            all.outcomes.extend(report.outcomes.iter().cloned());
             // One line and one result per party: what each side did, with its own calls.
             for ((party, p), before) in walkers.iter().zip(before_calls) {
                 let after = p.calls();
@@ -236,8 +239,9 @@ pub fn one(profile: &Path, args: &ApplyArgs, settings: &Settings) -> Result<Exit
         }
         let calls = providers.iter().fold(CallCounts::default(), |sum, (_, p)| sum + p.calls());
         ui.success(&format!(
-            "Apply complete in {:.1}s: {} API calls ({} mutating). State: {} (serial {}).",
+            "Apply complete in {:.1}s: {}; {} API calls ({} mutating). State: {} (serial {}).",
             t0.elapsed().as_secs_f64(),
+            changes_made(&all),
             calls.total,
             calls.mutating,
             backend.location(),
@@ -280,6 +284,22 @@ fn describe(report: &WalkReport) -> String {
     } else {
         parts.join(", ")
     }
+}
+
+/// "3 created, 2 updated, 0 deleted", and the adoptions when there were any: what the
+/// apply changed, as Terraform's last line says it.
+fn changes_made(report: &WalkReport) -> String {
+    let n = |o| report.count(o);
+    let mut line = format!(
+        "{} created, {} updated, {} deleted",
+        n(Outcome::Created),
+        n(Outcome::Updated),
+        n(Outcome::Deleted)
+    );
+    if n(Outcome::Adopted) > 0 {
+        line.push_str(&format!(", {} adopted", n(Outcome::Adopted)));
+    }
+    line
 }
 
 fn counts(report: &WalkReport) -> serde_json::Value {

@@ -15,8 +15,50 @@ use crate::state::{self, State};
 use crate::ui::progress::Progress;
 
 pub fn run(args: DestroyArgs, settings: &Settings) -> Result<ExitStatus> {
+    match super::fleet::targets(&args.profile.profiles)? {
+        super::fleet::Targets::One(path) => one(&path, &args, settings),
+        super::fleet::Targets::Fleet(files) => {
+            super::refuse_shared_state(settings)?;
+            // One answer for the fleet, as for apply; then each data plane unattended.
+            if !args.auto_approve {
+                let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+                settings.ui.out(&format!(
+                    "Destroy the data planes of {} profiles:\n  {}\n",
+                    files.len(),
+                    names.join("\n  ")
+                ));
+                if !settings
+                    .ui
+                    .confirm("Destroy every resource unionctl created for them?")?
+                {
+                    return Err(UserError::new("destroy cancelled; nothing was deleted").into());
+                }
+            }
+            let unattended = DestroyArgs {
+                auto_approve: true,
+                ..args.clone()
+            };
+            let rows = super::fleet::run_all(
+                &files,
+                args.profile.fleet_parallelism.into(),
+                settings,
+                "destroy",
+                &|file, own| one(file, &unattended, own),
+            );
+            Ok(super::fleet::report(&rows, "destroy", false, &settings.ui))
+        }
+    }
+}
+
+/// One data plane's destroy.
+pub fn one(
+    profile: &std::path::Path,
+    args: &DestroyArgs,
+    settings: &Settings,
+) -> Result<ExitStatus> {
     let ui = &settings.ui;
-    let loaded = super::load_profile(&args.profile.profile, ui)?;
+    let loaded = super::load_profile(profile, ui)?;
+    super::check_model(&loaded, args.model.map(Into::into))?;
     let mut stages = super::stages(loaded.profile.spec.model, args.stage)?;
     stages.reverse();
     let backend = super::state_backend(settings, &loaded)?;
@@ -66,6 +108,7 @@ pub fn run(args: DestroyArgs, settings: &Settings) -> Result<ExitStatus> {
                 return Err(UserError::new("destroy cancelled; nothing was deleted").into());
             }
         }
+        super::watch_interrupts(ui, "destroy");
         // The customer's resources that refer to Union.ai's go first (they were made last),
         // then Union.ai's, then the rest of the customer's.
         let mut late: BTreeSet<String> = BTreeSet::new();

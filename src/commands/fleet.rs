@@ -34,51 +34,83 @@ pub fn targets(given: &[PathBuf]) -> Result<Targets> {
     }
     let mut files = Vec::new();
     for path in given {
-        if path.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| {
-                    UserError::new(format!("cannot read directory {}: {e}", path.display()))
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-                .collect();
-            if found.is_empty() {
-                return Err(UserError::new(format!(
-                    "{} holds no profiles (*.yaml, *.yml)",
-                    path.display()
-                ))
-                .into());
-            }
-            found.sort();
-            files.extend(found);
-        } else {
+        if !path.is_dir() {
             files.push(path.clone());
+            continue;
         }
+        let mut yaml: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| UserError::new(format!("cannot read directory {}: {e}", path.display())))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .collect();
+        yaml.sort();
+        // A directory of profiles may hold other YAML too (Helm values, CI files): only
+        // documents of `kind: DataPlane` are profiles.
+        let found: Vec<PathBuf> = yaml
+            .into_iter()
+            .filter(|p| kind_of(p).is_none_or(|k| k == crate::profile::schema::KIND))
+            .collect();
+        if found.is_empty() {
+            return Err(UserError::new(format!(
+                "{} holds no profiles (YAML files of kind: DataPlane)",
+                path.display()
+            ))
+            .into());
+        }
+        files.extend(found);
     }
-    // Local state is named after the file: two profiles of one name would share it.
-    let mut stems: Vec<(String, &PathBuf)> = files
-        .iter()
-        .map(|f| {
-            (
-                f.file_stem()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned(),
-                f,
-            )
-        })
-        .collect();
-    stems.sort();
-    if let Some(w) = stems.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(UserError::new(format!(
-            "{} and {} would share one state ({}): data planes of a fleet need distinct file names",
-            w[0].1.display(),
-            w[1].1.display(),
-            w[0].0
-        ))
-        .into());
+    // Each data plane once: two profiles of one name (in one account) would be one data
+    // plane, worked on twice at once.
+    let mut seen: Vec<(String, &PathBuf)> = Vec::new();
+    for f in &files {
+        let Some(key) = data_plane_of(f) else {
+            continue;
+        };
+        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+            return Err(UserError::new(format!(
+                "{} and {} are both data plane {key}: a fleet holds each data plane once",
+                first.display(),
+                f.display()
+            ))
+            .hint("give one of them another metadata.name, or leave it out")
+            .into());
+        }
+        seen.push((key, f));
     }
     Ok(Targets::Fleet(files))
+}
+
+/// A YAML file's `kind`, if it parses: `None` for a file that does not (it is reported as
+/// the broken profile it may be).
+fn kind_of(file: &Path) -> Option<String> {
+    let bytes = std::fs::read(file).ok()?;
+    let doc = crate::profile::yaml::load(&bytes).ok()?.to_json();
+    Some(
+        doc.get("kind")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+/// `name (cloud account)` of a profile, as far as it parses.
+fn data_plane_of(file: &Path) -> Option<String> {
+    let bytes = std::fs::read(file).ok()?;
+    let doc = crate::profile::yaml::load(&bytes).ok()?.to_json();
+    let name = doc.pointer("/metadata/name")?.as_str()?;
+    let cloud = doc
+        .pointer("/spec/cloud/provider")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("?");
+    let account = [
+        "/spec/cloud/aws/accountId",
+        "/spec/cloud/gcp/projectId",
+        "/spec/cloud/azure/subscriptionId",
+    ]
+    .iter()
+    .find_map(|p| doc.pointer(p).and_then(serde_json::Value::as_str))
+    .unwrap_or("?");
+    Some(format!("`{name}` ({cloud} {account})"))
 }
 
 /// One data plane's run.

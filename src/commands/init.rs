@@ -7,9 +7,15 @@ use crate::state::write_atomically;
 use crate::ui::Ui;
 
 pub fn run(args: InitArgs, ui: &Ui) -> Result<ExitStatus> {
-    let text = template::render(args.cloud.into(), args.model.into());
+    let (cloud, model): (crate::profile::Provider, crate::profile::Model) =
+        (args.cloud.into(), args.model.into());
+    let text = template::render(cloud, model);
     match args.output_file {
-        None => ui.out(&text),
+        None => ui.show(
+            "init",
+            serde_json::json!({ "cloud": cloud, "model": model, "file": null, "profile": text }),
+            &text,
+        ),
         Some(path) => {
             if path.exists() && !args.force {
                 return Err(UserError::new(format!("{} already exists", path.display()))

@@ -34,7 +34,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
     match command {
         Command::Init(args) => init::run(args, ui),
-        Command::Validate(args) => validate::run(&args.profile, ui),
+        Command::Validate(args) => validate::run(&args, settings),
         Command::Plan(args) => plan::run(args, settings),
         Command::Apply(args) => apply::run(args, settings),
         Command::Destroy(args) => destroy::run(args, settings),
@@ -48,14 +48,19 @@ pub fn run(command: Command, settings: &Settings) -> Result<ExitStatus> {
             import::run(&args.lineage, &args.profile.profile, settings)
         }
         Command::Outputs(args) => outputs::run(args, settings),
-        Command::Verify(args) => verify::run(&args.profile, settings),
+        Command::Verify(args) => verify::run(&args, settings),
         Command::Responsibilities(args) => responsibilities::run(args, ui),
         Command::Schema => schema::run(ui),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut cmd, "unionctl", &mut buf);
-            ui.out(&String::from_utf8_lossy(&buf));
+            let script = String::from_utf8_lossy(&buf);
+            ui.show(
+                "completions",
+                serde_json::json!({ "shell": shell.to_string(), "script": script }),
+                &script,
+            );
             Ok(ExitStatus::Success)
         }
     }
@@ -67,6 +72,26 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .worker_threads(2)
         .enable_all()
         .build()?)
+}
+
+/// Ctrl-C during an apply or destroy: the first stops the walk after its steps in flight
+/// (each recorded), the second stops at once; either way a re-run resumes. Runs on the
+/// current runtime.
+pub fn watch_interrupts(ui: &Ui, command: &'static str) {
+    let ui = ui.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        exec::interrupt::request();
+        ui.warning(&format!(
+            "stopping: no new step starts, and the ones in flight finish and are recorded (state is saved after each). Run `unionctl {command}` again to resume; Ctrl-C again stops at once."
+        ));
+        if tokio::signal::ctrl_c().await.is_ok() {
+            ui.warning(&format!("stopped at once: state holds every finished step and the intent of every create in flight; run `unionctl {command}` again to resume."));
+            std::process::exit(130);
+        }
+    });
 }
 
 /// Resources read at once by a refresh.
@@ -238,7 +263,41 @@ pub fn invariant_failure(
                 (v, mark)
             })
             .collect(),
+        live: None,
     }
+}
+
+/// Violations found on live resources: each names the resource (its cloud id) and what
+/// restores it: `apply`, for what unionctl manages (the plan holds every invariant), or a
+/// fix in the cloud, for what the profile only names as existing.
+pub fn live_failure(
+    loaded: &LoadedProfile,
+    subject: &str,
+    violations: Vec<crate::plan::Violation>,
+    observed: &[crate::plan::Resource],
+    ids: &std::collections::HashMap<String, String>,
+) -> InvariantFailure {
+    let mut failure = invariant_failure(loaded, subject, violations);
+    // A live finding names a profile field only where the profile writes it: a default it
+    // does not write caused nothing.
+    for (v, mark) in &mut failure.violations {
+        *mark = loaded.source.written(&v.profile_field);
+    }
+    let findings = failure
+        .violations
+        .iter()
+        .map(|(v, _)| {
+            let managed = observed.iter().find(|r| r.address == v.address).is_none_or(|r| r.mode == Mode::Managed);
+            let remedy = if managed {
+                format!("run `unionctl apply --model {} -f {}` to restore it", loaded.profile.spec.model, loaded.path.display())
+            } else {
+                "it is an existing resource the profile names: fix it in the cloud, or name a compliant one".to_string()
+            };
+            crate::error::LiveFinding { id: ids.get(&v.address).cloned().unwrap_or_default(), remedy }
+        })
+        .collect();
+    failure.live = Some(findings);
+    failure
 }
 
 /// Prints plan warnings (the ones that do not refuse it).

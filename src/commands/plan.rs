@@ -83,7 +83,7 @@ pub fn one(profile: &Path, args: &PlanArgs, settings: &Settings) -> Result<ExitS
     // One data plane of a fleet: the fleet shows a row for it, not its whole plan.
     if !ui.json_events && ui.capture.is_none() {
         let text = match args.format {
-            PlanFormat::Table => render::table(&plan),
+            PlanFormat::Table => ui.plan_table(&plan),
             PlanFormat::Json => render::json(&plan),
             PlanFormat::Yaml => render::yaml(&plan)
                 .map_err(|e| UserError::new(format!("cannot render the plan as YAML: {e}")))?,

@@ -46,30 +46,24 @@ pub fn run(args: ResponsibilitiesArgs, ui: &Ui) -> Result<ExitStatus> {
         .collect();
 
     let who = |p: Option<crate::plan::Party>| p.map_or("—", |p| p.display_name());
+    let components: Vec<_> = rows
+        .iter()
+        .map(|(c, r, res)| {
+            json!({
+                "component": c,
+                "title": c.title(),
+                "present": r.is_some(),
+                "owner": r.map(|r| r.owner),
+                "operator": r.map(|r| r.operator),
+                "patches": r.map(|r| r.patches),
+                "stage": r.map(|r| r.stage),
+                "resources": res,
+            })
+        })
+        .collect();
+    let matrix = json!({ "model": model, "cloud": cloud, "components": components });
     let text = match args.format {
-        MatrixFormat::Json => {
-            let rows: Vec<_> = rows
-                .iter()
-                .map(|(c, r, res)| {
-                    json!({
-                        "component": c,
-                        "title": c.title(),
-                        "present": r.is_some(),
-                        "owner": r.map(|r| r.owner),
-                        "operator": r.map(|r| r.operator),
-                        "patches": r.map(|r| r.patches),
-                        "stage": r.map(|r| r.stage),
-                        "resources": res,
-                    })
-                })
-                .collect();
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(
-                    &json!({ "model": model, "cloud": cloud, "components": rows })
-                )?
-            )
-        }
+        MatrixFormat::Json => format!("{}\n", serde_json::to_string_pretty(&matrix)?),
         MatrixFormat::Markdown => {
             let mut out = format!("| component | owns | operates | patches | created by |{}\n|---|---|---|---|---|{}\n", if cloud.is_some() { " resources |" } else { "" }, if cloud.is_some() { "---|" } else { "" });
             for (c, r, res) in &rows {
@@ -128,6 +122,6 @@ pub fn run(args: ResponsibilitiesArgs, ui: &Ui) -> Result<ExitStatus> {
             out
         }
     };
-    ui.out(&text);
+    ui.show("responsibilities", matrix, &text);
     Ok(ExitStatus::Success)
 }

@@ -5,9 +5,11 @@ use crate::profile::structure::json_schema;
 use crate::ui::Ui;
 
 pub fn run(ui: &Ui) -> Result<ExitStatus> {
-    ui.out(&format!(
-        "{}\n",
-        serde_json::to_string_pretty(json_schema())?
-    ));
+    let schema = json_schema();
+    ui.show(
+        "schema",
+        serde_json::json!({ "schema": schema }),
+        &format!("{}\n", serde_json::to_string_pretty(schema)?),
+    );
     Ok(ExitStatus::Success)
 }

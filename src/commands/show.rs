@@ -12,6 +12,11 @@ pub fn run(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
     let backend = super::state_backend(settings, &loaded)?;
     let Some(state) = super::load_state(backend.as_ref(), &loaded)? else {
         ui.status(&format!("No state at {}.", backend.location()));
+        ui.result(
+            "show",
+            ExitStatus::Success,
+            serde_json::json!({ "location": backend.location(), "state": null }),
+        );
         return Ok(ExitStatus::Success);
     };
     let width = state.resources.keys().map(String::len).max().unwrap_or(7);
@@ -34,6 +39,12 @@ pub fn run(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
             r.id
         ));
     }
-    ui.out(&out);
+    let resources: Vec<_> = state
+        .resources
+        .values()
+        .map(|r| serde_json::json!({ "address": r.address, "kind": r.kind, "id": r.id, "owner": r.owner, "stage": r.stage, "pending": r.pending }))
+        .collect();
+    let body = serde_json::json!({ "location": backend.location(), "state": { "lineage": state.lineage, "serial": state.serial, "data_plane": state.data_plane, "cloud": state.cloud, "model": state.model, "resources": resources } });
+    ui.show("show", body, &out);
     Ok(ExitStatus::Success)
 }

@@ -2,11 +2,30 @@ use std::path::Path;
 
 use anyhow::Result;
 
+use super::fleet::{self, Targets};
+use crate::cli::ProfilesArgs;
 use crate::error::ExitStatus;
-use crate::ui::Ui;
+use crate::settings::Settings;
+
+pub fn run(args: &ProfilesArgs, settings: &Settings) -> Result<ExitStatus> {
+    match fleet::targets(&args.profiles)? {
+        Targets::One(path) => one(&path, settings),
+        Targets::Fleet(files) => {
+            let rows = fleet::run_all(
+                &files,
+                args.fleet_parallelism.into(),
+                settings,
+                "validate",
+                &|file, own| one(file, own),
+            );
+            Ok(fleet::report(&rows, "validate", false, &settings.ui))
+        }
+    }
+}
 
 /// Validates the profile and builds its plan, so that invariant violations are reported too.
-pub fn run(profile: &Path, ui: &Ui) -> Result<ExitStatus> {
+pub fn one(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
+    let ui = &settings.ui;
     let loaded = super::load_profile(profile, ui)?;
     let plan = super::build_plan(&loaded)?;
     super::show_plan_warnings(&plan, &loaded, ui);

@@ -12,7 +12,24 @@ use crate::settings::Settings;
 
 /// Reads every live resource and checks the security invariants on what the cloud
 /// reports: the same checks as for plans, on observed settings.
-pub fn run(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
+pub fn run(args: &crate::cli::ProfilesArgs, settings: &Settings) -> Result<ExitStatus> {
+    match super::fleet::targets(&args.profiles)? {
+        super::fleet::Targets::One(path) => one(&path, settings),
+        super::fleet::Targets::Fleet(files) => {
+            let rows = super::fleet::run_all(
+                &files,
+                args.fleet_parallelism.into(),
+                settings,
+                "verify",
+                &|file, own| one(file, own),
+            );
+            Ok(super::fleet::report(&rows, "verify", false, &settings.ui))
+        }
+    }
+}
+
+/// One data plane's verify.
+pub fn one(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
     let loaded = super::load_profile(profile, ui)?;
     let cloud = super::cloud_of(&loaded);
@@ -108,16 +125,26 @@ pub fn run(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
         json!({ "resources_checked": observed.len(), "invariants": results, "missing": missing }),
     );
     if !errors.is_empty() {
-        return Err(anyhow::Error::new(super::invariant_failure(
+        let ids: std::collections::HashMap<String, String> = live
+            .iter()
+            .filter_map(|(a, o)| o.as_ref().map(|o| (a.clone(), o.id.clone())))
+            .collect();
+        return Err(anyhow::Error::new(super::live_failure(
             &loaded,
             "the live data plane breaks",
             errors,
+            &observed,
+            &ids,
         )));
     }
     if !missing.is_empty() {
         return Err(
             UserError::new(format!("{} resource(s) are missing", missing.len()))
-                .hint("run `unionctl apply` to re-create them")
+                .hint(format!(
+                    "run `unionctl apply --model {} -f {}` to re-create them",
+                    loaded.profile.spec.model,
+                    loaded.path.display()
+                ))
                 .into(),
         );
     }

@@ -8,6 +8,7 @@
 //! update re-reads the resource and refuses to touch anything the plan did not show.
 
 pub mod adoption;
+pub mod interrupt;
 pub mod ratelimit;
 mod walk;
 
@@ -182,7 +183,7 @@ impl<F: FnMut(&mut State) -> Result<()>> StateSink for F {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("{} of {} steps failed", .failures.len(), .total)]
+#[error("{} of {} steps failed: {}", .failures.len(), .total, .failures.iter().map(|(a, m)| format!("`{a}`: {m}")).collect::<Vec<_>>().join("; "))]
 pub struct WalkFailed {
     pub failures: Vec<(String, String)>,
     pub total: usize,

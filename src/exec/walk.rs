@@ -39,7 +39,7 @@ where
     let mut in_flight = FuturesUnordered::new();
     let mut failed = false;
     loop {
-        while !failed && in_flight.len() < parallelism.max(1) {
+        while !failed && !super::interrupt::requested() && in_flight.len() < parallelism.max(1) {
             let Some(i) = ready.pop_first() else { break };
             match start(ctx, i) {
                 Ok(fut) => in_flight.push(async move { (i, fut.await) }),
@@ -147,6 +147,12 @@ impl<'s> WalkState<'s> {
         if !self.failures.is_empty() {
             return Err(anyhow::Error::new(WalkFailed {
                 failures: self.failures,
+                total,
+            }));
+        }
+        if super::interrupt::requested() && self.finished < total {
+            return Err(anyhow::Error::new(super::interrupt::Interrupted {
+                done: self.finished,
                 total,
             }));
         }

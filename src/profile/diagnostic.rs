@@ -64,6 +64,12 @@ impl SourceMap {
 
     /// The position of `path`, or of its nearest written ancestor (a defaulted field has no
     /// position of its own; its parent is where the user would add it).
+    /// Where `path` itself is written, if the profile writes it (no fallback to a parent).
+    pub fn written(&self, path: &str) -> Option<Mark> {
+        self.values.get(path).copied()
+    }
+
+    /// Where `path` is written, or else the nearest field above it that is.
     pub fn mark(&self, path: &str) -> Option<Mark> {
         let mut p = path;
         loop {

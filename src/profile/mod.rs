@@ -68,8 +68,15 @@ fn skeleton(root: &yaml::Node) -> serde_json::Value {
         .unwrap_or_default()
 }
 
+/// `-` is standard input (`unionctl plan -f - < acme.yaml`, or a generated profile piped in).
 pub fn load_file(path: &Path) -> Result<LoadedProfile, ProfileError> {
-    let bytes = std::fs::read(path).map_err(|source| ProfileError::Read {
+    let read = if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map(|_| bytes)
+    } else {
+        std::fs::read(path)
+    };
+    let bytes = read.map_err(|source| ProfileError::Read {
         path: path.to_path_buf(),
         source,
     })?;

@@ -19,7 +19,7 @@ use crate::profile::{Diagnostic, ProfileError, Severity};
 
 /// Version of the `--output json` result objects. Minor bumps add fields; a major bump
 /// changes or removes one.
-pub const RESULT_FORMAT_VERSION: &str = "1.0";
+pub const RESULT_FORMAT_VERSION: &str = "1.1";
 
 /// Set once a command has written its result, so that a failure after it (an invariant
 /// that `verify` found) does not write a second one.
@@ -27,7 +27,10 @@ static RESULT_WRITTEN: AtomicBool = AtomicBool::new(false);
 
 #[derive(Debug, Clone)]
 pub struct Ui {
+    /// Colour on stderr (messages, progress).
     pub color: bool,
+    /// Colour on stdout (the plan table): only on a terminal, unless `--color always`.
+    pub color_out: bool,
     /// stderr is a terminal (progress bars) rather than a log.
     pub interactive: bool,
     pub json_events: bool,
@@ -48,6 +51,7 @@ impl Ui {
     pub fn captured() -> Ui {
         Ui {
             color: false,
+            color_out: false,
             interactive: false,
             json_events: false,
             capture: Some(Arc::new(Capture::default())),
@@ -87,6 +91,16 @@ impl Ui {
         // A closed pipe (`| head`) is not an error worth a panic.
         let _ = stdout.write_all(text.as_bytes());
         let _ = stdout.flush();
+    }
+
+    /// What a command shows: with `--output json` its result object (`body`), otherwise
+    /// `text` on stdout.
+    pub fn show(&self, command: &str, body: Value, text: &str) {
+        if self.json_events {
+            self.result(command, ExitStatus::Success, body);
+        } else {
+            self.out(text);
+        }
     }
 
     /// The command's versioned result, with `--output json`: one JSON line on stdout.
@@ -135,10 +149,51 @@ impl Ui {
                 .map(|d| json!({ "severity": d.severity, "path": d.path, "line": d.mark.map(|m| m.line), "column": d.mark.map(|m| m.col), "message": d.message, "hint": d.hint }))
                 .collect();
         }
+        if let Some(failed) = err
+            .chain()
+            .find_map(|c| c.downcast_ref::<crate::exec::WalkFailed>())
+        {
+            error["failures"] = failed
+                .failures
+                .iter()
+                .map(|(address, message)| json!({ "address": address, "message": message }))
+                .collect();
+        }
         if let Some(f) = err.downcast_ref::<InvariantFailure>() {
-            error["violations"] = f.violations.iter().map(|(v, mark)| json!({ "violation": v, "line": mark.map(|m| m.line), "column": mark.map(|m| m.col) })).collect();
+            error["violations"] = f
+                .violations
+                .iter()
+                .enumerate()
+                .map(|(i, (v, mark))| {
+                    let live = f.live.as_ref().and_then(|l| l.get(i));
+                    json!({ "violation": v, "line": mark.map(|m| m.line), "column": mark.map(|m| m.col), "id": live.map(|l| &l.id), "remedy": live.map(|l| &l.remedy) })
+                })
+                .collect();
         }
         self.result(command, status, json!({ "error": error }));
+    }
+
+    /// The result of a command line clap refused (`--output json`): the command is not
+    /// known yet, so it is named by what clap reports.
+    pub fn usage_error_result(kind: &str, rendered: &str) {
+        let message = rendered
+            .lines()
+            .next()
+            .unwrap_or(kind)
+            .trim_start_matches("error: ")
+            .to_string();
+        let hints: Vec<String> = rendered
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("tip: ").map(String::from))
+            .collect();
+        let doc = json!({
+            "format_version": RESULT_FORMAT_VERSION,
+            "command": std::env::args().nth(1).filter(|a| !a.starts_with('-')).unwrap_or_default(),
+            "ok": false,
+            "exit_code": ExitStatus::Failure as u8,
+            "error": { "message": message, "causes": [], "hints": hints, "usage": true },
+        });
+        Ui::raw_out(&format!("{doc}\n"));
     }
 
     /// Asks for `yes` on a terminal; refuses when there is no terminal to ask.
@@ -155,6 +210,24 @@ impl Ui {
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
         Ok(answer.trim() == "yes")
+    }
+
+    /// A plan as a table: within the terminal's width (at most 100 columns), in colour
+    /// when colour is on.
+    pub fn plan_table(&self, plan: &crate::plan::Plan) -> String {
+        use std::io::IsTerminal;
+        let terminal = std::io::stdout()
+            .is_terminal()
+            .then(|| console::Term::stdout().size().1 as usize)
+            .filter(|w| *w >= 60);
+        let width = terminal.map_or(100, |w| w.min(100));
+        crate::plan::render::table_styled(
+            plan,
+            &crate::plan::render::TableStyle {
+                color: self.color_out,
+                width,
+            },
+        )
     }
 
     /// A status line on stderr.
@@ -234,7 +307,42 @@ impl Ui {
             self.diagnostics(path, diagnostics);
         }
         if let Some(f) = err.downcast_ref::<InvariantFailure>() {
-            for (v, mark) in &f.violations {
+            for (i, (v, mark)) in f.violations.iter().enumerate() {
+                if let Some(live) = f.live.as_ref().and_then(|l| l.get(i)) {
+                    // A live resource: lead with it; the profile field only where the
+                    // profile sets it.
+                    let id = if live.id.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", live.id)
+                    };
+                    let at = if v.setting.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" at {}", v.setting)
+                    };
+                    self.line(&format!(
+                        "{} {}: `{}`{id}{at}: {}",
+                        self.paint(Style::new().red().bold(), "error:"),
+                        v.invariant,
+                        v.address,
+                        v.message
+                    ));
+                    if let Some(m) = mark {
+                        self.line(&format!(
+                            "  {} {}:{m} ({})",
+                            self.paint(Style::new().blue(), "-->"),
+                            f.profile.display(),
+                            v.profile_field
+                        ));
+                    }
+                    self.line(&format!(
+                        "  {} {}",
+                        self.paint(Style::new().cyan().bold(), "hint:"),
+                        live.remedy
+                    ));
+                    continue;
+                }
                 let message = format!("{}: {}", v.invariant, v.message);
                 let hint = format!(
                     "in `{}`{}",

@@ -32,7 +32,7 @@ required = {
 if "fleet" in result:
     # A fleet (several profiles): one entry per data plane, each holding the result its
     # single-profile command would have written.
-    assert command in ("plan", "apply"), command
+    assert command in ("plan", "apply", "validate", "verify", "destroy"), command
     assert result["failed"] == sum(1 for e in result["fleet"] if e["exit_code"] not in (0, 2)), result
     assert result["ok"] == (result["failed"] == 0), result
     for entry in result["fleet"]:

@@ -35,6 +35,16 @@ pub fn chain(e: &(dyn StdError + 'static)) -> String {
     parts.join(": ")
 }
 
+/// The innermost cause (`Connection refused (os error 111)`): what the layers above it
+/// wrap adds nothing a person acts on.
+fn root_cause(e: &(dyn StdError + 'static)) -> String {
+    let mut last = e;
+    while let Some(next) = last.source() {
+        last = next;
+    }
+    last.to_string()
+}
+
 /// What went wrong with a call, in one line.
 pub fn describe<E>(e: &SdkError<E, HttpResponse>) -> String
 where
@@ -58,7 +68,10 @@ where
         },
         SdkError::TimeoutError(_) => "no answer in time (timeout)".to_string(),
         SdkError::DispatchFailure(d) => {
-            let cause = d.as_connector_error().map(|c| chain(c)).unwrap_or_default();
+            let cause = d
+                .as_connector_error()
+                .map(|c| root_cause(c))
+                .unwrap_or_default();
             if d.is_timeout() {
                 format!("no answer in time: {cause}")
             } else if d.is_io() {
@@ -127,10 +140,11 @@ where
     }
 }
 
-/// When the current attempt started, and how the one before it ended.
-#[derive(Debug, Clone)]
+/// When the current attempt started, and where the one before it went and how it ended.
+#[derive(Debug, Clone, Default)]
 struct Attempt {
-    started: Instant,
+    started: Option<Instant>,
+    last_target: String,
     last_failure: Option<String>,
 }
 
@@ -140,7 +154,7 @@ impl Storable for Attempt {
 
 /// Logs every attempt of every call (target `unionctl::api`, debug: operation, endpoint,
 /// status, request id, time; never headers or bodies) and says each retry as it starts
-/// (target `unionctl::retry`, info), with why the previous attempt failed.
+/// (target `unionctl::retry`, info), with where the previous attempt went and why it failed.
 #[derive(Debug)]
 pub struct Attempts;
 
@@ -151,22 +165,37 @@ impl Intercept for Attempts {
 
     fn read_before_attempt(
         &self,
-        ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _ctx: &BeforeTransmitInterceptorContextRef<'_>,
         _rc: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let n = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
-        let last_failure = cfg.load::<Attempt>().and_then(|a| a.last_failure.clone());
+        let mut attempt = cfg.load::<Attempt>().cloned().unwrap_or_default();
         if n > 1 {
-            let op = operation(cfg);
-            let host = ctx.request().uri().split('?').next().unwrap_or_default();
-            let why = last_failure.as_deref().unwrap_or("no answer");
-            tracing::info!(target: "unionctl::retry", "retrying {op} at {host} (attempt {n}): {why}");
+            let why = attempt.last_failure.as_deref().unwrap_or("no answer");
+            tracing::info!(target: "unionctl::retry", "retrying {} at {} (attempt {n}): {why}", operation(cfg), attempt.last_target);
         }
-        cfg.interceptor_state().store_put(Attempt {
-            started: Instant::now(),
-            last_failure,
-        });
+        attempt.started = Some(Instant::now());
+        cfg.interceptor_state().store_put(attempt);
+        Ok(())
+    }
+
+    /// The endpoint is known once the request is about to be sent (not before the attempt).
+    fn read_before_transmit(
+        &self,
+        ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let mut attempt = cfg.load::<Attempt>().cloned().unwrap_or_default();
+        attempt.last_target = ctx
+            .request()
+            .uri()
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        cfg.interceptor_state().store_put(attempt);
         Ok(())
     }
 
@@ -177,14 +206,9 @@ impl Intercept for Attempts {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let op = operation(cfg);
-        let elapsed = cfg
-            .load::<Attempt>()
-            .map(|a| a.started.elapsed().as_millis())
-            .unwrap_or(0);
-        let target = ctx
-            .request()
-            .map(|r| r.uri().split('?').next().unwrap_or_default().to_string())
-            .unwrap_or_default();
+        let mut attempt = cfg.load::<Attempt>().cloned().unwrap_or_default();
+        let elapsed = attempt.started.map_or(0, |t| t.elapsed().as_millis());
+        let target = attempt.last_target.clone();
         let (status, request_id) = match ctx.response() {
             Some(r) => {
                 let headers = r.headers();
@@ -200,15 +224,17 @@ impl Intercept for Attempts {
         let failure = match ctx.output_or_error() {
             Some(Err(e)) => Some(match ctx.response() {
                 Some(r) => format!("HTTP {}", r.status().as_u16()),
-                None => chain(e),
+                None => root_cause(e),
             }),
             _ => None,
         };
-        tracing::debug!(target: "unionctl::api", "{op} {target} -> {status} (request id {request_id}, {elapsed} ms){}", failure.as_ref().map(|f| format!(": {f}")).unwrap_or_default());
-        if let Some(mut a) = cfg.load::<Attempt>().cloned() {
-            a.last_failure = failure;
-            cfg.interceptor_state().store_put(a);
-        }
+        let because = failure
+            .as_ref()
+            .map(|f| format!(": {f}"))
+            .unwrap_or_default();
+        tracing::debug!(target: "unionctl::api", "{op} {target} -> {status} (request id {request_id}, {elapsed} ms){because}");
+        attempt.last_failure = failure;
+        cfg.interceptor_state().store_put(attempt);
         Ok(())
     }
 }

@@ -9,7 +9,6 @@
 
 use anyhow::{anyhow, Context, Result};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures_util::future::BoxFuture;
 
@@ -22,10 +21,15 @@ pub struct S3Store {
 }
 
 /// Connects with the caller's AWS configuration and checks that the bucket keeps versions.
-pub fn backend(bucket: &str, key: &str) -> Result<RemoteBackend> {
+/// The bucket's region is the caller's configured one (AWS_REGION, the AWS profile's), else
+/// the data plane's: a team's state bucket may live elsewhere than its data planes.
+pub fn backend(bucket: &str, key: &str, data_plane_region: &str) -> Result<RemoteBackend> {
+    let fallback = aws_types::region::Region::new(data_plane_region.to_string());
     let bucket = bucket.to_string();
     RemoteBackend::connect(key, async move {
-        let config = super::provider::sdk_defaults().load().await;
+        let region =
+            aws_config::meta::region::RegionProviderChain::default_provider().or_else(fallback);
+        let config = super::provider::sdk_defaults().region(region).load().await;
         // An endpoint override (an emulator) cannot serve virtual-hosted buckets.
         let s3 = aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(config.endpoint_url().is_some())
@@ -130,11 +134,11 @@ impl ObjectStore for S3Store {
     }
 }
 
-fn message<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    e: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+fn message<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
 ) -> String {
-    match e.code() {
-        Some(code) => format!("{code}: {}", e.message().unwrap_or("no message")),
-        None => DisplayErrorContext(e).to_string(),
-    }
+    super::errors::describe(e)
 }
