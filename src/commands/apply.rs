@@ -184,7 +184,9 @@ pub fn one(profile: &Path, args: &ApplyArgs, settings: &Settings) -> Result<Exit
         let mut stage_results = Vec::new();
         let mut all = WalkReport::default();
         for (parties, selected) in &runs {
-            let work = |c: &&Change| selected.contains(&c.address) && (c.action.is_change() || !state.resources.contains_key(&c.address));
+            // A change, or a resource to record: found but not in state, or only its intent is
+            // (a killed run made it; adopting it is a step).
+            let work = |c: &&Change| selected.contains(&c.address) && (c.action.is_change() || state.resources.get(&c.address).is_none_or(|r| r.pending));
             let todo = plan.resource_changes.iter().filter(work).count();
             // Only the parties with work sign in: a customer-only change needs no Union.ai
             // credentials, and the union stage checks its inputs only when it works.
