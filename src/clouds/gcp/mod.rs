@@ -71,6 +71,7 @@ impl super::Cloud for Gcp {
             }
             let p = GcpProvider::new(
                 &gcp.project_id,
+                (stage == Party::Union).then_some(gcp.project_number.as_str()),
                 &profile.spec.cloud.region,
                 &profile.metadata.name,
                 &state.lineage,

@@ -149,8 +149,13 @@ macro_rules! client {
 impl GcpProvider {
     /// Signs in to `project` and reads it: the number GCP gives the project is compared
     /// with the profile's before any change (`commands::connect`).
+    ///
+    /// `known_number`: the project's number when the credentials already prove it (Union.ai's,
+    /// whose token exchange names the number in its audience); the project is then not read
+    /// (Union.ai's role grants no `resourcemanager.projects.get`).
     pub async fn new(
         project: &str,
+        known_number: Option<&str>,
         region: &str,
         data_plane: &str,
         lineage: &str,
@@ -162,15 +167,21 @@ impl GcpProvider {
             "cloudresourcemanager",
             creds
         );
-        let read = retrying("resourcemanager.projects.get", || async {
-            projects
-                .get_project()
-                .set_name(format!("projects/{project}"))
-                .send()
+        let read = match known_number {
+            Some(n) => Ok(google_cloud_resourcemanager_v3::model::Project::new()
+                .set_name(format!("projects/{n}"))),
+            None => {
+                retrying("resourcemanager.projects.get", || async {
+                    projects
+                        .get_project()
+                        .set_name(format!("projects/{project}"))
+                        .send()
+                        .await
+                        .map_err(ApiError::from)
+                })
                 .await
-                .map_err(ApiError::from)
-        })
-        .await;
+            }
+        };
         let number = match read {
             Ok(found) => found.name.trim_start_matches("projects/").to_string(),
             // GCP answers 403 for a project that does not exist as for one the caller may
