@@ -35,6 +35,11 @@ struct Emulator {
 
 impl Emulator {
     fn start() -> Emulator {
+        Emulator::start_as(Some(EXAMPLE_ACCOUNT))
+    }
+
+    /// An emulator that answers as `account` (`None`: moto's own default, 123456789012).
+    fn start_as(account: Option<&str>) -> Emulator {
         let python = python();
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -44,12 +49,15 @@ impl Emulator {
         let server = std::env::var_os("UNIONCTL_EMULATOR_SERVER")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("scripts/emulator/server.py"));
-        let child = StdCommand::new(&python)
+        let mut command = StdCommand::new(&python);
+        if let Some(account) = account {
+            command.env("MOTO_ACCOUNT_ID", account);
+        }
+        let child = command
             .arg(server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             // The example profiles' account: every request is answered as that account's.
-            .env("MOTO_ACCOUNT_ID", EXAMPLE_ACCOUNT)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -1533,4 +1541,144 @@ fn every_mutable_profile_field_changes_and_applies() {
     );
     apply(&reverted);
     assert_inventory_matches_plan(&emu, &reverted);
+}
+
+/// The profile, not the credentials, decides where a data plane is made: an `AWS_REGION`
+/// that says otherwise changes nothing, a missing one is no error, and credentials of
+/// another account are refused before anything is read, naming both accounts.
+#[test]
+fn the_profile_decides_account_and_region() {
+    let emu = Emulator::start();
+    let profile = "profiles/aws-self-managed.yaml";
+    let out = emu
+        .process()
+        .args([
+            "apply",
+            "--model",
+            "self-managed",
+            "-f",
+            profile,
+            "--auto-approve",
+        ])
+        .env("AWS_REGION", "us-west-2")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_inventory_matches_plan(&emu, profile);
+    let elsewhere: BTreeMap<String, u64> = serde_json::from_str(
+        &emu.python("tests/support/inventory.py", &["acme-prod", "us-west-2"]),
+    )
+    .unwrap();
+    assert!(
+        elsewhere.get("aws.vpc").copied().unwrap_or(0) == 0
+            && elsewhere.get("aws.subnet").copied().unwrap_or(0) == 0,
+        "made in us-west-2: {elsewhere:?}"
+    );
+    emu.unionctl()
+        .args(["plan", "-f", profile, "--detailed-exitcode"])
+        .env_remove("AWS_REGION")
+        .assert()
+        .code(0);
+
+    // Credentials of another account (an emulator that answers as moto's default one).
+    let other = Emulator::start_as(None);
+    other
+        .unionctl()
+        .args(["apply", "--model", "self-managed", "-f", profile, "--auto-approve"])
+        .assert()
+        .code(1)
+        .stderr(contains("are for account 123456789012, but the profile says 482916350047 (spec.cloud.aws.accountId at profiles/aws-self-managed.yaml:"))
+        .stderr(contains("nothing was read or changed"));
+    assert_eq!(
+        other.inventory("acme-prod").values().sum::<u64>(),
+        0,
+        "nothing was made in the other account"
+    );
+}
+
+/// A second state of one data plane (another directory, another state location) finds the
+/// first one's resources by their names and tags, and refuses them all before any change,
+/// naming their lineage; `state import` with that lineage takes the data plane over; a
+/// renamed profile finds its data plane's state.
+#[test]
+fn a_second_state_of_one_data_plane_is_refused_and_import_takes_it_over() {
+    let emu = Emulator::start();
+    let profile = "profiles/aws-self-managed.yaml";
+    emu.unionctl()
+        .args([
+            "apply",
+            "--model",
+            "self-managed",
+            "-f",
+            profile,
+            "--auto-approve",
+        ])
+        .assert()
+        .success();
+    let before = emu.inventory("acme-prod");
+    let lineage = serde_json::from_slice::<Value>(&std::fs::read(emu.state_file(profile)).unwrap())
+        .unwrap()["lineage"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let second = |args: &[&str]| {
+        emu.unionctl()
+            .args(args)
+            .env("UNIONCTL_STATE_DIR", elsewhere.path())
+            .assert()
+    };
+    second(&["plan", "-f", profile])
+        .success()
+        .stderr(contains("No state for data plane acme-prod at"))
+        .stderr(contains("plan --refresh"));
+    for args in [
+        vec!["plan", "-f", profile, "--refresh"],
+        vec![
+            "apply",
+            "--model",
+            "self-managed",
+            "-f",
+            profile,
+            "--auto-approve",
+        ],
+    ] {
+        let err = stderr_of(&second(&args).code(1));
+        assert!(
+            err.contains("exist already, made by another state (lineage ")
+                && err.contains(&lineage)
+                && err.contains("nothing was changed"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("unionctl state import {lineage} -f {profile}")),
+            "{err}"
+        );
+    }
+    assert_eq!(emu.inventory("acme-prod"), before, "nothing was changed");
+
+    // The same data plane under another file name finds its state.
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = dir.path().join("renamed.yaml");
+    std::fs::copy(profile, &renamed).unwrap();
+    emu.unionctl()
+        .args(["plan", "-f"])
+        .arg(&renamed)
+        .args(["--detailed-exitcode"])
+        .assert()
+        .code(0);
+
+    // Import: the second state takes the data plane over, everything recorded.
+    second(&["state", "import", &lineage, "-f", profile])
+        .success()
+        .stderr(contains("Imported "));
+    second(&["plan", "-f", profile, "--detailed-exitcode"]).code(0);
+    second(&["state", "import", &lineage, "-f", profile])
+        .code(1)
+        .stderr(contains("a state exists already"));
 }

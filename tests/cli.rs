@@ -656,3 +656,197 @@ fn risky_input_is_refused_with_the_field() {
             .stdout("");
     }
 }
+
+/// `--output json` promises one versioned result for every command, usage errors included:
+/// the last line of stdout parses, names the command, and says whether it worked.
+#[test]
+fn every_command_ends_with_one_json_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let cases: Vec<(Vec<&str>, &str, bool)> = vec![
+        (
+            vec!["init", "--cloud", "aws", "--model", "byoc"],
+            "init",
+            true,
+        ),
+        (
+            vec!["validate", "-f", "profiles/aws-byoc.yaml"],
+            "validate",
+            true,
+        ),
+        (vec!["plan", "-f", "profiles/aws-byoc.yaml"], "plan", true),
+        (vec!["show", "-f", "profiles/aws-byoc.yaml"], "show", true),
+        (
+            vec!["state", "list", "-f", "profiles/aws-byoc.yaml"],
+            "state list",
+            true,
+        ),
+        (
+            vec!["responsibilities", "--model", "byoc", "--cloud", "gcp"],
+            "responsibilities",
+            true,
+        ),
+        (vec!["schema"], "schema", true),
+        (vec!["completions", "bash"], "completions", true),
+        (
+            vec!["outputs", "-f", "profiles/aws-byoc.yaml"],
+            "outputs",
+            false,
+        ),
+        (
+            vec!["plann", "-f", "profiles/aws-byoc.yaml"],
+            "plann",
+            false,
+        ),
+        (vec!["plan", "--bogus"], "plan", false),
+        (
+            vec![
+                "state",
+                "import",
+                "not-a-lineage",
+                "-f",
+                "profiles/aws-byoc.yaml",
+            ],
+            "state import",
+            false,
+        ),
+    ];
+    for (args, command, ok) in cases {
+        let out = unionctl()
+            .args(&args)
+            .args(["--output", "json"])
+            .env("UNIONCTL_STATE_DIR", &state)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let last = stdout
+            .lines()
+            .last()
+            .unwrap_or_else(|| panic!("{args:?}: no stdout"));
+        let result: serde_json::Value =
+            serde_json::from_str(last).unwrap_or_else(|e| panic!("{args:?}: {e}: {last}"));
+        assert_eq!(
+            (
+                result["format_version"].as_str(),
+                result["command"].as_str(),
+                result["ok"].as_bool()
+            ),
+            (Some("1.1"), Some(command), Some(ok)),
+            "{args:?}: {result}"
+        );
+        assert_eq!(out.status.code(), Some(if ok { 0 } else { 1 }), "{args:?}");
+        if !ok {
+            assert!(
+                result["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty()),
+                "{args:?}: {result}"
+            );
+        }
+    }
+}
+
+/// What Terraform, eksctl and kubectl users reach for first: `-f -`, several profiles or a
+/// directory for validate, `-o` for files, `--model` on destroy.
+#[test]
+fn conventions_of_the_field() {
+    // The profile from stdin.
+    unionctl()
+        .args(["validate", "-f", "-"])
+        .write_stdin(example("gcp-byoc"))
+        .assert()
+        .success()
+        .stderr(contains("is valid"));
+    unionctl()
+        .args(["plan", "-f", "-", "--format", "json"])
+        .write_stdin(example("aws-self-managed"))
+        .assert()
+        .success()
+        .stdout(contains("\"format_version\""));
+
+    // A directory: its profiles (other YAML is not one), each data plane once.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir,
+        "east.yaml",
+        &example("aws-self-managed").replace("  name: acme-prod ", "  name: acme-east "),
+    );
+    write(
+        &dir,
+        "west.yaml",
+        &example("aws-self-managed").replace("  name: acme-prod ", "  name: acme-west "),
+    );
+    write(&dir, "values.yaml", "global:\n  CLUSTER_NAME: x\n");
+    let out = unionctl()
+        .args(["validate", "-f"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{table}");
+    assert!(
+        table.contains("acme-east")
+            && table.contains("acme-west")
+            && table.contains("2 data planes: 0 failed."),
+        "{table}"
+    );
+    write(
+        &dir,
+        "east-again.yaml",
+        &example("aws-self-managed").replace("  name: acme-prod ", "  name: acme-east "),
+    );
+    unionctl()
+        .args(["validate", "-f"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "are both data plane `acme-east` (aws 482916350047)",
+        ));
+
+    // `-o` names the file; --format the shape.
+    let out = dir.path().join("plan.json");
+    unionctl()
+        .args(["plan", "-f", "profiles/aws-byoc.yaml", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("\"resource_changes\""));
+    let starter = dir.path().join("starter.yaml");
+    unionctl()
+        .args(["init", "--cloud", "azure", "--model", "self-managed", "-o"])
+        .arg(&starter)
+        .assert()
+        .success();
+    unionctl()
+        .args([
+            "init",
+            "--cloud",
+            "azure",
+            "--model",
+            "self-managed",
+            "--output-file",
+        ])
+        .arg(&starter)
+        .assert()
+        .code(1)
+        .stderr(contains("already exists"));
+
+    // destroy takes --model, and checks it as apply does.
+    unionctl()
+        .args([
+            "destroy",
+            "--model",
+            "byoc",
+            "-f",
+            "profiles/aws-self-managed.yaml",
+            "--auto-approve",
+        ])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "`--model byoc` does not match `spec.model: self-managed`",
+        ));
+}

@@ -38,8 +38,9 @@ pub fn run(command: Command, settings: &Settings) -> Result<ExitStatus> {
         Command::Plan(args) => plan::run(args, settings),
         Command::Apply(args) => apply::run(args, settings),
         Command::Destroy(args) => destroy::run(args, settings),
-        Command::Show(args) | Command::State(StateCommand::List(args)) => {
-            show::run(&args.profile, settings)
+        Command::Show(args) => show::run(&args.profile, "show", settings),
+        Command::State(StateCommand::List(args)) => {
+            show::run(&args.profile, "state list", settings)
         }
         Command::State(StateCommand::Unlock(args)) => {
             unlock::run(&args.id, &args.profile.profile, settings)

@@ -6,14 +6,14 @@ use crate::error::ExitStatus;
 use crate::settings::Settings;
 
 /// What state records: address, cloud id, owner, stage.
-pub fn run(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
+pub fn run(profile: &Path, command: &str, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
     let loaded = super::load_profile(profile, ui)?;
     let backend = super::state_backend(settings, &loaded)?;
     let Some(state) = super::load_state(backend.as_ref(), &loaded)? else {
         ui.status(&format!("No state at {}.", backend.location()));
         ui.result(
-            "show",
+            command,
             ExitStatus::Success,
             serde_json::json!({ "location": backend.location(), "state": null }),
         );
@@ -45,6 +45,6 @@ pub fn run(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
         .map(|r| serde_json::json!({ "address": r.address, "kind": r.kind, "id": r.id, "owner": r.owner, "stage": r.stage, "pending": r.pending }))
         .collect();
     let body = serde_json::json!({ "location": backend.location(), "state": { "lineage": state.lineage, "serial": state.serial, "data_plane": state.data_plane, "cloud": state.cloud, "model": state.model, "resources": resources } });
-    ui.show("show", body, &out);
+    ui.show(command, body, &out);
     Ok(ExitStatus::Success)
 }

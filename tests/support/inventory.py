@@ -1,7 +1,7 @@
 """An independent AWS client (boto3, not unionctl): counts the live resources tagged with a
 data plane, per unionctl resource kind, and prints them as JSON.
 
-    python inventory.py ENDPOINT DATA_PLANE
+    python inventory.py ENDPOINT DATA_PLANE [REGION]   (us-east-2 by default)
 """
 
 import json
@@ -10,7 +10,7 @@ import sys
 import boto3
 
 endpoint, plane = sys.argv[1], sys.argv[2]
-region = "us-east-2"
+region = sys.argv[3] if len(sys.argv) > 3 else "us-east-2"
 TAG = "unionctl.union.ai/data-plane"
 
 
