@@ -1131,3 +1131,29 @@ fn remote_state_in_azure_blob_one_apply_at_a_time_and_a_dead_holders_lock_explai
     );
     assert_live_matches_plan(&server, profile);
 }
+
+/// A subscription the credentials reach no resource of (or that does not exist) is refused
+/// before anything is read or changed.
+#[test]
+fn a_subscription_the_credentials_do_not_reach_is_refused() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.yaml");
+    std::fs::write(
+        &other,
+        std::fs::read_to_string("profiles/azure-self-managed.yaml")
+            .unwrap()
+            .replace(
+                "00000000-1111-4222-8333-444444444444",
+                "99999999-1111-4222-8333-444444444444",
+            ),
+    )
+    .unwrap();
+    server
+        .unionctl()
+        .args(["apply", "--model", "self-managed", "--auto-approve", "-f"])
+        .arg(&other)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("subscription 99999999-1111-4222-8333-444444444444 does not exist, or the signed-in identity holds no role in it"));
+}

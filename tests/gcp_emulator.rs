@@ -823,3 +823,48 @@ fn remote_state_in_gcs_one_apply_at_a_time_and_a_dead_holders_lock_explained() {
     );
     assert_live_matches_plan(&server, profile);
 }
+
+/// The profile names the project by id and number; GCP says which number the id has. A
+/// profile whose two disagree, or whose project the credentials cannot read, is refused
+/// before anything is read or changed, naming both numbers.
+#[test]
+fn a_project_id_and_number_that_disagree_are_refused() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let wrong_number = dir.path().join("number.yaml");
+    std::fs::write(
+        &wrong_number,
+        std::fs::read_to_string("profiles/gcp-self-managed.yaml")
+            .unwrap()
+            .replace(
+                "projectNumber: \"482916350047\"",
+                "projectNumber: \"731208815521\"",
+            ),
+    )
+    .unwrap();
+    server
+        .unionctl()
+        .args(["plan", "--refresh", "-f"])
+        .arg(&wrong_number)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("GCP project acme-ml-prod has the number 482916350047, but the profile says 731208815521 (spec.cloud.gcp.projectNumber at"))
+        .stderr(predicates::str::contains("nothing was read or changed"));
+    let other_project = dir.path().join("project.yaml");
+    std::fs::write(
+        &other_project,
+        std::fs::read_to_string("profiles/gcp-self-managed.yaml")
+            .unwrap()
+            .replace("projectId: acme-ml-prod", "projectId: acme-ml-other"),
+    )
+    .unwrap();
+    server
+        .unionctl()
+        .args(["apply", "--model", "self-managed", "--auto-approve", "-f"])
+        .arg(&other_project)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "project `acme-ml-other` does not exist, or these credentials may not read it",
+        ));
+}
