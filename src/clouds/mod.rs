@@ -385,6 +385,17 @@ mod tests {
             // Tagging outside a create would tag customer resources into reach.
             ("TagOnlyWhileCreatingEc2", "/Condition", json!({})),
             ("TagOnlyWhileCreatingElb", "/Condition", json!({})),
+            // Retagging what is not already Union.ai's, or changing its ownership.
+            (
+                "RetagOwnNetworkPiecesAsOurs",
+                "/Condition/StringEquals/aws:ResourceTag~1unionctl.union.ai~1owner",
+                json!("customer"),
+            ),
+            (
+                "RetagOwnNetworkPiecesAsOurs",
+                "/Condition",
+                json!({ "StringEquals": { "aws:ResourceTag/unionctl.union.ai/data-plane": "acme-prod", "aws:ResourceTag/unionctl.union.ai/owner": "union" } }),
+            ),
             // Changes on anything with the data-plane tag alone (customer resources carry it).
             (
                 "ChangeOnlyWhatUnionAiOwns",

@@ -645,6 +645,22 @@ fn admin_policy(c: &mut Checker<'_>, r: &Resource, at: &str, s: &Value) {
         ))
     };
     let prefix = c.cx.prefix;
+    // Tagging outside a create is allowed only on what already carries Union.ai's
+    // ownership, restating it unchanged: a later edit of the profile's tags reaches its
+    // own resources, and no tag brings anything else into its reach.
+    let owned = |kind: &str| {
+        let value = |tag: &str| {
+            s.pointer(&format!(
+                "/Condition/StringEquals/{kind}~1{}",
+                tag.replace('/', "~1")
+            ))
+            .and_then(Value::as_str)
+            .map(String::from)
+        };
+        value(crate::plan::builder::TAG_OWNER).as_deref() == Some("union")
+            && value(crate::plan::builder::TAG_DATA_PLANE).as_deref() == Some(prefix)
+    };
+    let retags_own = owned("aws:ResourceTag") && owned("aws:RequestTag");
     let mut fail =
         |message: String| c.fail(Invariant::LeastPrivilege, r, at, "spec.model", message);
     const TRUST_AUTHORING: &[&str] = &[
@@ -669,11 +685,15 @@ fn admin_policy(c: &mut Checker<'_>, r: &Resource, at: &str, s: &Value) {
                 "the admin identity may `{a}`: it could author a trust or identity policy"
             ));
         }
-        if *a == "ec2:CreateTags" && !cond("/Condition/StringEquals/ec2:CreateAction") {
+        if *a == "ec2:CreateTags"
+            && !cond("/Condition/StringEquals/ec2:CreateAction")
+            && !retags_own
+        {
             fail("ec2:CreateTags without ec2:CreateAction would let Union.ai tag existing resources into its reach".into());
         }
         if *a == "elasticloadbalancing:AddTags"
             && !cond("/Condition/StringEquals/elasticloadbalancing:CreateAction")
+            && !retags_own
         {
             fail("elasticloadbalancing:AddTags without elasticloadbalancing:CreateAction would let Union.ai tag existing load balancers".into());
         }

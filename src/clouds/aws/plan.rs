@@ -1127,6 +1127,21 @@ fn admin_policy(
             "Condition": { "StringEquals": { "elasticloadbalancing:CreateAction": ["CreateLoadBalancer", "CreateTargetGroup", "CreateListener"] } }
         }),
         json!({
+            // A later edit of the profile's tags reaches its own launch templates, endpoint
+            // service and load balancer pieces: only what already carries Union.ai's
+            // ownership, restating it unchanged.
+            "Sid": "RetagOwnNetworkPiecesAsOurs",
+            "Effect": "Allow",
+            "Action": ["ec2:CreateTags", "elasticloadbalancing:AddTags"],
+            "Resource": network_pieces,
+            "Condition": { "StringEquals": {
+                format!("aws:ResourceTag/{TAG_DATA_PLANE}"): prefix,
+                format!("aws:ResourceTag/{TAG_OWNER}"): "union",
+                format!("aws:RequestTag/{TAG_DATA_PLANE}"): prefix,
+                format!("aws:RequestTag/{TAG_OWNER}"): "union",
+            } }
+        }),
+        json!({
             "Sid": "ChangeOnlyWhatUnionAiOwns",
             "Effect": "Allow",
             "Action": ["ec2:DeleteLaunchTemplate", "ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate",
