@@ -1383,10 +1383,7 @@ fn crash_matrix(points: &[u64]) {
             String::from_utf8_lossy(&rerun.stderr)
         );
         assert_inventory_matches_plan(&emu, profile);
-        emu.unionctl()
-            .args(["plan", "-f", profile, "--detailed-exitcode"])
-            .assert()
-            .code(0);
+        assert_plan_clean(&emu, profile, &format!("k={k}"));
         // Adopted halfway through its create, a resource still got every step of it: the
         // live settings hold every invariant.
         emu.unionctl()
@@ -1418,6 +1415,55 @@ fn crash_matrix(points: &[u64]) {
             emu.inventory("acme-prod")
         );
     }
+}
+
+/// `plan --detailed-exitcode` exits 0; otherwise the failure shows each change with what
+/// differs (before and after at every changed path).
+fn assert_plan_clean(emu: &Emulator, profile: &str, context: &str) {
+    let out = emu
+        .process()
+        .args([
+            "plan",
+            "-f",
+            profile,
+            "--format",
+            "json",
+            "--detailed-exitcode",
+        ])
+        .output()
+        .unwrap();
+    if out.status.code() == Some(0) {
+        return;
+    }
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    let changes: Vec<String> = plan["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["action"] != "no-op" && c["action"] != "read")
+        .map(|c| {
+            let paths: Vec<String> = c["changed_paths"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|p| {
+                    format!(
+                        "{p}: {} → {}",
+                        c["before"].pointer(p).unwrap_or(&Value::Null),
+                        c["after"].pointer(p).unwrap_or(&Value::Null)
+                    )
+                })
+                .collect();
+            format!("{} {}: {}", c["action"], c["address"], paths.join("; "))
+        })
+        .collect();
+    panic!(
+        "{context}: the plan is not clean (exit {:?}):\n{}\n{}",
+        out.status.code(),
+        changes.join("\n"),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A sample of the crash matrix, in every test run: four fixed points and three chosen
