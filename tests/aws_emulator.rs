@@ -1728,3 +1728,82 @@ fn a_second_state_of_one_data_plane_is_refused_and_import_takes_it_over() {
         .code(1)
         .stderr(contains("a state exists already"));
 }
+
+/// Ctrl-C (SIGINT) during an apply: no new step starts, the ones in flight finish and are
+/// recorded, and the run ends saying so; re-running resumes to exactly the plan.
+#[test]
+fn ctrl_c_stops_after_the_steps_in_flight_and_a_rerun_resumes() {
+    let emu = Emulator::start();
+    let proxy = Proxy::start(&emu, &["--latency-ms", "150"]);
+    let profile = "profiles/aws-self-managed.yaml";
+    let state = emu.state_file(profile);
+    let mut child = emu
+        .process()
+        .args([
+            "apply",
+            "--model",
+            "self-managed",
+            "-f",
+            profile,
+            "--auto-approve",
+            "--parallelism",
+            "2",
+        ])
+        .env("AWS_ENDPOINT_URL", proxy.endpoint())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while std::fs::read(&state)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| v["serial"].as_u64())
+        .unwrap_or(0)
+        < 6
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "the apply made no progress"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    StdCommand::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("stopping: no new step starts")
+            && err.contains("interrupted:")
+            && err.contains("running the same command again resumes"),
+        "{err}"
+    );
+    let recorded = serde_json::from_slice::<Value>(&std::fs::read(&state).unwrap()).unwrap()
+        ["resources"]
+        .as_object()
+        .unwrap()
+        .len();
+    assert!(
+        recorded > 0 && recorded < planned_counts(profile).values().sum::<u64>() as usize,
+        "stopped partway: {recorded} recorded"
+    );
+    emu.unionctl()
+        .args([
+            "apply",
+            "--model",
+            "self-managed",
+            "-f",
+            profile,
+            "--auto-approve",
+        ])
+        .assert()
+        .success();
+    assert_inventory_matches_plan(&emu, profile);
+    emu.unionctl()
+        .args(["plan", "-f", profile, "--detailed-exitcode"])
+        .assert()
+        .code(0);
+}

@@ -86,10 +86,10 @@ pub fn watch_interrupts(ui: &Ui, command: &'static str) {
         }
         exec::interrupt::request();
         ui.warning(&format!(
-            "stopping: no new step starts, and the ones in flight finish and are recorded (state is saved after each). Run `unionctl {command}` again to resume; Ctrl-C again stops at once."
+            "stopping: no new step starts, and the ones in flight finish and are recorded (state is saved after each); run the same `unionctl {command}` again to resume. Ctrl-C again stops at once."
         ));
         if tokio::signal::ctrl_c().await.is_ok() {
-            ui.warning(&format!("stopped at once: state holds every finished step and the intent of every create in flight; run `unionctl {command}` again to resume."));
+            ui.warning(&format!("stopped at once: state holds every finished step and the intent of every create in flight; run the same `unionctl {command}` again to resume."));
             std::process::exit(130);
         }
     });

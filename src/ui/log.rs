@@ -22,7 +22,7 @@ pub fn init(verbose: u8) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| AboveBars(Vec::new()))
         .event_format(Lines)
         .try_init();
 }
@@ -75,4 +75,27 @@ fn clock() -> String {
         secs / 60 % 60,
         secs % 60
     )
+}
+
+/// A log line goes above the progress bars when they are on screen, else to stderr.
+struct AboveBars(Vec<u8>);
+
+impl std::io::Write for AboveBars {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for AboveBars {
+    fn drop(&mut self) {
+        let text = String::from_utf8_lossy(&self.0);
+        let text = text.trim_end_matches('\n');
+        if !text.is_empty() && !super::progress::print_above_bars(text) {
+            eprintln!("{text}");
+        }
+    }
 }

@@ -66,7 +66,11 @@ impl Ui {
                 log.push_str(text);
                 log.push('\n');
             }
-            None => eprintln!("{text}"),
+            None => {
+                if !progress::print_above_bars(text) {
+                    eprintln!("{text}");
+                }
+            }
         }
     }
 

@@ -11,6 +11,18 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::Ui;
 use crate::exec::{Event, Reporter};
 
+/// The bars on screen, if any: a line printed while they are drawn goes above them
+/// (a plain write would be drawn over).
+static ACTIVE: Mutex<Option<MultiProgress>> = Mutex::new(None);
+
+/// Prints `text` above the bars when bars are on screen; `false` when none are.
+pub fn print_above_bars(text: &str) -> bool {
+    match ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        Some(multi) => multi.println(text).is_ok(),
+        None => false,
+    }
+}
+
 pub enum Progress {
     Bars {
         multi: MultiProgress,
@@ -39,6 +51,7 @@ impl Progress {
         );
         overall.set_message(title.to_string());
         overall.enable_steady_tick(Duration::from_millis(200));
+        *ACTIVE.lock().unwrap_or_else(|e| e.into_inner()) = Some(multi.clone());
         Progress::Bars {
             multi,
             overall,
@@ -48,6 +61,7 @@ impl Progress {
 
     pub fn finish(&self) {
         if let Progress::Bars { overall, .. } = self {
+            *ACTIVE.lock().unwrap_or_else(|e| e.into_inner()) = None;
             overall.finish();
         }
     }
