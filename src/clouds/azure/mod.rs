@@ -60,7 +60,7 @@ impl super::Cloud for Azure {
             if let Err(e) = credential.get_token(&[provider::ARM_SCOPE], None).await {
                 let (what, hint) = match stage {
                     Party::Customer => (
-                        format!("cannot sign in to Azure tenant {}", az.tenant_id),
+                        format!("cannot sign in to Azure tenant {} at {}", az.tenant_id, authority()),
                         "set AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (a service principal), AZURE_FEDERATED_TOKEN_FILE (workload identity), or run `az login`",
                     ),
                     Party::Union => (
@@ -68,11 +68,9 @@ impl super::Cloud for Azure {
                         "the union stage needs Union.ai's token in AZURE_FEDERATED_TOKEN_FILE; only the subject and audience the customer's federated credential names are admitted",
                     ),
                 };
-                return Err(
-                    UserError::new(format!("{what}: {}", first_line(&e.to_string())))
-                        .hint(hint)
-                        .into(),
-                );
+                return Err(UserError::new(format!("{what}: {}", sign_in_error(&e)))
+                    .hint(hint)
+                    .into());
             }
             let p = AzureProvider::new(
                 &az.subscription_id,
@@ -90,8 +88,24 @@ impl super::Cloud for Azure {
     }
 }
 
+/// The credentials' options: a sign-in that cannot reach Entra ID fails in seconds (three
+/// tries within ten), not the pipeline's minute.
 fn options() -> Result<azure_core::http::ClientOptions> {
-    Ok(arm::client_options(&arm::transport()?))
+    use azure_core::http::{ExponentialRetryOptions, RetryOptions};
+    use azure_core::time::Duration;
+    let mut o = arm::client_options(&arm::transport()?);
+    o.retry = RetryOptions::exponential(ExponentialRetryOptions {
+        initial_delay: Duration::milliseconds(500),
+        max_retries: 2,
+        max_total_elapsed: Duration::seconds(10),
+        max_delay: Duration::seconds(2),
+    });
+    Ok(o)
+}
+
+/// Where Entra ID is asked for tokens.
+fn authority() -> String {
+    var("AZURE_AUTHORITY_HOST").unwrap_or_else(|| "https://login.microsoftonline.com".into())
 }
 
 fn var(name: &str) -> Option<String> {
@@ -156,6 +170,23 @@ fn union_credential(tenant: &str, state: &State) -> Result<Arc<dyn TokenCredenti
             ))
             .into()
         })
+}
+
+/// What went wrong signing in: the credential's message (its first line: later lines
+/// carry a troubleshooting link) and, when it wraps one, the innermost cause (a refused
+/// connection, say).
+fn sign_in_error(e: &azure_core::Error) -> String {
+    let first = first_line(&e.to_string());
+    let mut last: &dyn std::error::Error = e;
+    while let Some(next) = last.source() {
+        last = next;
+    }
+    let root = first_line(&last.to_string());
+    if root == first || first.contains(&root) {
+        first
+    } else {
+        format!("{first}: {root}")
+    }
 }
 
 /// Azure identity errors carry a troubleshooting link on later lines.

@@ -86,25 +86,29 @@ impl super::Cloud for Gcp {
     }
 }
 
-/// What went wrong signing in, from google-cloud-auth's error chain: each cause once,
-/// without the retry advice every layer repeats.
+/// What went wrong signing in, from google-cloud-auth's error chain: the innermost cause,
+/// and the URL it was fetching when one is named (each layer above only repeats whether
+/// a retry may help).
 fn sign_in_error(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut seen: Vec<String> = Vec::new();
+    let mut url = None;
+    let mut last = e;
     let mut next = Some(e);
     while let Some(err) = next {
-        for part in err
-            .to_string()
-            .split(" and future attempts will not succeed")
+        let text = err.to_string();
+        if let Some(u) = text
+            .split("for url (")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
         {
-            let part = part.trim_start_matches(':').trim();
-            if !part.is_empty()
-                && !part.starts_with("Request to fetch the token failed")
-                && !seen.iter().any(|s| s.contains(part))
-            {
-                seen.push(part.to_string());
-            }
+            url = Some(u.to_string());
         }
+        last = err;
         next = err.source();
     }
-    seen.join(": ")
+    let root = last.to_string();
+    let root = root.rsplit(": ").next().unwrap_or(&root).to_string();
+    match url {
+        Some(u) => format!("cannot reach {u}: {root}"),
+        None => root,
+    }
 }
