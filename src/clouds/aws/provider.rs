@@ -624,8 +624,8 @@ impl AwsProvider {
             .unwrap_or(id)
             .to_string();
         match r.type_name() {
-            "iam_role" => {
-                let tags = pairs
+            "iam_role" | "iam_policy" | "iam_openid_connect_provider" => {
+                let tags: Vec<_> = pairs
                     .iter()
                     .filter_map(|(k, v)| {
                         aws_sdk_iam::types::Tag::builder()
@@ -635,57 +635,41 @@ impl AwsProvider {
                             .ok()
                     })
                     .collect();
-                self.call(
-                    "TagRole",
-                    self.iam
-                        .tag_role()
-                        .role_name(s(desired, "RoleName"))
-                        .set_tags(Some(tags))
-                        .send(),
-                )
-                .await?;
-            }
-            "iam_policy" => {
-                let tags = pairs
-                    .iter()
-                    .filter_map(|(k, v)| {
-                        aws_sdk_iam::types::Tag::builder()
-                            .key(k)
-                            .value(v)
-                            .build()
-                            .ok()
-                    })
-                    .collect();
-                self.call(
-                    "TagPolicy",
-                    self.iam
-                        .tag_policy()
-                        .policy_arn(id)
-                        .set_tags(Some(tags))
-                        .send(),
-                )
-                .await?;
-            }
-            "iam_openid_connect_provider" => {
-                let tags = pairs
-                    .iter()
-                    .filter_map(|(k, v)| {
-                        aws_sdk_iam::types::Tag::builder()
-                            .key(k)
-                            .value(v)
-                            .build()
-                            .ok()
-                    })
-                    .collect();
-                self.call(
-                    "TagOpenIDConnectProvider",
-                    self.iam
-                        .tag_open_id_connect_provider()
-                        .open_id_connect_provider_arn(id)
-                        .set_tags(Some(tags))
-                        .send(),
-                )
-                .await?;
+                match r.type_name() {
+                    "iam_role" => self
+                        .call(
+                            "TagRole",
+                            self.iam
+                                .tag_role()
+                                .role_name(s(desired, "RoleName"))
+                                .set_tags(Some(tags))
+                                .send(),
+                        )
+                        .await
+                        .map(|_| ())?,
+                    "iam_policy" => self
+                        .call(
+                            "TagPolicy",
+                            self.iam
+                                .tag_policy()
+                                .policy_arn(id)
+                                .set_tags(Some(tags))
+                                .send(),
+                        )
+                        .await
+                        .map(|_| ())?,
+                    _ => self
+                        .call(
+                            "TagOpenIDConnectProvider",
+                            self.iam
+                                .tag_open_id_connect_provider()
+                                .open_id_connect_provider_arn(id)
+                                .set_tags(Some(tags))
+                                .send(),
+                        )
+                        .await
+                        .map(|_| ())?,
+                }
             }
             "s3_bucket" => {
                 let tags = pairs
