@@ -868,3 +868,86 @@ fn a_project_id_and_number_that_disagree_are_refused() {
             "project `acme-ml-other` does not exist, or these credentials may not read it",
         ));
 }
+
+/// The profile's fields that change in place on this cloud (tags, a pool's size, a bucket
+/// and a tenant namespace added), changed once and applied: each is an update (or a create)
+/// the provider carries out, and the next plan is clean.
+#[test]
+fn mutable_profile_fields_change_and_apply() {
+    let server = Server::start();
+    let profile = "profiles/gcp-self-managed.yaml";
+    let apply = |p: &str| {
+        let out = server
+            .process()
+            .args([
+                "apply",
+                "--model",
+                "self-managed",
+                "-f",
+                p,
+                "--auto-approve",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "apply of {p} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let plan = server
+            .process()
+            .args(["plan", "-f", p, "--detailed-exitcode"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            plan.status.code(),
+            Some(0),
+            "{p} after apply:\n{}",
+            String::from_utf8_lossy(&plan.stdout)
+        );
+    };
+    apply(profile);
+    let dir = tempfile::tempdir().unwrap();
+    let changed = dir.path().join("gcp-self-managed.yaml");
+    let text = std::fs::read_to_string(profile)
+        .unwrap()
+        .replace(
+            "    cost-center: ml\n",
+            "    cost-center: ml-platform\n    team: data\n",
+        )
+        .replace("min: 2, max: 4 }", "min: 3, max: 6 }")
+        .replace(
+            "    buckets: [metadata, fast-registration]\n",
+            "    buckets: [metadata, fast-registration, artifacts]\n",
+        )
+        .replace(
+            "namespaces: [development, staging, production]",
+            "namespaces: [development, staging, production, research]",
+        );
+    std::fs::write(&changed, text).unwrap();
+    let before = server
+        .process()
+        .args([
+            "plan",
+            "-f",
+            changed.to_str().unwrap(),
+            "--output",
+            "json",
+            "--detailed-exitcode",
+        ])
+        .output()
+        .unwrap();
+    let result: Value = serde_json::from_str(
+        String::from_utf8_lossy(&before.stdout)
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    let summary = &result["summary"];
+    assert!(
+        summary["create"].as_u64() > Some(0) && summary["update"].as_u64() > Some(3),
+        "{summary}"
+    );
+    apply(changed.to_str().unwrap());
+}

@@ -266,8 +266,10 @@ fn observed(kind: &str, id: &str, live: &Value, desired: &Value) -> Observed {
 /// Sent, never returned (or returned in another form): taken as desired.
 fn write_only(kind: &str) -> Vec<&'static str> {
     match kind {
-        // The vault's key is created once; ARM returns the key's current attributes.
-        "key_vault_key" => vec!["/properties/rotationPolicy", "/properties/keyOps"],
+        // The vault's key is created once; ARM returns the key's current attributes. Its
+        // tags too are set only then: Keys - Create If Not Exist returns an existing key
+        // unchanged, so a later edit of the profile's tags reaches every resource but it.
+        "key_vault_key" => vec!["/properties/rotationPolicy", "/properties/keyOps", "/tags"],
         // The autoscaler owns the node count once the pool exists.
         "kubernetes_cluster_node_pool" => vec!["/properties/count"],
         _ => vec![],
