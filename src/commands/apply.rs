@@ -46,9 +46,12 @@ fn apply_fleet(
         return Ok(fleet::report(&rows, "apply", false, &settings.ui));
     }
     let saved_dir = settings.state_dir.join("fleet-plans");
+    // By position in the fleet: two profiles of one file name (in two directories) are two
+    // data planes.
     let saved = |file: &Path| {
+        let i = files.iter().position(|f| f == file).unwrap_or(0);
         saved_dir.join(format!(
-            "{}.plan.json",
+            "{i}-{}.plan.json",
             file.file_stem().unwrap_or_default().to_string_lossy()
         ))
     };
