@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use super::provider::{
     absent, outputs, s, send_once_then_look_up, tag_subset, AwsProvider, TAG_ADDRESS,
 };
+use crate::exec::adoption::Claim;
 use crate::exec::Observed;
 use crate::plan::builder::TAG_DATA_PLANE;
 use crate::plan::{Mode, Resource};
@@ -77,6 +78,7 @@ pub async fn read(
     r: &Resource,
     d: &Value,
     id: Option<&str>,
+    claim: Claim,
 ) -> Result<Option<Observed>> {
     if r.mode == Mode::Data {
         let Some(k) = absent(
@@ -140,6 +142,14 @@ pub async fn read(
             p.kms.list_resource_tags().key_id(&key_id).send(),
         )
         .await?;
+    let pairs: Vec<(String, String)> = tags
+        .tags()
+        .iter()
+        .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
+        .collect();
+    // Found by its alias or tags (not the id state recorded): this state's only if marked so.
+    let claim = if id.is_some() { Claim::Recorded } else { claim };
+    p.ensure_ours(&format!("KMS key {key_id} ({alias})"), &pairs, claim)?;
     let aliases = p
         .call("ListAliases", p.kms.list_aliases().key_id(&key_id).send())
         .await?;
@@ -205,10 +215,10 @@ pub async fn create(p: &AwsProvider, r: &Resource, d: &Value) -> Result<Observed
             .unwrap_or_default()
     };
     let id = send_once_then_look_up(p, "CreateKey", send, key_id, || async {
-        Ok(read(p, r, d, None).await?.map(|o| o.id))
+        Ok(read(p, r, d, None, Claim::Intent).await?.map(|o| o.id))
     })
     .await?;
-    let live = read(p, r, d, Some(&id))
+    let live = read(p, r, d, Some(&id), Claim::Recorded)
         .await?
         .ok_or_else(|| anyhow!("key {id} was created but cannot be read"))?;
     let changed = crate::plan::diff::changed_paths(&live.settings, d);
@@ -293,7 +303,7 @@ pub async fn update(
     if touched("/KeySpec") || touched("/KeyUsage") {
         return Err(super::provider::unsupported(r, changed));
     }
-    read(p, r, d, Some(id))
+    read(p, r, d, Some(id), Claim::Recorded)
         .await?
         .ok_or_else(|| anyhow!("key {id} disappeared while being updated"))
 }

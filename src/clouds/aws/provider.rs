@@ -478,7 +478,7 @@ impl AwsProvider {
                 iam::read(self, r, desired, claim).await
             }
             "s3_bucket" => s3::read(self, r, desired, claim).await,
-            "kms_key" => kms::read(self, r, desired, id).await,
+            "kms_key" => kms::read(self, r, desired, id, claim).await,
             "eks_cluster"
             | "eks_node_group"
             | "eks_access_entry"
