@@ -145,13 +145,18 @@ pub fn one(profile: &Path, args: &ApplyArgs, settings: &Settings) -> Result<Exit
             }
         }
         super::refuse_blocked(&plan)?;
-        if !plan.has_changes() {
+        // What a killed run made and this run found is recorded, even when nothing in the
+        // cloud changes (a destroy could not name it otherwise).
+        let to_record = plan.resource_changes.iter().any(|c| {
+            c.action == crate::plan::Action::NoOp && state.resources.get(&c.address).is_none_or(|r| r.pending) && refreshed.live.get(&c.address).is_some_and(Option::is_some)
+        });
+        if !plan.has_changes() && !to_record {
             let calls = provider.as_ref().map_or(CallCounts::default(), |p| p.calls());
             ui.success(&format!("Apply complete in {:.1}s: no changes. {} API calls ({} mutating).", t0.elapsed().as_secs_f64(), calls.total, calls.mutating));
             ui.result("apply", ExitStatus::Success, json!({ "plan": render::changes_result(&plan), "stages": [], "calls": calls, "elapsed_ms": t0.elapsed().as_millis(), "state_serial": state.serial }));
             return Ok(());
         }
-        if !args.auto_approve && !ui.confirm("Apply these changes?")? {
+        if plan.has_changes() && !args.auto_approve && !ui.confirm("Apply these changes?")? {
             return Err(UserError::new("apply cancelled; nothing was changed").into());
         }
         super::watch_interrupts(ui, "apply");

@@ -74,6 +74,7 @@ pub fn one(
         return Ok(ExitStatus::Success);
     }
     let parallelism = usize::from(args.parallelism);
+    let desired = crate::plan::desired_resources(&loaded.profile, super::cloud_of(&loaded))?;
     super::runtime()?.block_on(async {
         // What the buckets hold, read before anything is deleted: a refusal leaves the data
         // plane whole. Data-holding resources are the customer's in both models.
@@ -139,6 +140,11 @@ pub fn one(
             // The union stage deletes only what Union.ai created; the customer's resources
             // go only with the customer's credentials.
             let provider = super::connect(&loaded, stage, &st).await?;
+            // What a killed run made before it could record an id is looked up first: a
+            // destroy must name it to delete it.
+            if exec::find_pending(&desired, stage, provider.as_ref(), &mut st).await? {
+                backend.save(&mut st)?;
+            }
             let progress = Progress::new(ui, &format!("Destroying stage {stage}"));
             let mut sink = |s: &mut State| backend.save(s);
             let result = exec::destroy(&picks, args.delete_data, stage, provider.as_ref(), &mut st, &mut sink, &progress, parallelism).await;

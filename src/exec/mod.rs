@@ -293,6 +293,38 @@ pub async fn refresh(
     Ok(live)
 }
 
+/// Intents of `stage` that never got an id (a run killed between a create and its record):
+/// looked up by name or tag, and recorded when found, so that a destroy can name what the
+/// killed run made. Returns whether any was found.
+pub async fn find_pending(
+    resources: &[Resource],
+    stage: Party,
+    provider: &dyn Provider,
+    state: &mut State,
+) -> Result<bool> {
+    let pending: Vec<ResourceState> = state
+        .resources
+        .values()
+        .filter(|r| r.pending && r.id.is_empty() && r.stage == stage && !is_local(&r.kind))
+        .cloned()
+        .collect();
+    let mut found = false;
+    for prior in pending {
+        let Some(r) = resources.iter().find(|r| r.address == prior.address) else {
+            continue;
+        };
+        let desired = crate::plan::resolve::resolve_known(&r.settings, &*state);
+        // A lookup with what is known: one that cannot be made leaves the intent as it is.
+        if let Ok(Some(obs)) = provider.read(r, &desired, Some(&prior)).await {
+            let mut record = ResourceState::of(r, obs, desired);
+            record.depends_on = prior.depends_on.clone();
+            state.resources.insert(prior.address.clone(), record);
+            found = true;
+        }
+    }
+    Ok(found)
+}
+
 /// How much data each data-holding resource that state records but `desired` no longer
 /// has holds: a delete of one that holds data is refused.
 pub async fn orphan_contents(
