@@ -1638,7 +1638,7 @@ fn the_profile_decides_account_and_region() {
         .assert()
         .code(1)
         .stderr(contains("are for account 123456789012, but the profile says 482916350047 (spec.cloud.aws.accountId at profiles/aws-self-managed.yaml:"))
-        .stderr(contains("nothing was read or changed"));
+        .stderr(contains("nothing was done with these credentials"));
     assert_eq!(
         other.inventory("acme-prod").values().sum::<u64>(),
         0,

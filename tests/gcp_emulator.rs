@@ -849,7 +849,7 @@ fn a_project_id_and_number_that_disagree_are_refused() {
         .assert()
         .code(1)
         .stderr(predicates::str::contains("GCP project acme-ml-prod has the number 482916350047, but the profile says 731208815521 (spec.cloud.gcp.projectNumber at"))
-        .stderr(predicates::str::contains("nothing was read or changed"));
+        .stderr(predicates::str::contains("nothing was done with these credentials"));
     let other_project = dir.path().join("project.yaml");
     std::fs::write(
         &other_project,

@@ -393,7 +393,7 @@ fn check_signed_in(loaded: &LoadedProfile, signed: &exec::SignedIn) -> Result<()
         .map(|m| format!(" at {}:{m}", loaded.path.display()))
         .unwrap_or_default();
     Err(UserError::new(format!(
-        "{what}, but the profile says {wanted} ({field}{at}); nothing was read or changed"
+        "{what}, but the profile says {wanted} ({field}{at}); nothing was done with these credentials"
     ))
     .hint(hint)
     .into())

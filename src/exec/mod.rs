@@ -183,7 +183,7 @@ impl<F: FnMut(&mut State) -> Result<()>> StateSink for F {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("{} of {} steps failed: {}", .failures.len(), .total, .failures.iter().map(|(a, m)| format!("`{a}`: {m}")).collect::<Vec<_>>().join("; "))]
+#[error("{} of {} steps failed ({}; each error is above)", .failures.len(), .total, .failures.iter().map(|(a, _)| format!("`{a}`")).collect::<Vec<_>>().join(", "))]
 pub struct WalkFailed {
     pub failures: Vec<(String, String)>,
     pub total: usize,
