@@ -1737,7 +1737,7 @@ fn ctrl_c_stops_after_the_steps_in_flight_and_a_rerun_resumes() {
     let proxy = Proxy::start(&emu, &["--latency-ms", "150"]);
     let profile = "profiles/aws-self-managed.yaml";
     let state = emu.state_file(profile);
-    let mut child = emu
+    let child = emu
         .process()
         .args([
             "apply",

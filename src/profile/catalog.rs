@@ -441,31 +441,7 @@ pub fn is_gpu_instance(provider: Provider, instance_type: &str) -> bool {
     gpu(provider, instance_type) == Gpu::Nvidia
 }
 
-/// Edits that separate a typed name from a known one: insertions, deletions, substitutions
-/// and swaps of two neighbours (optimal string alignment), ignoring letter case.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let b: Vec<char> = b.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for j in 0..=b.len() {
-        d[0][j] = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[a.len()][b.len()]
-}
+use super::diagnostic::edit_distance;
 
 /// Where `typed` differs from `known` by one digit put for another, and nowhere else.
 fn digit_changed(typed: &str, known: &str) -> Option<usize> {
