@@ -87,10 +87,12 @@ impl super::Cloud for Gcp {
 }
 
 /// What went wrong signing in, from google-cloud-auth's error chain: the innermost cause,
-/// and the URL it was fetching when one is named (each layer above only repeats whether
-/// a retry may help).
+/// the URL it was fetching when one is named, and what the server answered when it did
+/// answer (google-cloud-auth keeps a refusal's body as `body=<...>` in one layer's message;
+/// an OAuth error body says why, e.g. `unauthorized_client`).
 fn sign_in_error(e: &(dyn std::error::Error + 'static)) -> String {
     let mut url = None;
+    let mut answer = None;
     let mut last = e;
     let mut next = Some(e);
     while let Some(err) = next {
@@ -102,13 +104,90 @@ fn sign_in_error(e: &(dyn std::error::Error + 'static)) -> String {
         {
             url = Some(u.to_string());
         }
+        if let Some(body) = text
+            .split("body=<")
+            .nth(1)
+            .and_then(|rest| rest.rsplit_once('>'))
+            .map(|(b, _)| b)
+        {
+            answer = Some(oauth_error(body));
+        }
         last = err;
         next = err.source();
     }
     let root = last.to_string();
-    let root = root.rsplit(": ").next().unwrap_or(&root).to_string();
-    match url {
-        Some(u) => format!("cannot reach {u}: {root}"),
-        None => root,
+    let root = root.rsplit(": ").next().unwrap_or(&root);
+    let root = root.split(" for url (").next().unwrap_or(root).to_string();
+    match (url, answer) {
+        (Some(u), Some(a)) => format!("{u} refused: {root}: {a}"),
+        (Some(u), None) => format!("cannot reach {u}: {root}"),
+        (None, Some(a)) => format!("{root}: {a}"),
+        (None, None) => root,
+    }
+}
+
+/// `error: error_description` of an OAuth error body (RFC 6749 section 5.2), else the body.
+fn oauth_error(body: &str) -> String {
+    let parsed: Option<Value> = serde_json::from_str(body).ok();
+    let field = |k: &str| {
+        parsed
+            .as_ref()
+            .and_then(|v| v.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    match (field("error"), field("error_description")) {
+        (Some(e), Some(d)) => format!("{e}: {d}"),
+        (Some(e), None) => e,
+        _ => body.trim().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sign_in_error;
+
+    /// An error with a message and an optional cause, like the layers google-cloud-auth nests.
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    #[test]
+    fn a_refusal_says_who_refused_and_why() {
+        let chain = Layer(
+            "cannot exchange the subject token, body=<{\"error\":\"unauthorized_client\",\"error_description\":\"The given credential is rejected by the attribute condition.\"}>",
+            Some(Box::new(Layer("HTTP status client error (403 Forbidden) for url (https://sts.googleapis.com/v1/token)", None))),
+        );
+        assert_eq!(
+            sign_in_error(&chain),
+            "https://sts.googleapis.com/v1/token refused: HTTP status client error (403 Forbidden): unauthorized_client: The given credential is rejected by the attribute condition."
+        );
+    }
+
+    #[test]
+    fn an_unreachable_endpoint_is_named() {
+        let chain = Layer(
+            "request failed",
+            Some(Box::new(Layer(
+                "error sending request for url (http://127.0.0.1:9/token)",
+                Some(Box::new(Layer(
+                    "tcp connect error: Connection refused (os error 111)",
+                    None,
+                ))),
+            ))),
+        );
+        assert_eq!(
+            sign_in_error(&chain),
+            "cannot reach http://127.0.0.1:9/token: Connection refused (os error 111)"
+        );
     }
 }
