@@ -559,7 +559,7 @@ fn json_results_for_ci() {
             r["ok"].as_bool(),
             r["exit_code"].as_i64()
         ),
-        (Some("1.1"), Some("plan"), Some(true), Some(0))
+        (Some("2.0"), Some("plan"), Some(true), Some(0))
     );
     assert_eq!(
         r["summary"]["create"].as_u64(),
@@ -731,7 +731,7 @@ fn every_command_ends_with_one_json_result() {
                 result["command"].as_str(),
                 result["ok"].as_bool()
             ),
-            (Some("1.1"), Some(command), Some(ok)),
+            (Some("2.0"), Some(command), Some(ok)),
             "{args:?}: {result}"
         );
         assert_eq!(out.status.code(), Some(if ok { 0 } else { 1 }), "{args:?}");
@@ -849,4 +849,76 @@ fn conventions_of_the_field() {
         .stderr(contains(
             "`--model byoc` does not match `spec.model: self-managed`",
         ));
+}
+
+/// The whole stderr of each error a user meets first, pinned (as uv's `uv_snapshot!`
+/// does): what failed, where (file:line:column), why and what to do, and nothing else.
+/// Each runs in a directory of its own, so the paths are the ones the user typed.
+#[test]
+fn errors_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = example("aws-byoc");
+    write(&dir, "acme.yaml", &aws);
+    write(
+        &dir,
+        "typo.yaml",
+        &aws.replacen("  network:", "  netwrok:", 1),
+    );
+    write(
+        &dir,
+        "pool.yaml",
+        &aws.replacen("instanceType: m6i.2xlarge", "instanceType: m6i.2xlargee", 1),
+    );
+    write(&dir, "sm.yaml", &example("aws-self-managed"));
+    write(&dir, "not-a-plan.json", "{}");
+    let cases: &[(&str, &[&str])] = &[
+        ("unknown_field", &["validate", "-f", "typo.yaml"]),
+        ("instance_type_typo", &["validate", "-f", "pool.yaml"]),
+        ("missing_profile", &["plan", "-f", "nowhere.yaml"]),
+        (
+            "model_mismatch",
+            &["apply", "--model", "self-managed", "-f", "acme.yaml"],
+        ),
+        (
+            "self_managed_union_stage",
+            &[
+                "apply",
+                "--model",
+                "self-managed",
+                "-f",
+                "sm.yaml",
+                "--stage",
+                "union",
+            ],
+        ),
+        (
+            "not_a_plan",
+            &["destroy", "-f", "acme.yaml", "not-a-plan.json"],
+        ),
+        (
+            "detailed_exitcode_needs_out",
+            &["destroy", "-f", "acme.yaml", "--detailed-exitcode"],
+        ),
+        (
+            "delete_data_needs_destroy",
+            &["plan", "-f", "acme.yaml", "--delete-data"],
+        ),
+    ];
+    for (name, args) in cases {
+        let out = unionctl()
+            .current_dir(dir.path())
+            .env("UNIONCTL_STATE_DIR", dir.path().join("state"))
+            .args(*args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        insta::assert_snapshot!(
+            *name,
+            format!(
+                "$ unionctl {}\nexit {}\n{stderr}",
+                args.join(" "),
+                out.status.code().unwrap_or(-1)
+            )
+        );
+    }
 }
