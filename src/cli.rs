@@ -284,6 +284,12 @@ pub struct PlanArgs {
     /// Exit 2 when the plan has changes, 0 when it has none.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Plan the destroy of what state records instead (as `unionctl destroy --out`).
+    #[arg(long)]
+    pub destroy: bool,
+    /// With --destroy: also delete buckets that hold objects.
+    #[arg(long, requires = "destroy")]
+    pub delete_data: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -321,6 +327,20 @@ pub struct DestroyArgs {
     /// destroy refuses and deletes nothing while a bucket holds data.
     #[arg(long)]
     pub delete_data: bool,
+    /// A destroy plan saved by `destroy --out` (or `plan --destroy --out`); carried out
+    /// exactly, refused if state moved since.
+    pub plan_file: Option<PathBuf>,
+    /// Save the destroy plan to this file instead of carrying it out.
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "PLANFILE",
+        conflicts_with = "plan_file"
+    )]
+    pub out: Option<PathBuf>,
+    /// With --out: exit 2 when the plan deletes something, 0 when it deletes nothing.
+    #[arg(long, requires = "out")]
+    pub detailed_exitcode: bool,
     /// Resources worked on at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,

@@ -11,6 +11,7 @@ pub mod clouds;
 pub mod commands;
 pub mod error;
 pub mod exec;
+pub mod ops;
 pub mod plan;
 pub mod profile;
 pub mod settings;

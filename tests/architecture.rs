@@ -17,9 +17,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cli", &["profile"]),
     ("settings", &["cli", "ui"]),
     (
+        "ops",
+        &[
+            "clouds", "error", "exec", "plan", "profile", "settings", "state", "ui",
+        ],
+    ),
+    (
         "commands",
         &[
-            "cli", "clouds", "error", "exec", "plan", "profile", "settings", "state", "ui",
+            "cli", "clouds", "error", "exec", "ops", "plan", "profile", "settings", "state", "ui",
         ],
     ),
 ];

@@ -387,13 +387,55 @@ fn byoc_apply_converges_detects_drift_repairs_and_destroys() {
         "s3://acme-prod-metadata/production/"
     );
 
-    // Destroy leaves nothing tagged; destroying twice is fine.
-    let (code, destroyed) = emu.result("destroy", &["destroy", "-f", profile, "--auto-approve"]);
+    // Destroy is a plan: saved (exit 2: it deletes something), shown with the plan's
+    // table, refused by apply, carried out exactly, and stale once carried out.
+    let destroy_plan = emu.state_dir.path().join("destroy.json");
+    let saved = destroy_plan.to_str().unwrap();
+    emu.unionctl()
+        .args(["destroy", "-f", profile, "-o", saved, "--detailed-exitcode"])
+        .assert()
+        .code(2)
+        .stdout(contains(
+            "unionctl destroy plan: acme-prod (aws us-east-2, byoc)",
+        ))
+        .stdout(contains(
+            "Stage union: deleted by Union.ai through the admin identity",
+        ))
+        .stdout(contains("- delete    aws.eks_cluster.main"))
+        .stderr(contains(format!("unionctl destroy -f {profile} {saved}")));
+    let doc: Value = serde_json::from_slice(&std::fs::read(&destroy_plan).unwrap()).unwrap();
+    let deletes = doc["resource_changes"].as_array().unwrap();
+    assert_eq!(doc["mode"], "destroy");
+    assert!(deletes.iter().all(|c| c["action"] == "delete"), "{doc}");
+    emu.unionctl()
+        .args(["apply", "--model", "byoc", "-f", profile, saved])
+        .assert()
+        .code(1)
+        .stderr(contains("is a destroy plan"));
+    assert!(
+        emu.inventory("acme-prod").values().sum::<u64>() > 0,
+        "a refused plan deletes nothing"
+    );
+    let (code, destroyed) = emu.result(
+        "destroy",
+        &["destroy", "-f", profile, saved, "--auto-approve"],
+    );
+    assert_eq!(
+        destroyed["plan"]["changes"].as_array().unwrap().len(),
+        deletes.len()
+    );
+    emu.unionctl()
+        .args(["destroy", "-f", profile, saved, "--auto-approve"])
+        .assert()
+        .code(1)
+        .stderr(contains("is stale"));
+
+    // Destroy left nothing tagged; destroying twice is fine.
     let deleted: u64 = destroyed["stages"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| s["deleted"].as_u64().unwrap())
+        .map(|s| s["outcomes"]["deleted"].as_u64().unwrap())
         .sum();
     assert_eq!(
         (code, deleted),
@@ -467,7 +509,7 @@ fn self_managed_creates_no_union_principal() {
             result["ok"].as_bool(),
             result["format_version"].as_str()
         ),
-        (Some("apply"), Some(true), Some("1.1")),
+        (Some("apply"), Some(true), Some("2.0")),
         "{result}"
     );
     let done = events
@@ -704,7 +746,7 @@ fn apply_executes_exactly_the_plan_it_shows() {
         .assert()
         .code(1)
         .stderr(contains(
-            "aws.s3_bucket.metadata (acme-prod-metadata): 1 object",
+            "`aws.s3_bucket.metadata` (acme-prod-metadata) holds 1 object",
         ))
         .stderr(contains("--delete-data"));
     assert!(

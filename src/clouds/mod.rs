@@ -482,7 +482,7 @@ mod tests {
     #[test]
     fn union_stage_reads_only_the_customer_resources_it_needs() {
         let (_, resources) = plan_of("aws-byoc");
-        let inputs = crate::exec::stage_inputs(&resources, Party::Union);
+        let inputs = crate::plan::schedule::stage_inputs(&resources, Party::Union);
         let checked: Vec<&str> = resources
             .iter()
             .filter(|r| r.stage == Party::Customer && inputs.contains(r.address.as_str()))
@@ -496,7 +496,7 @@ mod tests {
             !checked.contains(&"aws.cloudtrail.main"),
             "the trail is not an input of any union resource"
         );
-        let customer_inputs = crate::exec::stage_inputs(&resources, Party::Customer);
+        let customer_inputs = crate::plan::schedule::stage_inputs(&resources, Party::Customer);
         assert!(resources
             .iter()
             .filter(|r| customer_inputs.contains(r.address.as_str()))

@@ -27,10 +27,10 @@ pub fn run(lineage: &str, profile: &Path, settings: &Settings) -> Result<ExitSta
             .hint("copy it from the error that named the resources, or from their unionctl.union.ai/lineage tag")
             .into());
     }
-    let loaded = super::load_profile(profile, ui)?;
-    let backend = super::state_backend(settings, &loaded)?;
-    let _lock = super::lock(backend.as_ref(), "import", &loaded)?;
-    if let Some(state) = super::load_state(backend.as_ref(), &loaded)? {
+    let loaded = crate::ops::load_profile(profile, ui)?;
+    let backend = crate::ops::state_backend(settings, &loaded)?;
+    let _lock = crate::ops::lock(backend.as_ref(), "import", &loaded)?;
+    if let Some(state) = crate::ops::load_state(backend.as_ref(), &loaded)? {
         return Err(UserError::new(format!(
             "a state exists already at {} (lineage {}, serial {}, {} resources); nothing was changed",
             backend.location(),
@@ -41,12 +41,12 @@ pub fn run(lineage: &str, profile: &Path, settings: &Settings) -> Result<ExitSta
         .hint("import starts a data plane's state: point --state-dir or --state at an empty location, or keep using this state")
         .into());
     }
-    let plan = super::build_plan(&loaded)?;
-    let mut state = super::state_or_new(None, &loaded);
+    let plan = crate::ops::build_plan(&loaded)?;
+    let mut state = crate::ops::state_or_new(None, &loaded);
     state.lineage = lineage.to_ascii_lowercase();
-    let (found, foreign) = super::runtime()?.block_on(async {
+    let (found, foreign) = crate::ops::runtime()?.block_on(async {
         // The customer's credentials read every resource of the data plane, Union.ai's too.
-        let provider = super::connect(&loaded, Party::Customer, &state).await?;
+        let provider = crate::ops::connect(&loaded, Party::Customer, &state).await?;
         let mut foreign: Vec<(String, NotOurs)> = Vec::new();
         // Each pass records what it can read with what earlier passes recorded; a pass that
         // finds nothing new ends the import.

@@ -9,10 +9,10 @@ use crate::state::write_atomically;
 
 pub fn run(args: OutputsArgs, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
-    let loaded = super::load_profile(&args.profile.profile, ui)?;
-    let backend = super::state_backend(settings, &loaded)?;
-    let state = super::require_state(backend.as_ref(), &loaded)?;
-    let doc = super::cloud_of(&loaded).hand_off(&loaded.profile, &state)?;
+    let loaded = crate::ops::load_profile(&args.profile.profile, ui)?;
+    let backend = crate::ops::state_backend(settings, &loaded)?;
+    let state = crate::ops::require_state(backend.as_ref(), &loaded)?;
+    let doc = crate::ops::cloud_of(&loaded).hand_off(&loaded.profile, &state)?;
     let text = match args.format {
         DataFormat::Json => format!("{}\n", serde_json::to_string_pretty(&doc)?),
         DataFormat::Yaml => {

@@ -8,9 +8,9 @@ use crate::settings::Settings;
 /// What state records: address, cloud id, owner, stage.
 pub fn run(profile: &Path, command: &str, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
-    let loaded = super::load_profile(profile, ui)?;
-    let backend = super::state_backend(settings, &loaded)?;
-    let Some(state) = super::load_state(backend.as_ref(), &loaded)? else {
+    let loaded = crate::ops::load_profile(profile, ui)?;
+    let backend = crate::ops::state_backend(settings, &loaded)?;
+    let Some(state) = crate::ops::load_state(backend.as_ref(), &loaded)? else {
         ui.status(&format!("No state at {}.", backend.location()));
         ui.result(
             command,

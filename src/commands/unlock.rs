@@ -10,8 +10,8 @@ use crate::settings::Settings;
 
 pub fn run(id: &str, profile: &Path, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
-    let loaded = super::load_profile(profile, ui)?;
-    let backend = super::state_backend(settings, &loaded)?;
+    let loaded = crate::ops::load_profile(profile, ui)?;
+    let backend = crate::ops::state_backend(settings, &loaded)?;
     let held = backend.unlock(id)?;
     ui.success(&format!(
         "Released the lock on {} held by {} (pid {}, unionctl {}). Run the command again to resume from its state.",

@@ -26,9 +26,9 @@ pub fn run(args: &ProfilesArgs, settings: &Settings) -> Result<ExitStatus> {
 /// Validates the profile and builds its plan, so that invariant violations are reported too.
 pub fn one(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
-    let loaded = super::load_profile(profile, ui)?;
-    let plan = super::build_plan(&loaded)?;
-    super::show_plan_warnings(&plan, &loaded, ui);
+    let loaded = crate::ops::load_profile(profile, ui)?;
+    let plan = crate::ops::build_plan(&loaded)?;
+    crate::ops::show_plan_warnings(&plan, &loaded, ui);
     ui.success(&format!(
         "{} is valid: {} {}, {} resources planned",
         loaded.path.display(),

@@ -31,15 +31,15 @@ pub fn run(args: &crate::cli::ProfilesArgs, settings: &Settings) -> Result<ExitS
 /// One data plane's verify.
 pub fn one(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
-    let loaded = super::load_profile(profile, ui)?;
-    let cloud = super::cloud_of(&loaded);
-    let backend = super::state_backend(settings, &loaded)?;
-    let state = super::load_state(backend.as_ref(), &loaded)?.ok_or_else(|| {
+    let loaded = crate::ops::load_profile(profile, ui)?;
+    let cloud = crate::ops::cloud_of(&loaded);
+    let backend = crate::ops::state_backend(settings, &loaded)?;
+    let state = crate::ops::load_state(backend.as_ref(), &loaded)?.ok_or_else(|| {
         UserError::new("no state: nothing has been applied yet, so there is nothing to verify")
     })?;
     let desired = crate::plan::desired_resources(&loaded.profile, cloud)?;
-    let live = super::runtime()?.block_on(async {
-        let provider = super::connect(&loaded, Party::Customer, &state).await?;
+    let live = crate::ops::runtime()?.block_on(async {
+        let provider = crate::ops::connect(&loaded, Party::Customer, &state).await?;
         let recorded: Vec<Resource> = desired
             .iter()
             .filter(|r| state.resources.contains_key(&r.address))
@@ -129,7 +129,7 @@ pub fn one(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
             .iter()
             .filter_map(|(a, o)| o.as_ref().map(|o| (a.clone(), o.id.clone())))
             .collect();
-        return Err(anyhow::Error::new(super::live_failure(
+        return Err(anyhow::Error::new(crate::ops::live_failure(
             &loaded,
             "the live data plane breaks",
             errors,

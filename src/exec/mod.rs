@@ -171,6 +171,38 @@ impl WalkReport {
     }
 }
 
+/// What one party did in one walk.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageDone {
+    pub stage: Party,
+    #[serde(serialize_with = "outcome_counts")]
+    pub outcomes: WalkReport,
+    pub elapsed_ms: u128,
+    pub calls: CallCounts,
+}
+
+/// Every outcome, in a fixed order.
+pub const OUTCOMES: [Outcome; 8] = [
+    Outcome::Created,
+    Outcome::Adopted,
+    Outcome::Updated,
+    Outcome::Deleted,
+    Outcome::Unchanged,
+    Outcome::Checked,
+    Outcome::Read,
+    Outcome::Gone,
+];
+
+/// `{"created": 3, "adopted": 0, …}`: the counts of a walk's outcomes.
+fn outcome_counts<S: serde::Serializer>(report: &WalkReport, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(OUTCOMES.len()))?;
+    for o in OUTCOMES {
+        map.serialize_entry(&o.as_str().replace(' ', "_"), &report.count(o))?;
+    }
+    map.end()
+}
+
 /// Persists state after each node.
 pub trait StateSink {
     fn save(&mut self, state: &mut State) -> Result<()>;
@@ -205,21 +237,6 @@ pub struct NotCompliant {
 pub struct Refreshed {
     pub live: HashMap<String, Option<Observed>>,
     pub contents: HashMap<String, u64>,
-}
-
-/// What a stage works on: its own resources, plus (for the union stage) the
-/// customer-owned resources they depend on, which it only reads and checks.
-pub fn stage_inputs(resources: &[Resource], stage: Party) -> BTreeSet<&str> {
-    let own: BTreeSet<&str> = resources
-        .iter()
-        .filter(|r| r.stage == stage)
-        .map(|r| r.address.as_str())
-        .collect();
-    let mut needed = own.clone();
-    for r in resources.iter().filter(|r| r.stage == stage) {
-        needed.extend(r.depends_on.iter().map(String::as_str));
-    }
-    needed
 }
 
 /// Reads what exists for `resources`: those state records, and those it does not whose
@@ -380,9 +397,10 @@ enum Step {
     Check(usize),
 }
 
-/// Carries out the changes of one stage of `plan` that `select` picks (by address),
-/// exactly: creates, updates, replaces, deletes and reads; for the union stage also a
-/// check of every customer-owned resource its resources depend on.
+/// Carries out the changes of `plan` that `select` picks (by address), each with its own
+/// stage's provider, exactly: creates, updates, replaces, deletes (a destroy plan's too)
+/// and reads; when the union stage walks, also a check of every customer-owned resource
+/// its resources depend on.
 #[allow(clippy::too_many_arguments)]
 pub async fn apply(
     plan: &Plan,
@@ -396,7 +414,7 @@ pub async fn apply(
 ) -> Result<WalkReport> {
     let provider_of = |stage: Party| stages.iter().find(|(s, _)| *s == stage).map(|(_, p)| *p);
     let union = provider_of(Party::Union).is_some();
-    let inputs = stage_inputs(&plan.resources, Party::Union);
+    let inputs = crate::plan::schedule::stage_inputs(&plan.resources, Party::Union);
     let mut steps = Vec::new();
     for (i, c) in plan.resource_changes.iter().enumerate() {
         if provider_of(c.stage).is_none() || !select(&c.address) {
@@ -495,8 +513,11 @@ pub async fn apply(
                     let rec = prior.ok_or_else(|| {
                         anyhow!("`{}` is not in state", plan.resource_changes[i].address)
                     })?;
+                    let with_data = plan.delete_data;
                     Ok(Box::pin(async move {
-                        delete_one(provider, &rec, false).await.map(|o| (o, None))
+                        delete_one(provider, &rec, with_data)
+                            .await
+                            .map(|o| (o, None))
                     }) as LocalBoxFuture<'_, _>)
                 }
                 Step::Apply(i) | Step::Check(i) => {
@@ -772,67 +793,6 @@ fn local(
         }
         other => Err(anyhow!("unknown local resource kind {other}")),
     }
-}
-
-/// Deletes the state's resources that `select` picks, every dependent before what it
-/// depends on. `with_data` empties data-holding resources first.
-#[allow(clippy::too_many_arguments)]
-pub async fn destroy(
-    select: &dyn Fn(&ResourceState) -> bool,
-    with_data: bool,
-    stage: Party,
-    provider: &dyn Provider,
-    state: &mut State,
-    sink: &mut dyn StateSink,
-    reporter: &dyn Reporter,
-    parallelism: usize,
-) -> Result<WalkReport> {
-    let t0 = Instant::now();
-    let targets: Vec<ResourceState> = state
-        .resources
-        .values()
-        .filter(|r| select(r))
-        .cloned()
-        .collect();
-    let total = targets.len();
-    let index: HashMap<&str, usize> = targets
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.address.as_str(), i))
-        .collect();
-    // Reverse edges: a target waits for every target that depends on it.
-    let mut waits_for: Vec<Vec<usize>> = vec![Vec::new(); total];
-    for (i, t) in targets.iter().enumerate() {
-        for d in &t.depends_on {
-            if let Some(&j) = index.get(d.as_str()) {
-                waits_for[j].push(i);
-            }
-        }
-    }
-    let mut cx = walk::WalkState::new(state, sink);
-    walk::walk(
-        &mut cx,
-        &waits_for,
-        parallelism,
-        |cx, i| {
-            let r = &targets[i];
-            cx.begin(reporter, &r.address, "delete", stage, total);
-            Ok(delete_one(provider, r, with_data))
-        },
-        |cx, i, result: Result<Outcome>| {
-            let r = &targets[i];
-            match result {
-                Ok(outcome) => {
-                    cx.state.resources.remove(&r.address);
-                    cx.sink.save(cx.state)?;
-                    Ok(cx.done(reporter, &r.address, "delete", outcome, total))
-                }
-                Err(e) => Ok(cx.failed(reporter, &r.address, &e)),
-            }
-        },
-    )
-    .await?;
-    cx.into_result(total, t0)
 }
 
 /// Waits for `check` to report done, polling with capped exponential backoff. Providers

@@ -22,6 +22,10 @@ pub struct Recorded<'a> {
     pub settings: &'a Value,
     /// An intent written before a create that was never confirmed (a killed run).
     pub pending: bool,
+    /// What it depended on when recorded.
+    pub depends_on: &'a [String],
+    /// The cloud's id for it.
+    pub id: &'a str,
 }
 
 /// What is known besides the desired resources.
@@ -54,6 +58,8 @@ fn change(
         changed_paths: Vec::new(),
         replace_paths: Vec::new(),
         drift: false,
+        depends_on: Vec::new(),
+        holds: None,
         blocked: None,
     }
 }
@@ -199,6 +205,7 @@ pub fn changes(resources: &[Resource], known: &Known<'_>, cloud: &dyn CloudPlan)
             rec.settings.clone(),
             Value::Null,
         );
+        c.depends_on = rec.depends_on.to_vec();
         if let Some(reason) = cloud.retains(rec.kind) {
             c.blocked = match known.contents.get(*address) {
                 // Empty: deleting it loses nothing.
@@ -206,6 +213,45 @@ pub fn changes(resources: &[Resource], known: &Known<'_>, cloud: &dyn CloudPlan)
                 Some(n) => Some(format!("`{address}` holds {}: apply never deletes data; empty it first, or keep it in the profile", super::count(*n, "object"))),
                 None => Some(format!("apply never deletes `{address}`: {reason}; keep it in the profile, or remove the data plane with `unionctl destroy`")),
             };
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A destroy's changes: every resource state records for `stages` is deleted, the
+/// customer's and Union.ai's alike (a data source is only forgotten). A data-holding
+/// resource that holds something (`known.contents`, read live) is blocked unless
+/// `delete_data`: destroy never deletes data unless asked.
+pub fn destroy_changes(
+    known: &Known<'_>,
+    stages: &[Party],
+    delete_data: bool,
+    cloud: &dyn CloudPlan,
+) -> Vec<Change> {
+    let mut out = Vec::new();
+    for (address, rec) in &known.recorded {
+        if !stages.contains(&rec.stage) {
+            continue;
+        }
+        let mut c = change(
+            address,
+            Action::Delete,
+            rec.owner,
+            rec.stage,
+            rec.settings.clone(),
+            Value::Null,
+        );
+        c.depends_on = rec.depends_on.to_vec();
+        c.holds = known.contents.get(*address).copied().filter(|n| *n > 0);
+        if cloud.retains(rec.kind).is_some() && !delete_data {
+            if let Some(n) = c.holds {
+                c.blocked = Some(format!(
+                    "`{address}` ({}) holds {}: copy out what must be kept, then destroy with --delete-data (every object version is deleted)",
+                    rec.id,
+                    super::count(n, "object")
+                ));
+            }
         }
         out.push(c);
     }
@@ -334,7 +380,7 @@ fn canonical(v: &Value) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use serde_json::json;
 
@@ -349,7 +395,7 @@ mod tests {
 
     /// A cloud with two kinds: `t.net` (its `/cidr` forces a new one; it holds identity)
     /// and `t.node` (its `/net` forces a new one).
-    struct TestCloud;
+    pub(in crate::plan) struct TestCloud;
     impl CloudPlan for TestCloud {
         fn provider(&self) -> crate::profile::Provider {
             crate::profile::Provider::Aws
@@ -405,6 +451,8 @@ mod tests {
                         stage: Party::Customer,
                         settings,
                         pending: false,
+                        depends_on: &[],
+                        id: "",
                     },
                 )
             })
@@ -524,6 +572,8 @@ mod tests {
                             stage: Party::Customer,
                             settings: v,
                             pending: false,
+                            depends_on: &[],
+                            id: "",
                         },
                     )
                 })

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::resource::{references, Party, Resource};
+use super::resource::{references, Resource};
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum GraphError {
@@ -73,57 +73,4 @@ pub fn link_and_sort(mut resources: Vec<Resource>) -> Result<Vec<Resource>, Grap
     }
     let mut slots: Vec<Option<Resource>> = resources.into_iter().map(Some).collect();
     Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
-}
-
-/// The customer-stage resources that depend, directly or not, on a union-stage resource:
-/// in BYOC they are applied after the union stage (e.g. a workload identity's trust in
-/// the cluster's issuer), in a second customer step. `resources` are in plan order.
-pub fn after_union(resources: &[Resource]) -> BTreeSet<&str> {
-    let mut late: BTreeSet<&str> = BTreeSet::new();
-    let stage: HashMap<&str, Party> = resources
-        .iter()
-        .map(|r| (r.address.as_str(), r.stage))
-        .collect();
-    for r in resources.iter().filter(|r| r.stage == Party::Customer) {
-        if r.depends_on
-            .iter()
-            .any(|d| stage.get(d.as_str()) == Some(&Party::Union) || late.contains(d.as_str()))
-        {
-            late.insert(r.address.as_str());
-        }
-    }
-    late
-}
-
-/// The customer-stage resources the union stage needs before it starts: the admin
-/// identity it signs in as (and what that identity's grants refer to), and every
-/// customer resource a union-stage resource depends on, with what those depend on. The
-/// other customer resources that do not wait for the union stage are applied alongside
-/// it, so a slow customer resource that Union.ai's side never uses (an endpoint held back
-/// by its API's rate limit, say) does not delay the cluster. `resources` are in plan
-/// order.
-pub fn before_union(resources: &[Resource]) -> BTreeSet<&str> {
-    let late = after_union(resources);
-    let by_address: HashMap<&str, &Resource> =
-        resources.iter().map(|r| (r.address.as_str(), r)).collect();
-    let mut needed: BTreeSet<&str> = BTreeSet::new();
-    let mut todo: Vec<&str> = Vec::new();
-    for r in resources {
-        if r.stage == Party::Customer
-            && r.component == crate::plan::ownership::Component::AdminIdentity
-        {
-            todo.push(&r.address);
-        }
-        if r.stage == Party::Union {
-            todo.extend(r.depends_on.iter().map(String::as_str));
-        }
-    }
-    while let Some(a) = todo.pop() {
-        let Some(r) = by_address.get(a) else { continue };
-        if r.stage != Party::Customer || late.contains(a) || !needed.insert(a) {
-            continue;
-        }
-        todo.extend(r.depends_on.iter().map(String::as_str));
-    }
-    needed
 }

@@ -11,6 +11,7 @@ pub mod ownership;
 pub mod render;
 pub mod resolve;
 pub mod resource;
+pub mod schedule;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -24,7 +25,7 @@ use crate::profile::{Model, Profile, Provider};
 
 /// Version of the JSON plan format (`docs/plan-format.md`). Minor bumps add fields; a
 /// major bump changes or removes one.
-pub const FORMAT_VERSION: &str = "1.1";
+pub const FORMAT_VERSION: &str = "1.2";
 
 /// What happens to one resource. Terraform's vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -84,6 +85,13 @@ pub struct Change {
     /// someone changed it outside unionctl.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub drift: bool,
+    /// For a delete of a data-holding resource: how many objects it holds, read live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holds: Option<u64>,
+    /// For a delete: what the resource depended on when it was recorded. Its dependents are
+    /// deleted first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
     /// Why `apply` will not carry this change out (the resource holds data or identity),
     /// and what to do instead. A plan with a blocked change is refused as a whole.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,9 +105,34 @@ pub struct StateRef {
     pub serial: u64,
 }
 
+/// What a plan does, as Terraform's plan modes: bring the data plane to the profile, or
+/// delete what state records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlanMode {
+    #[default]
+    Apply,
+    Destroy,
+}
+
+impl PlanMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanMode::Apply => "apply",
+            PlanMode::Destroy => "destroy",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub format_version: String,
+    /// Plans of format 1.1 and before are all apply plans.
+    #[serde(default)]
+    pub mode: PlanMode,
+    /// A destroy plan that also deletes the objects of the buckets it deletes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delete_data: bool,
     pub unionctl_version: String,
     pub data_plane: String,
     pub org: String,
@@ -202,6 +235,8 @@ pub fn build(
     let resource_changes = diff::against_nothing(&resources);
     Ok(Plan {
         format_version: FORMAT_VERSION.to_string(),
+        mode: PlanMode::Apply,
+        delete_data: false,
         unionctl_version: env!("CARGO_PKG_VERSION").to_string(),
         data_plane: profile.metadata.name.clone(),
         org: profile.metadata.org.clone(),
@@ -213,6 +248,36 @@ pub fn build(
         resources,
         resource_changes,
         warnings,
+    })
+}
+
+/// A destroy plan: every resource that `known` records for `stages`, deleted, dependents
+/// first. The profile's resources come along so that the plan names what a killed run
+/// left as an intent.
+pub fn build_destroy(
+    profile: &Profile,
+    profile_digest: &str,
+    cloud: &dyn CloudPlan,
+    known: &diff::Known<'_>,
+    stages: &[Party],
+    delete_data: bool,
+) -> Result<Plan, PlanError> {
+    let resources = desired_resources(profile, cloud)?;
+    Ok(Plan {
+        format_version: FORMAT_VERSION.to_string(),
+        mode: PlanMode::Destroy,
+        delete_data,
+        unionctl_version: env!("CARGO_PKG_VERSION").to_string(),
+        data_plane: profile.metadata.name.clone(),
+        org: profile.metadata.org.clone(),
+        cloud: profile.spec.cloud.provider,
+        region: profile.spec.cloud.region.clone(),
+        model: profile.spec.model,
+        profile_digest: profile_digest.to_string(),
+        prior_state: None,
+        resource_changes: diff::destroy_changes(known, stages, delete_data, cloud),
+        resources,
+        warnings: Vec::new(),
     })
 }
 

@@ -10,7 +10,7 @@ use super::invariants::Invariant;
 use super::ownership::Component;
 use super::resolve::is_unknown;
 use super::resource::{Mode, Party};
-use super::{Action, Change, Plan};
+use super::{Action, Change, Plan, PlanMode};
 
 /// The summary line: `32 to create: 21 customer-owned, 11 Union.ai-managed.`
 pub fn summary_line(plan: &Plan) -> String {
@@ -21,6 +21,25 @@ pub fn summary_line(plan: &Plan) -> String {
 fn summary_sentences(plan: &Plan) -> Vec<String> {
     let s = plan.summary();
     let changes = s.create + s.update + s.replace + s.delete;
+    if plan.mode == PlanMode::Destroy {
+        if changes == 0 {
+            return vec!["State records no resources: nothing to destroy.".to_string()];
+        }
+        let line = format!(
+            "Destroy: {} to delete ({} customer-owned, {} Union.ai-managed).",
+            s.delete, s.customer_owned, s.union_managed
+        );
+        if s.blocked > 0 {
+            return vec![
+                line,
+                format!(
+                    "{} refused: destroy never deletes data unless asked.",
+                    s.blocked
+                ),
+            ];
+        }
+        return vec![line];
+    }
     if changes == 0 {
         return vec!["No changes: the data plane matches the profile.".to_string()];
     }
@@ -58,6 +77,14 @@ enum Step {
 }
 
 fn stage_heading(plan: &Plan, step: Step) -> String {
+    if plan.mode == PlanMode::Destroy {
+        return match step {
+            Step::CustomerAfterUnion => "Stage customer, first: the customer's resources that refer to Union.ai's, deleted with the customer's credentials",
+            Step::Union => "Stage union: deleted by Union.ai through the admin identity",
+            Step::Customer => "Stage customer: deleted with the customer's credentials",
+        }
+        .to_string();
+    }
     match step {
         Step::Customer => match plan.model {
             crate::profile::Model::Byoc => "Stage customer: created with the customer's credentials".to_string(),
@@ -94,13 +121,18 @@ fn name_of(plan: &Plan, c: &Change) -> String {
 
 /// Changes grouped by the step that carries them out, each group in plan order.
 fn by_stage(plan: &Plan) -> Vec<(Step, Vec<&Change>)> {
-    let late = super::graph::after_union(&plan.resources);
+    let late = super::schedule::after_union(&plan.resources);
     let step = |c: &Change| match c.stage {
         Party::Union => Step::Union,
         Party::Customer if late.contains(c.address.as_str()) => Step::CustomerAfterUnion,
         Party::Customer => Step::Customer,
     };
-    [Step::Customer, Step::Union, Step::CustomerAfterUnion]
+    let order = match plan.mode {
+        PlanMode::Apply => [Step::Customer, Step::Union, Step::CustomerAfterUnion],
+        // Dependents first.
+        PlanMode::Destroy => [Step::CustomerAfterUnion, Step::Union, Step::Customer],
+    };
+    order
         .into_iter()
         .map(|s| {
             (
@@ -152,8 +184,12 @@ pub fn table(plan: &Plan) -> String {
 pub fn table_styled(plan: &Plan, style: &TableStyle) -> String {
     let w = style.width;
     let mut lines: Vec<Line> = Vec::new();
+    let what = match plan.mode {
+        PlanMode::Apply => "plan",
+        PlanMode::Destroy => "destroy plan",
+    };
     let title = format!(
-        "unionctl plan: {} ({} {}, {}), org {}",
+        "unionctl {what}: {} ({} {}, {}), org {}",
         plan.data_plane, plan.cloud, plan.region, plan.model, plan.org
     );
     lines.extend(wrapped(&title, 0, 0, w));
@@ -1041,6 +1077,7 @@ pub fn changes_result(plan: &Plan) -> Value {
         })
         .collect();
     json!({
+        "mode": plan.mode,
         "data_plane": plan.data_plane,
         "cloud": plan.cloud,
         "region": plan.region,
@@ -1651,6 +1688,8 @@ mod tests {
             changed_paths: vec!["/rules".into(), "/tags".into()],
             replace_paths: Vec::new(),
             drift: false,
+            depends_on: Vec::new(),
+            holds: None,
             blocked: None,
         };
         let text: Vec<String> = c

@@ -106,6 +106,8 @@ impl ResourceState {
             stage: self.stage,
             settings: &self.settings,
             pending: self.pending,
+            depends_on: &self.depends_on,
+            id: &self.id,
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod log;
 pub mod progress;
+pub mod view;
 
 use std::io::Write;
 use std::path::Path;
@@ -19,7 +20,7 @@ use crate::profile::{Diagnostic, ProfileError, Severity};
 
 /// Version of the `--output json` result objects. Minor bumps add fields; a major bump
 /// changes or removes one.
-pub const RESULT_FORMAT_VERSION: &str = "1.1";
+pub const RESULT_FORMAT_VERSION: &str = "2.0";
 
 /// Set once a command has written its result, so that a failure after it (an invariant
 /// that `verify` found) does not write a second one.

@@ -17,7 +17,7 @@ for e in events:
     assert e.get("event") in ("start", "done", "error"), f"not an event: {e}"
 assert "event" not in result, f"the last line is not a result: {result}"
 major = result["format_version"].split(".")[0]
-assert major == "1", result["format_version"]
+assert major == "2", result["format_version"]
 assert result["command"] == command, result["command"]
 assert isinstance(result["ok"], bool) and isinstance(result["exit_code"], int)
 assert result["ok"] == (result["exit_code"] in (0, 2)), result
@@ -25,7 +25,8 @@ assert result["ok"] == (result["exit_code"] in (0, 2)), result
 required = {
     "plan": ["data_plane", "cloud", "model", "summary", "changes"],
     "apply": ["plan", "stages", "calls", "elapsed_ms", "state_serial"],
-    "destroy": ["stages"],
+    # With no state, destroy has nothing to plan: only its (empty) stages.
+    "destroy": ["stages"] if result.get("stages") == [] else ["plan", "stages", "calls", "elapsed_ms", "state_serial"],
     "verify": ["resources_checked", "invariants", "missing"],
     "outputs": ["data_plane", "cluster", "buckets", "helm_values"],
 }
@@ -51,7 +52,12 @@ if command == "verify":
     assert [i["number"] for i in result["invariants"]] == list(range(1, 10))
     assert all(i["status"] in ("pass", "fail") for i in result["invariants"])
     assert result["ok"] == all(i["status"] == "pass" for i in result["invariants"]) or result["missing"]
+if command in ("apply", "destroy") and result["ok"] and "plan" in result:
+    assert result["plan"]["mode"] == command, result["plan"]["mode"]
+    for stage in result["stages"]:
+        assert set(stage) == {"stage", "outcomes", "elapsed_ms", "calls"}, stage
 if command == "plan":
+    assert result["mode"] in ("apply", "destroy"), result
     s = result["summary"]
     counted = sum(s[k] for k in ("create", "read", "update", "replace", "delete", "no_op"))
     assert counted == len(result["changes"]), (s, len(result["changes"]))
