@@ -83,6 +83,11 @@ pub fn one(profile: &Path, args: &DestroyArgs, settings: &Settings) -> Result<Ex
     ops::runtime()?.block_on(async {
         let t0 = Instant::now();
         let mut providers = Providers::default();
+        if saved.as_ref().is_some_and(|p| args.delete_data && !p.delete_data) {
+            return Err(UserError::new("the saved plan keeps data: it was made without --delete-data, and a saved plan is carried out as it is")
+                .hint(format!("make a new plan with `unionctl destroy -f {} --delete-data -o FILE`", loaded.path.display()))
+                .into());
+        }
         let delete_data = saved.as_ref().map_or(args.delete_data, |p| p.delete_data);
         let plan =
             ops::destroy::plan(&loaded, &state, &stages, delete_data, &mut providers).await?;

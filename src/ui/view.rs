@@ -100,7 +100,10 @@ impl<'a> RunView<'a> {
         self.ui.success(&format!(
             "{verb} complete in {:.1}s: {}; {} API calls ({} mutating). State: {} (serial {}).",
             f.elapsed.as_secs_f64(),
-            changes_made(f.all),
+            match self.mode {
+                PlanMode::Apply => changes_made(f.all),
+                PlanMode::Destroy => deleted(f.all),
+            },
             f.calls.total,
             f.calls.mutating,
             f.state_location,
@@ -189,6 +192,15 @@ pub fn describe(report: &WalkReport) -> String {
     } else {
         parts.join(", ")
     }
+}
+
+/// "56 deleted, 1 already gone": what a destroy did.
+fn deleted(report: &WalkReport) -> String {
+    let mut line = format!("{} deleted", report.count(Outcome::Deleted));
+    if report.count(Outcome::Gone) > 0 {
+        line.push_str(&format!(", {} already gone", report.count(Outcome::Gone)));
+    }
+    line
 }
 
 /// "3 created, 2 updated, 0 deleted", and the adoptions when there were any: what the
