@@ -41,7 +41,41 @@ fn golden_plans() {
             .to_string_lossy()
             .to_string();
         insta::assert_snapshot!(format!("{name}.table"), render::table(&plan));
-        insta::assert_json_snapshot!(format!("{name}.json"), plan);
+        // One golden file per area (eksctl's resource sets): the resources each area's
+        // builder describes, so a change to one area shows in that area's file alone.
+        let mut areas: std::collections::BTreeMap<String, Vec<&plan::Resource>> =
+            Default::default();
+        for r in &plan.resources {
+            let area = serde_json::to_value(r.component).unwrap();
+            areas
+                .entry(area.as_str().unwrap().to_string())
+                .or_default()
+                .push(r);
+        }
+        for (area, resources) in &areas {
+            insta::assert_json_snapshot!(format!("{name}.{area}"), resources);
+        }
+        // And the plan around them: its header and one line per change.
+        let mut header = serde_json::to_value(&plan).unwrap();
+        let changes: Vec<String> = plan
+            .resource_changes
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {} ({}, stage {})",
+                    c.action.as_str(),
+                    c.address,
+                    c.owner,
+                    c.stage
+                )
+            })
+            .collect();
+        header["resources"] = serde_json::json!(format!(
+            "{} resources, in the area files",
+            plan.resources.len()
+        ));
+        header["resource_changes"] = serde_json::json!(changes);
+        insta::assert_json_snapshot!(format!("{name}.json"), header);
     }
 }
 

@@ -49,20 +49,67 @@ struct Network {
     cidr: String,
 }
 
+/// Where this data plane is: its account, region and name prefix.
+struct Place {
+    account: String,
+    region: String,
+    prefix: String,
+}
+
+/// The AWS plan, area by area (eksctl's resource sets): each builder only describes its
+/// resources and returns the addresses the next ones refer to.
 pub fn build(b: &mut Builder<'_>) {
     let p = b.profile;
-    let account = p
-        .spec
-        .cloud
-        .aws
-        .as_ref()
-        .map(|a| a.account_id.clone())
-        .unwrap_or_default();
-    let region = p.spec.cloud.region.clone();
-    let prefix = b.prefix().to_string();
+    let place = Place {
+        account: p
+            .spec
+            .cloud
+            .aws
+            .as_ref()
+            .map(|a| a.account_id.clone())
+            .unwrap_or_default(),
+        region: p.spec.cloud.region.clone(),
+        prefix: b.prefix().to_string(),
+    };
+    let key_arn = key(b, &place);
+    let net = network(b, &place.region);
+    audit(b, key_arn.as_ref(), &net, &place.account);
+    let bucket_arns = buckets(b, key_arn.as_ref());
+    let (cluster_role, node_role) = cluster_roles(b, &place.prefix);
+    let workload_roles = workload_identities(b, &place, &bucket_arns, key_arn.as_ref());
+    let admin_role = b.byoc().then(|| {
+        admin_identity(
+            b,
+            &place,
+            &cluster_role,
+            &node_role,
+            &workload_roles,
+            key_arn.as_ref(),
+        )
+    });
+    let cluster_addr = cluster(b, &place.prefix, &cluster_role, &net, key_arn.as_ref());
+    if let Some(role) = &admin_role {
+        admin_access_entry(b, &place.prefix, &cluster_addr, role);
+    }
+    node_pools(
+        b,
+        &place.prefix,
+        &cluster_addr,
+        &node_role,
+        &net,
+        key_arn.as_ref(),
+    );
+    pod_identity(b, &cluster_addr, &workload_roles);
+    if b.byoc() {
+        private_connection(b, &place.prefix, &cluster_addr, &net);
+    }
+}
 
-    // Encryption key (customer): create one with rotation, read an existing one, or none.
-    let key_arn: Option<Value> = match p.spec.storage.encryption.key.as_str() {
+/// The customer's encryption key: one made with rotation, an existing one read, or none.
+fn key(b: &mut Builder<'_>, place: &Place) -> Option<Value> {
+    let p = b.profile;
+    let (account, region, prefix) = (&place.account, &place.region, &place.prefix);
+    match p.spec.storage.encryption.key.as_str() {
         "none" => None,
         "create" => {
             let key = b.managed(
@@ -78,7 +125,7 @@ pub fn build(b: &mut Builder<'_>) {
                     "EnableKeyRotation": true,
                     "RotationPeriodInDays": 365,
                     "AliasName": format!("alias/{prefix}"),
-                    "Policy": key_policy(&account, &region, &prefix),
+                    "Policy": key_policy(account, region, prefix),
                     "Tags": b.tags(Storage),
                 }),
             );
@@ -94,16 +141,16 @@ pub fn build(b: &mut Builder<'_>) {
             );
             Some(r(&key, "arn"))
         }
-    };
+    }
+}
 
-    let net = network(b, &region);
-    audit(b, key_arn.as_ref(), &net, &account);
-
-    // Buckets (customer).
+/// The data plane's buckets (the customer's); returns their ARNs.
+fn buckets(b: &mut Builder<'_>, key_arn: Option<&Value>) -> Vec<String> {
+    let p = b.profile;
     let mut bucket_arns = Vec::new();
     for logical in &p.spec.storage.buckets {
         let name = names::bucket(p, logical);
-        let settings = bucket_settings(b, &name, key_arn.as_ref(), true, None);
+        let settings = bucket_settings(b, &name, key_arn, true, None);
         b.managed(
             "aws.s3_bucket",
             logical,
@@ -114,8 +161,12 @@ pub fn build(b: &mut Builder<'_>) {
         );
         bucket_arns.push(format!("arn:aws:s3:::{name}"));
     }
+    bucket_arns
+}
 
-    // Roles the cluster and nodes run as (customer: IAM policies are the account's).
+/// The roles the cluster and its nodes run as (the customer's: IAM policies are the
+/// account's).
+fn cluster_roles(b: &mut Builder<'_>, prefix: &str) -> (String, String) {
     let cluster_role = b.managed(
         "aws.iam_role",
         "cluster",
@@ -148,14 +199,27 @@ pub fn build(b: &mut Builder<'_>) {
             "Tags": b.tags(Account),
         }),
     );
+    (cluster_role, node_role)
+}
 
-    // Workload identities (the customer's in both models): one role for the platform's
-    // service accounts and one per tenant namespace. Their trust is EKS Pod Identity's
-    // service principal, limited by the session tags EKS sets to this cluster, one
-    // namespace and its service accounts. The customer authors every trust policy; in BYOC
-    // Union.ai only associates these roles with service accounts of its cluster.
+/// A workload role's address, namespace and service accounts.
+type WorkloadRole = (String, String, Vec<String>);
+
+/// Workload identities (the customer's in both models): one role for the platform's
+/// service accounts and one per tenant namespace. Their trust is EKS Pod Identity's
+/// service principal, limited by the session tags EKS sets to this cluster, one namespace
+/// and its service accounts. The customer authors every trust policy; in BYOC Union.ai
+/// only associates these roles with service accounts of its cluster.
+fn workload_identities(
+    b: &mut Builder<'_>,
+    place: &Place,
+    bucket_arns: &[String],
+    key_arn: Option<&Value>,
+) -> Vec<WorkloadRole> {
+    let p = b.profile;
+    let (account, region, prefix) = (&place.account, &place.region, &place.prefix);
     let cluster_arn = format!("arn:aws:eks:{region}:{account}:cluster/{prefix}");
-    let mut workload_roles: Vec<(String, String, Vec<String>)> = Vec::new();
+    let mut workload_roles: Vec<WorkloadRole> = Vec::new();
     for identity in
         crate::plan::builder::workload_identities(p, format!("{prefix}-workload-backend"))
     {
@@ -201,64 +265,81 @@ pub fn build(b: &mut Builder<'_>) {
                         }}
                     }]
                 },
-                "Policies": { format!("{role_name}-data"): bucket_access_policy(&bucket_arns, &objects, (ns != names::PLATFORM_NAMESPACE).then_some(ns.as_str()), key_arn.as_ref()) },
+                "Policies": { format!("{role_name}-data"): bucket_access_policy(&bucket_arns, &objects, (ns != names::PLATFORM_NAMESPACE).then_some(ns.as_str()), key_arn) },
                 "Tags": b.tags(WorkloadIdentity),
             }),
         );
         workload_roles.push((address, ns, sas));
     }
+    workload_roles
+}
 
-    // BYOC: the admin identity Union.ai assumes, with the external ID, limited to this data
-    // plane's resources.
-    let mut admin_role: Option<String> = None;
-    if b.byoc() {
-        let union = p.spec.union.clone().unwrap_or_default();
-        let external_id = match &union.external_id {
-            Some(id) => json!(id),
-            None => {
-                let id = b.managed(
-                    "local.external_id",
-                    "union",
-                    "external-id",
-                    AdminIdentity,
-                    &[AdminTrust],
-                    json!({ "length": 24 }),
-                );
-                r(&id, "value")
-            }
-        };
-        let workload_role_arns: Vec<Value> =
-            workload_roles.iter().map(|(a, _, _)| r(a, "arn")).collect();
-        let role = b.managed(
-            "aws.iam_role",
-            "union_admin",
-            format!("{prefix}-union-ai-admin"),
-            AdminIdentity,
-            &[AdminTrust, LeastPrivilege, AuditLogging],
-            json!({
-                "RoleName": format!("{prefix}-union-ai-admin"),
-                "Description": "Union.ai's narrowly scoped admin identity for this BYOC data plane",
-                "MaxSessionDuration": 3600,
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [{
-                        "Sid": "UnionAiAssumesWithExternalId",
-                        "Effect": "Allow",
-                        "Principal": { "AWS": format!("arn:aws:iam::{}:root", union.aws_account_id) },
-                        "Action": "sts:AssumeRole",
-                        "Condition": { "StringEquals": { "sts:ExternalId": external_id } }
-                    }]
-                },
-                "Policies": {
-                    format!("{prefix}-union-ai-admin"): admin_policy(&account, &region, &prefix, &cluster_role, &node_role, &workload_role_arns, key_arn.as_ref())
-                },
-                "Tags": b.tags(AdminIdentity),
-            }),
-        );
-        admin_role = Some(role);
-    }
+/// BYOC: the admin identity Union.ai assumes, with the external ID, limited to this data
+/// plane's resources.
+fn admin_identity(
+    b: &mut Builder<'_>,
+    place: &Place,
+    cluster_role: &str,
+    node_role: &str,
+    workload_roles: &[WorkloadRole],
+    key_arn: Option<&Value>,
+) -> String {
+    let p = b.profile;
+    let (account, region, prefix) = (&place.account, &place.region, &place.prefix);
+    let union = p.spec.union.clone().unwrap_or_default();
+    let external_id = match &union.external_id {
+        Some(id) => json!(id),
+        None => {
+            let id = b.managed(
+                "local.external_id",
+                "union",
+                "external-id",
+                AdminIdentity,
+                &[AdminTrust],
+                json!({ "length": 24 }),
+            );
+            r(&id, "value")
+        }
+    };
+    let workload_role_arns: Vec<Value> =
+        workload_roles.iter().map(|(a, _, _)| r(a, "arn")).collect();
+    b.managed(
+        "aws.iam_role",
+        "union_admin",
+        format!("{prefix}-union-ai-admin"),
+        AdminIdentity,
+        &[AdminTrust, LeastPrivilege, AuditLogging],
+        json!({
+            "RoleName": format!("{prefix}-union-ai-admin"),
+            "Description": "Union.ai's narrowly scoped admin identity for this BYOC data plane",
+            "MaxSessionDuration": 3600,
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "UnionAiAssumesWithExternalId",
+                    "Effect": "Allow",
+                    "Principal": { "AWS": format!("arn:aws:iam::{}:root", union.aws_account_id) },
+                    "Action": "sts:AssumeRole",
+                    "Condition": { "StringEquals": { "sts:ExternalId": external_id } }
+                }]
+            },
+            "Policies": {
+                format!("{prefix}-union-ai-admin"): admin_policy(account, region, prefix, cluster_role, node_role, &workload_role_arns, key_arn)
+            },
+            "Tags": b.tags(AdminIdentity),
+        }),
+    )
+}
 
-    // The cluster (Union.ai in BYOC): private endpoint, secrets encrypted, all logs on.
+/// The cluster (Union.ai's in BYOC): private endpoint, secrets encrypted, all logs on.
+fn cluster(
+    b: &mut Builder<'_>,
+    prefix: &str,
+    cluster_role: &str,
+    net: &Network,
+    key_arn: Option<&Value>,
+) -> String {
+    let p = b.profile;
     let public = p.spec.cluster.endpoint_access == EndpointAccess::PrivateAndPublic;
     let log_types: Vec<&str> = if p.spec.audit.cluster_logs {
         CLUSTER_LOG_TYPES.to_vec()
@@ -269,7 +350,7 @@ pub fn build(b: &mut Builder<'_>) {
     let mut cluster = json!({
         "name": prefix,
         "version": p.spec.cluster.kubernetes_version,
-        "roleArn": r(&cluster_role, "arn"),
+        "roleArn": r(cluster_role, "arn"),
         "resourcesVpcConfig": {
             "subnetIds": net.private_subnets,
             "securityGroupIds": [cluster_sg],
@@ -277,7 +358,7 @@ pub fn build(b: &mut Builder<'_>) {
             "endpointPublicAccess": public,
         },
         "kubernetesNetworkConfig": { "serviceIpv4Cidr": p.spec.network.services_cidr, "ipFamily": "ipv4" },
-        "encryptionConfig": key_arn.as_ref().map_or(json!([]), |k| json!([{ "resources": ["secrets"], "provider": { "keyArn": k } }])),
+        "encryptionConfig": key_arn.map_or(json!([]), |k| json!([{ "resources": ["secrets"], "provider": { "keyArn": k } }])),
         "logging": { "clusterLogging": [
             { "types": log_types, "enabled": true }
         ]},
@@ -290,37 +371,49 @@ pub fn build(b: &mut Builder<'_>) {
     let cluster_addr = b.managed(
         "aws.eks_cluster",
         "main",
-        prefix.clone(),
+        prefix.to_string(),
         Cluster,
         &[PrivateEndpoint, EncryptionAtRest, AuditLogging],
         cluster,
     );
     b.order_after(&cluster_addr, "aws.security_group.cluster");
+    cluster_addr
+}
 
-    if let Some(role) = &admin_role {
-        b.managed(
-            "aws.eks_access_entry",
-            "union_admin",
-            format!("{prefix}-union-ai-admin"),
-            Cluster,
-            &[AdminTrust],
-            json!({
-                "clusterName": r(&cluster_addr, "name"),
-                "principalArn": r(role, "arn"),
-                "type": "STANDARD",
-                "accessPolicies": [{
-                    "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
-                    "accessScope": { "type": "cluster" }
-                }],
-                "tags": b.tags(Cluster),
-            }),
-        );
-    }
+/// BYOC: the admin identity is the cluster's administrator through an access entry.
+fn admin_access_entry(b: &mut Builder<'_>, prefix: &str, cluster_addr: &str, role: &str) {
+    b.managed(
+        "aws.eks_access_entry",
+        "union_admin",
+        format!("{prefix}-union-ai-admin"),
+        Cluster,
+        &[AdminTrust],
+        json!({
+            "clusterName": r(cluster_addr, "name"),
+            "principalArn": r(role, "arn"),
+            "type": "STANDARD",
+            "accessPolicies": [{
+                "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                "accessScope": { "type": "cluster" }
+            }],
+            "tags": b.tags(Cluster),
+        }),
+    );
+}
 
-    // Node pools: a launch template per pool for encrypted gp3 disks and IMDSv2, then the
-    // managed node group; GPU pools are tainted.
+/// Node pools: a launch template per pool for encrypted gp3 disks and IMDSv2, then the
+/// managed node group; GPU pools are tainted.
+fn node_pools(
+    b: &mut Builder<'_>,
+    prefix: &str,
+    cluster_addr: &str,
+    node_role: &str,
+    net: &Network,
+    key_arn: Option<&Value>,
+) {
+    let p = b.profile;
     for pool in &p.spec.cluster.node_pools {
-        let ebs = match &key_arn {
+        let ebs = match key_arn {
             Some(k) => {
                 json!({ "VolumeSize": pool.disk_size_gib, "VolumeType": "gp3", "Encrypted": true, "KmsKeyId": k, "DeleteOnTermination": true })
             }
@@ -347,9 +440,9 @@ pub fn build(b: &mut Builder<'_>) {
             }),
         );
         let mut group = json!({
-            "clusterName": r(&cluster_addr, "name"),
+            "clusterName": r(cluster_addr, "name"),
             "nodegroupName": pool.name,
-            "nodeRole": r(&node_role, "arn"),
+            "nodeRole": r(node_role, "arn"),
             "subnets": net.private_subnets,
             "scalingConfig": { "minSize": pool.min, "maxSize": pool.max, "desiredSize": pool.min },
             "instanceTypes": [pool.instance_type],
@@ -376,18 +469,20 @@ pub fn build(b: &mut Builder<'_>) {
             group,
         );
     }
+}
 
-    // The cluster side of the workload identities: the Pod Identity agent, and one
-    // association per service account (Union.ai's in BYOC: it binds, it never trusts).
+/// The cluster side of the workload identities: the Pod Identity agent, and one
+/// association per service account (Union.ai's in BYOC: it binds, it never trusts).
+fn pod_identity(b: &mut Builder<'_>, cluster_addr: &str, workload_roles: &[WorkloadRole]) {
     let agent = b.managed(
         "aws.eks_addon",
         "pod_identity_agent",
         "eks-pod-identity-agent",
         Cluster,
         &[TenantIsolation],
-        json!({ "clusterName": r(&cluster_addr, "name"), "addonName": "eks-pod-identity-agent", "tags": b.tags(Cluster) }),
+        json!({ "clusterName": r(cluster_addr, "name"), "addonName": "eks-pod-identity-agent", "tags": b.tags(Cluster) }),
     );
-    for (role, ns, sas) in &workload_roles {
+    for (role, ns, sas) in workload_roles {
         for sa in sas {
             let name = format!(
                 "{}_{}",
@@ -404,7 +499,7 @@ pub fn build(b: &mut Builder<'_>) {
                 Cluster,
                 &[TenantIsolation],
                 json!({
-                    "clusterName": r(&cluster_addr, "name"),
+                    "clusterName": r(cluster_addr, "name"),
                     "namespace": ns,
                     "serviceAccount": sa,
                     "roleArn": r(role, "arn"),
@@ -414,78 +509,79 @@ pub fn build(b: &mut Builder<'_>) {
             b.order_after(&association, &agent);
         }
     }
+}
 
-    // BYOC: the private path for the cluster API: internal NLB → target group → endpoint
-    // service that only Union.ai's account may connect to, each connection accepted by hand.
-    if b.byoc() {
-        let union_account = p
-            .spec
-            .union
-            .as_ref()
-            .map_or(UNION_AWS_ACCOUNT_ID.to_string(), |u| {
-                u.aws_account_id.clone()
-            });
-        let lb_name = elb_name(&prefix, "api");
-        let lb = b.managed(
-            "aws.lb",
-            "api",
-            lb_name.clone(),
-            PrivateConnection,
-            &[OutboundOnly, PrivateEndpoint],
-            json!({
-                "Name": lb_name,
-                "Type": "network",
-                "Scheme": "internal",
-                "IpAddressType": "ipv4",
-                "Subnets": net.private_subnets,
-                "Tags": b.tags(PrivateConnection),
-            }),
-        );
-        let tg = b.managed(
-            "aws.lb_target_group",
-            "api",
-            lb_name.clone(),
-            PrivateConnection,
-            &[OutboundOnly],
-            json!({
-                "Name": lb_name,
-                "Protocol": "TCP",
-                "Port": 443,
-                "VpcId": net.vpc_id,
-                "TargetType": "ip",
-                "HealthCheckProtocol": "TCP",
-                "Targets": r(&cluster_addr, "endpoint_ips"),
-                "Tags": b.tags(PrivateConnection),
-            }),
-        );
-        b.managed(
-            "aws.lb_listener",
-            "api",
-            format!("{lb_name}:443"),
-            PrivateConnection,
-            &[OutboundOnly],
-            json!({
-                "LoadBalancerArn": r(&lb, "arn"),
-                "Protocol": "TCP",
-                "Port": 443,
-                "DefaultActions": [{ "Type": "forward", "TargetGroupArn": r(&tg, "arn") }],
-                "Tags": b.tags(PrivateConnection),
-            }),
-        );
-        b.managed(
-            "aws.vpc_endpoint_service",
-            "api",
-            format!("{prefix}-api"),
-            PrivateConnection,
-            &[OutboundOnly, PrivateEndpoint],
-            json!({
-                "NetworkLoadBalancerArns": [r(&lb, "arn")],
-                "AcceptanceRequired": true,
-                "AllowedPrincipals": [format!("arn:aws:iam::{union_account}:root")],
-                "Tags": b.tags(PrivateConnection),
-            }),
-        );
-    }
+/// BYOC: the private path for the cluster API: internal NLB → target group → endpoint
+/// service that only Union.ai's account may connect to, each connection accepted by hand.
+fn private_connection(b: &mut Builder<'_>, prefix: &str, cluster_addr: &str, net: &Network) {
+    let p = b.profile;
+    let union_account = p
+        .spec
+        .union
+        .as_ref()
+        .map_or(UNION_AWS_ACCOUNT_ID.to_string(), |u| {
+            u.aws_account_id.clone()
+        });
+    let lb_name = elb_name(prefix, "api");
+    let lb = b.managed(
+        "aws.lb",
+        "api",
+        lb_name.clone(),
+        PrivateConnection,
+        &[OutboundOnly, PrivateEndpoint],
+        json!({
+            "Name": lb_name,
+            "Type": "network",
+            "Scheme": "internal",
+            "IpAddressType": "ipv4",
+            "Subnets": net.private_subnets,
+            "Tags": b.tags(PrivateConnection),
+        }),
+    );
+    let tg = b.managed(
+        "aws.lb_target_group",
+        "api",
+        lb_name.clone(),
+        PrivateConnection,
+        &[OutboundOnly],
+        json!({
+            "Name": lb_name,
+            "Protocol": "TCP",
+            "Port": 443,
+            "VpcId": net.vpc_id,
+            "TargetType": "ip",
+            "HealthCheckProtocol": "TCP",
+            "Targets": r(cluster_addr, "endpoint_ips"),
+            "Tags": b.tags(PrivateConnection),
+        }),
+    );
+    b.managed(
+        "aws.lb_listener",
+        "api",
+        format!("{lb_name}:443"),
+        PrivateConnection,
+        &[OutboundOnly],
+        json!({
+            "LoadBalancerArn": r(&lb, "arn"),
+            "Protocol": "TCP",
+            "Port": 443,
+            "DefaultActions": [{ "Type": "forward", "TargetGroupArn": r(&tg, "arn") }],
+            "Tags": b.tags(PrivateConnection),
+        }),
+    );
+    b.managed(
+        "aws.vpc_endpoint_service",
+        "api",
+        format!("{prefix}-api"),
+        PrivateConnection,
+        &[OutboundOnly, PrivateEndpoint],
+        json!({
+            "NetworkLoadBalancerArns": [r(&lb, "arn")],
+            "AcceptanceRequired": true,
+            "AllowedPrincipals": [format!("arn:aws:iam::{union_account}:root")],
+            "Tags": b.tags(PrivateConnection),
+        }),
+    );
 }
 
 const BUCKET_CONTROLS: &[Invariant] = &[EncryptionAtRest, EncryptionInTransit, NoPublicBuckets];
