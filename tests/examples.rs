@@ -70,10 +70,12 @@ fn golden_plans() {
                 )
             })
             .collect();
-        header["resources"] = serde_json::json!(format!(
-            "{} resources, in the area files",
-            plan.resources.len()
-        ));
+        // The resources' order: their settings are in the area files.
+        header["resources"] = serde_json::json!(plan
+            .resources
+            .iter()
+            .map(|r| &r.address)
+            .collect::<Vec<_>>());
         header["resource_changes"] = serde_json::json!(changes);
         insta::assert_json_snapshot!(format!("{name}.json"), header);
     }

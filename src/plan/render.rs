@@ -1214,13 +1214,47 @@ mod tests {
         "azure-self-managed",
     ];
 
-    /// The plan of an example profile, from its golden file (the planning core knows no
-    /// cloud, so it reads the plan the clouds built, as tests/examples.rs keeps it).
+    /// The plan of an example profile, from its golden files (the planning core knows no
+    /// cloud, so it reads the plan the clouds built, as tests/examples.rs keeps it): the
+    /// header lists the resources in plan order, the area files hold them.
     fn example(name: &str) -> Plan {
-        let text =
-            std::fs::read_to_string(format!("tests/snapshots/examples__{name}.json.snap")).unwrap();
-        let json = text.splitn(3, "---\n").nth(2).unwrap();
-        serde_json::from_str(json).unwrap()
+        let golden = |file: &std::path::Path| -> Value {
+            let text = std::fs::read_to_string(file).unwrap();
+            serde_json::from_str(text.splitn(3, "---\n").nth(2).unwrap()).unwrap()
+        };
+        let dir = std::path::Path::new("tests/snapshots");
+        let mut header = golden(&dir.join(format!("examples__{name}.json.snap")));
+        let mut by_address: std::collections::HashMap<String, Value> = Default::default();
+        let prefix = format!("examples__{name}.");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let file = path.file_name().unwrap().to_string_lossy().to_string();
+            // `examples__aws-byoc.network.snap`, not `examples__aws-byoc-x…` nor the
+            // header and table.
+            let Some(area) = file
+                .strip_prefix(&prefix)
+                .and_then(|f| f.strip_suffix(".snap"))
+            else {
+                continue;
+            };
+            if area.contains('.') || area == "json" || area == "table" {
+                continue;
+            }
+            for r in golden(&path).as_array().unwrap() {
+                by_address.insert(r["address"].as_str().unwrap().to_string(), r.clone());
+            }
+        }
+        let resources: Vec<Value> = header["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| by_address.remove(a.as_str().unwrap()).unwrap())
+            .collect();
+        header["resources"] = Value::Array(resources);
+        header["resource_changes"] = Value::Array(Vec::new());
+        let mut plan: Plan = serde_json::from_value(header).unwrap();
+        plan.resource_changes = super::super::diff::against_nothing(&plan.resources);
+        plan
     }
 
     fn change<'a>(plan: &'a mut Plan, address: &str) -> &'a mut Change {

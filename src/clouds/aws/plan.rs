@@ -265,7 +265,7 @@ fn workload_identities(
                         }}
                     }]
                 },
-                "Policies": { format!("{role_name}-data"): bucket_access_policy(&bucket_arns, &objects, (ns != names::PLATFORM_NAMESPACE).then_some(ns.as_str()), key_arn) },
+                "Policies": { format!("{role_name}-data"): bucket_access_policy(bucket_arns, &objects, (ns != names::PLATFORM_NAMESPACE).then_some(ns.as_str()), key_arn) },
                 "Tags": b.tags(WorkloadIdentity),
             }),
         );

@@ -203,6 +203,16 @@ pub const UNION_PROVIDER: &str = "gcp.iam_workload_identity_pool_provider.uniona
 pub const LABEL_DATA_PLANE: &str = "unionctl-data-plane";
 pub const LABEL_OWNER: &str = "unionctl-owner";
 
+/// Where this data plane is: its project (id and number), region and name prefix.
+struct Place {
+    project: String,
+    number: String,
+    region: String,
+    prefix: String,
+}
+
+/// The GCP plan, area by area (eksctl's resource sets): each builder only describes its
+/// resources and returns the addresses the next ones refer to.
 pub fn build(b: &mut Builder<'_>) {
     let p = b.profile;
     let gcp = p
@@ -214,15 +224,35 @@ pub fn build(b: &mut Builder<'_>) {
             project_id: String::new(),
             project_number: String::new(),
         });
-    let project = gcp.project_id.clone();
-    let number = gcp.project_number.clone();
-    let region = p.spec.cloud.region.clone();
-    let prefix = b.prefix().to_string();
-    let net_cfg = p.spec.network.clone();
+    let g = Place {
+        project: gcp.project_id.clone(),
+        number: gcp.project_number.clone(),
+        region: p.spec.cloud.region.clone(),
+        prefix: b.prefix().to_string(),
+    };
+    let key = key(b, &g);
+    let (network, subnet) = network(b, &g);
+    firewalls(b, &g, &network);
+    let bucket_names = buckets_and_audit(b, &g, key.as_ref());
+    let nodes_sa = node_identity(b, &g);
+    if b.byoc() {
+        admin_identity(b, &g, &nodes_sa, key.as_ref());
+    }
+    let cluster = cluster_and_pools(b, &g, &network, &subnet, &nodes_sa, key.as_ref());
+    workload_identities(b, &g, &cluster, &bucket_names);
+    if b.byoc() {
+        private_connection(b, &g, &network, &subnet, &cluster);
+    }
+}
 
+/// The customer's key: ring + key rotated every 90 days, usable by the storage, GKE and
+/// compute service agents; or an existing key read; or none.
+fn key(b: &mut Builder<'_>, g: &Place) -> Option<Value> {
+    let p = b.profile;
+    let (project, number, region, prefix) = (&g.project, &g.number, &g.region, &g.prefix);
     // Key (customer): ring + key rotated every 90 days, usable by the storage, GKE and
     // compute service agents.
-    let key: Option<Value> = match p.spec.storage.encryption.key.as_str() {
+    match p.spec.storage.encryption.key.as_str() {
         "none" => None,
         "create" => {
             let ring = b.managed(
@@ -265,8 +295,16 @@ pub fn build(b: &mut Builder<'_>) {
             );
             Some(r(&k, "name"))
         }
-    };
+    }
+}
 
+/// The network (the customer's): a new one with its subnet, router and NAT, or an existing
+/// one read; in BYOC also the ranges of the private connection. Returns the network's and
+/// the nodes' subnet's self links.
+fn network(b: &mut Builder<'_>, g: &Place) -> (Value, Value) {
+    let p = b.profile;
+    let (project, region, prefix) = (&g.project, &g.region, &g.prefix);
+    let net_cfg = &p.spec.network;
     // Network (customer).
     let (network, subnet) = match &net_cfg.existing {
         Some(e) => {
@@ -390,6 +428,14 @@ pub fn build(b: &mut Builder<'_>) {
             "role": "ACTIVE",
         }));
     }
+    (network, subnet)
+}
+
+/// The firewall: every rule applies to the data plane's nodes only.
+fn firewalls(b: &mut Builder<'_>, g: &Place, network: &Value) {
+    let p = b.profile;
+    let (project, prefix) = (&g.project, &g.prefix);
+    let net_cfg = &p.spec.network;
     // Every rule applies to the data plane's nodes only (their service account), never to
     // the whole network: an existing network's other machines keep their own rules.
     let nodes_email = format!("{prefix}-nodes@{project}.iam.gserviceaccount.com");
@@ -479,12 +525,18 @@ pub fn build(b: &mut Builder<'_>) {
             }),
         );
     }
+}
 
+/// The buckets (the customer's) and the audit trail; returns each bucket's name and
+/// address.
+fn buckets_and_audit(b: &mut Builder<'_>, g: &Place, key: Option<&Value>) -> Vec<(String, String)> {
+    let p = b.profile;
+    let (project, region, prefix) = (&g.project, &g.region, &g.prefix);
     // Buckets (customer) and the audit trail.
     let mut bucket_names = Vec::new();
     for logical in &p.spec.storage.buckets {
         let name = names::bucket(p, logical);
-        let settings = bucket(b, &name, &region, key.as_ref(), true);
+        let settings = bucket(b, &name, region, key, true);
         let address = b.managed(
             "gcp.storage_bucket",
             logical,
@@ -503,7 +555,7 @@ pub fn build(b: &mut Builder<'_>) {
     match p.spec.audit.trail.as_str() {
         "create" => {
             let name = names::audit_bucket(p);
-            let settings = bucket(b, &name, &region, key.as_ref(), false);
+            let settings = bucket(b, &name, region, key, false);
             let audit_bucket = b.managed(
                 "gcp.storage_bucket",
                 "audit_logs",
@@ -543,7 +595,12 @@ pub fn build(b: &mut Builder<'_>) {
             );
         }
     }
+    bucket_names
+}
 
+/// The nodes' service account (the customer's: IAM is the account's) and its roles.
+fn node_identity(b: &mut Builder<'_>, g: &Place) -> String {
+    let (project, prefix) = (&g.project, &g.prefix);
     // Node service account (customer: IAM is the account's).
     let nodes_sa = b.managed(
         "gcp.service_account",
@@ -578,161 +635,179 @@ pub fn build(b: &mut Builder<'_>) {
         }));
         b.order_after(&m, &nodes_sa);
     }
+    nodes_sa
+}
 
+/// BYOC: the admin identity.
+fn admin_identity(b: &mut Builder<'_>, g: &Place, nodes_sa: &str, key: Option<&Value>) {
+    let p = b.profile;
+    let (project, number, region, prefix) = (&g.project, &g.number, &g.region, &g.prefix);
+    let net_cfg = &p.spec.network;
     // BYOC admin identity: a pool federating Union.ai's AWS role, under an attribute
     // condition; a service account it impersonates; roles that reach only this data
     // plane's cluster and private connection, and nothing that can change IAM.
-    if b.byoc() {
-        let union = p.spec.union.clone().unwrap_or_default();
-        let union_role = format!(
-            "arn:aws:sts::{}:assumed-role/{}",
-            union.aws_account_id, union.role_name
-        );
-        let pool = b.managed(
-            "gcp.iam_workload_identity_pool",
-            "unionai",
-            "unionai",
-            AdminIdentity,
-            &[AdminTrust],
-            json!({
-                "workloadIdentityPoolId": "unionai",
-                "displayName": "Union.ai",
-                "description": format!("Union.ai's AWS identity, for the BYOC data plane {prefix}"),
-                "disabled": false,
-            }),
-        );
-        b.managed(
-            "gcp.iam_workload_identity_pool_provider",
-            "unionai_aws",
-            "unionai-aws",
-            AdminIdentity,
-            &[AdminTrust],
-            json!({
-                "parent": r(&pool, "name"),
-                "workloadIdentityPoolProviderId": "unionai-aws",
-                "displayName": "Union.ai AWS role",
-                "description": format!("Union.ai's AWS role, for the BYOC data plane {prefix}"),
-                "aws": { "accountId": union.aws_account_id },
-                "attributeMapping": {
-                    "google.subject": "assertion.arn",
-                    "attribute.aws_role": AWS_ROLE_MAPPING
-                },
-                "attributeCondition": format!("attribute.aws_role == '{union_role}'"),
-            }),
-        );
-        let admin_email = format!("unionai-administrator@{project}.iam.gserviceaccount.com");
-        let admin = b.managed(
-            "gcp.service_account",
-            "unionai_administrator",
-            "unionai-administrator",
-            AdminIdentity,
-            &[AdminTrust],
-            json!({
-                "accountId": "unionai-administrator",
-                "displayName": "Union.ai administrator (BYOC)",
-            }),
-        );
-        b.managed("gcp.service_account_iam_binding", "unionai_administrator", "unionai-administrator workloadIdentityUser", AdminIdentity, &[AdminTrust], json!({
-            "resource": r(&admin, "name"),
-            "role": "roles/iam.workloadIdentityUser",
-            "members": [format!("principalSet://iam.googleapis.com/projects/{number}/locations/global/workloadIdentityPools/unionai/attribute.aws_role/{union_role}")],
+    let union = p.spec.union.clone().unwrap_or_default();
+    let union_role = format!(
+        "arn:aws:sts::{}:assumed-role/{}",
+        union.aws_account_id, union.role_name
+    );
+    let pool = b.managed(
+        "gcp.iam_workload_identity_pool",
+        "unionai",
+        "unionai",
+        AdminIdentity,
+        &[AdminTrust],
+        json!({
+            "workloadIdentityPoolId": "unionai",
+            "displayName": "Union.ai",
+            "description": format!("Union.ai's AWS identity, for the BYOC data plane {prefix}"),
+            "disabled": false,
+        }),
+    );
+    b.managed(
+        "gcp.iam_workload_identity_pool_provider",
+        "unionai_aws",
+        "unionai-aws",
+        AdminIdentity,
+        &[AdminTrust],
+        json!({
+            "parent": r(&pool, "name"),
+            "workloadIdentityPoolProviderId": "unionai-aws",
+            "displayName": "Union.ai AWS role",
+            "description": format!("Union.ai's AWS role, for the BYOC data plane {prefix}"),
+            "aws": { "accountId": union.aws_account_id },
+            "attributeMapping": {
+                "google.subject": "assertion.arn",
+                "attribute.aws_role": AWS_ROLE_MAPPING
+            },
+            "attributeCondition": format!("attribute.aws_role == '{union_role}'"),
+        }),
+    );
+    let admin_email = format!("unionai-administrator@{project}.iam.gserviceaccount.com");
+    let admin = b.managed(
+        "gcp.service_account",
+        "unionai_administrator",
+        "unionai-administrator",
+        AdminIdentity,
+        &[AdminTrust],
+        json!({
+            "accountId": "unionai-administrator",
+            "displayName": "Union.ai administrator (BYOC)",
+        }),
+    );
+    b.managed("gcp.service_account_iam_binding", "unionai_administrator", "unionai-administrator workloadIdentityUser", AdminIdentity, &[AdminTrust], json!({
+        "resource": r(&admin, "name"),
+        "role": "roles/iam.workloadIdentityUser",
+        "members": [format!("principalSet://iam.googleapis.com/projects/{number}/locations/global/workloadIdentityPools/unionai/attribute.aws_role/{union_role}")],
+    }));
+    let member = format!("serviceAccount:{admin_email}");
+    let cluster_condition = format!(
+        "!resource.name.contains('/clusters/') || resource.name.endsWith('/clusters/{prefix}') || resource.name.contains('/clusters/{prefix}/')"
+    );
+    let regional = format!("projects/{project}/regions/{region}");
+    // This data plane's network only (an existing one by its name).
+    let network_name = net_cfg.existing.as_ref().map_or(prefix.clone(), |e| {
+        e.network_id
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    });
+    let zonal = format!("projects/{project}/zones/{}", zone_of(region));
+    let psc_names: Vec<String> = [
+        "serviceAttachments",
+        "forwardingRules",
+        "backendServices",
+        "healthChecks",
+        "targetTcpProxies",
+    ]
+    .iter()
+    .map(|c| format!("resource.name.startsWith('{regional}/{c}/{prefix}-')"))
+    .chain([format!(
+        "resource.name.startsWith('{zonal}/networkEndpointGroups/{prefix}-')"
+    )])
+    .collect();
+    let network_condition = format!(
+        "{} || resource.name.startsWith('{regional}/operations/') || resource.name.startsWith('{zonal}/operations/') || resource.name.startsWith('{regional}/subnetworks/') || resource.name == 'projects/{project}/global/networks/{network_name}' || resource.name.startsWith('projects/{project}/global/firewalls/{prefix}-')",
+        psc_names.join(" || ")
+    );
+    for (name, role_id, title, permissions, condition) in [
+        (
+            "unionai_cluster",
+            "UnionaiClusterAdministrator",
+            "Union.ai: this data plane's GKE cluster",
+            CLUSTER_PERMISSIONS,
+            cluster_condition,
+        ),
+        (
+            "unionai_network",
+            "UnionaiNetworkAdministrator",
+            "Union.ai: this data plane's Private Service Connect",
+            NETWORK_PERMISSIONS,
+            network_condition,
+        ),
+    ] {
+        let role = b.managed("gcp.project_iam_custom_role", name, role_id, AdminIdentity, &[LeastPrivilege], json!({
+            "roleId": role_id,
+            "role": { "title": title, "description": format!("What Union.ai needs to operate the BYOC data plane {prefix}"), "stage": "GA", "includedPermissions": permissions },
         }));
-        let member = format!("serviceAccount:{admin_email}");
-        let cluster_condition = format!(
-            "!resource.name.contains('/clusters/') || resource.name.endsWith('/clusters/{prefix}') || resource.name.contains('/clusters/{prefix}/')"
-        );
-        let regional = format!("projects/{project}/regions/{region}");
-        // This data plane's network only (an existing one by its name).
-        let network_name = net_cfg.existing.as_ref().map_or(prefix.clone(), |e| {
-            e.network_id
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_string()
-        });
-        let zonal = format!("projects/{project}/zones/{}", zone_of(&region));
-        let psc_names: Vec<String> = [
-            "serviceAttachments",
-            "forwardingRules",
-            "backendServices",
-            "healthChecks",
-            "targetTcpProxies",
-        ]
-        .iter()
-        .map(|c| format!("resource.name.startsWith('{regional}/{c}/{prefix}-')"))
-        .chain([format!(
-            "resource.name.startsWith('{zonal}/networkEndpointGroups/{prefix}-')"
-        )])
-        .collect();
-        let network_condition = format!(
-            "{} || resource.name.startsWith('{regional}/operations/') || resource.name.startsWith('{zonal}/operations/') || resource.name.startsWith('{regional}/subnetworks/') || resource.name == 'projects/{project}/global/networks/{network_name}' || resource.name.startsWith('projects/{project}/global/firewalls/{prefix}-')",
-            psc_names.join(" || ")
-        );
-        for (name, role_id, title, permissions, condition) in [
-            (
-                "unionai_cluster",
-                "UnionaiClusterAdministrator",
-                "Union.ai: this data plane's GKE cluster",
-                CLUSTER_PERMISSIONS,
-                cluster_condition,
-            ),
-            (
-                "unionai_network",
-                "UnionaiNetworkAdministrator",
-                "Union.ai: this data plane's Private Service Connect",
-                NETWORK_PERMISSIONS,
-                network_condition,
-            ),
-        ] {
-            let role = b.managed("gcp.project_iam_custom_role", name, role_id, AdminIdentity, &[LeastPrivilege], json!({
-                "roleId": role_id,
-                "role": { "title": title, "description": format!("What Union.ai needs to operate the BYOC data plane {prefix}"), "stage": "GA", "includedPermissions": permissions },
-            }));
-            let grant = b.managed(
-                "gcp.project_iam_member",
-                name,
-                format!("unionai-administrator {role_id}"),
-                AdminIdentity,
-                &[LeastPrivilege],
-                json!({
-                    "role": r(&role, "name"),
-                    "member": member,
-                    "condition": { "title": format!("{prefix} only"), "expression": condition },
-                }),
-            );
-            b.order_after(&grant, &admin);
-        }
-        // The nodes' identity only, to run node pools as it; the key only, to name it.
-        let acts_as = b.managed(
-            "gcp.service_account_iam_member",
-            "unionai_acts_as_nodes",
-            format!("{prefix}-nodes serviceAccountUser"),
+        let grant = b.managed(
+            "gcp.project_iam_member",
+            name,
+            format!("unionai-administrator {role_id}"),
             AdminIdentity,
             &[LeastPrivilege],
             json!({
-                "resource": r(&nodes_sa, "name"),
-                "role": "roles/iam.serviceAccountUser",
+                "role": r(&role, "name"),
+                "member": member,
+                "condition": { "title": format!("{prefix} only"), "expression": condition },
+            }),
+        );
+        b.order_after(&grant, &admin);
+    }
+    // The nodes' identity only, to run node pools as it; the key only, to name it.
+    let acts_as = b.managed(
+        "gcp.service_account_iam_member",
+        "unionai_acts_as_nodes",
+        format!("{prefix}-nodes serviceAccountUser"),
+        AdminIdentity,
+        &[LeastPrivilege],
+        json!({
+            "resource": r(nodes_sa, "name"),
+            "role": "roles/iam.serviceAccountUser",
+            "member": member,
+        }),
+    );
+    b.order_after(&acts_as, &admin);
+    if let Some(k) = &key {
+        let viewer = b.managed(
+            "gcp.kms_crypto_key_iam_member",
+            "unionai_views_key",
+            format!("{prefix} key viewer"),
+            AdminIdentity,
+            &[LeastPrivilege],
+            json!({
+                "resource": k,
+                "role": "roles/cloudkms.viewer",
                 "member": member,
             }),
         );
-        b.order_after(&acts_as, &admin);
-        if let Some(k) = &key {
-            let viewer = b.managed(
-                "gcp.kms_crypto_key_iam_member",
-                "unionai_views_key",
-                format!("{prefix} key viewer"),
-                AdminIdentity,
-                &[LeastPrivilege],
-                json!({
-                    "resource": k,
-                    "role": "roles/cloudkms.viewer",
-                    "member": member,
-                }),
-            );
-            b.order_after(&viewer, &admin);
-        }
+        b.order_after(&viewer, &admin);
     }
+}
 
+/// The cluster (Union.ai's in BYOC) and its node pools.
+fn cluster_and_pools(
+    b: &mut Builder<'_>,
+    g: &Place,
+    network: &Value,
+    subnet: &Value,
+    nodes_sa: &str,
+    key: Option<&Value>,
+) -> String {
+    let p = b.profile;
+    let (project, region, prefix) = (&g.project, &g.region, &g.prefix);
+    let net_cfg = &p.spec.network;
     // Cluster (Union.ai in BYOC): private nodes and endpoint, Workload Identity, secrets
     // encrypted with the key, API-server logs.
     let public = p.spec.cluster.endpoint_access == EndpointAccess::PrivateAndPublic;
@@ -768,11 +843,11 @@ pub fn build(b: &mut Builder<'_>) {
         // it runs as the nodes' service account, shielded, its disk under the key.
         "removeDefaultNodePool": true,
         "initialNodeCount": 1,
-        "nodeConfig": default_pool_config(&prefix, &project, key.as_ref()),
+        "nodeConfig": default_pool_config(prefix, project, key),
         "resourceLabels": labels(b, Cluster),
     }));
     b.order_after(&cluster, "gcp.compute_firewall.egress_allow");
-    b.order_after(&cluster, &nodes_sa);
+    b.order_after(&cluster, nodes_sa);
     // In BYOC the cluster and its pools come in the union stage, after the whole customer
     // stage: the order matters (and Union.ai reads no IAM policy) only when self-managed.
     if !b.byoc() {
@@ -791,7 +866,7 @@ pub fn build(b: &mut Builder<'_>) {
             "taints": [],
         });
         if let Some(k) = &key {
-            config["bootDiskKmsKey"] = k.clone();
+            config["bootDiskKmsKey"] = (*k).clone();
         }
         if pool.gpu {
             config["taints"] =
@@ -809,12 +884,23 @@ pub fn build(b: &mut Builder<'_>) {
             "gcp.container_node_pool.{}",
             crate::plan::builder::address_name(&pool.name)
         );
-        b.order_after(&pool_address, &nodes_sa);
+        b.order_after(&pool_address, nodes_sa);
         if !b.byoc() {
             key_user(b, &pool_address);
         }
     }
+    cluster
+}
 
+/// Workload identities (the customer's).
+fn workload_identities(
+    b: &mut Builder<'_>,
+    g: &Place,
+    cluster: &str,
+    bucket_names: &[(String, String)],
+) {
+    let p = b.profile;
+    let (project, prefix) = (&g.project, &g.prefix);
     // Workload identities (the customer's): one service account for the platform and one
     // per tenant namespace, each usable only by its namespace's service accounts, with
     // object access to this data plane's buckets, a tenant only under its own prefix. The
@@ -844,8 +930,8 @@ pub fn build(b: &mut Builder<'_>) {
             "role": "roles/iam.workloadIdentityUser",
             "members": service_accounts.iter().map(|k| format!("serviceAccount:{project}.svc.id.goog[{ns}/{k}]")).collect::<Vec<_>>(),
         }));
-        b.order_after(&binding, &cluster);
-        for (bucket, bucket_address) in &bucket_names {
+        b.order_after(&binding, cluster);
+        for (bucket, bucket_address) in bucket_names {
             let mut grant = json!({
                 "bucket": bucket,
                 "role": "roles/storage.objectUser",
@@ -873,102 +959,111 @@ pub fn build(b: &mut Builder<'_>) {
             b.order_after(&g, &sa);
         }
     }
+}
 
+/// BYOC: the private connection to the cluster's endpoint.
+fn private_connection(
+    b: &mut Builder<'_>,
+    g: &Place,
+    network: &Value,
+    subnet: &Value,
+    cluster: &str,
+) {
+    let p = b.profile;
+    let (region, prefix) = (&g.region, &g.prefix);
     // BYOC: the cluster's private endpoint behind a regional internal proxy load balancer
     // (a hybrid connectivity endpoint group holding the endpoint's address), published
     // through a Private Service Connect attachment that accepts only Union.ai's project,
     // connection by connection: the documented way to publish a private address through
     // PSC ("Set up a regional internal proxy Network Load Balancer with hybrid
     // connectivity"; "Publish services by using Private Service Connect").
-    if b.byoc() {
-        let union_project = p
-            .spec
-            .union
-            .as_ref()
-            .and_then(|u| u.gcp_project_id.clone())
-            .unwrap_or_default();
-        let zone = zone_of(&region);
-        let neg = b.managed("gcp.compute_network_endpoint_group", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
+    let union_project = p
+        .spec
+        .union
+        .as_ref()
+        .and_then(|u| u.gcp_project_id.clone())
+        .unwrap_or_default();
+    let zone = zone_of(region);
+    let neg = b.managed("gcp.compute_network_endpoint_group", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
+        "name": format!("{prefix}-api"),
+        "zone": zone,
+        "networkEndpointType": "NON_GCP_PRIVATE_IP_PORT",
+        "network": network,
+        "defaultPort": 443,
+        "networkEndpoints": [{ "ipAddress": r(cluster, "privateClusterConfig.privateEndpoint"), "port": 443 }],
+    }));
+    let health = b.managed(
+        "gcp.compute_region_health_check",
+        "api",
+        format!("{prefix}-api"),
+        PrivateConnection,
+        &[PrivateEndpoint],
+        json!({
             "name": format!("{prefix}-api"),
-            "zone": zone,
-            "networkEndpointType": "NON_GCP_PRIVATE_IP_PORT",
-            "network": network,
-            "defaultPort": 443,
-            "networkEndpoints": [{ "ipAddress": r(&cluster, "privateClusterConfig.privateEndpoint"), "port": 443 }],
-        }));
-        let health = b.managed(
-            "gcp.compute_region_health_check",
-            "api",
-            format!("{prefix}-api"),
-            PrivateConnection,
-            &[PrivateEndpoint],
-            json!({
-                "name": format!("{prefix}-api"),
-                "region": region,
-                "type": "TCP",
-                "tcpHealthCheck": { "port": 443 },
-                "checkIntervalSec": 10,
-                "timeoutSec": 5,
-            }),
-        );
-        let backend = b.managed("gcp.compute_region_backend_service", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
+            "region": region,
+            "type": "TCP",
+            "tcpHealthCheck": { "port": 443 },
+            "checkIntervalSec": 10,
+            "timeoutSec": 5,
+        }),
+    );
+    let backend = b.managed("gcp.compute_region_backend_service", "api", format!("{prefix}-api"), PrivateConnection, &[PrivateEndpoint], json!({
+        "name": format!("{prefix}-api"),
+        "region": region,
+        "loadBalancingScheme": "INTERNAL_MANAGED",
+        "protocol": "TCP",
+        "backends": [{ "group": r(&neg, "selfLink"), "balancingMode": "CONNECTION", "maxConnectionsPerEndpoint": 100 }],
+        "healthChecks": [r(&health, "selfLink")],
+    }));
+    let proxy = b.managed(
+        "gcp.compute_region_target_tcp_proxy",
+        "api",
+        format!("{prefix}-api"),
+        PrivateConnection,
+        &[PrivateEndpoint],
+        json!({
+            "name": format!("{prefix}-api"),
+            "region": region,
+            "service": r(&backend, "selfLink"),
+            "proxyHeader": "NONE",
+        }),
+    );
+    let rule = b.managed(
+        "gcp.compute_forwarding_rule",
+        "api",
+        format!("{prefix}-api"),
+        PrivateConnection,
+        &[PrivateEndpoint, OutboundOnly],
+        json!({
             "name": format!("{prefix}-api"),
             "region": region,
             "loadBalancingScheme": "INTERNAL_MANAGED",
-            "protocol": "TCP",
-            "backends": [{ "group": r(&neg, "selfLink"), "balancingMode": "CONNECTION", "maxConnectionsPerEndpoint": 100 }],
-            "healthChecks": [r(&health, "selfLink")],
-        }));
-        let proxy = b.managed(
-            "gcp.compute_region_target_tcp_proxy",
-            "api",
-            format!("{prefix}-api"),
-            PrivateConnection,
-            &[PrivateEndpoint],
-            json!({
-                "name": format!("{prefix}-api"),
-                "region": region,
-                "service": r(&backend, "selfLink"),
-                "proxyHeader": "NONE",
-            }),
-        );
-        let rule = b.managed(
-            "gcp.compute_forwarding_rule",
-            "api",
-            format!("{prefix}-api"),
-            PrivateConnection,
-            &[PrivateEndpoint, OutboundOnly],
-            json!({
-                "name": format!("{prefix}-api"),
-                "region": region,
-                "loadBalancingScheme": "INTERNAL_MANAGED",
-                "IPProtocol": "TCP",
-                "portRange": "443-443",
-                "network": network,
-                "subnetwork": subnet,
-                "target": r(&proxy, "selfLink"),
-            }),
-        );
-        // Internal proxy load balancers need the region's proxy-only subnetwork.
-        b.order_after(&rule, "gcp.compute_subnetwork.proxy_only");
-        b.managed(
-            "gcp.compute_service_attachment",
-            "api",
-            format!("{prefix}-api"),
-            PrivateConnection,
-            &[OutboundOnly, PrivateEndpoint],
-            json!({
-                "name": format!("{prefix}-api"),
-                "region": region,
-                "targetService": r(&rule, "selfLink"),
-                "connectionPreference": "ACCEPT_MANUAL",
-                "natSubnets": [r("gcp.compute_subnetwork.psc_nat", "selfLink")],
-                "enableProxyProtocol": false,
-                "consumerAcceptLists": [{ "projectIdOrNum": union_project, "connectionLimit": 4 }],
-                "consumerRejectLists": [],
-            }),
-        );
-    }
+            "IPProtocol": "TCP",
+            "portRange": "443-443",
+            "network": network,
+            "subnetwork": subnet,
+            "target": r(&proxy, "selfLink"),
+        }),
+    );
+    // Internal proxy load balancers need the region's proxy-only subnetwork.
+    b.order_after(&rule, "gcp.compute_subnetwork.proxy_only");
+    b.managed(
+        "gcp.compute_service_attachment",
+        "api",
+        format!("{prefix}-api"),
+        PrivateConnection,
+        &[OutboundOnly, PrivateEndpoint],
+        json!({
+            "name": format!("{prefix}-api"),
+            "region": region,
+            "targetService": r(&rule, "selfLink"),
+            "connectionPreference": "ACCEPT_MANUAL",
+            "natSubnets": [r("gcp.compute_subnetwork.psc_nat", "selfLink")],
+            "enableProxyProtocol": false,
+            "consumerAcceptLists": [{ "projectIdOrNum": union_project, "connectionLimit": 4 }],
+            "consumerRejectLists": [],
+        }),
+    );
 }
 
 /// A resource encrypted with the key the plan creates comes after the grant that lets the
@@ -994,7 +1089,7 @@ fn default_pool_config(prefix: &str, project: &str, key: Option<&Value>) -> Valu
         "shieldedInstanceConfig": { "enableSecureBoot": true, "enableIntegrityMonitoring": true },
     });
     if let Some(k) = key {
-        config["bootDiskKmsKey"] = k.clone();
+        config["bootDiskKmsKey"] = (*k).clone();
     }
     config
 }
