@@ -107,6 +107,35 @@ pub fn retains(kind: &str) -> Option<&'static str> {
     }
 }
 
+/// Where this data plane is: its subscription, location, name prefix and resource group.
+struct Place {
+    az: crate::profile::schema::AzureSubscription,
+    location: String,
+    prefix: String,
+    rg_id: String,
+}
+
+/// What the areas built so far name, for the areas after them.
+#[derive(Clone, Default)]
+struct Parts {
+    rg: String,
+    key: Option<CustomerKey>,
+    cmk_identity: String,
+    aks_identity: String,
+    disk_set: Option<String>,
+    key_grants: Vec<String>,
+    vnet_id: Value,
+    nodes_subnet: Value,
+    link_subnet: Value,
+    aks_network: String,
+    account: String,
+    containers: Vec<(String, String)>,
+    workspace: String,
+    aks: String,
+}
+
+/// The Azure plan, area by area (eksctl's resource sets): each builder only describes its
+/// resources and records in `Parts` what the next ones refer to.
 pub fn build(b: &mut Builder<'_>) {
     let p = b.profile;
     let az =
@@ -125,8 +154,14 @@ pub fn build(b: &mut Builder<'_>) {
         "/subscriptions/{}/resourceGroups/{}",
         az.subscription_id, az.resource_group
     );
-    let net_cfg = p.spec.network.clone();
 
+    let g = Place {
+        az: az.clone(),
+        location: location.clone(),
+        prefix: prefix.clone(),
+        rg_id,
+    };
+    let mut parts = Parts::default();
     let rg = b.managed(
         "azure.resource_group",
         "main",
@@ -137,7 +172,55 @@ pub fn build(b: &mut Builder<'_>) {
             "name": az.resource_group, "location": location, "tags": b.tags(Account),
         }),
     );
+    parts.rg = rg.clone();
+    keys(b, &g, &mut parts);
+    network(b, &g, &mut parts);
+    subnet_grant(b, &g, &mut parts);
+    storage(b, &g, &mut parts);
+    audit(b, &g, &mut parts);
+    if b.byoc() {
+        admin_identity(b, &g, &mut parts);
+    }
+    cluster_and_pools(b, &g, &mut parts);
+    workload_identities(b, &g, &mut parts);
+    if b.byoc() {
+        private_connection(b, &g, &mut parts);
+    }
+    let Parts {
+        key_grants,
+        aks_network,
+        rg,
+        ..
+    } = parts;
+    // Whatever encrypts with the key checks its access when it is created: it waits for the
+    // grants (the key's, and the cluster identity's on the subnet).
+    // (In BYOC the cluster comes in the union stage, after every customer resource.)
+    let users: &[&str] = if b.byoc() {
+        &[
+            "azure.disk_encryption_set.main",
+            "azure.storage_account.main",
+        ]
+    } else {
+        &[
+            "azure.disk_encryption_set.main",
+            "azure.storage_account.main",
+            "azure.kubernetes_cluster.main",
+        ]
+    };
+    for user in users {
+        for grant in key_grants.iter().chain(std::iter::once(&aks_network)) {
+            b.order_after(user, grant);
+        }
+    }
+    after_resource_group(b, &rg);
+}
 
+/// The key (the customer's): Key Vault with purge protection and RBAC, a rotating key,
+/// and the identities that use it (storage CMK, AKS KMS, disk encryption set).
+fn keys(b: &mut Builder<'_>, g: &Place, parts: &mut Parts) {
+    let p = b.profile;
+    let (az, location, prefix) = (&g.az, &g.location, &g.prefix);
+    let Parts { rg, .. } = parts.clone();
     // Keys (customer): Key Vault with purge protection and RBAC, a rotating key, and the
     // identities that use it (storage CMK, AKS KMS, disk encryption set).
     let vault_name = names::azure_key_vault(p);
@@ -234,7 +317,18 @@ pub fn build(b: &mut Builder<'_>) {
             "tags": b.tags(Storage),
         })));
     }
+    parts.key = key;
+    parts.cmk_identity = cmk_identity;
+    parts.aks_identity = aks_identity;
+    parts.disk_set = disk_set;
+    parts.key_grants = key_grants;
+}
 
+/// The network (the customer's).
+fn network(b: &mut Builder<'_>, g: &Place, parts: &mut Parts) {
+    let p = b.profile;
+    let (location, prefix) = (&g.location, &g.prefix);
+    let net_cfg = &p.spec.network;
     // Network (customer).
     let (vnet_id, nodes_subnet, link_subnet) = match &net_cfg.existing {
         Some(e) => {
@@ -292,7 +386,7 @@ pub fn build(b: &mut Builder<'_>) {
                 "properties": { "publicIpAddresses": [{ "id": r(&pip, "id") }], "idleTimeoutInMinutes": 10 },
                 "tags": b.tags(Network),
             }));
-            let nsg = nsg(b, &location);
+            let nsg = nsg(b, location);
             let nodes = b.managed(
                 "azure.subnet",
                 "nodes",
@@ -339,7 +433,19 @@ pub fn build(b: &mut Builder<'_>) {
             (r(&vnet, "id"), r(&nodes, "id"), link)
         }
     };
+    parts.vnet_id = vnet_id;
+    parts.nodes_subnet = nodes_subnet;
+    parts.link_subnet = link_subnet;
+}
 
+/// The cluster's identity joins its nodes to the subnet (the customer grants it).
+fn subnet_grant(b: &mut Builder<'_>, g: &Place, parts: &mut Parts) {
+    let (az, prefix) = (&g.az, &g.prefix);
+    let Parts {
+        aks_identity,
+        nodes_subnet,
+        ..
+    } = parts.clone();
     // The cluster's identity joins its nodes to the subnet (the customer grants it).
     let aks_network = b.managed("azure.role_assignment", "aks_network", format!("{prefix}-aks-network"), Account, &[LeastPrivilege], json!({
         "scope": nodes_subnet,
@@ -349,7 +455,20 @@ pub fn build(b: &mut Builder<'_>) {
             "principalType": "ServicePrincipal"
         },
     }));
+    parts.aks_network = aks_network;
+}
 
+/// Storage (the customer's): one account, hierarchical namespace, CMK, TLS 1.2+, no
+/// public blobs.
+fn storage(b: &mut Builder<'_>, g: &Place, parts: &mut Parts) {
+    let p = b.profile;
+    let location = &g.location;
+    let Parts {
+        key,
+        cmk_identity,
+        nodes_subnet,
+        ..
+    } = parts.clone();
     // Storage (customer): one account, hierarchical namespace, CMK, TLS 1.2+, no public blobs.
     let account_name = names::azure_storage_account(p);
     let tls = match p.spec.storage.minimum_tls_version.as_str() {
@@ -396,7 +515,18 @@ pub fn build(b: &mut Builder<'_>) {
         }));
         containers.push((logical.clone(), c));
     }
+    parts.account = account;
+    parts.containers = containers;
+}
 
+/// Audit (the customer's): Log Analytics, the subscription's Activity Log exported to it,
+/// and VNet flow logs.
+fn audit(b: &mut Builder<'_>, g: &Place, parts: &mut Parts) {
+    let p = b.profile;
+    let (az, location, prefix) = (&g.az, &g.location, &g.prefix);
+    let Parts {
+        vnet_id, account, ..
+    } = parts.clone();
     // Audit (customer): Log Analytics, the subscription's Activity Log exported to it, and
     // VNet flow logs.
     let workspace = b.managed(
@@ -449,89 +579,108 @@ pub fn build(b: &mut Builder<'_>) {
         },
         "tags": b.tags(Network),
     }));
+    parts.workspace = workspace;
+}
 
+/// BYOC: the admin identity (the customer creates it, Union.ai uses it).
+fn admin_identity(b: &mut Builder<'_>, g: &Place, parts: &mut Parts) {
+    let p = b.profile;
+    let (az, prefix, rg_id) = (&g.az, &g.prefix, &g.rg_id);
+    let Parts { aks_identity, .. } = parts.clone();
     // BYOC admin identity (customer creates, Union.ai uses): an app whose only credential is
     // a federated one with Union.ai's exact subject, and a custom role on the resource group.
-    if b.byoc() {
-        let union = p.spec.union.clone().unwrap_or_default();
-        let app = b.managed(
-            "azure.application",
-            "unionai",
-            format!("{prefix}-unionai-admin"),
-            AdminIdentity,
-            &[AdminTrust],
-            json!({
-                "displayName": format!("{prefix}-unionai-admin"),
-                "signInAudience": "AzureADMyOrg",
-                // Its only credential is the federated one: a password or certificate added
-                // later is drift (and the next apply removes it).
-                "passwordCredentials": [],
-                "keyCredentials": [],
-            }),
-        );
-        let sp = b.managed(
-            "azure.service_principal",
-            "unionai",
-            format!("{prefix}-unionai-admin"),
-            AdminIdentity,
-            &[AdminTrust],
-            json!({
-                "appId": r(&app, "appId"),
-            }),
-        );
-        b.managed(
-            "azure.federated_identity_credential",
-            "unionai",
-            "unionai",
-            AdminIdentity,
-            &[AdminTrust],
-            json!({
-                "application": r(&app, "id"),
-                "name": "unionai",
-                // The token Union.ai presents is an Amazon Cognito identity-pool token: its
-                // `iss` is Cognito's, its `sub` the identity, its `aud` the identity pool.
-                "issuer": UNION_ISSUER,
-                "subject": union.azure_federated_subject,
-                "audiences": [union.azure_federated_audience],
-            }),
-        );
-        let role = b.managed("azure.role_definition", "unionai_administrator", "UnionaiAdministrator", AdminIdentity, &[LeastPrivilege], json!({
+    let union = p.spec.union.clone().unwrap_or_default();
+    let app = b.managed(
+        "azure.application",
+        "unionai",
+        format!("{prefix}-unionai-admin"),
+        AdminIdentity,
+        &[AdminTrust],
+        json!({
+            "displayName": format!("{prefix}-unionai-admin"),
+            "signInAudience": "AzureADMyOrg",
+            // Its only credential is the federated one: a password or certificate added
+            // later is drift (and the next apply removes it).
+            "passwordCredentials": [],
+            "keyCredentials": [],
+        }),
+    );
+    let sp = b.managed(
+        "azure.service_principal",
+        "unionai",
+        format!("{prefix}-unionai-admin"),
+        AdminIdentity,
+        &[AdminTrust],
+        json!({
+            "appId": r(&app, "appId"),
+        }),
+    );
+    b.managed(
+        "azure.federated_identity_credential",
+        "unionai",
+        "unionai",
+        AdminIdentity,
+        &[AdminTrust],
+        json!({
+            "application": r(&app, "id"),
+            "name": "unionai",
+            // The token Union.ai presents is an Amazon Cognito identity-pool token: its
+            // `iss` is Cognito's, its `sub` the identity, its `aud` the identity pool.
+            "issuer": UNION_ISSUER,
+            "subject": union.azure_federated_subject,
+            "audiences": [union.azure_federated_audience],
+        }),
+    );
+    let role = b.managed("azure.role_definition", "unionai_administrator", "UnionaiAdministrator", AdminIdentity, &[LeastPrivilege], json!({
+        "scope": rg_id,
+        "properties": {
+            "roleName": format!("UnionaiAdministrator ({prefix})"),
+            "description": "What Union.ai needs to operate this BYOC data plane",
+            "type": "CustomRole",
+            "assignableScopes": [rg_id],
+            "permissions": [{ "actions": ADMIN_ACTIONS, "notActions": [], "dataActions": [], "notDataActions": [] }]
+        },
+    }));
+    b.managed(
+        "azure.role_assignment",
+        "unionai_admin",
+        format!("{prefix}-unionai-admin"),
+        AdminIdentity,
+        &[LeastPrivilege],
+        json!({
             "scope": rg_id,
             "properties": {
-                "roleName": format!("UnionaiAdministrator ({prefix})"),
-                "description": "What Union.ai needs to operate this BYOC data plane",
-                "type": "CustomRole",
-                "assignableScopes": [rg_id],
-                "permissions": [{ "actions": ADMIN_ACTIONS, "notActions": [], "dataActions": [], "notDataActions": [] }]
-            },
-        }));
-        b.managed(
-            "azure.role_assignment",
-            "unionai_admin",
-            format!("{prefix}-unionai-admin"),
-            AdminIdentity,
-            &[LeastPrivilege],
-            json!({
-                "scope": rg_id,
-                "properties": {
-                    "roleDefinitionId": r(&role, "id"),
-                    "principalId": r(&sp, "id"),
-                    "principalType": "ServicePrincipal"
-                },
-            }),
-        );
-        // The cluster's identity only: Union.ai creates the cluster with it, and can assign
-        // no other identity (a workload identity's access) to anything.
-        b.managed("azure.role_assignment", "unionai_cluster_identity", format!("{prefix}-unionai-aks-identity"), AdminIdentity, &[LeastPrivilege], json!({
-            "scope": r(&aks_identity, "id"),
-            "properties": {
-                "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{MANAGED_IDENTITY_OPERATOR}", az.subscription_id),
+                "roleDefinitionId": r(&role, "id"),
                 "principalId": r(&sp, "id"),
                 "principalType": "ServicePrincipal"
             },
-        }));
-    }
+        }),
+    );
+    // The cluster's identity only: Union.ai creates the cluster with it, and can assign
+    // no other identity (a workload identity's access) to anything.
+    b.managed("azure.role_assignment", "unionai_cluster_identity", format!("{prefix}-unionai-aks-identity"), AdminIdentity, &[LeastPrivilege], json!({
+        "scope": r(&aks_identity, "id"),
+        "properties": {
+            "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{MANAGED_IDENTITY_OPERATOR}", az.subscription_id),
+            "principalId": r(&sp, "id"),
+            "principalType": "ServicePrincipal"
+        },
+    }));
+}
 
+/// The cluster (Union.ai's in BYOC), its audit export and its node pools.
+fn cluster_and_pools(b: &mut Builder<'_>, g: &Place, parts: &mut Parts) {
+    let p = b.profile;
+    let (location, prefix) = (&g.location, &g.prefix);
+    let net_cfg = &p.spec.network;
+    let Parts {
+        key,
+        aks_identity,
+        disk_set,
+        nodes_subnet,
+        workspace,
+        ..
+    } = parts.clone();
     // Cluster (Union.ai in BYOC).
     let public = p.spec.cluster.endpoint_access == EndpointAccess::PrivateAndPublic;
     let services: Ipv4Net = net_cfg
@@ -653,7 +802,19 @@ pub fn build(b: &mut Builder<'_>) {
             }),
         );
     }
+    parts.aks = aks;
+}
 
+/// Workload identities (the customer's).
+fn workload_identities(b: &mut Builder<'_>, g: &Place, parts: &mut Parts) {
+    let p = b.profile;
+    let (az, location, prefix) = (&g.az, &g.location, &g.prefix);
+    let Parts {
+        rg,
+        containers,
+        aks,
+        ..
+    } = parts.clone();
     // Workload identities (the customer's): one for the platform and one per tenant
     // namespace, federated to exact service accounts of the cluster (after the union stage:
     // the issuer is the cluster's), with Storage Blob Data Contributor on this data plane's
@@ -699,73 +860,62 @@ pub fn build(b: &mut Builder<'_>) {
             );
         }
     }
+}
 
+/// BYOC: the API server's private address, published to Union.ai's subscription only.
+fn private_connection(b: &mut Builder<'_>, g: &Place, parts: &mut Parts) {
+    let p = b.profile;
+    let (az, location, prefix, rg_id) = (&g.az, &g.location, &g.prefix, &g.rg_id);
+    let Parts {
+        vnet_id,
+        nodes_subnet,
+        link_subnet,
+        aks,
+        ..
+    } = parts.clone();
     // BYOC: the API server's private address behind an internal load balancer, published by
     // a Private Link service visible to, and approved for, Union.ai's subscription only. The
     // customer's (after the union stage): the address is read from the private endpoint AKS
     // creates for the API server in the nodes' resource group, which only the customer can
     // read, and what is published from the customer's network stays the customer's decision.
-    if b.byoc() {
-        let union_sub = p
-            .spec
-            .union
-            .as_ref()
-            .and_then(|u| u.azure_subscription_id.clone())
-            .unwrap_or_default();
-        let lb_name = format!("{prefix}-api");
-        let lb_id = format!("{rg_id}/providers/Microsoft.Network/loadBalancers/{lb_name}");
-        let lb = b.managed("azure.lb", "api", lb_name.clone(), Network, &[PrivateEndpoint], json!({
-            "name": lb_name,
-            "location": location,
-            "sku": { "name": "Standard" },
-            // Read by the provider: the backend is this private endpoint's address.
-            "apiServerEndpoint": format!("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/privateEndpoints/kube-apiserver", az.subscription_id, reference(&aks, "nodeResourceGroup")),
-            "properties": {
-                "frontendIPConfigurations": [{ "name": "api", "properties": { "subnet": { "id": nodes_subnet }, "privateIPAllocationMethod": "Dynamic" } }],
-                "backendAddressPools": [{ "name": "apiserver", "properties": { "loadBalancerBackendAddresses": [{ "name": "apiserver", "properties": { "virtualNetwork": { "id": vnet_id } } }] } }],
-                "probes": [{ "name": "apiserver", "properties": { "protocol": "Tcp", "port": 443, "intervalInSeconds": 5, "numberOfProbes": 2 } }],
-                "loadBalancingRules": [{ "name": "https", "properties": {
-                    "protocol": "Tcp", "frontendPort": 443, "backendPort": 443,
-                    "frontendIPConfiguration": { "id": format!("{lb_id}/frontendIPConfigurations/api") },
-                    "backendAddressPool": { "id": format!("{lb_id}/backendAddressPools/apiserver") },
-                    "probe": { "id": format!("{lb_id}/probes/apiserver") }
-                } }]
-            },
-            "tags": b.tags(Network),
-        }));
-        b.managed("azure.private_link_service", "api", format!("{prefix}-api"), Network, &[OutboundOnly, PrivateEndpoint], json!({
-            "name": format!("{prefix}-api"),
-            "location": location,
-            "properties": {
-                "loadBalancerFrontendIpConfigurations": [{ "id": format!("{}/frontendIPConfigurations/api", reference(&lb, "id")) }],
-                "ipConfigurations": [{ "name": "nat", "properties": { "subnet": { "id": link_subnet }, "privateIPAllocationMethod": "Dynamic", "primary": true } }],
-                "visibility": { "subscriptions": [union_sub] },
-                "autoApproval": { "subscriptions": [union_sub] }
-            },
-            "tags": b.tags(Network),
-        }));
-    }
-    // Whatever encrypts with the key checks its access when it is created: it waits for the
-    // grants (the key's, and the cluster identity's on the subnet).
-    // (In BYOC the cluster comes in the union stage, after every customer resource.)
-    let users: &[&str] = if b.byoc() {
-        &[
-            "azure.disk_encryption_set.main",
-            "azure.storage_account.main",
-        ]
-    } else {
-        &[
-            "azure.disk_encryption_set.main",
-            "azure.storage_account.main",
-            "azure.kubernetes_cluster.main",
-        ]
-    };
-    for user in users {
-        for grant in key_grants.iter().chain(std::iter::once(&aks_network)) {
-            b.order_after(user, grant);
-        }
-    }
-    after_resource_group(b, &rg);
+    let union_sub = p
+        .spec
+        .union
+        .as_ref()
+        .and_then(|u| u.azure_subscription_id.clone())
+        .unwrap_or_default();
+    let lb_name = format!("{prefix}-api");
+    let lb_id = format!("{rg_id}/providers/Microsoft.Network/loadBalancers/{lb_name}");
+    let lb = b.managed("azure.lb", "api", lb_name.clone(), Network, &[PrivateEndpoint], json!({
+        "name": lb_name,
+        "location": location,
+        "sku": { "name": "Standard" },
+        // Read by the provider: the backend is this private endpoint's address.
+        "apiServerEndpoint": format!("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/privateEndpoints/kube-apiserver", az.subscription_id, reference(&aks, "nodeResourceGroup")),
+        "properties": {
+            "frontendIPConfigurations": [{ "name": "api", "properties": { "subnet": { "id": nodes_subnet }, "privateIPAllocationMethod": "Dynamic" } }],
+            "backendAddressPools": [{ "name": "apiserver", "properties": { "loadBalancerBackendAddresses": [{ "name": "apiserver", "properties": { "virtualNetwork": { "id": vnet_id } } }] } }],
+            "probes": [{ "name": "apiserver", "properties": { "protocol": "Tcp", "port": 443, "intervalInSeconds": 5, "numberOfProbes": 2 } }],
+            "loadBalancingRules": [{ "name": "https", "properties": {
+                "protocol": "Tcp", "frontendPort": 443, "backendPort": 443,
+                "frontendIPConfiguration": { "id": format!("{lb_id}/frontendIPConfigurations/api") },
+                "backendAddressPool": { "id": format!("{lb_id}/backendAddressPools/apiserver") },
+                "probe": { "id": format!("{lb_id}/probes/apiserver") }
+            } }]
+        },
+        "tags": b.tags(Network),
+    }));
+    b.managed("azure.private_link_service", "api", format!("{prefix}-api"), Network, &[OutboundOnly, PrivateEndpoint], json!({
+        "name": format!("{prefix}-api"),
+        "location": location,
+        "properties": {
+            "loadBalancerFrontendIpConfigurations": [{ "id": format!("{}/frontendIPConfigurations/api", reference(&lb, "id")) }],
+            "ipConfigurations": [{ "name": "nat", "properties": { "subnet": { "id": link_subnet }, "privateIPAllocationMethod": "Dynamic", "primary": true } }],
+            "visibility": { "subscriptions": [union_sub] },
+            "autoApproval": { "subscriptions": [union_sub] }
+        },
+        "tags": b.tags(Network),
+    }));
 }
 
 /// Everything ARM keeps in the data plane's resource group waits for the group, whether or
@@ -788,6 +938,7 @@ fn after_resource_group(b: &mut Builder<'_>, rg: &str) {
 }
 
 /// A customer-managed key as the resources that use it refer to it.
+#[derive(Clone, Default)]
 struct CustomerKey {
     uri: Value,
     vault_uri: Value,
