@@ -91,6 +91,17 @@ pub struct CallCounts {
     pub mutating: u64,
 }
 
+impl std::ops::Sub for CallCounts {
+    type Output = CallCounts;
+    /// The calls made between two readings of one provider's counts.
+    fn sub(self, earlier: CallCounts) -> CallCounts {
+        CallCounts {
+            total: self.total - earlier.total,
+            mutating: self.mutating - earlier.mutating,
+        }
+    }
+}
+
 impl std::ops::Add for CallCounts {
     type Output = CallCounts;
     fn add(self, o: CallCounts) -> CallCounts {

@@ -6,7 +6,7 @@
 use anyhow::{Context, Result};
 
 use crate::exec::{self, CallCounts, Outcome, Provider, Refreshed, StageDone, WalkReport};
-use crate::plan::schedule::Schedule;
+use crate::plan::schedule::{Schedule, Walk};
 use crate::plan::{Change, Party, Plan, PlanMode};
 use crate::profile::LoadedProfile;
 use crate::state::{Backend, State};
@@ -162,44 +162,49 @@ pub async fn execute(
             .extend(report.outcomes.iter().cloned());
         // One part per party: what each side did, with its own calls.
         for ((party, p), before) in walkers.iter().zip(before) {
-            let after = p.calls();
-            let outcomes: Vec<(String, Outcome)> = report
-                .outcomes
-                .iter()
-                // What was not selected was only checked, by the union stage.
-                .filter(|(a, _)| {
-                    plan.resource_changes
-                        .iter()
-                        .find(|c| &c.address == a)
-                        .is_some_and(|c| {
-                            let by = if walk.addresses.contains(a) {
-                                c.stage
-                            } else {
-                                Party::Union
-                            };
-                            by == *party
-                        })
-                })
-                .cloned()
-                .collect();
-            if parties.len() > 1 && outcomes.is_empty() {
-                continue;
-            }
             let part = StageDone {
                 stage: *party,
                 outcomes: WalkReport {
-                    outcomes,
+                    outcomes: outcomes_of(plan, walk, *party, &report),
                     elapsed_ms: report.elapsed_ms,
                 },
                 elapsed_ms: report.elapsed_ms,
-                calls: CallCounts {
-                    total: after.total - before.total,
-                    mutating: after.mutating - before.mutating,
-                },
+                calls: p.calls() - before,
             };
+            if parties.len() > 1 && part.outcomes.outcomes.is_empty() {
+                continue;
+            }
             done(&part);
             executed.stages.push(part);
         }
     }
     Ok(executed)
+}
+
+/// The outcomes of a walk that were `party`'s: its own changes, and for the union stage
+/// also what it only checked (what the walk did not select).
+fn outcomes_of(
+    plan: &Plan,
+    walk: &Walk,
+    party: Party,
+    report: &WalkReport,
+) -> Vec<(String, Outcome)> {
+    report
+        .outcomes
+        .iter()
+        .filter(|(a, _)| {
+            plan.resource_changes
+                .iter()
+                .find(|c| &c.address == a)
+                .is_some_and(|c| {
+                    let by = if walk.addresses.contains(a) {
+                        c.stage
+                    } else {
+                        Party::Union
+                    };
+                    by == party
+                })
+        })
+        .cloned()
+        .collect()
 }
