@@ -353,8 +353,9 @@ fn same_list(a: &[Value], b: &[Value]) -> bool {
     canon(a) == canon(b)
 }
 
-/// A key-order-independent text form, for comparing lists of objects as sets.
-fn canonical(v: &Value) -> String {
+/// A key-order-independent text form, for comparing lists of objects as sets (and for
+/// showing which elements of a list were added or removed).
+pub(super) fn canonical(v: &Value) -> String {
     match v {
         Value::Object(m) => {
             let mut entries: Vec<(String, String)> =

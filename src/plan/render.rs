@@ -867,7 +867,7 @@ fn element_changes(before: Option<&Value>, after: Option<&Value>) -> Vec<Item> {
                         before: Some((bt, None)),
                         after: None,
                     }),
-                    Some(av) if canonical(bv) != canonical(av) => {
+                    Some(av) if super::diff::canonical(bv) != super::diff::canonical(av) => {
                         let at = value_text(Some(av));
                         let (fb, fa) = focus(&bt, &at);
                         out.push(Item {
@@ -902,10 +902,13 @@ fn multiset_difference<'a>(
     before: &'a [Value],
     after: &'a [Value],
 ) -> (Vec<&'a Value>, Vec<&'a Value>) {
-    let mut unmatched: Vec<Option<String>> = after.iter().map(|v| Some(canonical(v))).collect();
+    let mut unmatched: Vec<Option<String>> = after
+        .iter()
+        .map(|v| Some(super::diff::canonical(v)))
+        .collect();
     let mut removed = Vec::new();
     for v in before {
-        let key = canonical(v);
+        let key = super::diff::canonical(v);
         match unmatched
             .iter_mut()
             .find(|u| u.as_deref() == Some(key.as_str()))
@@ -921,32 +924,6 @@ fn multiset_difference<'a>(
         .map(|(v, _)| v)
         .collect();
     (removed, added)
-}
-
-/// A key-order-independent text form (as `diff` compares lists of objects).
-fn canonical(v: &Value) -> String {
-    match v {
-        Value::Object(m) => {
-            let mut entries: Vec<(String, String)> =
-                m.iter().map(|(k, v)| (k.clone(), canonical(v))).collect();
-            entries.sort();
-            format!(
-                "{{{}}}",
-                entries
-                    .iter()
-                    .map(|(k, v)| format!("{k:?}:{v}"))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )
-        }
-        Value::Array(items) => {
-            let mut parts: Vec<String> = items.iter().map(canonical).collect();
-            parts.sort();
-            format!("[{}]", parts.join(","))
-        }
-        Value::Number(n) => n.as_f64().map_or(n.to_string(), |f| f.to_string()),
-        other => other.to_string(),
-    }
 }
 
 /// Of `others`, the text sharing the longest start and end with `text`.
