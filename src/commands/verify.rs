@@ -3,12 +3,11 @@
 use std::path::Path;
 
 use anyhow::Result;
-use serde_json::json;
 
 use crate::error::{ExitStatus, UserError};
-use crate::plan::invariants::{self, Invariant};
-use crate::plan::{Party, Resource};
+use crate::ops::verify::Verified;
 use crate::settings::Settings;
+use crate::ui::view;
 
 /// Reads every live resource and checks the security invariants on what the cloud
 /// reports: the same checks as for plans, on observed settings.
@@ -32,107 +31,26 @@ pub fn run(args: &crate::cli::ProfilesArgs, settings: &Settings) -> Result<ExitS
 pub fn one(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
     let ui = &settings.ui;
     let loaded = crate::ops::load_profile(profile, ui)?;
-    let cloud = crate::ops::cloud_of(&loaded);
     let backend = crate::ops::state_backend(settings, &loaded)?;
-    let state = crate::ops::load_state(backend.as_ref(), &loaded)?.ok_or_else(|| {
-        UserError::new("no state: nothing has been applied yet, so there is nothing to verify")
-    })?;
-    let desired = crate::plan::desired_resources(&loaded.profile, cloud)?;
-    let live = crate::ops::runtime()?.block_on(async {
-        let provider = crate::ops::connect(&loaded, Party::Customer, &state).await?;
-        let recorded: Vec<Resource> = desired
-            .iter()
-            .filter(|r| state.resources.contains_key(&r.address))
-            .cloned()
-            .collect();
-        crate::exec::refresh(&recorded, provider.as_ref(), &state, 8).await
-    })?;
-
-    let mut observed: Vec<Resource> = Vec::new();
-    let mut missing = Vec::new();
-    for r in &desired {
-        match live.get(&r.address) {
-            Some(Some(obs)) => {
-                let mut seen = r.clone();
-                seen.settings = obs.settings.clone();
-                observed.push(seen);
-            }
-            Some(None) => missing.push(r.address.clone()),
-            None if !r.kind.starts_with("local.") => missing.push(r.address.clone()),
-            None => observed.push(r.clone()),
-        }
-    }
-    let violations = invariants::check(
-        &observed,
-        &crate::plan::invariant_context(&loaded.profile),
-        cloud,
-    );
-    let errors: Vec<_> = violations
-        .iter()
-        .filter(|v| !v.warning_only)
-        .cloned()
-        .collect();
-
-    let mut report = format!(
-        "Verified {} live resources of {} against the security invariants (docs/security.md):\n",
+    let verified = crate::ops::verify::verify(&loaded, backend.as_ref())?;
+    let Verified {
+        observed,
+        violations,
+        missing,
+        ids,
+    } = verified;
+    let status = view::verified(
+        ui,
+        &loaded.profile.metadata.name,
         observed.len(),
-        loaded.profile.metadata.name
+        &violations,
+        &missing,
     );
-    let mut results = Vec::new();
-    for inv in Invariant::ALL {
-        let failed: Vec<_> = errors.iter().filter(|v| v.invariant == inv).collect();
-        let mark = if failed.is_empty() { "PASS" } else { "FAIL" };
-        report.push_str(&format!(
-            "  {mark}  {:>2}. {:<22} {}\n",
-            inv.number(),
-            inv.slug(),
-            inv.title()
-        ));
-        for v in &failed {
-            report.push_str(&format!(
-                "          {}{}: {}\n",
-                v.address,
-                if v.setting.is_empty() {
-                    String::new()
-                } else {
-                    format!(" {}", v.setting)
-                },
-                v.message
-            ));
-        }
-        results.push(json!({ "number": inv.number(), "invariant": inv, "title": inv.title(), "status": mark.to_lowercase(), "violations": failed }));
-    }
-    if !missing.is_empty() {
-        report.push_str(&format!(
-            "  MISSING {} resource(s) recorded or planned but not found: {}\n",
-            missing.len(),
-            missing.join(", ")
-        ));
-    }
-    if !ui.json_events {
-        ui.out(&report);
-    }
-    let status = if !errors.is_empty() {
-        ExitStatus::Invariant
-    } else if !missing.is_empty() {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
-    };
-    ui.result(
-        "verify",
-        status,
-        json!({ "resources_checked": observed.len(), "invariants": results, "missing": missing }),
-    );
-    if !errors.is_empty() {
-        let ids: std::collections::HashMap<String, String> = live
-            .iter()
-            .filter_map(|(a, o)| o.as_ref().map(|o| (a.clone(), o.id.clone())))
-            .collect();
+    if !violations.is_empty() {
         return Err(anyhow::Error::new(crate::ops::live_failure(
             &loaded,
             "the live data plane breaks",
-            errors,
+            violations,
             &observed,
             &ids,
         )));
@@ -149,5 +67,5 @@ pub fn one(profile: &Path, settings: &Settings) -> Result<ExitStatus> {
         );
     }
     ui.success("All security invariants hold.");
-    Ok(ExitStatus::Success)
+    Ok(status)
 }

@@ -7,6 +7,7 @@
 pub mod destroy;
 pub mod execute;
 pub mod saved;
+pub mod verify;
 
 use std::path::Path;
 

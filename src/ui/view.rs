@@ -221,3 +221,65 @@ pub fn changes_made(report: &WalkReport) -> String {
     }
     line
 }
+
+/// Verify's report and result: each invariant, pass or fail with what breaks it, and what
+/// is missing. Returns the exit status they mean.
+pub fn verified(
+    ui: &Ui,
+    data_plane: &str,
+    checked: usize,
+    violations: &[crate::plan::Violation],
+    missing: &[String],
+) -> ExitStatus {
+    use crate::plan::invariants::Invariant;
+    let mut report = format!(
+        "Verified {} live resources of {data_plane} against the security invariants (docs/security.md):\n",
+        checked,
+    );
+    let mut results = Vec::new();
+    for inv in Invariant::ALL {
+        let failed: Vec<_> = violations.iter().filter(|x| x.invariant == inv).collect();
+        let mark = if failed.is_empty() { "PASS" } else { "FAIL" };
+        report.push_str(&format!(
+            "  {mark}  {:>2}. {:<22} {}\n",
+            inv.number(),
+            inv.slug(),
+            inv.title()
+        ));
+        for x in &failed {
+            let setting = if x.setting.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", x.setting)
+            };
+            report.push_str(&format!(
+                "          {}{setting}: {}\n",
+                x.address, x.message
+            ));
+        }
+        results.push(json!({ "number": inv.number(), "invariant": inv, "title": inv.title(), "status": mark.to_lowercase(), "violations": failed }));
+    }
+    if !missing.is_empty() {
+        report.push_str(&format!(
+            "  MISSING {} resource(s) recorded or planned but not found: {}\n",
+            missing.len(),
+            missing.join(", ")
+        ));
+    }
+    if !ui.json_events {
+        ui.out(&report);
+    }
+    let status = if !violations.is_empty() {
+        ExitStatus::Invariant
+    } else if !missing.is_empty() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    };
+    ui.result(
+        "verify",
+        status,
+        json!({ "resources_checked": checked, "invariants": results, "missing": missing }),
+    );
+    status
+}
