@@ -1457,7 +1457,7 @@ fn crash_matrix(points: &[u64]) {
             emu.inventory("acme-prod")
         );
         // Progress for a long run (`-- --nocapture`): each point passed as it passes.
-        eprintln!("crash matrix: k={k} passed (apply killed: {killed})");
+        eprintln!("crash matrix: k={k} passed (destroy killed: {killed})");
     }
 }
 
