@@ -10,11 +10,11 @@ use crate::cli::ApplyArgs;
 use crate::error::{ExitStatus, UserError};
 use crate::ops::{
     self,
-    execute::{execute, Providers, Run},
+    execute::{Providers, Run},
 };
 use crate::plan::{schedule, Change, Party, PlanMode};
 use crate::settings::Settings;
-use crate::ui::view::{Finished, RunView};
+use crate::ui::view::RunView;
 
 pub fn run(args: ApplyArgs, settings: &Settings) -> Result<ExitStatus> {
     match fleet::targets(&args.profile.profiles)? {
@@ -181,20 +181,7 @@ pub fn one(profile: &Path, args: &ApplyArgs, settings: &Settings) -> Result<Exit
             ui,
             parallelism: args.parallelism.into(),
         };
-        let executed = execute(&run, &schedule, &mut state, &mut providers, &mut |part| {
-            view.stage_done(part)
-        })
-        .await?;
-        view.waiting(schedule.waiting.len());
-        view.finished(&Finished {
-            plan: &plan,
-            stages: &executed.stages,
-            all: &executed.all,
-            calls: providers.calls(),
-            elapsed: t0.elapsed(),
-            state_location: &backend.location(),
-            state_serial: state.serial,
-        });
+        super::carry_out(&run, &schedule, &mut state, &mut providers, &view, t0).await?;
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitStatus::Success)

@@ -12,12 +12,12 @@ use crate::error::{ExitStatus, UserError};
 use crate::exec::Refreshed;
 use crate::ops::{
     self,
-    execute::{execute, Providers, Run},
+    execute::{Providers, Run},
 };
 use crate::plan::{render, schedule, PlanMode};
 use crate::settings::Settings;
 use crate::state::write_atomically;
-use crate::ui::view::{Finished, RunView};
+use crate::ui::view::RunView;
 
 pub fn run(args: DestroyArgs, settings: &Settings) -> Result<ExitStatus> {
     match super::fleet::targets(&args.profile.profiles)? {
@@ -135,19 +135,7 @@ pub fn one(profile: &Path, args: &DestroyArgs, settings: &Settings) -> Result<Ex
             ui,
             parallelism: args.parallelism.into(),
         };
-        let executed = execute(&run, &schedule, &mut state, &mut providers, &mut |part| {
-            view.stage_done(part)
-        })
-        .await?;
-        view.finished(&Finished {
-            plan: &plan,
-            stages: &executed.stages,
-            all: &executed.all,
-            calls: providers.calls(),
-            elapsed: t0.elapsed(),
-            state_location: &backend.location(),
-            state_serial: state.serial,
-        });
+        super::carry_out(&run, &schedule, &mut state, &mut providers, &view, t0).await?;
         Ok::<_, anyhow::Error>(ExitStatus::Success)
     })
 }

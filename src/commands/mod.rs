@@ -73,3 +73,30 @@ pub fn stages(model: Model, arg: StageArg) -> Result<Vec<Party>> {
         (Model::Byoc, StageArg::All) => Ok(vec![Party::Customer, Party::Union]),
     }
 }
+
+/// Carries out a plan's schedule (apply and destroy alike), the view hearing of each
+/// stage as it finishes and of the end.
+pub async fn carry_out(
+    run: &crate::ops::execute::Run<'_>,
+    schedule: &crate::plan::schedule::Schedule,
+    state: &mut crate::state::State,
+    providers: &mut crate::ops::execute::Providers,
+    view: &crate::ui::view::RunView<'_>,
+    started: std::time::Instant,
+) -> Result<()> {
+    let executed = crate::ops::execute::execute(run, schedule, state, providers, &mut |part| {
+        view.stage_done(part)
+    })
+    .await?;
+    view.waiting(schedule.waiting.len());
+    view.finished(&crate::ui::view::Finished {
+        plan: run.plan,
+        stages: &executed.stages,
+        all: &executed.all,
+        calls: providers.calls(),
+        elapsed: started.elapsed(),
+        state_location: &run.backend.location(),
+        state_serial: state.serial,
+    });
+    Ok(())
+}

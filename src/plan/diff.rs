@@ -197,15 +197,7 @@ pub fn changes(resources: &[Resource], known: &Known<'_>, cloud: &dyn CloudPlan)
         if desired.contains(address) || rec.mode == Mode::Data {
             continue;
         }
-        let mut c = change(
-            address,
-            Action::Delete,
-            rec.owner,
-            rec.stage,
-            rec.settings.clone(),
-            Value::Null,
-        );
-        c.depends_on = rec.depends_on.to_vec();
+        let mut c = delete(address, rec, known);
         if let Some(reason) = cloud.retains(rec.kind) {
             c.blocked = match known.contents.get(*address) {
                 // Empty: deleting it loses nothing.
@@ -217,6 +209,22 @@ pub fn changes(resources: &[Resource], known: &Known<'_>, cloud: &dyn CloudPlan)
         out.push(c);
     }
     out
+}
+
+/// The delete of what state records at `address`: its recorded settings and dependencies
+/// (dependents are deleted first), and what it holds when that was read.
+fn delete(address: &str, rec: &Recorded<'_>, known: &Known<'_>) -> Change {
+    let mut c = change(
+        address,
+        Action::Delete,
+        rec.owner,
+        rec.stage,
+        rec.settings.clone(),
+        Value::Null,
+    );
+    c.depends_on = rec.depends_on.to_vec();
+    c.holds = known.contents.get(address).copied().filter(|n| *n > 0);
+    c
 }
 
 /// A destroy's changes: every resource state records for `stages` is deleted, the
@@ -234,16 +242,7 @@ pub fn destroy_changes(
         if !stages.contains(&rec.stage) {
             continue;
         }
-        let mut c = change(
-            address,
-            Action::Delete,
-            rec.owner,
-            rec.stage,
-            rec.settings.clone(),
-            Value::Null,
-        );
-        c.depends_on = rec.depends_on.to_vec();
-        c.holds = known.contents.get(*address).copied().filter(|n| *n > 0);
+        let mut c = delete(address, rec, known);
         if cloud.retains(rec.kind).is_some() && !delete_data {
             if let Some(n) = c.holds {
                 c.blocked = Some(format!(
