@@ -408,6 +408,17 @@ enum Step {
     Check(usize),
 }
 
+impl Step {
+    /// The address of the resource the step works on.
+    fn address(self, plan: &Plan) -> &str {
+        match self {
+            Step::Apply(i) | Step::Delete(i) | Step::Check(i) => {
+                plan.resource_changes[i].address.as_str()
+            }
+        }
+    }
+}
+
 /// Carries out the changes of `plan` that `select` picks (by address), each with its own
 /// stage's provider, exactly: creates, updates, replaces, deletes (a destroy plan's too)
 /// and reads; when the union stage walks, also a check of every customer-owned resource
@@ -424,74 +435,9 @@ pub async fn apply(
     parallelism: usize,
 ) -> Result<WalkReport> {
     let provider_of = |stage: Party| stages.iter().find(|(s, _)| *s == stage).map(|(_, p)| *p);
-    let union = provider_of(Party::Union).is_some();
-    let inputs = crate::plan::schedule::stage_inputs(&plan.resources, Party::Union);
-    let mut steps = Vec::new();
-    for (i, c) in plan.resource_changes.iter().enumerate() {
-        if provider_of(c.stage).is_none() || !select(&c.address) {
-            // Not worked on in this walk: checked when the union stage depends on it.
-            if union
-                && c.stage != Party::Union
-                && inputs.contains(c.address.as_str())
-                && c.action != Action::Delete
-            {
-                steps.push(Step::Check(i));
-            }
-            continue;
-        }
-        let recorded = state.resources.get(&c.address).is_some_and(|r| !r.pending);
-        match c.action {
-            // Recorded and unchanged: nothing to do, nothing to show.
-            Action::NoOp if recorded => {}
-            Action::Delete => steps.push(Step::Delete(i)),
-            Action::Replace => steps.extend([Step::Delete(i), Step::Apply(i)]),
-            _ => steps.push(Step::Apply(i)),
-        }
-    }
-    let address = |s: &Step| match s {
-        Step::Apply(i) | Step::Delete(i) | Step::Check(i) => {
-            plan.resource_changes[*i].address.as_str()
-        }
-    };
-    // Dependencies: applies after the applies and checks of what they refer to and after
-    // their own delete (replace); deletes after the deletes of what refers to them.
-    let mut index: HashMap<(&str, bool), usize> = HashMap::new();
-    for (n, s) in steps.iter().enumerate() {
-        index.insert((address(s), matches!(s, Step::Delete(_))), n);
-    }
-    let recorded_deps = |a: &str| -> Vec<String> {
-        state
-            .resources
-            .get(a)
-            .map(|r| r.depends_on.clone())
-            .unwrap_or_default()
-    };
-    let mut waits_for: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
-    for (n, s) in steps.iter().enumerate() {
-        let a = address(s);
-        match s {
-            Step::Apply(_) | Step::Check(_) => {
-                for d in plan
-                    .resource(a)
-                    .map(|r| r.depends_on.clone())
-                    .unwrap_or_default()
-                {
-                    waits_for[n].extend(index.get(&(d.as_str(), false)));
-                }
-                if matches!(s, Step::Apply(_)) {
-                    waits_for[n].extend(index.get(&(a, true)));
-                }
-            }
-            Step::Delete(_) => {
-                for d in recorded_deps(a) {
-                    if let Some(&dep_delete) = index.get(&(d.as_str(), true)) {
-                        waits_for[dep_delete].push(n);
-                    }
-                }
-            }
-        }
-    }
-
+    let steps = steps_of(plan, &|stage| provider_of(stage).is_some(), select, state);
+    let waits_for = order(plan, &steps, state);
+    let address = |s: &Step| s.address(plan);
     let total = steps.len();
     let label = |s: &Step| -> &'static str {
         match s {
@@ -609,6 +555,86 @@ pub async fn apply(
     )
     .await?;
     cx.into_result(total, t0)
+}
+
+/// The steps of one walk: each selected change of a stage that walks (a replace is a
+/// delete and an apply); when the union stage walks, a check of each customer-owned
+/// resource it depends on.
+fn steps_of(
+    plan: &Plan,
+    walks: &dyn Fn(Party) -> bool,
+    select: &dyn Fn(&str) -> bool,
+    state: &State,
+) -> Vec<Step> {
+    let union = walks(Party::Union);
+    let inputs = crate::plan::schedule::stage_inputs(&plan.resources, Party::Union);
+    let mut steps = Vec::new();
+    for (i, c) in plan.resource_changes.iter().enumerate() {
+        if !walks(c.stage) || !select(&c.address) {
+            // Not worked on in this walk: checked when the union stage depends on it.
+            if union
+                && c.stage != Party::Union
+                && inputs.contains(c.address.as_str())
+                && c.action != Action::Delete
+            {
+                steps.push(Step::Check(i));
+            }
+            continue;
+        }
+        let recorded = state.resources.get(&c.address).is_some_and(|r| !r.pending);
+        match c.action {
+            // Recorded and unchanged: nothing to do, nothing to show.
+            Action::NoOp if recorded => {}
+            Action::Delete => steps.push(Step::Delete(i)),
+            Action::Replace => steps.extend([Step::Delete(i), Step::Apply(i)]),
+            _ => steps.push(Step::Apply(i)),
+        }
+    }
+    steps
+}
+
+/// What each step waits for: applies after the applies and checks of what they refer to
+/// and after their own delete (replace); deletes after the deletes of what refers to them.
+fn order(plan: &Plan, steps: &[Step], state: &State) -> Vec<Vec<usize>> {
+    let address = |s: &Step| s.address(plan);
+    let mut index: HashMap<(&str, bool), usize> = HashMap::new();
+    for (n, s) in steps.iter().enumerate() {
+        index.insert((address(s), matches!(s, Step::Delete(_))), n);
+    }
+    let recorded_deps = |a: &str| -> Vec<String> {
+        state
+            .resources
+            .get(a)
+            .map(|r| r.depends_on.clone())
+            .unwrap_or_default()
+    };
+    let mut waits_for: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+    for (n, s) in steps.iter().enumerate() {
+        let a = address(s);
+        match s {
+            Step::Apply(_) | Step::Check(_) => {
+                for d in plan
+                    .resource(a)
+                    .map(|r| r.depends_on.clone())
+                    .unwrap_or_default()
+                {
+                    waits_for[n].extend(index.get(&(d.as_str(), false)));
+                }
+                if matches!(s, Step::Apply(_)) {
+                    waits_for[n].extend(index.get(&(a, true)));
+                }
+            }
+            Step::Delete(_) => {
+                for d in recorded_deps(a) {
+                    if let Some(&dep_delete) = index.get(&(d.as_str(), true)) {
+                        waits_for[dep_delete].push(n);
+                    }
+                }
+            }
+        }
+    }
+
+    waits_for
 }
 
 /// One apply step. Returns what to record (`None`: state already has it).
