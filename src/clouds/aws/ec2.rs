@@ -154,492 +154,591 @@ pub async fn read(
     claim: Claim,
 ) -> Result<Option<Observed>> {
     match r.type_name() {
-        "vpc" => {
-            let named = (r.mode == crate::plan::Mode::Data).then(|| s(desired, "VpcId"));
-            let Some(vpc) = describe_ours!(
-                p,
-                r,
-                named.as_deref().or(id),
-                claim,
-                "DescribeVpcs",
-                describe_vpcs,
-                vpc_ids,
-                set_filters,
-                vpcs,
-                []
-            ) else {
-                return Ok(None);
-            };
-            let vid = vpc.vpc_id().unwrap_or_default().to_string();
-            let mut settings = json!({ "CidrBlock": vpc.cidr_block(), "Tags": tag_subset(pairs(vpc.tags()), desired) });
-            if r.mode == crate::plan::Mode::Managed {
-                let dns = |attr| {
-                    p.ec2
-                        .describe_vpc_attribute()
-                        .vpc_id(&vid)
-                        .attribute(attr)
-                        .send()
-                };
-                let support = p
-                    .call(
-                        "DescribeVpcAttribute",
-                        dns(aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport),
-                    )
-                    .await?;
-                let hostnames = p
-                    .call(
-                        "DescribeVpcAttribute",
-                        dns(aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames),
-                    )
-                    .await?;
-                settings["EnableDnsSupport"] = json!(support
-                    .enable_dns_support()
-                    .and_then(|a| a.value())
-                    .unwrap_or(false));
-                settings["EnableDnsHostnames"] = json!(hostnames
-                    .enable_dns_hostnames()
-                    .and_then(|a| a.value())
-                    .unwrap_or(false));
-            } else {
-                settings = json!({ "VpcId": vid });
-            }
-            Ok(Some(Observed {
-                id: vid.clone(),
-                outputs: outputs(&[("id", json!(vid)), ("cidr_block", json!(vpc.cidr_block()))]),
-                settings,
-            }))
-        }
-        "subnet" => {
-            let named = (r.mode == crate::plan::Mode::Data).then(|| s(desired, "SubnetId"));
-            let Some(sn) = describe_ours!(
-                p,
-                r,
-                named.as_deref().or(id),
-                claim,
-                "DescribeSubnets",
-                describe_subnets,
-                subnet_ids,
-                set_filters,
-                subnets,
-                []
-            ) else {
-                return Ok(None);
-            };
-            let sid = sn.subnet_id().unwrap_or_default().to_string();
-            let settings = if r.mode == crate::plan::Mode::Data {
-                json!({ "SubnetId": sid })
-            } else {
-                json!({
-                    "VpcId": sn.vpc_id(),
-                    "CidrBlock": sn.cidr_block(),
-                    "AvailabilityZone": sn.availability_zone(),
-                    "MapPublicIpOnLaunch": sn.map_public_ip_on_launch().unwrap_or(false),
-                    "Tags": tag_subset(pairs(sn.tags()), desired),
-                })
-            };
-            Ok(Some(Observed {
-                id: sid.clone(),
-                outputs: outputs(&[("id", json!(sid))]),
-                settings,
-            }))
-        }
-        "route_tables" => {
-            let filters = desired
-                .get("Filters")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let filters = filters
-                .iter()
-                .map(|f| {
-                    filter(
-                        &s(f, "Name"),
-                        &strings(f.get("Values"))
-                            .iter()
-                            .map(String::as_str)
-                            .collect::<Vec<_>>(),
-                    )
-                })
-                .collect();
-            let out = p
-                .call(
-                    "DescribeRouteTables",
-                    p.ec2
-                        .describe_route_tables()
-                        .set_filters(Some(filters))
-                        .send(),
-                )
-                .await?;
-            let ids: Vec<String> = out
-                .route_tables()
-                .iter()
-                .filter_map(|t| t.route_table_id().map(String::from))
-                .collect();
-            Ok(Some(Observed {
-                id: ids.join(","),
-                outputs: outputs(&[("ids", json!(ids))]),
-                settings: desired.clone(),
-            }))
-        }
-        "internet_gateway" => {
-            let Some(g) = describe_ours!(
-                p,
-                r,
-                id,
-                claim,
-                "DescribeInternetGateways",
-                describe_internet_gateways,
-                internet_gateway_ids,
-                set_filters,
-                internet_gateways,
-                []
-            ) else {
-                return Ok(None);
-            };
-            let gid = g.internet_gateway_id().unwrap_or_default().to_string();
-            let vpc = g
-                .attachments()
-                .first()
-                .and_then(|a| a.vpc_id())
-                .unwrap_or_default();
-            let settings = json!({ "VpcId": vpc, "Tags": tag_subset(pairs(g.tags()), desired) });
-            Ok(Some(Observed {
-                id: gid.clone(),
-                outputs: outputs(&[("id", json!(gid))]),
-                settings,
-            }))
-        }
-        "eip" => {
-            let Some(a) = describe_ours!(
-                p,
-                r,
-                id,
-                claim,
-                "DescribeAddresses",
-                describe_addresses,
-                allocation_ids,
-                set_filters,
-                addresses,
-                []
-            ) else {
-                return Ok(None);
-            };
-            let aid = a.allocation_id().unwrap_or_default().to_string();
-            let settings = json!({ "Domain": a.domain().map(|d| d.as_str()), "Tags": tag_subset(pairs(a.tags()), desired) });
-            Ok(Some(Observed {
-                id: aid.clone(),
-                outputs: outputs(&[("id", json!(aid)), ("public_ip", json!(a.public_ip()))]),
-                settings,
-            }))
-        }
-        "nat_gateway" => {
-            let live = filter("state", &["pending", "available"]);
-            let Some(n) = describe_ours!(
-                p,
-                r,
-                id,
-                claim,
-                "DescribeNatGateways",
-                describe_nat_gateways,
-                nat_gateway_ids,
-                set_filter,
-                nat_gateways,
-                [live]
-            ) else {
-                return Ok(None);
-            };
-            let nid = n.nat_gateway_id().unwrap_or_default().to_string();
-            let settings = json!({
-                "SubnetId": n.subnet_id(),
-                "AllocationId": n.nat_gateway_addresses().first().and_then(|a| a.allocation_id()),
-                "ConnectivityType": n.connectivity_type().map(|c| c.as_str()).unwrap_or("public"),
-                "Tags": tag_subset(pairs(n.tags()), desired),
-            });
-            Ok(Some(Observed {
-                id: nid.clone(),
-                outputs: outputs(&[("id", json!(nid))]),
-                settings,
-            }))
-        }
-        "route_table" => {
-            let Some(t) = describe_ours!(
-                p,
-                r,
-                id,
-                claim,
-                "DescribeRouteTables",
-                describe_route_tables,
-                route_table_ids,
-                set_filters,
-                route_tables,
-                []
-            ) else {
-                return Ok(None);
-            };
-            let tid = t.route_table_id().unwrap_or_default().to_string();
-            let routes: Vec<Value> = t
-                .routes()
-                .iter()
-                .filter(|rt| rt.destination_cidr_block() == Some("0.0.0.0/0"))
-                .map(|rt| match (rt.gateway_id(), rt.nat_gateway_id()) {
-                    (_, Some(nat)) => {
-                        json!({ "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": nat })
-                    }
-                    (Some(g), _) => json!({ "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": g }),
-                    _ => json!({ "DestinationCidrBlock": "0.0.0.0/0" }),
-                })
-                .collect();
-            let subnets: Vec<&str> = t
-                .associations()
-                .iter()
-                .filter_map(|a| a.subnet_id())
-                .collect();
-            let settings = json!({ "VpcId": t.vpc_id(), "Routes": routes, "SubnetIds": subnets, "Tags": tag_subset(pairs(t.tags()), desired) });
-            Ok(Some(Observed {
-                id: tid.clone(),
-                outputs: outputs(&[("id", json!(tid))]),
-                settings,
-            }))
-        }
-        "security_group" => {
-            let Some(g) = describe_ours!(
-                p,
-                r,
-                id,
-                claim,
-                "DescribeSecurityGroups",
-                describe_security_groups,
-                group_ids,
-                set_filters,
-                security_groups,
-                []
-            ) else {
-                return Ok(None);
-            };
-            let gid = g.group_id().unwrap_or_default().to_string();
-            let settings = json!({
-                "GroupName": g.group_name(),
-                "Description": g.description(),
-                "VpcId": g.vpc_id(),
-                "IpPermissions": g.ip_permissions().iter().map(|x| permission_json(x, &gid)).collect::<Vec<_>>(),
-                "IpPermissionsEgress": g.ip_permissions_egress().iter().map(|x| permission_json(x, &gid)).collect::<Vec<_>>(),
-                "Tags": tag_subset(pairs(g.tags()), desired),
-            });
-            Ok(Some(Observed {
-                id: gid.clone(),
-                outputs: outputs(&[("id", json!(gid))]),
-                settings,
-            }))
-        }
-        "vpc_endpoint" => {
-            let live = filter(
-                "vpc-endpoint-state",
-                &["pendingAcceptance", "pending", "available"],
-            );
-            let Some(e) = describe_ours!(
-                p,
-                r,
-                id,
-                claim,
-                "DescribeVpcEndpoints",
-                describe_vpc_endpoints,
-                vpc_endpoint_ids,
-                set_filters,
-                vpc_endpoints,
-                [live]
-            ) else {
-                return Ok(None);
-            };
-            let eid = e.vpc_endpoint_id().unwrap_or_default().to_string();
-            let gateway = e.vpc_endpoint_type() == Some(&VpcEndpointType::Gateway);
-            let mut settings = json!({
-                "VpcEndpointType": e.vpc_endpoint_type().map(|t| t.as_str()),
-                "ServiceName": e.service_name(),
-                "VpcId": e.vpc_id(),
-                "Tags": tag_subset(pairs(e.tags()), desired),
-            });
-            if gateway {
-                settings["RouteTableIds"] = json!(e.route_table_ids());
-            } else {
-                settings["SubnetIds"] = json!(e.subnet_ids());
-                settings["SecurityGroupIds"] = json!(e
-                    .groups()
-                    .iter()
-                    .filter_map(|g| g.group_id())
-                    .collect::<Vec<_>>());
-                settings["PrivateDnsEnabled"] = json!(e.private_dns_enabled().unwrap_or(false));
-            }
-            Ok(Some(Observed {
-                id: eid.clone(),
-                outputs: outputs(&[("id", json!(eid))]),
-                settings,
-            }))
-        }
-        "flow_log" => {
-            // A flow log is identified by what it watches and where it writes.
-            let watched = strings(desired.get("ResourceIds"));
-            let req = match id {
-                Some(id) => p.ec2.describe_flow_logs().flow_log_ids(id),
-                None => p.ec2.describe_flow_logs().filter(filter(
-                    "resource-id",
-                    &watched.iter().map(String::as_str).collect::<Vec<_>>(),
-                )),
-            };
-            let Some(out) = not_found(p.call("DescribeFlowLogs", req.send()).await)? else {
-                return Ok(None);
-            };
-            let destination = s(desired, "LogDestination");
-            let Some(f) = out
-                .flow_logs()
-                .iter()
-                .find(|f| id.is_some() || f.log_destination() == Some(destination.as_str()))
-            else {
-                return Ok(None);
-            };
-            let fid = f.flow_log_id().unwrap_or_default().to_string();
-            let settings = json!({
-                "ResourceIds": [f.resource_id()],
-                "TrafficType": f.traffic_type().map(|t| t.as_str()),
-                "LogDestinationType": f.log_destination_type().map(|t| t.as_str()),
-                "LogDestination": f.log_destination(),
-                "Tags": tag_subset(pairs(f.tags()), desired),
-            });
-            Ok(Some(Observed {
-                id: fid.clone(),
-                outputs: outputs(&[("id", json!(fid))]),
-                settings,
-            }))
-        }
-        "launch_template" => {
-            let name = s(desired, "LaunchTemplateName");
-            let Some(out) = not_found(
-                p.call(
-                    "DescribeLaunchTemplates",
-                    p.ec2
-                        .describe_launch_templates()
-                        .launch_template_names(&name)
-                        .send(),
-                )
-                .await,
-            )?
-            else {
-                return Ok(None);
-            };
-            let Some(t) = out.launch_templates().first() else {
-                return Ok(None);
-            };
-            p.ensure_ours(&format!("launch template {name}"), &pairs(t.tags()), claim)?;
-            let tid = t.launch_template_id().unwrap_or_default().to_string();
-            let latest = t.latest_version_number().unwrap_or(1);
-            let versions = p
-                .call(
-                    "DescribeLaunchTemplateVersions",
-                    p.ec2
-                        .describe_launch_template_versions()
-                        .launch_template_id(&tid)
-                        .versions(latest.to_string())
-                        .send(),
-                )
-                .await?;
-            let data = versions
-                .launch_template_versions()
-                .first()
-                .and_then(|v| v.launch_template_data());
-            let ebs = data
-                .and_then(|d| d.block_device_mappings().first())
-                .and_then(|b| b.ebs());
-            let mut ebs_json = json!({
-                "VolumeSize": ebs.and_then(|e| e.volume_size()),
-                "VolumeType": ebs.and_then(|e| e.volume_type()).map(|t| t.as_str()),
-                "Encrypted": ebs.and_then(|e| e.encrypted()).unwrap_or(false),
-                "DeleteOnTermination": ebs.and_then(|e| e.delete_on_termination()).unwrap_or(false),
-            });
-            if let Some(k) = ebs.and_then(|e| e.kms_key_id()) {
-                ebs_json["KmsKeyId"] = json!(k);
-            }
-            let md = data.and_then(|d| d.metadata_options());
-            let settings = json!({
-                "LaunchTemplateName": name,
-                "LaunchTemplateData": {
-                    "SecurityGroupIds": data.map(|d| d.security_group_ids()).unwrap_or_default(),
-                    "BlockDeviceMappings": [{ "DeviceName": data.and_then(|d| d.block_device_mappings().first()).and_then(|b| b.device_name()), "Ebs": ebs_json }],
-                    "MetadataOptions": {
-                        "HttpTokens": md.and_then(|m| m.http_tokens()).map(|t| t.as_str()),
-                        "HttpPutResponseHopLimit": md.and_then(|m| m.http_put_response_hop_limit()),
-                        "HttpEndpoint": md.and_then(|m| m.http_endpoint()).map(|t| t.as_str()),
-                    }
-                },
-                "Tags": tag_subset(pairs(t.tags()), desired),
-            });
-            Ok(Some(Observed {
-                id: tid.clone(),
-                outputs: outputs(&[
-                    ("id", json!(tid)),
-                    ("latest_version", json!(latest.to_string())),
-                ]),
-                settings,
-            }))
-        }
-        "vpc_endpoint_service" => {
-            // Deleted configurations stay listed for a while.
-            let alive = |items: &[aws_sdk_ec2::types::ServiceConfiguration]| {
-                items
-                    .iter()
-                    .find(|c| {
-                        !matches!(
-                            c.service_state().map(|s| s.as_str()),
-                            Some("Deleted" | "Deleting")
-                        )
-                    })
-                    .cloned()
-            };
-            let Some(c) = describe_ours!(
-                p,
-                r,
-                id,
-                claim,
-                "DescribeVpcEndpointServiceConfigurations",
-                describe_vpc_endpoint_service_configurations,
-                service_ids,
-                set_filters,
-                service_configurations,
-                [],
-                alive
-            ) else {
-                return Ok(None);
-            };
-            let sid = c.service_id().unwrap_or_default().to_string();
-            let perms = p
-                .call(
-                    "DescribeVpcEndpointServicePermissions",
-                    p.ec2
-                        .describe_vpc_endpoint_service_permissions()
-                        .service_id(&sid)
-                        .send(),
-                )
-                .await?;
-            let principals: Vec<&str> = perms
-                .allowed_principals()
-                .iter()
-                .filter_map(|a| a.principal())
-                .collect();
-            let settings = json!({
-                "NetworkLoadBalancerArns": c.network_load_balancer_arns(),
-                "AcceptanceRequired": c.acceptance_required().unwrap_or(false),
-                "AllowedPrincipals": principals,
-                "Tags": tag_subset(pairs(c.tags()), desired),
-            });
-            Ok(Some(Observed {
-                id: sid.clone(),
-                outputs: outputs(&[
-                    ("id", json!(sid)),
-                    ("service_name", json!(c.service_name())),
-                ]),
-                settings,
-            }))
-        }
+        "vpc" => read_vpc(p, r, desired, id, claim).await,
+        "subnet" => read_subnet(p, r, desired, id, claim).await,
+        "route_tables" => read_route_tables(p, desired).await,
+        "internet_gateway" => read_internet_gateway(p, r, desired, id, claim).await,
+        "eip" => read_eip(p, r, desired, id, claim).await,
+        "nat_gateway" => read_nat_gateway(p, r, desired, id, claim).await,
+        "route_table" => read_route_table(p, r, desired, id, claim).await,
+        "security_group" => read_security_group(p, r, desired, id, claim).await,
+        "vpc_endpoint" => read_vpc_endpoint(p, r, desired, id, claim).await,
+        "flow_log" => read_flow_log(p, desired, id).await,
+        "launch_template" => read_launch_template(p, desired, claim).await,
+        "vpc_endpoint_service" => read_vpc_endpoint_service(p, r, desired, id, claim).await,
         other => Err(anyhow!("ec2 does not handle {other}")),
     }
+}
+
+/// Read of `vpc`.
+async fn read_vpc(
+    p: &AwsProvider,
+    r: &Resource,
+    desired: &Value,
+    id: Option<&str>,
+    claim: Claim,
+) -> Result<Option<Observed>> {
+    let named = (r.mode == crate::plan::Mode::Data).then(|| s(desired, "VpcId"));
+    let Some(vpc) = describe_ours!(
+        p,
+        r,
+        named.as_deref().or(id),
+        claim,
+        "DescribeVpcs",
+        describe_vpcs,
+        vpc_ids,
+        set_filters,
+        vpcs,
+        []
+    ) else {
+        return Ok(None);
+    };
+    let vid = vpc.vpc_id().unwrap_or_default().to_string();
+    let mut settings =
+        json!({ "CidrBlock": vpc.cidr_block(), "Tags": tag_subset(pairs(vpc.tags()), desired) });
+    if r.mode == crate::plan::Mode::Managed {
+        let dns = |attr| {
+            p.ec2
+                .describe_vpc_attribute()
+                .vpc_id(&vid)
+                .attribute(attr)
+                .send()
+        };
+        let support = p
+            .call(
+                "DescribeVpcAttribute",
+                dns(aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport),
+            )
+            .await?;
+        let hostnames = p
+            .call(
+                "DescribeVpcAttribute",
+                dns(aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames),
+            )
+            .await?;
+        settings["EnableDnsSupport"] = json!(support
+            .enable_dns_support()
+            .and_then(|a| a.value())
+            .unwrap_or(false));
+        settings["EnableDnsHostnames"] = json!(hostnames
+            .enable_dns_hostnames()
+            .and_then(|a| a.value())
+            .unwrap_or(false));
+    } else {
+        settings = json!({ "VpcId": vid });
+    }
+    Ok(Some(Observed {
+        id: vid.clone(),
+        outputs: outputs(&[("id", json!(vid)), ("cidr_block", json!(vpc.cidr_block()))]),
+        settings,
+    }))
+}
+
+/// Read of `subnet`.
+async fn read_subnet(
+    p: &AwsProvider,
+    r: &Resource,
+    desired: &Value,
+    id: Option<&str>,
+    claim: Claim,
+) -> Result<Option<Observed>> {
+    let named = (r.mode == crate::plan::Mode::Data).then(|| s(desired, "SubnetId"));
+    let Some(sn) = describe_ours!(
+        p,
+        r,
+        named.as_deref().or(id),
+        claim,
+        "DescribeSubnets",
+        describe_subnets,
+        subnet_ids,
+        set_filters,
+        subnets,
+        []
+    ) else {
+        return Ok(None);
+    };
+    let sid = sn.subnet_id().unwrap_or_default().to_string();
+    let settings = if r.mode == crate::plan::Mode::Data {
+        json!({ "SubnetId": sid })
+    } else {
+        json!({
+            "VpcId": sn.vpc_id(),
+            "CidrBlock": sn.cidr_block(),
+            "AvailabilityZone": sn.availability_zone(),
+            "MapPublicIpOnLaunch": sn.map_public_ip_on_launch().unwrap_or(false),
+            "Tags": tag_subset(pairs(sn.tags()), desired),
+        })
+    };
+    Ok(Some(Observed {
+        id: sid.clone(),
+        outputs: outputs(&[("id", json!(sid))]),
+        settings,
+    }))
+}
+
+/// Read of `route_tables`.
+async fn read_route_tables(p: &AwsProvider, desired: &Value) -> Result<Option<Observed>> {
+    let filters = desired
+        .get("Filters")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let filters = filters
+        .iter()
+        .map(|f| {
+            filter(
+                &s(f, "Name"),
+                &strings(f.get("Values"))
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let out = p
+        .call(
+            "DescribeRouteTables",
+            p.ec2
+                .describe_route_tables()
+                .set_filters(Some(filters))
+                .send(),
+        )
+        .await?;
+    let ids: Vec<String> = out
+        .route_tables()
+        .iter()
+        .filter_map(|t| t.route_table_id().map(String::from))
+        .collect();
+    Ok(Some(Observed {
+        id: ids.join(","),
+        outputs: outputs(&[("ids", json!(ids))]),
+        settings: desired.clone(),
+    }))
+}
+
+/// Read of `internet_gateway`.
+async fn read_internet_gateway(
+    p: &AwsProvider,
+    r: &Resource,
+    desired: &Value,
+    id: Option<&str>,
+    claim: Claim,
+) -> Result<Option<Observed>> {
+    let Some(g) = describe_ours!(
+        p,
+        r,
+        id,
+        claim,
+        "DescribeInternetGateways",
+        describe_internet_gateways,
+        internet_gateway_ids,
+        set_filters,
+        internet_gateways,
+        []
+    ) else {
+        return Ok(None);
+    };
+    let gid = g.internet_gateway_id().unwrap_or_default().to_string();
+    let vpc = g
+        .attachments()
+        .first()
+        .and_then(|a| a.vpc_id())
+        .unwrap_or_default();
+    let settings = json!({ "VpcId": vpc, "Tags": tag_subset(pairs(g.tags()), desired) });
+    Ok(Some(Observed {
+        id: gid.clone(),
+        outputs: outputs(&[("id", json!(gid))]),
+        settings,
+    }))
+}
+
+/// Read of `eip`.
+async fn read_eip(
+    p: &AwsProvider,
+    r: &Resource,
+    desired: &Value,
+    id: Option<&str>,
+    claim: Claim,
+) -> Result<Option<Observed>> {
+    let Some(a) = describe_ours!(
+        p,
+        r,
+        id,
+        claim,
+        "DescribeAddresses",
+        describe_addresses,
+        allocation_ids,
+        set_filters,
+        addresses,
+        []
+    ) else {
+        return Ok(None);
+    };
+    let aid = a.allocation_id().unwrap_or_default().to_string();
+    let settings = json!({ "Domain": a.domain().map(|d| d.as_str()), "Tags": tag_subset(pairs(a.tags()), desired) });
+    Ok(Some(Observed {
+        id: aid.clone(),
+        outputs: outputs(&[("id", json!(aid)), ("public_ip", json!(a.public_ip()))]),
+        settings,
+    }))
+}
+
+/// Read of `nat_gateway`.
+async fn read_nat_gateway(
+    p: &AwsProvider,
+    r: &Resource,
+    desired: &Value,
+    id: Option<&str>,
+    claim: Claim,
+) -> Result<Option<Observed>> {
+    let live = filter("state", &["pending", "available"]);
+    let Some(n) = describe_ours!(
+        p,
+        r,
+        id,
+        claim,
+        "DescribeNatGateways",
+        describe_nat_gateways,
+        nat_gateway_ids,
+        set_filter,
+        nat_gateways,
+        [live]
+    ) else {
+        return Ok(None);
+    };
+    let nid = n.nat_gateway_id().unwrap_or_default().to_string();
+    let settings = json!({
+        "SubnetId": n.subnet_id(),
+        "AllocationId": n.nat_gateway_addresses().first().and_then(|a| a.allocation_id()),
+        "ConnectivityType": n.connectivity_type().map(|c| c.as_str()).unwrap_or("public"),
+        "Tags": tag_subset(pairs(n.tags()), desired),
+    });
+    Ok(Some(Observed {
+        id: nid.clone(),
+        outputs: outputs(&[("id", json!(nid))]),
+        settings,
+    }))
+}
+
+/// Read of `route_table`.
+async fn read_route_table(
+    p: &AwsProvider,
+    r: &Resource,
+    desired: &Value,
+    id: Option<&str>,
+    claim: Claim,
+) -> Result<Option<Observed>> {
+    let Some(t) = describe_ours!(
+        p,
+        r,
+        id,
+        claim,
+        "DescribeRouteTables",
+        describe_route_tables,
+        route_table_ids,
+        set_filters,
+        route_tables,
+        []
+    ) else {
+        return Ok(None);
+    };
+    let tid = t.route_table_id().unwrap_or_default().to_string();
+    let routes: Vec<Value> = t
+        .routes()
+        .iter()
+        .filter(|rt| rt.destination_cidr_block() == Some("0.0.0.0/0"))
+        .map(|rt| match (rt.gateway_id(), rt.nat_gateway_id()) {
+            (_, Some(nat)) => {
+                json!({ "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": nat })
+            }
+            (Some(g), _) => json!({ "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": g }),
+            _ => json!({ "DestinationCidrBlock": "0.0.0.0/0" }),
+        })
+        .collect();
+    let subnets: Vec<&str> = t
+        .associations()
+        .iter()
+        .filter_map(|a| a.subnet_id())
+        .collect();
+    let settings = json!({ "VpcId": t.vpc_id(), "Routes": routes, "SubnetIds": subnets, "Tags": tag_subset(pairs(t.tags()), desired) });
+    Ok(Some(Observed {
+        id: tid.clone(),
+        outputs: outputs(&[("id", json!(tid))]),
+        settings,
+    }))
+}
+
+/// Read of `security_group`.
+async fn read_security_group(
+    p: &AwsProvider,
+    r: &Resource,
+    desired: &Value,
+    id: Option<&str>,
+    claim: Claim,
+) -> Result<Option<Observed>> {
+    let Some(g) = describe_ours!(
+        p,
+        r,
+        id,
+        claim,
+        "DescribeSecurityGroups",
+        describe_security_groups,
+        group_ids,
+        set_filters,
+        security_groups,
+        []
+    ) else {
+        return Ok(None);
+    };
+    let gid = g.group_id().unwrap_or_default().to_string();
+    let settings = json!({
+        "GroupName": g.group_name(),
+        "Description": g.description(),
+        "VpcId": g.vpc_id(),
+        "IpPermissions": g.ip_permissions().iter().map(|x| permission_json(x, &gid)).collect::<Vec<_>>(),
+        "IpPermissionsEgress": g.ip_permissions_egress().iter().map(|x| permission_json(x, &gid)).collect::<Vec<_>>(),
+        "Tags": tag_subset(pairs(g.tags()), desired),
+    });
+    Ok(Some(Observed {
+        id: gid.clone(),
+        outputs: outputs(&[("id", json!(gid))]),
+        settings,
+    }))
+}
+
+/// Read of `vpc_endpoint`.
+async fn read_vpc_endpoint(
+    p: &AwsProvider,
+    r: &Resource,
+    desired: &Value,
+    id: Option<&str>,
+    claim: Claim,
+) -> Result<Option<Observed>> {
+    let live = filter(
+        "vpc-endpoint-state",
+        &["pendingAcceptance", "pending", "available"],
+    );
+    let Some(e) = describe_ours!(
+        p,
+        r,
+        id,
+        claim,
+        "DescribeVpcEndpoints",
+        describe_vpc_endpoints,
+        vpc_endpoint_ids,
+        set_filters,
+        vpc_endpoints,
+        [live]
+    ) else {
+        return Ok(None);
+    };
+    let eid = e.vpc_endpoint_id().unwrap_or_default().to_string();
+    let gateway = e.vpc_endpoint_type() == Some(&VpcEndpointType::Gateway);
+    let mut settings = json!({
+        "VpcEndpointType": e.vpc_endpoint_type().map(|t| t.as_str()),
+        "ServiceName": e.service_name(),
+        "VpcId": e.vpc_id(),
+        "Tags": tag_subset(pairs(e.tags()), desired),
+    });
+    if gateway {
+        settings["RouteTableIds"] = json!(e.route_table_ids());
+    } else {
+        settings["SubnetIds"] = json!(e.subnet_ids());
+        settings["SecurityGroupIds"] = json!(e
+            .groups()
+            .iter()
+            .filter_map(|g| g.group_id())
+            .collect::<Vec<_>>());
+        settings["PrivateDnsEnabled"] = json!(e.private_dns_enabled().unwrap_or(false));
+    }
+    Ok(Some(Observed {
+        id: eid.clone(),
+        outputs: outputs(&[("id", json!(eid))]),
+        settings,
+    }))
+}
+
+/// Read of `flow_log`.
+async fn read_flow_log(
+    p: &AwsProvider,
+    desired: &Value,
+    id: Option<&str>,
+) -> Result<Option<Observed>> {
+    // A flow log is identified by what it watches and where it writes.
+    let watched = strings(desired.get("ResourceIds"));
+    let req = match id {
+        Some(id) => p.ec2.describe_flow_logs().flow_log_ids(id),
+        None => p.ec2.describe_flow_logs().filter(filter(
+            "resource-id",
+            &watched.iter().map(String::as_str).collect::<Vec<_>>(),
+        )),
+    };
+    let Some(out) = not_found(p.call("DescribeFlowLogs", req.send()).await)? else {
+        return Ok(None);
+    };
+    let destination = s(desired, "LogDestination");
+    let Some(f) = out
+        .flow_logs()
+        .iter()
+        .find(|f| id.is_some() || f.log_destination() == Some(destination.as_str()))
+    else {
+        return Ok(None);
+    };
+    let fid = f.flow_log_id().unwrap_or_default().to_string();
+    let settings = json!({
+        "ResourceIds": [f.resource_id()],
+        "TrafficType": f.traffic_type().map(|t| t.as_str()),
+        "LogDestinationType": f.log_destination_type().map(|t| t.as_str()),
+        "LogDestination": f.log_destination(),
+        "Tags": tag_subset(pairs(f.tags()), desired),
+    });
+    Ok(Some(Observed {
+        id: fid.clone(),
+        outputs: outputs(&[("id", json!(fid))]),
+        settings,
+    }))
+}
+
+/// Read of `launch_template`.
+async fn read_launch_template(
+    p: &AwsProvider,
+    desired: &Value,
+    claim: Claim,
+) -> Result<Option<Observed>> {
+    let name = s(desired, "LaunchTemplateName");
+    let Some(out) = not_found(
+        p.call(
+            "DescribeLaunchTemplates",
+            p.ec2
+                .describe_launch_templates()
+                .launch_template_names(&name)
+                .send(),
+        )
+        .await,
+    )?
+    else {
+        return Ok(None);
+    };
+    let Some(t) = out.launch_templates().first() else {
+        return Ok(None);
+    };
+    p.ensure_ours(&format!("launch template {name}"), &pairs(t.tags()), claim)?;
+    let tid = t.launch_template_id().unwrap_or_default().to_string();
+    let latest = t.latest_version_number().unwrap_or(1);
+    let versions = p
+        .call(
+            "DescribeLaunchTemplateVersions",
+            p.ec2
+                .describe_launch_template_versions()
+                .launch_template_id(&tid)
+                .versions(latest.to_string())
+                .send(),
+        )
+        .await?;
+    let data = versions
+        .launch_template_versions()
+        .first()
+        .and_then(|v| v.launch_template_data());
+    let ebs = data
+        .and_then(|d| d.block_device_mappings().first())
+        .and_then(|b| b.ebs());
+    let mut ebs_json = json!({
+        "VolumeSize": ebs.and_then(|e| e.volume_size()),
+        "VolumeType": ebs.and_then(|e| e.volume_type()).map(|t| t.as_str()),
+        "Encrypted": ebs.and_then(|e| e.encrypted()).unwrap_or(false),
+        "DeleteOnTermination": ebs.and_then(|e| e.delete_on_termination()).unwrap_or(false),
+    });
+    if let Some(k) = ebs.and_then(|e| e.kms_key_id()) {
+        ebs_json["KmsKeyId"] = json!(k);
+    }
+    let md = data.and_then(|d| d.metadata_options());
+    let settings = json!({
+        "LaunchTemplateName": name,
+        "LaunchTemplateData": {
+            "SecurityGroupIds": data.map(|d| d.security_group_ids()).unwrap_or_default(),
+            "BlockDeviceMappings": [{ "DeviceName": data.and_then(|d| d.block_device_mappings().first()).and_then(|b| b.device_name()), "Ebs": ebs_json }],
+            "MetadataOptions": {
+                "HttpTokens": md.and_then(|m| m.http_tokens()).map(|t| t.as_str()),
+                "HttpPutResponseHopLimit": md.and_then(|m| m.http_put_response_hop_limit()),
+                "HttpEndpoint": md.and_then(|m| m.http_endpoint()).map(|t| t.as_str()),
+            }
+        },
+        "Tags": tag_subset(pairs(t.tags()), desired),
+    });
+    Ok(Some(Observed {
+        id: tid.clone(),
+        outputs: outputs(&[
+            ("id", json!(tid)),
+            ("latest_version", json!(latest.to_string())),
+        ]),
+        settings,
+    }))
+}
+
+/// Read of `vpc_endpoint_service`.
+async fn read_vpc_endpoint_service(
+    p: &AwsProvider,
+    r: &Resource,
+    desired: &Value,
+    id: Option<&str>,
+    claim: Claim,
+) -> Result<Option<Observed>> {
+    // Deleted configurations stay listed for a while.
+    let alive = |items: &[aws_sdk_ec2::types::ServiceConfiguration]| {
+        items
+            .iter()
+            .find(|c| {
+                !matches!(
+                    c.service_state().map(|s| s.as_str()),
+                    Some("Deleted" | "Deleting")
+                )
+            })
+            .cloned()
+    };
+    let Some(c) = describe_ours!(
+        p,
+        r,
+        id,
+        claim,
+        "DescribeVpcEndpointServiceConfigurations",
+        describe_vpc_endpoint_service_configurations,
+        service_ids,
+        set_filters,
+        service_configurations,
+        [],
+        alive
+    ) else {
+        return Ok(None);
+    };
+    let sid = c.service_id().unwrap_or_default().to_string();
+    let perms = p
+        .call(
+            "DescribeVpcEndpointServicePermissions",
+            p.ec2
+                .describe_vpc_endpoint_service_permissions()
+                .service_id(&sid)
+                .send(),
+        )
+        .await?;
+    let principals: Vec<&str> = perms
+        .allowed_principals()
+        .iter()
+        .filter_map(|a| a.principal())
+        .collect();
+    let settings = json!({
+        "NetworkLoadBalancerArns": c.network_load_balancer_arns(),
+        "AcceptanceRequired": c.acceptance_required().unwrap_or(false),
+        "AllowedPrincipals": principals,
+        "Tags": tag_subset(pairs(c.tags()), desired),
+    });
+    Ok(Some(Observed {
+        id: sid.clone(),
+        outputs: outputs(&[
+            ("id", json!(sid)),
+            ("service_name", json!(c.service_name())),
+        ]),
+        settings,
+    }))
 }
 
 /// An EC2 permission as the plan writes it (a rule naming its own group says "self").
@@ -758,309 +857,360 @@ where
 
 pub async fn create(p: &AwsProvider, r: &Resource, d: &Value, token: &str) -> Result<Observed> {
     match r.type_name() {
-        "vpc" => {
-            let send = || {
-                p.ec2
-                    .create_vpc()
-                    .cidr_block(s(d, "CidrBlock"))
-                    .tag_specifications(tag_spec(p, r, d, ResourceType::Vpc))
-                    .customize()
-                    .config_override(once())
-                    .send()
-            };
-            let id = create_untokened(p, r, d, "CreateVpc", send, |out| {
-                out.vpc()
-                    .and_then(|v| v.vpc_id())
-                    .unwrap_or_default()
-                    .to_string()
-            })
-            .await?;
-            wait_until("the VPC to be available", p.wait_timeout, || async {
-                let o = p
-                    .call("DescribeVpcs", p.ec2.describe_vpcs().vpc_ids(&id).send())
-                    .await?;
-                Ok(o.vpcs().first().and_then(|v| v.state()).map(|s| s.as_str())
-                    == Some("available"))
-            })
-            .await?;
-            set_vpc_dns(p, &id, d).await?;
-        }
-        "subnet" => {
-            let send = || {
-                p.ec2
-                    .create_subnet()
-                    .vpc_id(s(d, "VpcId"))
-                    .cidr_block(s(d, "CidrBlock"))
-                    .availability_zone(s(d, "AvailabilityZone"))
-                    .tag_specifications(tag_spec(p, r, d, ResourceType::Subnet))
-                    .customize()
-                    .config_override(once())
-                    .send()
-            };
-            create_untokened(p, r, d, "CreateSubnet", send, |out| {
-                out.subnet()
-                    .and_then(|s| s.subnet_id())
-                    .unwrap_or_default()
-                    .to_string()
-            })
-            .await?;
-        }
-        "internet_gateway" => {
-            let send = || {
-                p.ec2
-                    .create_internet_gateway()
-                    .tag_specifications(tag_spec(p, r, d, ResourceType::InternetGateway))
-                    .customize()
-                    .config_override(once())
-                    .send()
-            };
-            let id = create_untokened(p, r, d, "CreateInternetGateway", send, |out| {
-                out.internet_gateway()
-                    .and_then(|g| g.internet_gateway_id())
-                    .unwrap_or_default()
-                    .to_string()
-            })
-            .await?;
-            already_done(
-                p.call(
-                    "AttachInternetGateway",
-                    p.ec2
-                        .attach_internet_gateway()
-                        .internet_gateway_id(&id)
-                        .vpc_id(s(d, "VpcId"))
-                        .send(),
-                )
-                .await,
-                &["Resource.AlreadyAssociated"],
-            )?;
-        }
-        "eip" => {
-            let send = || {
-                p.ec2
-                    .allocate_address()
-                    .domain(DomainType::Vpc)
-                    .tag_specifications(tag_spec(p, r, d, ResourceType::ElasticIp))
-                    .customize()
-                    .config_override(once())
-                    .send()
-            };
-            create_untokened(p, r, d, "AllocateAddress", send, |out| {
-                out.allocation_id().unwrap_or_default().to_string()
-            })
-            .await?;
-        }
-        "nat_gateway" => {
-            let out = p
-                .call(
-                    "CreateNatGateway",
-                    p.ec2
-                        .create_nat_gateway()
-                        .subnet_id(s(d, "SubnetId"))
-                        .allocation_id(s(d, "AllocationId"))
-                        .client_token(token)
-                        .tag_specifications(tag_spec(p, r, d, ResourceType::Natgateway))
-                        .send(),
-                )
-                .await?;
-            let id = out
-                .nat_gateway()
-                .and_then(|n| n.nat_gateway_id())
-                .unwrap_or_default()
-                .to_string();
-            wait_until(
-                "the NAT gateway to be available",
-                p.wait_timeout,
-                || async {
-                    let o = p
-                        .call(
-                            "DescribeNatGateways",
-                            p.ec2.describe_nat_gateways().nat_gateway_ids(&id).send(),
-                        )
-                        .await?;
-                    match o
-                        .nat_gateways()
-                        .first()
-                        .and_then(|n| n.state())
-                        .map(|s| s.as_str())
-                    {
-                        Some("available") => Ok(true),
-                        Some("failed") => Err(anyhow!("NAT gateway {id} failed")),
-                        _ => Ok(false),
-                    }
-                },
-            )
-            .await?;
-        }
-        "route_table" => {
-            let send = || {
-                p.ec2
-                    .create_route_table()
-                    .vpc_id(s(d, "VpcId"))
-                    .tag_specifications(tag_spec(p, r, d, ResourceType::RouteTable))
-                    .customize()
-                    .config_override(once())
-                    .send()
-            };
-            let id = create_untokened(p, r, d, "CreateRouteTable", send, |out| {
-                out.route_table()
-                    .and_then(|t| t.route_table_id())
-                    .unwrap_or_default()
-                    .to_string()
-            })
-            .await?;
-            put_routes(p, &id, d, &Value::Null).await?;
-        }
-        "security_group" => {
-            let out = p
-                .call(
-                    "CreateSecurityGroup",
-                    p.ec2
-                        .create_security_group()
-                        .group_name(s(d, "GroupName"))
-                        .description(s(d, "Description"))
-                        .vpc_id(s(d, "VpcId"))
-                        .tag_specifications(tag_spec(p, r, d, ResourceType::SecurityGroup))
-                        .send(),
-                )
-                .await?;
-            let id = out.group_id().unwrap_or_default().to_string();
-            // A new group allows all egress; the plan's rules replace that.
-            let default_egress = IpPermission::builder()
-                .ip_protocol("-1")
-                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
-                .build();
-            already_done(
-                p.call(
-                    "RevokeSecurityGroupEgress",
-                    p.ec2
-                        .revoke_security_group_egress()
-                        .group_id(&id)
-                        .ip_permissions(default_egress)
-                        .send(),
-                )
-                .await,
-                &["InvalidPermission.NotFound"],
-            )?;
-            sync_rules(
-                p,
-                &id,
-                d,
-                &json!({ "IpPermissions": [], "IpPermissionsEgress": [] }),
-            )
-            .await?;
-        }
-        "vpc_endpoint" => {
-            let gateway = s(d, "VpcEndpointType") == "Gateway";
-            let mut req = p
-                .ec2
-                .create_vpc_endpoint()
-                .vpc_id(s(d, "VpcId"))
-                .service_name(s(d, "ServiceName"))
-                .vpc_endpoint_type(if gateway {
-                    VpcEndpointType::Gateway
-                } else {
-                    VpcEndpointType::Interface
-                })
-                .client_token(token)
-                .tag_specifications(tag_spec(p, r, d, ResourceType::VpcEndpoint));
-            if gateway {
-                req = req.set_route_table_ids(Some(strings(d.get("RouteTableIds"))));
-            } else {
-                req = req
-                    .set_subnet_ids(Some(strings(d.get("SubnetIds"))))
-                    .set_security_group_ids(Some(strings(d.get("SecurityGroupIds"))))
-                    .private_dns_enabled(
-                        d.get("PrivateDnsEnabled")
-                            .and_then(Value::as_bool)
-                            .unwrap_or(true),
-                    );
-            }
-            p.call("CreateVpcEndpoint", req.send()).await?;
-        }
-        "flow_log" => {
-            let out = p
-                .call(
-                    "CreateFlowLogs",
-                    p.ec2
-                        .create_flow_logs()
-                        .set_resource_ids(Some(strings(d.get("ResourceIds"))))
-                        .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
-                        .traffic_type(aws_sdk_ec2::types::TrafficType::All)
-                        .log_destination_type(aws_sdk_ec2::types::LogDestinationType::S3)
-                        .log_destination(s(d, "LogDestination"))
-                        .max_aggregation_interval(
-                            d.get("MaxAggregationInterval")
-                                .and_then(Value::as_i64)
-                                .unwrap_or(600) as i32,
-                        )
-                        .client_token(token)
-                        .tag_specifications(tag_spec(p, r, d, ResourceType::VpcFlowLog))
-                        .send(),
-                )
-                .await?;
-            // CreateFlowLogs reports per-resource failures in the response, not as an error.
-            if let Some(failed) = out.unsuccessful().first() {
-                let e = failed.error();
-                return Err(anyhow!(
-                    "CreateFlowLogs: {}: {}",
-                    e.and_then(|e| e.code()).unwrap_or("failed"),
-                    e.and_then(|e| e.message()).unwrap_or("no message")
-                ));
-            }
-        }
-        "launch_template" => {
-            p.call(
-                "CreateLaunchTemplate",
-                p.ec2
-                    .create_launch_template()
-                    .launch_template_name(s(d, "LaunchTemplateName"))
-                    .launch_template_data(template_data(d))
-                    .client_token(token)
-                    .tag_specifications(tag_spec(p, r, d, ResourceType::LaunchTemplate))
-                    .send(),
-            )
-            .await?;
-        }
-        "vpc_endpoint_service" => {
-            let out = p
-                .call(
-                    "CreateVpcEndpointServiceConfiguration",
-                    p.ec2
-                        .create_vpc_endpoint_service_configuration()
-                        .set_network_load_balancer_arns(Some(strings(
-                            d.get("NetworkLoadBalancerArns"),
-                        )))
-                        .acceptance_required(
-                            d.get("AcceptanceRequired")
-                                .and_then(Value::as_bool)
-                                .unwrap_or(true),
-                        )
-                        .client_token(token)
-                        .tag_specifications(tag_spec(p, r, d, ResourceType::VpcEndpointService))
-                        .send(),
-                )
-                .await?;
-            let id = out
-                .service_configuration()
-                .and_then(|c| c.service_id())
-                .unwrap_or_default()
-                .to_string();
-            p.call(
-                "ModifyVpcEndpointServicePermissions",
-                p.ec2
-                    .modify_vpc_endpoint_service_permissions()
-                    .service_id(&id)
-                    .set_add_allowed_principals(Some(strings(d.get("AllowedPrincipals"))))
-                    .send(),
-            )
-            .await?;
-        }
+        "vpc" => create_vpc(p, r, d).await?,
+        "subnet" => create_subnet(p, r, d).await?,
+        "internet_gateway" => create_internet_gateway(p, r, d).await?,
+        "eip" => create_eip(p, r, d).await?,
+        "nat_gateway" => create_nat_gateway(p, r, d, token).await?,
+        "route_table" => create_route_table(p, r, d).await?,
+        "security_group" => create_security_group(p, r, d).await?,
+        "vpc_endpoint" => create_vpc_endpoint(p, r, d, token).await?,
+        "flow_log" => create_flow_log(p, r, d, token).await?,
+        "launch_template" => create_launch_template(p, r, d, token).await?,
+        "vpc_endpoint_service" => create_vpc_endpoint_service(p, r, d, token).await?,
         other => return Err(anyhow!("the AWS provider cannot create `{other}`")),
     }
     // Read back through the tag: the same path a resumed run takes.
     read(p, r, d, None, Claim::Recorded)
         .await?
         .ok_or_else(|| anyhow!("{} was created but cannot be found by its tag", r.address))
+}
+
+/// Create of `vpc`.
+async fn create_vpc(p: &AwsProvider, r: &Resource, d: &Value) -> Result<()> {
+    let send = || {
+        p.ec2
+            .create_vpc()
+            .cidr_block(s(d, "CidrBlock"))
+            .tag_specifications(tag_spec(p, r, d, ResourceType::Vpc))
+            .customize()
+            .config_override(once())
+            .send()
+    };
+    let id = create_untokened(p, r, d, "CreateVpc", send, |out| {
+        out.vpc()
+            .and_then(|v| v.vpc_id())
+            .unwrap_or_default()
+            .to_string()
+    })
+    .await?;
+    wait_until("the VPC to be available", p.wait_timeout, || async {
+        let o = p
+            .call("DescribeVpcs", p.ec2.describe_vpcs().vpc_ids(&id).send())
+            .await?;
+        Ok(o.vpcs().first().and_then(|v| v.state()).map(|s| s.as_str()) == Some("available"))
+    })
+    .await?;
+    set_vpc_dns(p, &id, d).await?;
+    Ok(())
+}
+
+/// Create of `subnet`.
+async fn create_subnet(p: &AwsProvider, r: &Resource, d: &Value) -> Result<()> {
+    let send = || {
+        p.ec2
+            .create_subnet()
+            .vpc_id(s(d, "VpcId"))
+            .cidr_block(s(d, "CidrBlock"))
+            .availability_zone(s(d, "AvailabilityZone"))
+            .tag_specifications(tag_spec(p, r, d, ResourceType::Subnet))
+            .customize()
+            .config_override(once())
+            .send()
+    };
+    create_untokened(p, r, d, "CreateSubnet", send, |out| {
+        out.subnet()
+            .and_then(|s| s.subnet_id())
+            .unwrap_or_default()
+            .to_string()
+    })
+    .await?;
+    Ok(())
+}
+
+/// Create of `internet_gateway`.
+async fn create_internet_gateway(p: &AwsProvider, r: &Resource, d: &Value) -> Result<()> {
+    let send = || {
+        p.ec2
+            .create_internet_gateway()
+            .tag_specifications(tag_spec(p, r, d, ResourceType::InternetGateway))
+            .customize()
+            .config_override(once())
+            .send()
+    };
+    let id = create_untokened(p, r, d, "CreateInternetGateway", send, |out| {
+        out.internet_gateway()
+            .and_then(|g| g.internet_gateway_id())
+            .unwrap_or_default()
+            .to_string()
+    })
+    .await?;
+    already_done(
+        p.call(
+            "AttachInternetGateway",
+            p.ec2
+                .attach_internet_gateway()
+                .internet_gateway_id(&id)
+                .vpc_id(s(d, "VpcId"))
+                .send(),
+        )
+        .await,
+        &["Resource.AlreadyAssociated"],
+    )?;
+    Ok(())
+}
+
+/// Create of `eip`.
+async fn create_eip(p: &AwsProvider, r: &Resource, d: &Value) -> Result<()> {
+    let send = || {
+        p.ec2
+            .allocate_address()
+            .domain(DomainType::Vpc)
+            .tag_specifications(tag_spec(p, r, d, ResourceType::ElasticIp))
+            .customize()
+            .config_override(once())
+            .send()
+    };
+    create_untokened(p, r, d, "AllocateAddress", send, |out| {
+        out.allocation_id().unwrap_or_default().to_string()
+    })
+    .await?;
+    Ok(())
+}
+
+/// Create of `nat_gateway`.
+async fn create_nat_gateway(p: &AwsProvider, r: &Resource, d: &Value, token: &str) -> Result<()> {
+    let out = p
+        .call(
+            "CreateNatGateway",
+            p.ec2
+                .create_nat_gateway()
+                .subnet_id(s(d, "SubnetId"))
+                .allocation_id(s(d, "AllocationId"))
+                .client_token(token)
+                .tag_specifications(tag_spec(p, r, d, ResourceType::Natgateway))
+                .send(),
+        )
+        .await?;
+    let id = out
+        .nat_gateway()
+        .and_then(|n| n.nat_gateway_id())
+        .unwrap_or_default()
+        .to_string();
+    wait_until(
+        "the NAT gateway to be available",
+        p.wait_timeout,
+        || async {
+            let o = p
+                .call(
+                    "DescribeNatGateways",
+                    p.ec2.describe_nat_gateways().nat_gateway_ids(&id).send(),
+                )
+                .await?;
+            match o
+                .nat_gateways()
+                .first()
+                .and_then(|n| n.state())
+                .map(|s| s.as_str())
+            {
+                Some("available") => Ok(true),
+                Some("failed") => Err(anyhow!("NAT gateway {id} failed")),
+                _ => Ok(false),
+            }
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Create of `route_table`.
+async fn create_route_table(p: &AwsProvider, r: &Resource, d: &Value) -> Result<()> {
+    let send = || {
+        p.ec2
+            .create_route_table()
+            .vpc_id(s(d, "VpcId"))
+            .tag_specifications(tag_spec(p, r, d, ResourceType::RouteTable))
+            .customize()
+            .config_override(once())
+            .send()
+    };
+    let id = create_untokened(p, r, d, "CreateRouteTable", send, |out| {
+        out.route_table()
+            .and_then(|t| t.route_table_id())
+            .unwrap_or_default()
+            .to_string()
+    })
+    .await?;
+    put_routes(p, &id, d, &Value::Null).await?;
+    Ok(())
+}
+
+/// Create of `security_group`.
+async fn create_security_group(p: &AwsProvider, r: &Resource, d: &Value) -> Result<()> {
+    let out = p
+        .call(
+            "CreateSecurityGroup",
+            p.ec2
+                .create_security_group()
+                .group_name(s(d, "GroupName"))
+                .description(s(d, "Description"))
+                .vpc_id(s(d, "VpcId"))
+                .tag_specifications(tag_spec(p, r, d, ResourceType::SecurityGroup))
+                .send(),
+        )
+        .await?;
+    let id = out.group_id().unwrap_or_default().to_string();
+    // A new group allows all egress; the plan's rules replace that.
+    let default_egress = IpPermission::builder()
+        .ip_protocol("-1")
+        .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+        .build();
+    already_done(
+        p.call(
+            "RevokeSecurityGroupEgress",
+            p.ec2
+                .revoke_security_group_egress()
+                .group_id(&id)
+                .ip_permissions(default_egress)
+                .send(),
+        )
+        .await,
+        &["InvalidPermission.NotFound"],
+    )?;
+    sync_rules(
+        p,
+        &id,
+        d,
+        &json!({ "IpPermissions": [], "IpPermissionsEgress": [] }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Create of `vpc_endpoint`.
+async fn create_vpc_endpoint(p: &AwsProvider, r: &Resource, d: &Value, token: &str) -> Result<()> {
+    let gateway = s(d, "VpcEndpointType") == "Gateway";
+    let mut req = p
+        .ec2
+        .create_vpc_endpoint()
+        .vpc_id(s(d, "VpcId"))
+        .service_name(s(d, "ServiceName"))
+        .vpc_endpoint_type(if gateway {
+            VpcEndpointType::Gateway
+        } else {
+            VpcEndpointType::Interface
+        })
+        .client_token(token)
+        .tag_specifications(tag_spec(p, r, d, ResourceType::VpcEndpoint));
+    if gateway {
+        req = req.set_route_table_ids(Some(strings(d.get("RouteTableIds"))));
+    } else {
+        req = req
+            .set_subnet_ids(Some(strings(d.get("SubnetIds"))))
+            .set_security_group_ids(Some(strings(d.get("SecurityGroupIds"))))
+            .private_dns_enabled(
+                d.get("PrivateDnsEnabled")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(true),
+            );
+    }
+    p.call("CreateVpcEndpoint", req.send()).await?;
+    Ok(())
+}
+
+/// Create of `flow_log`.
+async fn create_flow_log(p: &AwsProvider, r: &Resource, d: &Value, token: &str) -> Result<()> {
+    let out = p
+        .call(
+            "CreateFlowLogs",
+            p.ec2
+                .create_flow_logs()
+                .set_resource_ids(Some(strings(d.get("ResourceIds"))))
+                .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
+                .traffic_type(aws_sdk_ec2::types::TrafficType::All)
+                .log_destination_type(aws_sdk_ec2::types::LogDestinationType::S3)
+                .log_destination(s(d, "LogDestination"))
+                .max_aggregation_interval(
+                    d.get("MaxAggregationInterval")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(600) as i32,
+                )
+                .client_token(token)
+                .tag_specifications(tag_spec(p, r, d, ResourceType::VpcFlowLog))
+                .send(),
+        )
+        .await?;
+    // CreateFlowLogs reports per-resource failures in the response, not as an error.
+    if let Some(failed) = out.unsuccessful().first() {
+        let e = failed.error();
+        return Err(anyhow!(
+            "CreateFlowLogs: {}: {}",
+            e.and_then(|e| e.code()).unwrap_or("failed"),
+            e.and_then(|e| e.message()).unwrap_or("no message")
+        ));
+    }
+    Ok(())
+}
+
+/// Create of `launch_template`.
+async fn create_launch_template(
+    p: &AwsProvider,
+    r: &Resource,
+    d: &Value,
+    token: &str,
+) -> Result<()> {
+    p.call(
+        "CreateLaunchTemplate",
+        p.ec2
+            .create_launch_template()
+            .launch_template_name(s(d, "LaunchTemplateName"))
+            .launch_template_data(template_data(d))
+            .client_token(token)
+            .tag_specifications(tag_spec(p, r, d, ResourceType::LaunchTemplate))
+            .send(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Create of `vpc_endpoint_service`.
+async fn create_vpc_endpoint_service(
+    p: &AwsProvider,
+    r: &Resource,
+    d: &Value,
+    token: &str,
+) -> Result<()> {
+    let out = p
+        .call(
+            "CreateVpcEndpointServiceConfiguration",
+            p.ec2
+                .create_vpc_endpoint_service_configuration()
+                .set_network_load_balancer_arns(Some(strings(d.get("NetworkLoadBalancerArns"))))
+                .acceptance_required(
+                    d.get("AcceptanceRequired")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(true),
+                )
+                .client_token(token)
+                .tag_specifications(tag_spec(p, r, d, ResourceType::VpcEndpointService))
+                .send(),
+        )
+        .await?;
+    let id = out
+        .service_configuration()
+        .and_then(|c| c.service_id())
+        .unwrap_or_default()
+        .to_string();
+    p.call(
+        "ModifyVpcEndpointServicePermissions",
+        p.ec2
+            .modify_vpc_endpoint_service_permissions()
+            .service_id(&id)
+            .set_add_allowed_principals(Some(strings(d.get("AllowedPrincipals"))))
+            .send(),
+    )
+    .await?;
+    Ok(())
 }
 
 fn template_data(d: &Value) -> RequestLaunchTemplateData {

@@ -33,9 +33,6 @@ fn taint_effect_json(e: Option<&TaintEffect>) -> &'static str {
     }
 }
 
-// `EncryptionConfig.resources` is deprecated (EKS now encrypts all API data with the key
-// given); the plan still says `secrets`, which the API accepts.
-#[allow(deprecated)]
 pub async fn read(
     p: &AwsProvider,
     r: &Resource,
@@ -43,266 +40,292 @@ pub async fn read(
     claim: Claim,
 ) -> Result<Option<Observed>> {
     match r.type_name() {
-        "eks_cluster" => {
-            let name = s(d, "name");
-            let Some(out) = absent(
-                p.call(
-                    "DescribeCluster",
-                    p.eks.describe_cluster().name(&name).send(),
-                )
-                .await,
-                MISSING,
-            )?
-            else {
-                return Ok(None);
-            };
-            let Some(c) = out.cluster() else {
-                return Ok(None);
-            };
-            if c.status().map(|s| s.as_str()) == Some("DELETING") {
-                return Ok(None);
-            }
-            let tags: Vec<(String, String)> = c
-                .tags()
-                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default();
-            p.ensure_ours(&format!("EKS cluster {name}"), &tags, claim)?;
-            let vpc = c.resources_vpc_config();
-            let mut enabled: Vec<&str> = Vec::new();
-            for setup in c.logging().map(|l| l.cluster_logging()).unwrap_or_default() {
-                if setup.enabled() == Some(true) {
-                    enabled.extend(setup.types().iter().map(|t| t.as_str()));
-                }
-            }
-            let settings = json!({
-                "name": name,
-                "version": c.version(),
-                "roleArn": c.role_arn(),
-                "resourcesVpcConfig": {
-                    "subnetIds": vpc.map(|v| v.subnet_ids()).unwrap_or_default(),
-                    "securityGroupIds": vpc.map(|v| v.security_group_ids()).unwrap_or_default(),
-                    "endpointPrivateAccess": vpc.map(|v| v.endpoint_private_access()).unwrap_or(false),
-                    "endpointPublicAccess": vpc.map(|v| v.endpoint_public_access()).unwrap_or(true),
-                },
-                "encryptionConfig": c.encryption_config().iter().map(|e| json!({
-                    "resources": e.resources(),
-                    "provider": { "keyArn": e.provider().and_then(|p| p.key_arn()) }
-                })).collect::<Vec<_>>(),
-                "logging": { "clusterLogging": [{ "types": enabled, "enabled": true }] },
-                "tags": tag_subset(tags, d),
-            });
-            let issuer = c
-                .identity()
-                .and_then(|i| i.oidc())
-                .and_then(|o| o.issuer())
-                .unwrap_or_default()
-                .to_string();
-            Ok(Some(Observed {
-                id: c.arn().unwrap_or_default().to_string(),
-                outputs: outputs(&[
-                    ("name", json!(name)),
-                    ("arn", json!(c.arn())),
-                    ("endpoint", json!(c.endpoint())),
-                    ("oidc_issuer", json!(issuer)),
-                    // The private endpoint's addresses are registered in the API target group
-                    // by Union.ai's operator once the cluster runs; none at creation.
-                    ("endpoint_ips", json!([])),
-                ]),
-                settings,
-            }))
-        }
-        "eks_node_group" => {
-            let cluster = s(d, "clusterName");
-            let name = s(d, "nodegroupName");
-            let Some(out) = absent(
-                p.call(
-                    "DescribeNodegroup",
-                    p.eks
-                        .describe_nodegroup()
-                        .cluster_name(&cluster)
-                        .nodegroup_name(&name)
-                        .send(),
-                )
-                .await,
-                MISSING,
-            )?
-            else {
-                return Ok(None);
-            };
-            let Some(g) = out.nodegroup() else {
-                return Ok(None);
-            };
-            if g.status().map(|s| s.as_str()) == Some("DELETING") {
-                return Ok(None);
-            }
-            let tags: Vec<(String, String)> = g
-                .tags()
-                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default();
-            p.ensure_ours(&format!("node group {name}"), &tags, claim)?;
-            let sc = g.scaling_config();
-            let settings = json!({
-                "clusterName": cluster,
-                "nodegroupName": name,
-                "nodeRole": g.node_role(),
-                "subnets": g.subnets(),
-                "scalingConfig": { "minSize": sc.and_then(|s| s.min_size()), "maxSize": sc.and_then(|s| s.max_size()), "desiredSize": sc.and_then(|s| s.desired_size()) },
-                "instanceTypes": g.instance_types(),
-                "version": g.version(),
-                "launchTemplate": g.launch_template().map(|lt| json!({ "name": lt.name(), "version": lt.version() })),
-                "amiType": g.ami_type().map(|a| a.as_str()),
-                "labels": g.labels().cloned().unwrap_or_default(),
-                "taints": g.taints().iter().map(|t| json!({ "key": t.key(), "value": t.value(), "effect": taint_effect_json(t.effect()) })).collect::<Vec<_>>(),
-                "tags": tag_subset(tags, d),
-            });
-            Ok(Some(Observed {
-                id: g.nodegroup_arn().unwrap_or_default().to_string(),
-                outputs: outputs(&[("arn", json!(g.nodegroup_arn()))]),
-                settings,
-            }))
-        }
-        "eks_access_entry" => {
-            let cluster = s(d, "clusterName");
-            let principal = s(d, "principalArn");
-            let Some(out) = absent(
-                p.call(
-                    "DescribeAccessEntry",
-                    p.eks
-                        .describe_access_entry()
-                        .cluster_name(&cluster)
-                        .principal_arn(&principal)
-                        .send(),
-                )
-                .await,
-                MISSING,
-            )?
-            else {
-                return Ok(None);
-            };
-            let Some(e) = out.access_entry() else {
-                return Ok(None);
-            };
-            let tags: Vec<(String, String)> = e
-                .tags()
-                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default();
-            p.ensure_ours(&format!("access entry of {principal}"), &tags, claim)?;
-            let policies = p
-                .call(
-                    "ListAssociatedAccessPolicies",
-                    p.eks
-                        .list_associated_access_policies()
-                        .cluster_name(&cluster)
-                        .principal_arn(&principal)
-                        .send(),
-                )
-                .await?;
-            let settings = json!({
-                "clusterName": cluster,
-                "principalArn": principal,
-                "type": e.r#type(),
-                "accessPolicies": policies.associated_access_policies().iter().map(|a| json!({
-                    "policyArn": a.policy_arn(),
-                    "accessScope": { "type": a.access_scope().and_then(|s| s.r#type()).map(|t| t.as_str()) }
-                })).collect::<Vec<_>>(),
-            });
-            Ok(Some(Observed {
-                id: e.access_entry_arn().unwrap_or_default().to_string(),
-                outputs: outputs(&[("arn", json!(e.access_entry_arn()))]),
-                settings,
-            }))
-        }
-        "eks_addon" => {
-            let cluster = s(d, "clusterName");
-            let name = s(d, "addonName");
-            let Some(out) = absent(
-                p.call(
-                    "DescribeAddon",
-                    p.eks
-                        .describe_addon()
-                        .cluster_name(&cluster)
-                        .addon_name(&name)
-                        .send(),
-                )
-                .await,
-                MISSING,
-            )?
-            else {
-                return Ok(None);
-            };
-            let Some(a) = out.addon() else {
-                return Ok(None);
-            };
-            let tags: Vec<(String, String)> = a
-                .tags()
-                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default();
-            p.ensure_ours(&format!("add-on {name}"), &tags, claim)?;
-            let settings =
-                json!({ "clusterName": cluster, "addonName": name, "tags": tag_subset(tags, d) });
-            Ok(Some(Observed {
-                id: a.addon_arn().unwrap_or_default().to_string(),
-                outputs: outputs(&[("arn", json!(a.addon_arn()))]),
-                settings,
-            }))
-        }
-        "eks_pod_identity_association" => {
-            // Found by namespace and service account (one association each), not by id.
-            let cluster = s(d, "clusterName");
-            let list = p
-                .eks
-                .list_pod_identity_associations()
-                .cluster_name(&cluster)
-                .namespace(s(d, "namespace"))
-                .service_account(s(d, "serviceAccount"));
-            let Some(out) = absent(
-                p.call("ListPodIdentityAssociations", list.send()).await,
-                MISSING,
-            )?
-            else {
-                return Ok(None);
-            };
-            let Some(id) = out
-                .associations()
-                .first()
-                .and_then(|a| a.association_id())
-                .map(String::from)
-            else {
-                return Ok(None);
-            };
-            let got = p
-                .call(
-                    "DescribePodIdentityAssociation",
-                    p.eks
-                        .describe_pod_identity_association()
-                        .cluster_name(&cluster)
-                        .association_id(&id)
-                        .send(),
-                )
-                .await?;
-            let Some(a) = got.association() else {
-                return Ok(None);
-            };
-            let tags: Vec<(String, String)> = a
-                .tags()
-                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default();
-            p.ensure_ours(&format!("pod identity association {id}"), &tags, claim)?;
-            let settings = json!({
-                "clusterName": cluster,
-                "namespace": a.namespace(),
-                "serviceAccount": a.service_account(),
-                "roleArn": a.role_arn(),
-                "tags": tag_subset(tags, d),
-            });
-            Ok(Some(Observed {
-                id,
-                outputs: outputs(&[("arn", json!(a.association_arn()))]),
-                settings,
-            }))
-        }
+        "eks_cluster" => read_eks_cluster(p, d, claim).await,
+        "eks_node_group" => read_eks_node_group(p, d, claim).await,
+        "eks_access_entry" => read_eks_access_entry(p, d, claim).await,
+        "eks_addon" => read_eks_addon(p, d, claim).await,
+        "eks_pod_identity_association" => read_eks_pod_identity_association(p, d, claim).await,
         other => Err(anyhow!("eks does not handle {other}")),
     }
+}
+
+/// Read of `eks_cluster`.
+// `EncryptionConfig.resources` is deprecated (EKS now encrypts all API data with the key
+// given); the plan still says `secrets`, which the API accepts.
+#[allow(deprecated)]
+async fn read_eks_cluster(p: &AwsProvider, d: &Value, claim: Claim) -> Result<Option<Observed>> {
+    let name = s(d, "name");
+    let Some(out) = absent(
+        p.call(
+            "DescribeCluster",
+            p.eks.describe_cluster().name(&name).send(),
+        )
+        .await,
+        MISSING,
+    )?
+    else {
+        return Ok(None);
+    };
+    let Some(c) = out.cluster() else {
+        return Ok(None);
+    };
+    if c.status().map(|s| s.as_str()) == Some("DELETING") {
+        return Ok(None);
+    }
+    let tags: Vec<(String, String)> = c
+        .tags()
+        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    p.ensure_ours(&format!("EKS cluster {name}"), &tags, claim)?;
+    let vpc = c.resources_vpc_config();
+    let mut enabled: Vec<&str> = Vec::new();
+    for setup in c.logging().map(|l| l.cluster_logging()).unwrap_or_default() {
+        if setup.enabled() == Some(true) {
+            enabled.extend(setup.types().iter().map(|t| t.as_str()));
+        }
+    }
+    let settings = json!({
+        "name": name,
+        "version": c.version(),
+        "roleArn": c.role_arn(),
+        "resourcesVpcConfig": {
+            "subnetIds": vpc.map(|v| v.subnet_ids()).unwrap_or_default(),
+            "securityGroupIds": vpc.map(|v| v.security_group_ids()).unwrap_or_default(),
+            "endpointPrivateAccess": vpc.map(|v| v.endpoint_private_access()).unwrap_or(false),
+            "endpointPublicAccess": vpc.map(|v| v.endpoint_public_access()).unwrap_or(true),
+        },
+        "encryptionConfig": c.encryption_config().iter().map(|e| json!({
+            "resources": e.resources(),
+            "provider": { "keyArn": e.provider().and_then(|p| p.key_arn()) }
+        })).collect::<Vec<_>>(),
+        "logging": { "clusterLogging": [{ "types": enabled, "enabled": true }] },
+        "tags": tag_subset(tags, d),
+    });
+    let issuer = c
+        .identity()
+        .and_then(|i| i.oidc())
+        .and_then(|o| o.issuer())
+        .unwrap_or_default()
+        .to_string();
+    Ok(Some(Observed {
+        id: c.arn().unwrap_or_default().to_string(),
+        outputs: outputs(&[
+            ("name", json!(name)),
+            ("arn", json!(c.arn())),
+            ("endpoint", json!(c.endpoint())),
+            ("oidc_issuer", json!(issuer)),
+            // The private endpoint's addresses are registered in the API target group
+            // by Union.ai's operator once the cluster runs; none at creation.
+            ("endpoint_ips", json!([])),
+        ]),
+        settings,
+    }))
+}
+
+/// Read of `eks_node_group`.
+async fn read_eks_node_group(p: &AwsProvider, d: &Value, claim: Claim) -> Result<Option<Observed>> {
+    let cluster = s(d, "clusterName");
+    let name = s(d, "nodegroupName");
+    let Some(out) = absent(
+        p.call(
+            "DescribeNodegroup",
+            p.eks
+                .describe_nodegroup()
+                .cluster_name(&cluster)
+                .nodegroup_name(&name)
+                .send(),
+        )
+        .await,
+        MISSING,
+    )?
+    else {
+        return Ok(None);
+    };
+    let Some(g) = out.nodegroup() else {
+        return Ok(None);
+    };
+    if g.status().map(|s| s.as_str()) == Some("DELETING") {
+        return Ok(None);
+    }
+    let tags: Vec<(String, String)> = g
+        .tags()
+        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    p.ensure_ours(&format!("node group {name}"), &tags, claim)?;
+    let sc = g.scaling_config();
+    let settings = json!({
+        "clusterName": cluster,
+        "nodegroupName": name,
+        "nodeRole": g.node_role(),
+        "subnets": g.subnets(),
+        "scalingConfig": { "minSize": sc.and_then(|s| s.min_size()), "maxSize": sc.and_then(|s| s.max_size()), "desiredSize": sc.and_then(|s| s.desired_size()) },
+        "instanceTypes": g.instance_types(),
+        "version": g.version(),
+        "launchTemplate": g.launch_template().map(|lt| json!({ "name": lt.name(), "version": lt.version() })),
+        "amiType": g.ami_type().map(|a| a.as_str()),
+        "labels": g.labels().cloned().unwrap_or_default(),
+        "taints": g.taints().iter().map(|t| json!({ "key": t.key(), "value": t.value(), "effect": taint_effect_json(t.effect()) })).collect::<Vec<_>>(),
+        "tags": tag_subset(tags, d),
+    });
+    Ok(Some(Observed {
+        id: g.nodegroup_arn().unwrap_or_default().to_string(),
+        outputs: outputs(&[("arn", json!(g.nodegroup_arn()))]),
+        settings,
+    }))
+}
+
+/// Read of `eks_access_entry`.
+async fn read_eks_access_entry(
+    p: &AwsProvider,
+    d: &Value,
+    claim: Claim,
+) -> Result<Option<Observed>> {
+    let cluster = s(d, "clusterName");
+    let principal = s(d, "principalArn");
+    let Some(out) = absent(
+        p.call(
+            "DescribeAccessEntry",
+            p.eks
+                .describe_access_entry()
+                .cluster_name(&cluster)
+                .principal_arn(&principal)
+                .send(),
+        )
+        .await,
+        MISSING,
+    )?
+    else {
+        return Ok(None);
+    };
+    let Some(e) = out.access_entry() else {
+        return Ok(None);
+    };
+    let tags: Vec<(String, String)> = e
+        .tags()
+        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    p.ensure_ours(&format!("access entry of {principal}"), &tags, claim)?;
+    let policies = p
+        .call(
+            "ListAssociatedAccessPolicies",
+            p.eks
+                .list_associated_access_policies()
+                .cluster_name(&cluster)
+                .principal_arn(&principal)
+                .send(),
+        )
+        .await?;
+    let settings = json!({
+        "clusterName": cluster,
+        "principalArn": principal,
+        "type": e.r#type(),
+        "accessPolicies": policies.associated_access_policies().iter().map(|a| json!({
+            "policyArn": a.policy_arn(),
+            "accessScope": { "type": a.access_scope().and_then(|s| s.r#type()).map(|t| t.as_str()) }
+        })).collect::<Vec<_>>(),
+    });
+    Ok(Some(Observed {
+        id: e.access_entry_arn().unwrap_or_default().to_string(),
+        outputs: outputs(&[("arn", json!(e.access_entry_arn()))]),
+        settings,
+    }))
+}
+
+/// Read of `eks_addon`.
+async fn read_eks_addon(p: &AwsProvider, d: &Value, claim: Claim) -> Result<Option<Observed>> {
+    let cluster = s(d, "clusterName");
+    let name = s(d, "addonName");
+    let Some(out) = absent(
+        p.call(
+            "DescribeAddon",
+            p.eks
+                .describe_addon()
+                .cluster_name(&cluster)
+                .addon_name(&name)
+                .send(),
+        )
+        .await,
+        MISSING,
+    )?
+    else {
+        return Ok(None);
+    };
+    let Some(a) = out.addon() else {
+        return Ok(None);
+    };
+    let tags: Vec<(String, String)> = a
+        .tags()
+        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    p.ensure_ours(&format!("add-on {name}"), &tags, claim)?;
+    let settings =
+        json!({ "clusterName": cluster, "addonName": name, "tags": tag_subset(tags, d) });
+    Ok(Some(Observed {
+        id: a.addon_arn().unwrap_or_default().to_string(),
+        outputs: outputs(&[("arn", json!(a.addon_arn()))]),
+        settings,
+    }))
+}
+
+/// Read of `eks_pod_identity_association`.
+async fn read_eks_pod_identity_association(
+    p: &AwsProvider,
+    d: &Value,
+    claim: Claim,
+) -> Result<Option<Observed>> {
+    // Found by namespace and service account (one association each), not by id.
+    let cluster = s(d, "clusterName");
+    let list = p
+        .eks
+        .list_pod_identity_associations()
+        .cluster_name(&cluster)
+        .namespace(s(d, "namespace"))
+        .service_account(s(d, "serviceAccount"));
+    let Some(out) = absent(
+        p.call("ListPodIdentityAssociations", list.send()).await,
+        MISSING,
+    )?
+    else {
+        return Ok(None);
+    };
+    let Some(id) = out
+        .associations()
+        .first()
+        .and_then(|a| a.association_id())
+        .map(String::from)
+    else {
+        return Ok(None);
+    };
+    let got = p
+        .call(
+            "DescribePodIdentityAssociation",
+            p.eks
+                .describe_pod_identity_association()
+                .cluster_name(&cluster)
+                .association_id(&id)
+                .send(),
+        )
+        .await?;
+    let Some(a) = got.association() else {
+        return Ok(None);
+    };
+    let tags: Vec<(String, String)> = a
+        .tags()
+        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    p.ensure_ours(&format!("pod identity association {id}"), &tags, claim)?;
+    let settings = json!({
+        "clusterName": cluster,
+        "namespace": a.namespace(),
+        "serviceAccount": a.service_account(),
+        "roleArn": a.role_arn(),
+        "tags": tag_subset(tags, d),
+    });
+    Ok(Some(Observed {
+        id,
+        outputs: outputs(&[("arn", json!(a.association_arn()))]),
+        settings,
+    }))
 }
 
 fn vpc_config(d: &Value) -> VpcConfigRequest {
